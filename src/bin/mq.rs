@@ -1,0 +1,46 @@
+//! The `mq` binary: parse the command line, build the runtime, dispatch, and turn errors into
+//! exit statuses. Usage errors exit 1, as mosquitto's tools do.
+
+use clap::Parser;
+use mq::cli::{Cli, Command};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+fn args() -> Vec<OsString> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = args.first().and_then(|a| a.to_str()).unwrap_or("mq");
+    if let Some(sub) = mq::cli::multicall_command(argv0) {
+        args[0] = "mq".into();
+        args.insert(1, sub.into());
+    }
+    args
+}
+
+fn main() -> ExitCode {
+    // One process-wide TLS provider (ring) for rustls, tokio-rustls and reqwest.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = match Cli::try_parse_from(args()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    match cli.command {
+        Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
+            Ok(n) => {
+                eprintln!("wrote {n} files under {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("Error: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}

@@ -1,0 +1,99 @@
+//! Option groups shared by the client commands (pub, sub, rr, meteo, bench), with mosquitto's
+//! flag names: `-h` is the host and `-V` the protocol version.
+
+use crate::protocol::{QoS, Version};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Parses mosquitto's `-V` values: `5`, `311`, `31`, `mqttv5`, `mqttv311`, `mqttv31`.
+pub fn parse_version(s: &str) -> Result<Version, String> {
+    match s {
+        "31" | "mqttv31" => Ok(Version::V31),
+        "311" | "mqttv311" => Ok(Version::V311),
+        "5" | "mqttv5" => Ok(Version::V5),
+        _ => Err(format!(
+            "unknown protocol version '{s}' (use mqttv31, mqttv311 or mqttv5)"
+        )),
+    }
+}
+
+/// Parses a QoS of 0, 1 or 2.
+pub fn parse_qos(s: &str) -> Result<QoS, String> {
+    s.parse::<u8>()
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or_else(|| format!("invalid QoS '{s}': must be 0, 1 or 2"))
+}
+
+/// Where the broker is and who we are to it.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Broker host name or address.
+    #[arg(short = 'h', long = "host", default_value = "localhost")]
+    pub host: String,
+    /// Broker port (1883, or 8883 when TLS is in use).
+    #[arg(short = 'p', long = "port")]
+    pub port: Option<u16>,
+    /// User name.
+    #[arg(short = 'u', long = "username")]
+    pub username: Option<String>,
+    /// Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`).
+    #[arg(short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Read the password from the first line of this file.
+    #[arg(long = "pw-file", value_name = "FILE", conflicts_with = "password")]
+    pub pw_file: Option<PathBuf>,
+    /// MQTT protocol version: mqttv31, mqttv311 or mqttv5.
+    #[arg(short = 'V', long = "protocol-version", value_parser = parse_version, default_value = "mqttv311")]
+    pub protocol_version: Version,
+}
+
+/// TLS on the client side.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TlsArgs {
+    /// PEM file of trusted CA certificates; enables TLS.
+    #[arg(long = "cafile", value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Directory of PEM CA certificates; enables TLS.
+    #[arg(long = "capath", value_name = "DIR")]
+    pub capath: Option<PathBuf>,
+    /// Client certificate (PEM), for brokers that require one.
+    #[arg(long = "cert", value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long = "key", value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Do not check that the server certificate's name matches the host.
+    #[arg(long = "insecure")]
+    pub insecure: bool,
+    /// TLS version: tlsv1.2 or tlsv1.3.
+    #[arg(long = "tls-version", value_name = "VERSION")]
+    pub tls_version: Option<String>,
+    /// Trust the operating system's CA certificates; enables TLS.
+    #[arg(long = "tls-use-os-certs")]
+    pub tls_use_os_certs: bool,
+}
+
+impl TlsArgs {
+    /// True when any option asks for TLS.
+    pub fn enabled(&self) -> bool {
+        self.cafile.is_some() || self.capath.is_some() || self.tls_use_os_certs
+    }
+}
+
+/// The Last Will, as mosquitto's `--will-*` flags set it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WillArgs {
+    /// Topic of the will message.
+    #[arg(long = "will-topic", value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+    /// Payload of the will message.
+    #[arg(long = "will-payload", value_name = "PAYLOAD", requires = "will_topic")]
+    pub will_payload: Option<String>,
+    /// QoS of the will message.
+    #[arg(long = "will-qos", value_name = "QOS", value_parser = parse_qos, default_value = "0")]
+    pub will_qos: QoS,
+    /// Retain the will message.
+    #[arg(long = "will-retain", requires = "will_topic")]
+    pub will_retain: bool,
+}
