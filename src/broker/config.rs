@@ -1,0 +1,608 @@
+//! The broker configuration: mosquitto.conf syntax, parsed with file and line numbers in errors.
+//!
+//! ```text
+//! # comment                      '#' at column 0
+//! listener 1883 0.0.0.0          starts a listener block; later per-listener options apply to it
+//! max_queued_messages 1000       name, one space, value
+//! ```
+//!
+//! Options that belong to features not built yet (TLS, password and ACL files) are refused with
+//! "not supported yet" rather than silently ignored, so a config never means less than it says.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The port of the implicit listener and of `port`.
+pub const DEFAULT_PORT: u16 = 1883;
+
+/// One listening socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerConfig {
+    /// Port; 0 picks a free one (tests).
+    pub port: u16,
+    /// Address to bind; `None` binds every IPv4 and IPv6 address.
+    pub bind: Option<String>,
+    /// Maximum simultaneous connections on this listener; `None` = unlimited.
+    pub max_connections: Option<usize>,
+    /// `ipv4` or `ipv6` only, when set.
+    pub domain: Option<Domain>,
+}
+
+/// `socket_domain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// IPv4 addresses only.
+    V4,
+    /// IPv6 addresses only.
+    V6,
+}
+
+impl ListenerConfig {
+    /// A listener on the loopback address only (mosquitto 2.0's default listener).
+    pub fn loopback(port: u16) -> ListenerConfig {
+        ListenerConfig {
+            port,
+            bind: Some("127.0.0.1".into()),
+            max_connections: None,
+            domain: None,
+        }
+    }
+
+    /// The socket addresses to bind, resolving `bind` (a host name or address).
+    pub fn addrs(&self) -> std::io::Result<Vec<SocketAddr>> {
+        use std::net::ToSocketAddrs;
+        let all: Vec<SocketAddr> = match &self.bind {
+            Some(host) => (host.as_str(), self.port).to_socket_addrs()?.collect(),
+            None => vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), self.port),
+                SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), self.port),
+            ],
+        };
+        Ok(all
+            .into_iter()
+            .filter(|a| match self.domain {
+                Some(Domain::V4) => a.is_ipv4(),
+                Some(Domain::V6) => a.is_ipv6(),
+                None => true,
+            })
+            .collect())
+    }
+}
+
+/// Which log messages are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// error, warning, notice, information lines.
+    pub info: bool,
+    /// debug lines (every packet), as `-v` or `log_type debug|all` turn on.
+    pub debug: bool,
+    /// subscribe/unsubscribe lines.
+    pub subscribe: bool,
+    /// Where lines go.
+    pub dest: LogDest,
+    /// "New client connected" / "Client ... disconnected" lines.
+    pub connection_messages: bool,
+}
+
+/// `log_dest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogDest {
+    /// Standard error (the default).
+    Stderr,
+    /// Standard output.
+    Stdout,
+    /// Nowhere.
+    None,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            info: true,
+            debug: false,
+            subscribe: false,
+            dest: LogDest::Stderr,
+            connection_messages: true,
+        }
+    }
+}
+
+/// Every broker setting, with mosquitto's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Listening sockets; empty means the implicit loopback listener on 1883.
+    pub listeners: Vec<ListenerConfig>,
+    /// Whether clients without a user name are accepted.
+    pub allow_anonymous: bool,
+    /// Whether a zero-length client id gets a generated one (with clean session).
+    pub allow_zero_length_clientid: bool,
+    /// Prefix of generated client ids.
+    pub auto_id_prefix: String,
+    /// Keep retained messages and persistent sessions in the store.
+    pub persistence: bool,
+    /// Directory of the store file.
+    pub persistence_location: PathBuf,
+    /// Store file name.
+    pub persistence_file: String,
+    /// Seconds between forced store syncs of data that need not be durable at once.
+    pub autosave_interval: u64,
+    /// Outgoing QoS 1/2 messages in flight per client (0 = no limit).
+    pub max_inflight_messages: u16,
+    /// Messages queued per client beyond the inflight window (0 = no limit).
+    pub max_queued_messages: usize,
+    /// Bytes of payload queued per client (0 = no limit).
+    pub max_queued_bytes: usize,
+    /// Also queue QoS 0 messages for offline persistent sessions.
+    pub queue_qos0_messages: bool,
+    /// Largest accepted PUBLISH payload; larger ones are dropped (0 = no limit).
+    pub message_size_limit: u32,
+    /// Largest accepted packet; larger ones close the connection.
+    pub max_packet_size: u32,
+    /// Whether retained messages are supported.
+    pub retain_available: bool,
+    /// `$SYS` period in seconds (0 = off).
+    pub sys_interval: u64,
+    /// Largest keepalive accepted.
+    pub max_keepalive: u16,
+    /// Time a new socket has to send CONNECT.
+    pub connect_timeout: Duration,
+    /// Logging.
+    pub log: LogConfig,
+    /// The file this was read from, for SIGHUP reloads.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listeners: Vec::new(),
+            allow_anonymous: true,
+            allow_zero_length_clientid: true,
+            auto_id_prefix: "auto-".into(),
+            persistence: false,
+            persistence_location: PathBuf::new(),
+            persistence_file: "mq.db".into(),
+            autosave_interval: 1800,
+            max_inflight_messages: 20,
+            max_queued_messages: 1000,
+            max_queued_bytes: 0,
+            queue_qos0_messages: false,
+            message_size_limit: 0,
+            max_packet_size: crate::protocol::MAX_REMAINING_LENGTH + 5,
+            retain_available: true,
+            sys_interval: 10,
+            max_keepalive: 65535,
+            connect_timeout: Duration::from_secs(10),
+            log: LogConfig::default(),
+            source: None,
+        }
+    }
+}
+
+/// A config file problem: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line number; 0 when the file itself could not be read.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Options of later work, refused until they are implemented.
+const NOT_YET: &[&str] = &[
+    "password_file",
+    "acl_file",
+    "per_listener_settings",
+    "cafile",
+    "capath",
+    "certfile",
+    "keyfile",
+    "require_certificate",
+    "use_identity_as_username",
+    "use_subject_as_username",
+    "crlfile",
+    "dhparamfile",
+    "ciphers",
+    "ciphers_tls1.3",
+    "tls_version",
+    "tls_engine",
+    "tls_keyform",
+    "psk_hint",
+    "psk_file",
+    "plugin",
+    "auth_plugin",
+    "connection",
+    "mount_point",
+    "protocol",
+];
+
+/// Options accepted and ignored because they do not change behaviour here.
+const IGNORED: &[&str] = &[
+    "pid_file",
+    "user",
+    "set_tcp_nodelay",
+    "log_timestamp",
+    "log_timestamp_format",
+    "upgrade_outgoing_qos",
+    "check_retain_source",
+    "autosave_on_changes",
+    "persistent_client_expiration",
+    "max_inflight_bytes",
+    "max_topic_alias",
+    "max_qos",
+    "bind_interface",
+    "use_username_as_clientid",
+];
+
+impl Config {
+    /// Reads and parses `path` (following `include_dir`).
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        let mut parser = Parser {
+            config: &mut config,
+            current_listener: None,
+            log_types_seen: false,
+        };
+        parser.file(path)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses config text as if read from `file`.
+    pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        let mut parser = Parser {
+            config: &mut config,
+            current_listener: None,
+            log_types_seen: false,
+        };
+        parser.text(text, file)?;
+        Ok(config)
+    }
+
+    /// The listeners to open: the configured ones, or loopback listeners on `ports` (from `-p`),
+    /// or the implicit loopback listener on 1883.
+    pub fn effective_listeners(&self, ports: &[u16]) -> Vec<ListenerConfig> {
+        if !self.listeners.is_empty() {
+            self.listeners.clone()
+        } else if !ports.is_empty() {
+            ports.iter().map(|p| ListenerConfig::loopback(*p)).collect()
+        } else {
+            vec![ListenerConfig::loopback(DEFAULT_PORT)]
+        }
+    }
+
+    /// The store file path.
+    pub fn store_path(&self) -> PathBuf {
+        self.persistence_location.join(&self.persistence_file)
+    }
+}
+
+struct Parser<'a> {
+    config: &'a mut Config,
+    current_listener: Option<usize>,
+    log_types_seen: bool,
+}
+
+impl Parser<'_> {
+    fn file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            message: format!("cannot read config file: {e}"),
+        })?;
+        self.text(&text, path)
+    }
+
+    fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_end_matches('\r');
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let (name, value) = match line.trim().split_once(char::is_whitespace) {
+                Some((n, v)) => (n, v.trim()),
+                None => (line.trim(), ""),
+            };
+            self.option(name, value, file).map_err(|message| ConfigError {
+                file: file.to_path_buf(),
+                line: i + 1,
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn option(&mut self, name: &str, value: &str, file: &Path) -> Result<(), String> {
+        let c = &mut *self.config;
+        match name {
+            "listener" => return self.listener(value),
+            "port" => self.default_listener().port = num(name, value)?,
+            "bind_address" => self.default_listener().bind = Some(word(name, value)?.into()),
+            "socket_domain" => {
+                let d = match value {
+                    "ipv4" => Domain::V4,
+                    "ipv6" => Domain::V6,
+                    _ => return Err(format!("invalid socket_domain value '{value}'")),
+                };
+                self.listener_mut(name)?.domain = Some(d);
+            }
+            "max_connections" => {
+                let n: i64 = num(name, value)?;
+                self.listener_or_default().max_connections = (n >= 0).then_some(n as usize);
+            }
+            "allow_anonymous" => {
+                if !boolean(name, value)? {
+                    return Err("allow_anonymous false: not supported yet".into());
+                }
+                c.allow_anonymous = true;
+            }
+            "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
+            "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
+            "persistence" => c.persistence = boolean(name, value)?,
+            "persistence_location" => c.persistence_location = PathBuf::from(word(name, value)?),
+            "persistence_file" => c.persistence_file = word(name, value)?.into(),
+            "autosave_interval" => c.autosave_interval = num(name, value)?,
+            "max_inflight_messages" => c.max_inflight_messages = num(name, value)?,
+            "max_queued_messages" => c.max_queued_messages = num(name, value)?,
+            "max_queued_bytes" => c.max_queued_bytes = num(name, value)?,
+            "queue_qos0_messages" => c.queue_qos0_messages = boolean(name, value)?,
+            "message_size_limit" => c.message_size_limit = num(name, value)?,
+            "max_packet_size" => {
+                let n: u32 = num(name, value)?;
+                if n < 20 {
+                    return Err("max_packet_size must be at least 20".into());
+                }
+                c.max_packet_size = n;
+            }
+            "retain_available" => c.retain_available = boolean(name, value)?,
+            "sys_interval" => c.sys_interval = num(name, value)?,
+            "max_keepalive" => c.max_keepalive = num(name, value)?,
+            "connection_messages" => c.log.connection_messages = boolean(name, value)?,
+            "log_type" => self.log_type(value)?,
+            "log_dest" => {
+                c.log.dest = match value.split_whitespace().next() {
+                    Some("stderr") => LogDest::Stderr,
+                    Some("stdout") => LogDest::Stdout,
+                    Some("none") => LogDest::None,
+                    Some(d @ ("syslog" | "topic" | "file" | "dlt")) => {
+                        return Err(format!("log_dest {d}: not supported yet"));
+                    }
+                    _ => return Err(format!("invalid log_dest value '{value}'")),
+                }
+            }
+            "include_dir" => return self.include_dir(value, file),
+            n if NOT_YET.contains(&n) => return Err(format!("{n}: not supported yet")),
+            n if IGNORED.contains(&n) => {}
+            _ => return Err(format!("unknown option '{name}'")),
+        }
+        Ok(())
+    }
+
+    fn listener(&mut self, value: &str) -> Result<(), String> {
+        let mut parts = value.split_whitespace();
+        let port = num("listener", parts.next().unwrap_or(""))?;
+        let bind = parts.next().map(str::to_string);
+        if parts.next().is_some() {
+            return Err("listener takes a port and an optional address".into());
+        }
+        self.config.listeners.push(ListenerConfig {
+            port,
+            bind,
+            max_connections: None,
+            domain: None,
+        });
+        self.current_listener = Some(self.config.listeners.len() - 1);
+        Ok(())
+    }
+
+    /// The listener that `port`/`bind_address` configure (created on first use).
+    fn default_listener(&mut self) -> &mut ListenerConfig {
+        if self.config.listeners.is_empty() {
+            self.config.listeners.push(ListenerConfig {
+                port: DEFAULT_PORT,
+                bind: None,
+                max_connections: None,
+                domain: None,
+            });
+        }
+        &mut self.config.listeners[0]
+    }
+
+    fn listener_or_default(&mut self) -> &mut ListenerConfig {
+        match self.current_listener {
+            Some(i) => &mut self.config.listeners[i],
+            None => self.default_listener(),
+        }
+    }
+
+    fn listener_mut(&mut self, name: &str) -> Result<&mut ListenerConfig, String> {
+        match self.current_listener {
+            Some(i) => Ok(&mut self.config.listeners[i]),
+            None => Err(format!("{name} must follow a listener line")),
+        }
+    }
+
+    fn log_type(&mut self, value: &str) -> Result<(), String> {
+        let log = &mut self.config.log;
+        if !self.log_types_seen {
+            // The first log_type line replaces the defaults, as in mosquitto.
+            log.info = false;
+            log.debug = false;
+            log.subscribe = false;
+            self.log_types_seen = true;
+        }
+        match value {
+            "error" | "warning" | "notice" | "information" => log.info = true,
+            "debug" => log.debug = true,
+            "subscribe" | "unsubscribe" => log.subscribe = true,
+            "websockets" | "none" => {}
+            "all" => {
+                log.info = true;
+                log.debug = true;
+                log.subscribe = true;
+            }
+            _ => return Err(format!("invalid log_type value '{value}'")),
+        }
+        Ok(())
+    }
+
+    fn include_dir(&mut self, value: &str, file: &Path) -> Result<(), String> {
+        let mut dir = PathBuf::from(word("include_dir", value)?);
+        if dir.is_relative() {
+            if let Some(parent) = file.parent() {
+                dir = parent.join(dir);
+            }
+        }
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read include_dir {}: {e}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+            .collect();
+        files.sort();
+        for f in files {
+            // An error inside an included file names that file, so pass it through as text.
+            self.file(&f).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+fn word<'v>(name: &str, value: &'v str) -> Result<&'v str, String> {
+    if value.is_empty() {
+        Err(format!("{name} needs a value"))
+    } else {
+        Ok(value)
+    }
+}
+
+fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("invalid {name} value '{value}' (expected a number)"))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("invalid {name} value '{value}' (expected true or false)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse_str(text, Path::new("test.conf"))
+    }
+
+    #[test]
+    fn defaults_match_mosquitto() {
+        let c = Config::default();
+        assert_eq!(c.max_inflight_messages, 20);
+        assert_eq!(c.max_queued_messages, 1000);
+        assert_eq!(c.sys_interval, 10);
+        assert_eq!(
+            c.effective_listeners(&[]),
+            vec![ListenerConfig::loopback(1883)]
+        );
+        assert_eq!(
+            c.effective_listeners(&[1884, 1885])[1],
+            ListenerConfig::loopback(1885)
+        );
+    }
+
+    #[test]
+    fn parses_listeners_and_limits() {
+        let c = parse(
+            "# comment\n\nlistener 1884 0.0.0.0\nmax_connections 10\nlistener 1885\n\
+             socket_domain ipv6\nmax_queued_messages 5\npersistence true\n\
+             persistence_location /tmp/x\nsys_interval 0\n",
+        )
+        .unwrap();
+        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners[0].bind.as_deref(), Some("0.0.0.0"));
+        assert_eq!(c.listeners[0].max_connections, Some(10));
+        assert_eq!(c.listeners[1].domain, Some(Domain::V6));
+        assert_eq!(c.max_queued_messages, 5);
+        assert!(c.persistence);
+        assert_eq!(c.store_path(), PathBuf::from("/tmp/x/mq.db"));
+        assert_eq!(c.sys_interval, 0);
+        assert_eq!(c.effective_listeners(&[1]).len(), 2);
+    }
+
+    #[test]
+    fn port_and_bind_address_make_the_default_listener() {
+        let c = parse("port 1999\nbind_address 127.0.0.1\n").unwrap();
+        assert_eq!(c.listeners, vec![ListenerConfig::loopback(1999)]);
+    }
+
+    #[test]
+    fn unknown_option_names_file_and_line() {
+        let e = parse("port 1883\n\nfrobnicate yes\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert_eq!(e.to_string(), "test.conf:3: unknown option 'frobnicate'");
+    }
+
+    #[test]
+    fn malformed_values_are_errors() {
+        assert_eq!(parse("max_queued_messages lots").unwrap_err().line, 1);
+        assert_eq!(parse("persistence yes").unwrap_err().line, 1);
+        assert_eq!(parse("listener").unwrap_err().line, 1);
+        assert_eq!(parse("max_packet_size 10").unwrap_err().line, 1);
+        assert!(parse("socket_domain ipv4").is_err(), "needs a listener first");
+    }
+
+    #[test]
+    fn security_options_are_refused_as_not_supported_yet() {
+        for line in ["password_file /etc/pw", "acl_file x", "certfile c", "allow_anonymous false"] {
+            let e = parse(line).unwrap_err();
+            assert!(e.message.contains("not supported yet"), "{line}: {e}");
+        }
+        assert!(parse("allow_anonymous true").is_ok());
+    }
+
+    #[test]
+    fn log_type_replaces_defaults() {
+        let c = parse("log_type debug\n").unwrap();
+        assert!(c.log.debug && !c.log.info);
+        let c = parse("log_type all\nlog_dest stdout\nconnection_messages false").unwrap();
+        assert!(c.log.debug && c.log.info && c.log.subscribe);
+        assert_eq!(c.log.dest, LogDest::Stdout);
+        assert!(!c.log.connection_messages);
+    }
+
+    #[test]
+    fn include_dir_reads_sorted_conf_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.conf"), "max_queued_messages 7\n").unwrap();
+        std::fs::write(dir.path().join("a.conf"), "max_queued_messages 3\n").unwrap();
+        std::fs::write(dir.path().join("c.txt"), "nonsense\n").unwrap();
+        let main = dir.path().join("main.conf");
+        std::fs::write(&main, format!("include_dir {}\n", dir.path().display())).unwrap();
+        let c = Config::from_file(&main).unwrap();
+        assert_eq!(c.max_queued_messages, 7);
+        std::fs::write(dir.path().join("d.conf"), "\nbogus 1\n").unwrap();
+        let e = Config::from_file(&main).unwrap_err();
+        assert!(e.message.contains("d.conf:2: unknown option"), "{e}");
+    }
+}

@@ -1,0 +1,351 @@
+//! What a link does with each packet, from CONNECT to the will.
+
+use super::{Close, Io, LinkContext, LinkLimits};
+use crate::broker::access::ConnectInfo;
+use crate::broker::log::Log;
+use crate::broker::router::{Attached, Router, SessionCell};
+use crate::broker::store::StoreOp;
+use crate::protocol::{
+    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
+    UnsubAck, Version, Will,
+};
+use crate::session::Message;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// A connected client's link state.
+pub(super) struct Link {
+    pub(super) cell: Arc<SessionCell>,
+    pub(super) keep_alive: u16,
+    client_id: Arc<str>,
+    version: Version,
+    username: Option<String>,
+    will: Option<Will>,
+    router: Arc<Router>,
+    log: Log,
+    limits: LinkLimits,
+    peer: std::net::SocketAddr,
+    /// Store changes made by this link's last batch must be on disk before its acks go out.
+    needs_sync: bool,
+}
+
+fn proto_tag(v: Version) -> u8 {
+    // mosquitto's log shows the protocol as p1 (3.1), p2 (3.1.1), p5 (5.0).
+    match v {
+        Version::V31 => 1,
+        Version::V311 => 2,
+        Version::V5 => 5,
+    }
+}
+
+fn refuse(reason: ReasonCode) -> Packet {
+    Packet::ConnAck(ConnAck {
+        session_present: false,
+        reason,
+        properties: Props::default(),
+    })
+}
+
+/// Handles CONNECT: checks, session attach, CONNACK and redelivery. `None` when refused.
+pub(super) async fn accept<R, W>(
+    io: &mut Io<R, W>,
+    ctx: &LinkContext,
+    connect: Box<Connect>,
+    log: Log,
+) -> Option<(Link, Attached)>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let router = &ctx.router;
+    let c = *connect;
+    let mut props = Properties::default();
+    let mut client_id = c.client_id.clone();
+    let mut out = Vec::new();
+    if client_id.is_empty() {
+        let v5 = c.version.is_v5();
+        if !ctx.limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+            out.push(refuse(ReasonCode::ClientIdentifierNotValid));
+            let _ = io.encode(&mut out, router);
+            log.info(format_args!("Client <unknown> from {} refused: empty client id.", ctx.peer));
+            return None;
+        }
+        client_id = generated_id(&ctx.limits.auto_id_prefix);
+        if v5 {
+            props.assigned_client_identifier = Some(client_id.clone());
+        }
+    }
+    let info = ConnectInfo {
+        listener: ctx.listener,
+        client_id: &client_id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+    };
+    let username = match router.access().check_connect(&info) {
+        Ok(u) => u,
+        Err(reason) => {
+            out.push(refuse(reason));
+            let _ = io.encode(&mut out, router);
+            log.info(format_args!("Client {client_id} from {} refused: {reason}.", ctx.peer));
+            return None;
+        }
+    };
+    let mut keep_alive = c.keep_alive;
+    if c.version.is_v5() && (keep_alive > ctx.limits.max_keepalive || keep_alive == 0 && ctx.limits.max_keepalive > 0) {
+        keep_alive = ctx.limits.max_keepalive;
+        props.server_keep_alive = Some(keep_alive);
+    }
+    if c.version.is_v5() && !ctx.limits.retain_available {
+        props.retain_available = Some(0);
+    }
+    let attached = router.connect(&client_id, c.clean_start, username.clone());
+    router.stats.connected.fetch_add(1, Ordering::Relaxed);
+    let user = c.username.as_deref().map(|u| format!(", u'{u}'")).unwrap_or_default();
+    log.conn(format_args!(
+        "New client connected from {} as {client_id} (p{}, c{}, k{}{user}).",
+        ctx.peer.ip(),
+        proto_tag(c.version),
+        c.clean_start as u8,
+        c.keep_alive,
+    ));
+    out.push(Packet::ConnAck(ConnAck {
+        session_present: attached.present,
+        reason: ReasonCode::Success,
+        properties: Props::new(props),
+    }));
+    attached.cell.lock().session.connect(&mut out);
+    let _ = io.encode(&mut out, router);
+    let link = Link {
+        cell: attached.cell.clone(),
+        keep_alive,
+        client_id: attached.cell.client_id.clone(),
+        version: c.version,
+        username,
+        will: c.will,
+        router: router.clone(),
+        log,
+        limits: ctx.limits.clone(),
+        peer: ctx.peer,
+        needs_sync: false,
+    };
+    Some((link, attached))
+}
+
+fn generated_id(prefix: &str) -> String {
+    let n: u128 = rand::random();
+    format!("{prefix}{:032X}", n)
+}
+
+impl Link {
+    /// Handles one packet after CONNECT, pushing replies to `out`.
+    pub(super) async fn handle(&mut self, p: Packet, out: &mut Vec<Packet>) -> Result<(), Close> {
+        match p {
+            Packet::Publish(p) => self.publish(p, out),
+            Packet::PubAck(r) => {
+                let seq = self.cell.lock().session.puback(r.packet_id, out);
+                self.forget(seq);
+                Ok(())
+            }
+            Packet::PubRec(r) => {
+                self.cell.lock().session.pubrec(r.packet_id, out);
+                Ok(())
+            }
+            Packet::PubComp(r) => {
+                let seq = self.cell.lock().session.pubcomp(r.packet_id, out);
+                self.forget(seq);
+                Ok(())
+            }
+            Packet::PubRel(r) => {
+                out.push(self.cell.lock().session.pubrel(r.packet_id));
+                self.store(StoreOp::IncomingDel(self.client_id.clone(), r.packet_id.get()));
+                Ok(())
+            }
+            Packet::Subscribe(s) => {
+                self.subscribe(s, out);
+                Ok(())
+            }
+            Packet::Unsubscribe(u) => {
+                let mut reasons = Vec::new();
+                for f in &u.filters {
+                    let existed = self.router.unsubscribe(&self.cell, f);
+                    self.log.subscribe(format_args!("{} {}", self.client_id, f));
+                    reasons.push(if existed { ReasonCode::Success } else { ReasonCode::NoSubscriptionExisted });
+                }
+                if !self.version.is_v5() {
+                    reasons.clear();
+                }
+                out.push(Packet::UnsubAck(UnsubAck {
+                    packet_id: u.packet_id,
+                    reasons,
+                    properties: Props::default(),
+                }));
+                Ok(())
+            }
+            Packet::PingReq => {
+                out.push(Packet::PingResp);
+                Ok(())
+            }
+            Packet::Disconnect(d) => Err(Close::Clean {
+                send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
+            }),
+            Packet::Connect(_) => Err(Close::Error("second CONNECT".into(), Some(ReasonCode::ProtocolError))),
+            other => Err(Close::Error(
+                format!("unexpected {:?}", other.packet_type()),
+                Some(ReasonCode::ProtocolError),
+            )),
+        }
+    }
+
+    fn store(&mut self, op: StoreOp) {
+        if let (Some(store), false) = (self.router.store(), self.cell.lock().clean) {
+            store.send(op);
+        }
+    }
+
+    fn forget(&mut self, seq: Option<u64>) {
+        if let (Some(seq @ 1..), Some(store)) = (seq, self.router.store()) {
+            store.send(StoreOp::Dequeue(self.client_id.clone(), seq));
+        }
+    }
+
+    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
+        self.router.stats.msgs_received.fetch_add(1, Ordering::Relaxed);
+        if self.log.debug_on() {
+            self.log.debug(format_args!(
+                "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                self.client_id,
+                p.dup as u8,
+                p.qos as u8,
+                p.retain as u8,
+                p.packet_id.map_or(0, |i| i.get()),
+                p.topic,
+                p.payload.len()
+            ));
+        }
+        if p.topic.is_empty() {
+            return Err(Close::Error("topic alias not supported".into(), Some(ReasonCode::TopicAliasInvalid)));
+        }
+        if p.retain && !self.limits.retain_available {
+            return Err(Close::Error("retain not available".into(), Some(ReasonCode::RetainNotSupported)));
+        }
+        let too_big = self.limits.message_size_limit != 0 && p.payload.len() > self.limits.message_size_limit as usize;
+        let allowed = self.router.access().can_write(&self.client_id, self.username.as_deref(), &p.topic);
+        let route = !too_big && allowed;
+        let ack_reason = if too_big {
+            ReasonCode::PacketTooLarge
+        } else if !allowed {
+            ReasonCode::NotAuthorized
+        } else {
+            ReasonCode::Success
+        };
+        let reason = if self.version.is_v5() { ack_reason } else { ReasonCode::Success };
+        let msg = || Message {
+            topic: p.topic.clone(),
+            payload: p.payload.clone(),
+            qos: p.qos,
+            retain: p.retain,
+            properties: p.properties.clone(),
+        };
+        match (p.qos, p.packet_id) {
+            (QoS::AtMostOnce, _) => {
+                if route {
+                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                }
+            }
+            (QoS::AtLeastOnce, Some(id)) => {
+                if route {
+                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.needs_sync = true;
+                }
+                out.push(Packet::PubAck(PubResp { packet_id: id, reason, properties: Props::default() }));
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                let first = self.cell.lock().session.incoming_qos2(id);
+                if first && route {
+                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                }
+                if first {
+                    self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+                    self.needs_sync = true;
+                }
+                out.push(Packet::PubRec(PubResp { packet_id: id, reason, properties: Props::default() }));
+            }
+            _ => return Err(Close::Error("QoS > 0 without packet id".into(), Some(ReasonCode::ProtocolError))),
+        }
+        Ok(())
+    }
+
+    fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Packet>) {
+        let mut reasons = Vec::with_capacity(s.subscriptions.len());
+        let mut added = Vec::new();
+        for sub in &s.subscriptions {
+            let new = self.router.subscribe(&self.cell, &sub.filter, sub.options);
+            self.log.subscribe(format_args!("{} {} {}", self.client_id, sub.options.qos as u8, sub.filter));
+            reasons.push(match sub.options.qos {
+                QoS::AtMostOnce => ReasonCode::Success,
+                QoS::AtLeastOnce => ReasonCode::GrantedQoS1,
+                QoS::ExactlyOnce => ReasonCode::GrantedQoS2,
+            });
+            added.push((sub.filter.clone(), sub.options, new));
+        }
+        out.push(Packet::SubAck(SubAck {
+            packet_id: s.packet_id,
+            reasons,
+            properties: Props::default(),
+        }));
+        // Retained messages go after SUBACK ([MQTT-3.8.4-4] order), through the session queue.
+        for (filter, opts, new) in added {
+            self.router.send_retained(&self.cell, &filter, opts, new);
+        }
+    }
+
+    /// Waits for the store when this batch's acknowledgements promise durability.
+    pub(super) async fn sync_store(&mut self) {
+        if std::mem::take(&mut self.needs_sync) {
+            if let Some(store) = self.router.store() {
+                store.barrier().await;
+            }
+        }
+    }
+
+    /// Ends the connection: DISCONNECT for v5 errors, the will unless clean, detach.
+    pub(super) async fn finish<R, W>(mut self, io: &mut Io<R, W>, close: Close, generation: u64)
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let id = self.client_id.clone();
+        let send_will = match &close {
+            Close::Clean { send_will } => {
+                self.log.conn(format_args!("Client {id} disconnected."));
+                *send_will
+            }
+            Close::Error(why, reason) => {
+                self.log.conn(format_args!("Client {id} from {} disconnected: {why}.", self.peer));
+                if let (true, Some(reason)) = (self.version.is_v5(), reason) {
+                    let mut out = vec![Packet::Disconnect(Disconnect { reason: *reason, properties: Props::default() })];
+                    let _ = io.encode(&mut out, &self.router);
+                }
+                true
+            }
+            Close::Shutdown => false,
+        };
+        self.sync_store().await;
+        io.flush_all().await;
+        if let (true, Some(will)) = (send_will, self.will.take()) {
+            if self.router.access().can_write(&id, self.username.as_deref(), &will.topic) {
+                let msg = Message {
+                    topic: will.topic,
+                    payload: will.payload,
+                    qos: will.qos,
+                    retain: will.retain && self.limits.retain_available,
+                    properties: will.properties,
+                };
+                self.router.publish(Arc::new(msg), Some(&self.cell));
+            }
+        }
+        self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
+        self.router.disconnect(&self.cell, generation);
+    }
+}

@@ -1,0 +1,175 @@
+//! The MQTT broker: `mq broker`.
+//!
+//! ```text
+//!  listener ─accept─▶ link task per connection ──▶ router (trie, retained, sessions) ──▶ links
+//!                                                     └──▶ store thread (redb), $SYS task
+//! ```
+//!
+//! Shutdown follows mini-redis: [`Broker::run`] waits for the caller's shutdown future, tells
+//! every task through a broadcast channel, and returns once the last task has dropped its
+//! completion sender and the store has committed.
+
+pub mod access;
+pub mod config;
+pub mod link;
+pub mod listener;
+pub mod log;
+pub mod retained;
+pub mod router;
+pub mod store;
+pub mod subscriptions;
+pub mod sys;
+
+use crate::session::Limits;
+use access::{Access, AllowAll};
+use config::Config;
+use link::LinkLimits;
+use router::{Router, Settings};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// A listener could not be bound.
+    #[error("cannot listen on port {port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Router settings derived from a config.
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        limits: Limits {
+            max_inflight: config.max_inflight_messages,
+            max_queued: config.max_queued_messages,
+            max_queued_bytes: config.max_queued_bytes,
+            queue_qos0: config.queue_qos0_messages,
+        },
+        log: log::Log(config.log),
+    }
+}
+
+fn link_limits(config: &Config) -> LinkLimits {
+    LinkLimits {
+        connect_timeout: config.connect_timeout,
+        max_packet_size: config.max_packet_size,
+        message_size_limit: config.message_size_limit,
+        retain_available: config.retain_available,
+        max_keepalive: config.max_keepalive,
+        allow_zero_length_clientid: config.allow_zero_length_clientid,
+        auto_id_prefix: config.auto_id_prefix.clone(),
+    }
+}
+
+/// A broker with its sockets bound, not yet serving.
+pub struct Broker {
+    config: Config,
+    listeners: Vec<listener::Listener>,
+    router: Arc<Router>,
+    store_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Broker {
+    /// Opens the store (restoring its content) and binds the listeners of `config`.
+    pub async fn bind(config: Config) -> Result<Broker, BrokerError> {
+        Self::bind_with_access(config, Arc::new(AllowAll)).await
+    }
+
+    /// As [`Broker::bind`], with an access policy.
+    pub async fn bind_with_access(config: Config, access: Arc<dyn Access>) -> Result<Broker, BrokerError> {
+        let log = log::Log(config.log);
+        let (store, restored, store_thread) = if config.persistence {
+            let path = config.store_path();
+            let (db, restored) = store::open(&path)?;
+            log.info(format_args!("Restored {} retained messages and {} sessions from {}.",
+                restored.retained.len(), restored.sessions.len(), path.display()));
+            let (tx, handle) = store::start(db, log);
+            (Some(tx), Some(restored), Some(handle))
+        } else {
+            (None, None, None)
+        };
+        let router = Arc::new(Router::new(settings(&config), access, store));
+        if let Some(r) = restored {
+            router.restore(r);
+        }
+        let mut listeners = Vec::new();
+        for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
+            let bound = listener::bind(i, l)
+                .await
+                .map_err(|source| BrokerError::Bind { port: l.port, source })?;
+            for b in &bound {
+                if let Ok(addr) = b.socket.local_addr() {
+                    let family = if addr.is_ipv4() { "ipv4" } else { "ipv6" };
+                    log.info(format_args!("Opening {family} listen socket on port {}.", addr.port()));
+                }
+            }
+            listeners.extend(bound);
+        }
+        Ok(Broker { config, listeners, router, store_thread })
+    }
+
+    /// The bound addresses (to learn the port when listening on port 0).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().filter_map(|l| l.socket.local_addr().ok()).collect()
+    }
+
+    /// A handle that applies a new config to the running broker (SIGHUP).
+    pub fn reloader(&self) -> Reloader {
+        Reloader(self.router.clone())
+    }
+
+    /// Serves until `shutdown` completes, then closes every connection and flushes the store.
+    pub async fn run(self, shutdown: impl Future) {
+        let log = log::Log(self.config.log);
+        log.info(format_args!("{} running", sys::version()));
+        let (stop_tx, _) = broadcast::channel(1);
+        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+        let limits = link_limits(&self.config);
+        for l in self.listeners {
+            let task = listener::accept_loop(l, self.router.clone(), limits.clone(), stop_tx.clone(), done_tx.clone());
+            tokio::spawn(task);
+        }
+        let sys = sys::run(self.router.clone(), self.config.sys_interval, stop_tx.subscribe());
+        let sys_done = done_tx.clone();
+        tokio::spawn(async move {
+            sys.await;
+            drop(sys_done);
+        });
+        shutdown.await;
+        log.info(format_args!("{} terminating", sys::version()));
+        let _ = stop_tx.send(());
+        drop(done_tx);
+        let _ = done_rx.recv().await;
+        drop(self.router);
+        if let Some(t) = self.store_thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+/// Applies a re-read config to a running broker: limits, logging, access rules.
+#[derive(Clone)]
+pub struct Reloader(Arc<Router>);
+
+impl Reloader {
+    /// Applies what can change without restarting listeners.
+    pub fn reload(&self, config: &Config) {
+        self.0.reload(settings(config));
+    }
+}
+
+/// Runs a broker for `config` until `shutdown` completes.
+pub async fn run(config: Config, shutdown: impl Future) -> Result<(), BrokerError> {
+    Broker::bind(config).await?.run(shutdown).await;
+    Ok(())
+}

@@ -1,0 +1,403 @@
+//! What clients share: the subscription trie, retained messages, the session table, counters.
+//!
+//! No lock is held across a whole publish: matching takes the trie's read lock (many publishers
+//! match at once), then each subscriber's own session lock is taken briefly to queue the
+//! delivery and wake its link. Payloads travel as `Arc<Message>`, so fan-out copies pointers.
+
+use super::access::Access;
+use super::log::Log;
+use super::retained::RetainedStore;
+use super::store::{StoreOp, StoreTx};
+use super::subscriptions::SubscriptionTree;
+use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
+use crate::session::{Delivery, Limits, Message, Refused, Session};
+use crate::topic::TopicFilter;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tokio::sync::{Notify, oneshot};
+
+/// Broker-wide counters for `$SYS`.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Clients connected now.
+    pub connected: AtomicU64,
+    /// PUBLISH packets received.
+    pub msgs_received: AtomicU64,
+    /// PUBLISH packets sent.
+    pub msgs_sent: AtomicU64,
+    /// Bytes read from sockets.
+    pub bytes_received: AtomicU64,
+    /// Bytes written to sockets.
+    pub bytes_sent: AtomicU64,
+    /// Deliveries dropped on full queues.
+    pub dropped: AtomicU64,
+}
+
+/// A session's mutable state, behind its own lock.
+pub struct SessionState {
+    /// The delivery state machine.
+    pub session: Session,
+    /// Clean session / clean start of the current or last connection.
+    pub clean: bool,
+    /// Subscriptions by filter text, mirrored in the trie.
+    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions)>,
+    /// The attached link: its generation and the sender that kicks it out on takeover.
+    pub link: Option<(u64, oneshot::Sender<()>)>,
+    /// User name of the attached connection (for access checks on delivery).
+    pub username: Option<String>,
+}
+
+/// One session, shared by the router (deliveries) and its link.
+pub struct SessionCell {
+    /// Client identifier.
+    pub client_id: Arc<str>,
+    state: Mutex<SessionState>,
+    /// Woken when deliveries are queued.
+    pub wake: Notify,
+}
+
+impl SessionCell {
+    /// Locks the state. A poisoned lock means a panic elsewhere; the state is still usable.
+    pub fn lock(&self) -> MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A trie entry: a session compared by identity.
+#[derive(Clone)]
+pub struct Sub(pub Arc<SessionCell>);
+
+impl PartialEq for Sub {
+    fn eq(&self, other: &Sub) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Settings the router applies, replaceable on reload.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Session limits.
+    pub limits: Limits,
+    /// Logging.
+    pub log: Log,
+}
+
+/// The shared broker state.
+pub struct Router {
+    subs: RwLock<SubscriptionTree<Sub>>,
+    retained: RwLock<RetainedStore>,
+    sessions: Mutex<HashMap<Arc<str>, Arc<SessionCell>>>,
+    settings: RwLock<Settings>,
+    access: Arc<dyn Access>,
+    store: Option<StoreTx>,
+    next_seq: AtomicU64,
+    next_gen: AtomicU64,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// What [`Router::connect`] hands the link.
+pub struct Attached {
+    /// The session.
+    pub cell: Arc<SessionCell>,
+    /// CONNACK's session-present flag.
+    pub present: bool,
+    /// This link's generation, to detach only if not taken over since.
+    pub generation: u64,
+    /// Fires when another connection takes the client id over.
+    pub kicked: oneshot::Receiver<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Router {
+    /// A router with the given policy, settings and optional store.
+    pub fn new(settings: Settings, access: Arc<dyn Access>, store: Option<StoreTx>) -> Router {
+        Router {
+            subs: RwLock::new(SubscriptionTree::new()),
+            retained: RwLock::new(RetainedStore::new()),
+            sessions: Mutex::new(HashMap::new()),
+            settings: RwLock::new(settings),
+            access,
+            store,
+            next_seq: AtomicU64::new(1),
+            next_gen: AtomicU64::new(1),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Current settings.
+    pub fn settings(&self) -> Settings {
+        *self.settings.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the settings (SIGHUP); existing sessions get the new limits.
+    pub fn reload(&self, settings: Settings) {
+        *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
+        for cell in lock(&self.sessions).values() {
+            cell.lock().session.set_limits(settings.limits);
+        }
+        if let Err(e) = self.access.reload() {
+            settings.log.info(format_args!("Error: reloading access rules: {e}"));
+        }
+    }
+
+    /// The access policy.
+    pub fn access(&self) -> &dyn Access {
+        &*self.access
+    }
+
+    /// The store, when persistence is on.
+    pub fn store(&self) -> Option<&StoreTx> {
+        self.store.as_ref()
+    }
+
+    /// Number of subscriptions.
+    pub fn subscription_count(&self) -> usize {
+        self.subs.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Number of retained messages.
+    pub fn retained_count(&self) -> usize {
+        self.retained.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Number of sessions (connected or persistent).
+    pub fn session_count(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
+    fn new_cell(&self, client_id: &Arc<str>, clean: bool) -> Arc<SessionCell> {
+        Arc::new(SessionCell {
+            client_id: client_id.clone(),
+            state: Mutex::new(SessionState {
+                session: Session::new(self.settings().limits),
+                clean,
+                subs: BTreeMap::new(),
+                link: None,
+                username: None,
+            }),
+            wake: Notify::new(),
+        })
+    }
+
+    /// Attaches a connection to `client_id`'s session, kicking out any connection holding it.
+    /// With `clean`, an existing session is discarded first.
+    pub fn connect(&self, client_id: &str, clean: bool, username: Option<String>) -> Attached {
+        let id: Arc<str> = client_id.into();
+        let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
+        let (kick_tx, kicked) = oneshot::channel();
+        let mut sessions = lock(&self.sessions);
+        let existing = sessions.get(&id).cloned();
+        let (cell, present) = match existing {
+            Some(cell) if !clean => (cell, true),
+            other => {
+                if let Some(old) = other {
+                    self.discard(&old);
+                }
+                let cell = self.new_cell(&id, clean);
+                sessions.insert(id, cell.clone());
+                (cell, false)
+            }
+        };
+        drop(sessions);
+        let mut st = cell.lock();
+        if let Some((_, old_kick)) = st.link.take() {
+            let _ = old_kick.send(());
+        }
+        st.link = Some((generation, kick_tx));
+        st.clean = clean;
+        st.username = username;
+        let persistent = !clean;
+        drop(st);
+        if persistent {
+            self.save_session(&cell);
+        }
+        Attached { cell, present, generation, kicked }
+    }
+
+    /// Detaches link `generation` from its session: a clean session is destroyed, a persistent
+    /// one stays to collect messages. Does nothing when the link was taken over.
+    pub fn disconnect(&self, cell: &Arc<SessionCell>, generation: u64) {
+        let mut st = cell.lock();
+        if st.link.as_ref().map(|l| l.0) != Some(generation) {
+            return;
+        }
+        st.link = None;
+        st.session.disconnect();
+        let clean = st.clean;
+        drop(st);
+        if clean {
+            let mut sessions = lock(&self.sessions);
+            if sessions.get(&cell.client_id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+                sessions.remove(&cell.client_id);
+            }
+            drop(sessions);
+            self.discard(cell);
+        }
+    }
+
+    /// Removes a session's subscriptions and stored state.
+    fn discard(&self, cell: &Arc<SessionCell>) {
+        let subs = std::mem::take(&mut cell.lock().subs);
+        let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
+        for (filter, _) in subs.values() {
+            tree.unsubscribe(filter, &Sub(cell.clone()));
+        }
+        drop(tree);
+        if let Some(store) = &self.store {
+            store.send(StoreOp::DropSession(cell.client_id.clone()));
+        }
+    }
+
+    fn save_session(&self, cell: &Arc<SessionCell>) {
+        if let Some(store) = &self.store {
+            let st = cell.lock();
+            if !st.clean {
+                let subs = st.subs.values().cloned().collect();
+                store.send(StoreOp::Session(cell.client_id.clone(), subs));
+            }
+        }
+    }
+
+    /// Adds a subscription; returns the granted QoS and whether it is new.
+    pub fn subscribe(&self, cell: &Arc<SessionCell>, filter: &TopicFilter, opts: SubscriptionOptions) -> bool {
+        let new = self
+            .subs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .subscribe(filter, Sub(cell.clone()), opts);
+        cell.lock().subs.insert(filter.as_str().into(), (filter.clone(), opts));
+        self.save_session(cell);
+        new
+    }
+
+    /// Removes a subscription; true when it existed.
+    pub fn unsubscribe(&self, cell: &Arc<SessionCell>, filter: &TopicFilter) -> bool {
+        let existed = self
+            .subs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .unsubscribe(filter, &Sub(cell.clone()));
+        cell.lock().subs.remove(filter.as_str());
+        self.save_session(cell);
+        existed
+    }
+
+    /// Queues the retained messages matching a new subscription for `cell` (retain flag set).
+    pub fn send_retained(&self, cell: &Arc<SessionCell>, filter: &TopicFilter, opts: SubscriptionOptions, new: bool) {
+        let skip = filter.share().is_some()
+            || opts.retain_handling == RetainHandling::DoNotSend
+            || (opts.retain_handling == RetainHandling::SendIfNew && !new);
+        if skip {
+            return;
+        }
+        let msgs = self.retained.read().unwrap_or_else(|e| e.into_inner()).matching(filter.pattern());
+        for msg in msgs {
+            self.deliver(cell, msg, opts.qos, true);
+        }
+    }
+
+    /// Routes a message to every matching subscription, once per session at the highest
+    /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
+    pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) {
+        if msg.retain {
+            let changed = self.retained.write().unwrap_or_else(|e| e.into_inner()).set(msg.clone());
+            if let (true, Some(store)) = (changed, &self.store) {
+                store.send(StoreOp::Retain(msg.clone()));
+            }
+        }
+        let mut matched = Vec::new();
+        self.subs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matches(&msg.topic, &mut matched);
+        if matched.is_empty() {
+            return;
+        }
+        // Overlapping subscriptions of one session: keep one entry with the highest QoS.
+        matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
+        let mut i = 0;
+        while i < matched.len() {
+            let mut j = i + 1;
+            let mut opts = matched[i].1;
+            while j < matched.len() && matched[j].0 == matched[i].0 {
+                opts.qos = opts.qos.max(matched[j].1.qos);
+                opts.retain_as_published |= matched[j].1.retain_as_published;
+                j += 1;
+            }
+            let cell = &matched[i].0.0;
+            let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
+            if !(own && opts.no_local) {
+                self.deliver(cell, msg.clone(), opts.qos, msg.retain && opts.retain_as_published);
+            }
+            i = j;
+        }
+    }
+
+    /// Queues one delivery for one session and wakes its link.
+    fn deliver(&self, cell: &Arc<SessionCell>, msg: Arc<Message>, granted: QoS, retain: bool) {
+        let qos = msg.qos.min(granted);
+        let mut st = cell.lock();
+        if !self.access.allows_everything()
+            && !self.access.can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
+        {
+            return;
+        }
+        let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
+        let seq = if stored { self.next_seq.fetch_add(1, Ordering::Relaxed) } else { 0 };
+        let d = Delivery { msg: msg.clone(), qos, retain, seq };
+        match st.session.enqueue(d) {
+            Ok(()) => {
+                if let (true, Some(store)) = (stored, &self.store) {
+                    // Sent under the session lock, so the Dequeue of its PUBACK comes after.
+                    store.send(StoreOp::Enqueue(cell.client_id.clone(), seq, msg, qos));
+                }
+                let online = st.session.is_online();
+                drop(st);
+                if online {
+                    cell.wake.notify_one();
+                }
+            }
+            Err(Refused::QueueFull) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Refused::Offline) => {}
+        }
+    }
+
+    /// Rebuilds persistent sessions read from the store at start.
+    pub fn restore(&self, restored: super::store::Restored) {
+        self.next_seq.fetch_max(restored.max_seq + 1, Ordering::Relaxed);
+        {
+            let mut retained = self.retained.write().unwrap_or_else(|e| e.into_inner());
+            for m in restored.retained {
+                retained.set(Arc::new(m));
+            }
+        }
+        for s in restored.sessions {
+            let id: Arc<str> = s.client_id.as_str().into();
+            let cell = self.new_cell(&id, false);
+            {
+                let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
+                let mut st = cell.lock();
+                for (filter, opts) in s.subscriptions {
+                    tree.subscribe(&filter, Sub(cell.clone()), opts);
+                    st.subs.insert(filter.as_str().into(), (filter, opts));
+                }
+                for (seq, m, qos) in s.queue {
+                    let retain = m.retain;
+                    let d = Delivery { msg: Arc::new(m), qos, retain, seq };
+                    let _ = st.session.enqueue(d);
+                }
+                for pid in s.incoming.into_iter().filter_map(crate::protocol::PacketId::new) {
+                    st.session.incoming_qos2(pid);
+                }
+            }
+            lock(&self.sessions).insert(id, cell);
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Persistence in an embedded redb database: retained messages, persistent sessions with their
+//! subscriptions, queued messages and incoming QoS 2 state.
+//!
+//! ```text
+//!  retained  topic             -> message
+//!  sessions  client id         -> subscriptions
+//!  queue     (client id, seq)  -> message + delivery QoS      one row per stored delivery
+//!  incoming  (client id, id)   -> ()                          QoS 2 awaiting PUBREL
+//!  message:  [qos][retain][topic len: u16 BE][topic][payload]
+//! ```
+//!
+//! Writers send [`StoreOp`]s over a channel to one thread that applies everything waiting in a
+//! single transaction (group commit) and then answers every [`StoreTx::barrier`] waiting on it.
+//! A link sends its PUBACK/PUBREC only after a barrier, so an acknowledged message is on disk.
+
+use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
+use crate::session::Message;
+use crate::topic::{TopicFilter, TopicName};
+use bytes::Bytes;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+const RETAINED: TableDefinition<&str, &[u8]> = TableDefinition::new("retained");
+const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+const QUEUE: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue");
+const INCOMING: TableDefinition<(&str, u16), ()> = TableDefinition::new("incoming");
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[error("persistence store {path}: {message}")]
+pub struct StoreError {
+    /// The database file.
+    pub path: String,
+    /// What failed.
+    pub message: String,
+}
+
+/// One change to persist.
+#[derive(Debug)]
+pub enum StoreOp {
+    /// A retained message was set (or, with an empty payload, deleted).
+    Retain(Arc<Message>),
+    /// A persistent session's subscriptions, written whole.
+    Session(Arc<str>, Vec<(TopicFilter, SubscriptionOptions)>),
+    /// A session ended for good: forget it and everything it had.
+    DropSession(Arc<str>),
+    /// A delivery was queued for a persistent session.
+    Enqueue(Arc<str>, u64, Arc<Message>, QoS),
+    /// A delivery completed.
+    Dequeue(Arc<str>, u64),
+    /// An incoming QoS 2 id awaits PUBREL.
+    IncomingAdd(Arc<str>, u16),
+    /// PUBREL arrived.
+    IncomingDel(Arc<str>, u16),
+    /// Answer once everything before is committed.
+    Barrier(oneshot::Sender<()>),
+}
+
+/// The sending side, shared by the router and the links.
+#[derive(Clone, Debug)]
+pub struct StoreTx(mpsc::UnboundedSender<StoreOp>);
+
+impl StoreTx {
+    /// Queues a change (never blocks).
+    pub fn send(&self, op: StoreOp) {
+        // After shutdown the writer is gone; nothing more can be saved then anyway.
+        let _ = self.0.send(op);
+    }
+
+    /// Waits until every change sent before is committed to disk.
+    pub async fn barrier(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(StoreOp::Barrier(tx));
+        let _ = rx.await;
+    }
+}
+
+/// A persistent session as read back at start.
+#[derive(Debug, Default)]
+pub struct RestoredSession {
+    /// Client identifier.
+    pub client_id: String,
+    /// Its subscriptions.
+    pub subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+    /// Queued deliveries in order: store key, message, delivery QoS.
+    pub queue: Vec<(u64, Message, QoS)>,
+    /// Incoming QoS 2 ids awaiting PUBREL.
+    pub incoming: Vec<u16>,
+}
+
+/// Everything read back at start.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Retained messages.
+    pub retained: Vec<Message>,
+    /// Persistent sessions.
+    pub sessions: Vec<RestoredSession>,
+    /// The largest queue key in use, so new keys do not collide.
+    pub max_seq: u64,
+}
+
+/// Opens (or creates) the store and reads its content.
+pub fn open(path: &Path) -> Result<(Database, Restored), StoreError> {
+    let err = |e: &dyn std::fmt::Display| StoreError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+    }
+    let db = Database::create(path).map_err(|e| err(&e))?;
+    let tx = db.begin_write().map_err(|e| err(&e))?;
+    for t in [RETAINED, SESSIONS] {
+        tx.open_table(t).map_err(|e| err(&e))?;
+    }
+    tx.open_table(QUEUE).map_err(|e| err(&e))?;
+    tx.open_table(INCOMING).map_err(|e| err(&e))?;
+    tx.commit().map_err(|e| err(&e))?;
+    let restored = read_all(&db).map_err(|e| err(&e))?;
+    Ok((db, restored))
+}
+
+fn read_all(db: &Database) -> Result<Restored, redb::Error> {
+    let tx = db.begin_read()?;
+    let mut out = Restored::default();
+    for row in tx.open_table(RETAINED)?.iter()? {
+        let (_, v) = row?;
+        if let Some(m) = decode_message(v.value()) {
+            out.retained.push(m.0);
+        }
+    }
+    let queue = tx.open_table(QUEUE)?;
+    let incoming = tx.open_table(INCOMING)?;
+    for row in tx.open_table(SESSIONS)?.iter()? {
+        let (k, v) = row?;
+        let id = k.value().to_string();
+        let mut s = RestoredSession {
+            subscriptions: decode_subs(v.value()),
+            ..Default::default()
+        };
+        for q in queue.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
+            let (key, v) = q?;
+            let seq = key.value().1;
+            out.max_seq = out.max_seq.max(seq);
+            if let Some((m, qos)) = decode_message(v.value()) {
+                s.queue.push((seq, m, qos));
+            }
+        }
+        for r in incoming.range((id.as_str(), 0)..=(id.as_str(), u16::MAX))? {
+            s.incoming.push(r?.0.value().1);
+        }
+        s.client_id = id;
+        out.sessions.push(s);
+    }
+    Ok(out)
+}
+
+/// Starts the writer thread; it ends when every [`StoreTx`] is dropped, after a last commit.
+pub fn start(db: Database, log: super::log::Log) -> (StoreTx, std::thread::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        while let Some(op) = rx.blocking_recv() {
+            batch.push(op);
+            while let Ok(op) = rx.try_recv() {
+                batch.push(op);
+                if batch.len() >= 4096 {
+                    break;
+                }
+            }
+            if let Err(e) = apply(&db, &mut batch) {
+                log.info(format_args!("Error: persistence: {e}"));
+            }
+            batch.clear();
+        }
+    });
+    (StoreTx(tx), handle)
+}
+
+fn apply(db: &Database, batch: &mut Vec<StoreOp>) -> Result<(), redb::Error> {
+    let mut waiters = Vec::new();
+    let tx = db.begin_write()?;
+    {
+        let mut retained = tx.open_table(RETAINED)?;
+        let mut sessions = tx.open_table(SESSIONS)?;
+        let mut queue = tx.open_table(QUEUE)?;
+        let mut incoming = tx.open_table(INCOMING)?;
+        for op in batch.drain(..) {
+            match op {
+                StoreOp::Retain(m) if m.payload.is_empty() => {
+                    retained.remove(m.topic.as_str())?;
+                }
+                StoreOp::Retain(m) => {
+                    retained.insert(m.topic.as_str(), encode_message(&m, m.qos).as_slice())?;
+                }
+                StoreOp::Session(id, subs) => {
+                    sessions.insert(&*id, encode_subs(&subs).as_slice())?;
+                }
+                StoreOp::DropSession(id) => {
+                    sessions.remove(&*id)?;
+                    queue.retain_in((&*id, 0)..=(&*id, u64::MAX), |_, _| false)?;
+                    incoming.retain_in((&*id, 0)..=(&*id, u16::MAX), |_, _| false)?;
+                }
+                StoreOp::Enqueue(id, seq, m, qos) => {
+                    queue.insert((&*id, seq), encode_message(&m, qos).as_slice())?;
+                }
+                StoreOp::Dequeue(id, seq) => {
+                    queue.remove((&*id, seq))?;
+                }
+                StoreOp::IncomingAdd(id, pid) => {
+                    incoming.insert((&*id, pid), ())?;
+                }
+                StoreOp::IncomingDel(id, pid) => {
+                    incoming.remove((&*id, pid))?;
+                }
+                StoreOp::Barrier(w) => waiters.push(w),
+            }
+        }
+    }
+    tx.commit()?;
+    for w in waiters {
+        let _ = w.send(());
+    }
+    Ok(())
+}
+
+fn encode_message(m: &Message, qos: QoS) -> Vec<u8> {
+    let topic = m.topic.as_bytes();
+    let mut v = Vec::with_capacity(4 + topic.len() + m.payload.len());
+    v.push(qos as u8);
+    v.push(m.retain as u8);
+    v.extend_from_slice(&(topic.len() as u16).to_be_bytes());
+    v.extend_from_slice(topic);
+    v.extend_from_slice(&m.payload);
+    v
+}
+
+fn decode_message(b: &[u8]) -> Option<(Message, QoS)> {
+    let qos = QoS::from_u8(*b.first()?)?;
+    let retain = *b.get(1)? != 0;
+    let len = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize;
+    let topic = std::str::from_utf8(b.get(4..4 + len)?).ok()?;
+    let msg = Message {
+        topic: TopicName::new(topic).ok()?,
+        payload: Bytes::copy_from_slice(b.get(4 + len..)?),
+        qos,
+        retain,
+        properties: Default::default(),
+    };
+    Some((msg, qos))
+}
+
+fn options_byte(o: &SubscriptionOptions) -> u8 {
+    o.qos as u8 | (o.no_local as u8) << 2 | (o.retain_as_published as u8) << 3 | (o.retain_handling as u8) << 4
+}
+
+fn encode_subs(subs: &[(TopicFilter, SubscriptionOptions)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for (f, o) in subs {
+        v.push(options_byte(o));
+        v.extend_from_slice(&(f.len() as u16).to_be_bytes());
+        v.extend_from_slice(f.as_bytes());
+    }
+    v
+}
+
+fn decode_subs(mut b: &[u8]) -> Vec<(TopicFilter, SubscriptionOptions)> {
+    let mut out = Vec::new();
+    while b.len() >= 3 {
+        let o = b[0];
+        let len = u16::from_be_bytes([b[1], b[2]]) as usize;
+        let Some(f) = b.get(3..3 + len) else { break };
+        let opts = SubscriptionOptions {
+            qos: QoS::from_u8(o & 3).unwrap_or_default(),
+            no_local: o & 4 != 0,
+            retain_as_published: o & 8 != 0,
+            retain_handling: match (o >> 4) & 3 {
+                1 => RetainHandling::SendIfNew,
+                2 => RetainHandling::DoNotSend,
+                _ => RetainHandling::SendOnSubscribe,
+            },
+        };
+        if let Ok(filter) = std::str::from_utf8(f).map(TopicFilter::new) {
+            if let Ok(filter) = filter {
+                out.push((filter, opts));
+            }
+        }
+        b = &b[3 + len..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(topic: &str, payload: &'static [u8]) -> Arc<Message> {
+        Arc::new(Message {
+            topic: TopicName::new(topic).unwrap(),
+            payload: Bytes::from_static(payload),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: Default::default(),
+        })
+    }
+
+    #[tokio::test]
+    async fn everything_written_is_read_back_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/mq.db");
+        let (db, restored) = open(&path).unwrap();
+        assert!(restored.sessions.is_empty() && restored.retained.is_empty());
+        let (tx, handle) = start(db, super::super::log::Log(Default::default()));
+        let id: Arc<str> = "c1".into();
+        let opts = SubscriptionOptions { qos: QoS::ExactlyOnce, no_local: true, ..Default::default() };
+        tx.send(StoreOp::Retain(msg("r/1", b"kept")));
+        tx.send(StoreOp::Retain(msg("r/2", b"gone")));
+        tx.send(StoreOp::Retain(msg("r/2", b"")));
+        tx.send(StoreOp::Session(id.clone(), vec![(TopicFilter::new("a/#").unwrap(), opts)]));
+        for seq in 1..=3 {
+            tx.send(StoreOp::Enqueue(id.clone(), seq, msg("a/b", b"q"), QoS::AtLeastOnce));
+        }
+        tx.send(StoreOp::Dequeue(id.clone(), 2));
+        tx.send(StoreOp::IncomingAdd(id.clone(), 9));
+        tx.send(StoreOp::IncomingAdd(id.clone(), 10));
+        tx.send(StoreOp::IncomingDel(id.clone(), 9));
+        tx.send(StoreOp::Session("gone".into(), vec![]));
+        tx.send(StoreOp::Enqueue("gone".into(), 4, msg("a/b", b"q"), QoS::AtLeastOnce));
+        tx.send(StoreOp::DropSession("gone".into()));
+        tx.barrier().await;
+        drop(tx);
+        handle.join().unwrap();
+
+        let (_db, r) = open(&path).unwrap();
+        assert_eq!(r.retained.len(), 1);
+        assert_eq!(&r.retained[0].payload[..], b"kept");
+        assert_eq!(r.sessions.len(), 1);
+        let s = &r.sessions[0];
+        assert_eq!(s.client_id, "c1");
+        assert_eq!(s.subscriptions, vec![(TopicFilter::new("a/#").unwrap(), opts)]);
+        let seqs: Vec<u64> = s.queue.iter().map(|q| q.0).collect();
+        assert_eq!(seqs, vec![1, 3]);
+        assert_eq!(s.incoming, vec![10]);
+        assert_eq!(r.max_seq, 3);
+    }
+}

@@ -1,0 +1,425 @@
+//! A client session's delivery state as a plain state machine, free of I/O.
+//!
+//! ```text
+//!  router ──enqueue──▶ queue ──fill (window)──▶ inflight ──PUBACK/PUBCOMP──▶ gone
+//!                      (bounded: messages, bytes)   │ PUBREC → PUBREL awaiting PUBCOMP
+//!  incoming QoS 2: PUBLISH id → remembered until PUBREL, so a resent PUBLISH is not routed twice
+//! ```
+//!
+//! Methods take what arrived and push the packets to send into a caller's vector; the link turns
+//! them into bytes. The queue is shared by every QoS so that per-topic order is kept.
+
+use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS};
+use crate::topic::TopicName;
+use bytes::Bytes;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+/// An application message as the router holds it: shared by every subscriber it goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Topic it was published to.
+    pub topic: TopicName,
+    /// Payload, shared, never copied.
+    pub payload: Bytes,
+    /// QoS it was published with.
+    pub qos: QoS,
+    /// Retain flag as published.
+    pub retain: bool,
+    /// v5 properties to forward.
+    pub properties: Props,
+}
+
+/// One message on its way to one subscriber.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The shared message.
+    pub msg: Arc<Message>,
+    /// Delivery QoS: the minimum of the published and granted QoS.
+    pub qos: QoS,
+    /// Retain flag as sent (set for retained-on-subscribe).
+    pub retain: bool,
+    /// Store key when the delivery is persisted, 0 otherwise.
+    pub seq: u64,
+}
+
+impl Delivery {
+    fn cost(&self) -> usize {
+        self.msg.payload.len() + self.msg.topic.len()
+    }
+
+    fn publish(&self, packet_id: Option<PacketId>, dup: bool) -> Packet {
+        Packet::Publish(Publish {
+            dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: self.msg.topic.clone(),
+            packet_id,
+            properties: self.msg.properties.clone(),
+            payload: self.msg.payload.clone(),
+        })
+    }
+}
+
+/// Queue and window sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Outgoing QoS 1/2 messages awaiting acknowledgement (0 = no limit).
+    pub max_inflight: u16,
+    /// Messages waiting beyond the window (0 = no limit).
+    pub max_queued: usize,
+    /// Payload bytes waiting beyond the window (0 = no limit).
+    pub max_queued_bytes: usize,
+    /// Queue QoS 0 messages while the client is offline.
+    pub queue_qos0: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_inflight: 20,
+            max_queued: 1000,
+            max_queued_bytes: 0,
+            queue_qos0: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Inflight {
+    /// PUBLISH sent, awaiting PUBACK (QoS 1) or PUBREC (QoS 2).
+    Sent(Delivery),
+    /// PUBREL sent, awaiting PUBCOMP; keeps the store key to forget it on completion.
+    Released(u64),
+}
+
+/// Why [`Session::enqueue`] did not take a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is at its message or byte limit: dropped and counted.
+    QueueFull,
+    /// QoS 0 for an offline client: not queued, as mosquitto does by default.
+    Offline,
+}
+
+/// One client's session.
+#[derive(Debug)]
+pub struct Session {
+    limits: Limits,
+    online: bool,
+    queue: VecDeque<Delivery>,
+    queued_bytes: usize,
+    inflight: VecDeque<(PacketId, Inflight)>,
+    next_id: u16,
+    incoming: HashSet<PacketId>,
+    /// Messages dropped because the queue was full.
+    pub dropped: u64,
+}
+
+impl Session {
+    /// A new, offline session.
+    pub fn new(limits: Limits) -> Session {
+        Session {
+            limits,
+            online: false,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            inflight: VecDeque::new(),
+            next_id: 0,
+            incoming: HashSet::new(),
+            dropped: 0,
+        }
+    }
+
+    /// Changes the limits (config reload); queued messages stay.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Whether a connection is attached.
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
+    /// Number of messages waiting or in flight.
+    pub fn pending(&self) -> usize {
+        self.queue.len() + self.inflight.len()
+    }
+
+    /// Accepts a delivery into the queue, or refuses it (counted when full).
+    pub fn enqueue(&mut self, d: Delivery) -> Result<(), Refused> {
+        if !self.online && d.qos == QoS::AtMostOnce && !self.limits.queue_qos0 {
+            return Err(Refused::Offline);
+        }
+        let full_count = self.limits.max_queued != 0 && self.queue.len() >= self.queued_cap();
+        let full_bytes = self.limits.max_queued_bytes != 0
+            && self.queued_bytes + d.cost() > self.limits.max_queued_bytes;
+        if full_count || full_bytes {
+            self.dropped += 1;
+            return Err(Refused::QueueFull);
+        }
+        self.queued_bytes += d.cost();
+        self.queue.push_back(d);
+        Ok(())
+    }
+
+    /// Messages that may wait: the queue limit plus the window not yet used, so that a client
+    /// with a free window still gets `max_queued` messages buffered behind it.
+    fn queued_cap(&self) -> usize {
+        let window = self.limits.max_inflight as usize;
+        let free = window.saturating_sub(self.inflight.len());
+        self.limits.max_queued + if self.online { free } else { 0 }
+    }
+
+    fn window_open(&self) -> bool {
+        self.limits.max_inflight == 0 || self.inflight.len() < self.limits.max_inflight as usize
+    }
+
+    fn next_packet_id(&mut self) -> PacketId {
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            if let Some(id) = PacketId::new(self.next_id) {
+                if !self.inflight.iter().any(|(i, _)| *i == id) {
+                    return id;
+                }
+            }
+        }
+    }
+
+    /// Moves queued messages to the wire while the inflight window allows; QoS 0 ones always go.
+    /// Does nothing while offline.
+    pub fn fill(&mut self, out: &mut Vec<Packet>) {
+        while self.online {
+            let Some(front) = self.queue.front() else { break };
+            if front.qos != QoS::AtMostOnce && !self.window_open() {
+                break;
+            }
+            let Some(d) = self.queue.pop_front() else { break };
+            self.queued_bytes -= d.cost();
+            if d.qos == QoS::AtMostOnce {
+                out.push(d.publish(None, false));
+            } else {
+                let id = self.next_packet_id();
+                out.push(d.publish(Some(id), false));
+                self.inflight.push_back((id, Inflight::Sent(d)));
+            }
+        }
+    }
+
+    /// Attaches a connection: unacknowledged messages are sent again (PUBLISH with DUP, or
+    /// PUBREL), then the queue.
+    pub fn connect(&mut self, out: &mut Vec<Packet>) {
+        self.online = true;
+        for (id, state) in &self.inflight {
+            out.push(match state {
+                Inflight::Sent(d) => d.publish(Some(*id), true),
+                Inflight::Released(_) => Packet::PubRel(PubResp::new(*id)),
+            });
+        }
+        self.fill(out);
+    }
+
+    /// Detaches the connection. QoS 0 messages still queued are dropped unless configured
+    /// otherwise; their store keys need no cleanup as QoS 0 is never stored.
+    pub fn disconnect(&mut self) {
+        self.online = false;
+        if !self.limits.queue_qos0 {
+            self.queue.retain(|d| d.qos != QoS::AtMostOnce);
+            self.queued_bytes = self.queue.iter().map(Delivery::cost).sum();
+        }
+    }
+
+    fn position(&self, id: PacketId) -> Option<usize> {
+        self.inflight.iter().position(|(i, _)| *i == id)
+    }
+
+    /// PUBACK received: returns the store key of the completed delivery.
+    pub fn puback(&mut self, id: PacketId, out: &mut Vec<Packet>) -> Option<u64> {
+        let pos = self.position(id)?;
+        match &self.inflight[pos].1 {
+            Inflight::Sent(d) if d.qos == QoS::AtLeastOnce => {}
+            _ => return None,
+        }
+        let (_, state) = self.inflight.remove(pos)?;
+        self.fill(out);
+        match state {
+            Inflight::Sent(d) => Some(d.seq),
+            Inflight::Released(seq) => Some(seq),
+        }
+    }
+
+    /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).
+    pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Packet>) {
+        if let Some(pos) = self.position(id) {
+            if let Inflight::Sent(d) = &self.inflight[pos].1 {
+                let seq = d.seq;
+                self.inflight[pos].1 = Inflight::Released(seq);
+            }
+        }
+        out.push(Packet::PubRel(PubResp::new(id)));
+    }
+
+    /// PUBCOMP received: returns the store key of the completed delivery.
+    pub fn pubcomp(&mut self, id: PacketId, out: &mut Vec<Packet>) -> Option<u64> {
+        let pos = self.position(id)?;
+        let Inflight::Released(seq) = self.inflight[pos].1 else {
+            return None;
+        };
+        self.inflight.remove(pos);
+        self.fill(out);
+        Some(seq)
+    }
+
+    /// An incoming QoS 2 PUBLISH: true when it is new and must be routed, false for a resend
+    /// of one already routed and not yet released ([MQTT-4.3.3-2]).
+    pub fn incoming_qos2(&mut self, id: PacketId) -> bool {
+        self.incoming.insert(id)
+    }
+
+    /// PUBREL received: forgets the id and answers PUBCOMP.
+    pub fn pubrel(&mut self, id: PacketId) -> Packet {
+        self.incoming.remove(&id);
+        Packet::PubComp(PubResp::new(id))
+    }
+
+    /// Incoming QoS 2 ids awaiting PUBREL (for the store).
+    pub fn incoming_ids(&self) -> impl Iterator<Item = PacketId> + '_ {
+        self.incoming.iter().copied()
+    }
+
+    /// Store keys of every queued or inflight delivery (to forget them with the session).
+    pub fn stored_keys(&self) -> Vec<u64> {
+        let queued = self.queue.iter().map(|d| d.seq);
+        let inflight = self.inflight.iter().map(|(_, s)| match s {
+            Inflight::Sent(d) => d.seq,
+            Inflight::Released(seq) => *seq,
+        });
+        queued.chain(inflight).filter(|s| *s != 0).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(topic: &str, qos: QoS) -> Delivery {
+        Delivery {
+            msg: Arc::new(Message {
+                topic: TopicName::new(topic).unwrap(),
+                payload: Bytes::from_static(b"x"),
+                qos,
+                retain: false,
+                properties: Props::default(),
+            }),
+            qos,
+            retain: false,
+            seq: 7,
+        }
+    }
+
+    fn pid(p: &Packet) -> PacketId {
+        match p {
+            Packet::Publish(p) => p.packet_id.unwrap(),
+            Packet::PubRel(r) => r.packet_id,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn online(limits: Limits) -> Session {
+        let mut s = Session::new(limits);
+        s.connect(&mut Vec::new());
+        s
+    }
+
+    #[test]
+    fn inflight_window_holds_back_qos1_but_not_qos0() {
+        let mut s = online(Limits { max_inflight: 2, ..Limits::default() });
+        for _ in 0..3 {
+            s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
+        }
+        s.enqueue(msg("a", QoS::AtMostOnce)).unwrap();
+        let mut out = Vec::new();
+        s.fill(&mut out);
+        assert_eq!(out.len(), 2, "window of 2");
+        let first = pid(&out[0]);
+        let mut more = Vec::new();
+        assert_eq!(s.puback(first, &mut more), Some(7));
+        assert_eq!(more.len(), 2, "third QoS 1 then the QoS 0 behind it (order kept)");
+        assert!(matches!(&more[1], Packet::Publish(p) if p.qos == QoS::AtMostOnce));
+    }
+
+    #[test]
+    fn queue_is_bounded_and_drops_are_counted() {
+        let mut s = Session::new(Limits { max_queued: 2, ..Limits::default() });
+        for _ in 0..5 {
+            let _ = s.enqueue(msg("a", QoS::AtLeastOnce));
+        }
+        assert_eq!(s.pending(), 2);
+        assert_eq!(s.dropped, 3);
+        let mut b = Session::new(Limits { max_queued_bytes: 5, ..Limits::default() });
+        for _ in 0..5 {
+            let _ = b.enqueue(msg("a", QoS::AtLeastOnce));
+        }
+        assert_eq!(b.pending(), 2, "2 bytes each, 5 allowed");
+    }
+
+    #[test]
+    fn offline_qos0_is_not_queued() {
+        let mut s = Session::new(Limits::default());
+        assert_eq!(s.enqueue(msg("a", QoS::AtMostOnce)), Err(Refused::Offline));
+        assert_eq!(s.dropped, 0);
+    }
+
+    #[test]
+    fn reconnect_resends_unacknowledged_with_dup_and_pubrel() {
+        let mut s = online(Limits::default());
+        s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
+        s.enqueue(msg("b", QoS::ExactlyOnce)).unwrap();
+        let mut out = Vec::new();
+        s.fill(&mut out);
+        let q2 = pid(&out[1]);
+        s.pubrec(q2, &mut out);
+        s.disconnect();
+        let mut again = Vec::new();
+        s.connect(&mut again);
+        assert!(matches!(&again[0], Packet::Publish(p) if p.dup && p.topic.as_str() == "a"));
+        assert!(matches!(&again[1], Packet::PubRel(r) if r.packet_id == q2));
+        assert_eq!(s.pubcomp(q2, &mut Vec::new()), Some(7));
+        assert_eq!(s.pending(), 1);
+    }
+
+    #[test]
+    fn qos2_incoming_is_routed_once_until_pubrel() {
+        let mut s = Session::new(Limits::default());
+        let id = PacketId::new(5).unwrap();
+        assert!(s.incoming_qos2(id));
+        assert!(!s.incoming_qos2(id), "resent PUBLISH before PUBREL");
+        assert!(matches!(s.pubrel(id), Packet::PubComp(r) if r.packet_id == id));
+        assert!(s.incoming_qos2(id), "a new message may reuse the id");
+    }
+
+    #[test]
+    fn wrong_acks_are_ignored() {
+        let mut s = online(Limits::default());
+        s.enqueue(msg("a", QoS::ExactlyOnce)).unwrap();
+        let mut out = Vec::new();
+        s.fill(&mut out);
+        let id = pid(&out[0]);
+        assert_eq!(s.puback(id, &mut out), None, "PUBACK for a QoS 2 message");
+        assert_eq!(s.pubcomp(id, &mut out), None, "PUBCOMP before PUBREC");
+        assert_eq!(s.pending(), 1);
+    }
+
+    #[test]
+    fn packet_ids_skip_those_in_flight() {
+        let mut s = online(Limits { max_inflight: 0, ..Limits::default() });
+        s.next_id = u16::MAX - 1;
+        for _ in 0..3 {
+            s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
+        }
+        let mut out = Vec::new();
+        s.fill(&mut out);
+        let ids: Vec<u16> = out.iter().map(|p| pid(p).get()).collect();
+        assert_eq!(ids, vec![u16::MAX, 1, 2]);
+    }
+}
