@@ -9,12 +9,16 @@
 //! |---|---|
 //! | [`protocol`] | the codec: one v5-shaped [`protocol::Packet`] for every version, streaming decode, encode |
 //! | [`topic`] | validated topic names and filters, matching, `$share/` parsing |
+//! | [`session`] | a client session's delivery state machine: queue, inflight window, QoS handshakes |
+//! | [`broker`] | `mq broker`: config, listeners, links, router, trie, retained store, persistence, `$SYS` |
 //! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with
 //! byte literals alone.
 
+pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod protocol;
+pub mod session;
 pub mod topic;

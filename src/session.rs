@@ -190,11 +190,15 @@ impl Session {
     /// Does nothing while offline.
     pub fn fill(&mut self, out: &mut Vec<Packet>) {
         while self.online {
-            let Some(front) = self.queue.front() else { break };
+            let Some(front) = self.queue.front() else {
+                break;
+            };
             if front.qos != QoS::AtMostOnce && !self.window_open() {
                 break;
             }
-            let Some(d) = self.queue.pop_front() else { break };
+            let Some(d) = self.queue.pop_front() else {
+                break;
+            };
             self.queued_bytes -= d.cost();
             if d.qos == QoS::AtMostOnce {
                 out.push(d.publish(None, false));
@@ -333,7 +337,10 @@ mod tests {
 
     #[test]
     fn inflight_window_holds_back_qos1_but_not_qos0() {
-        let mut s = online(Limits { max_inflight: 2, ..Limits::default() });
+        let mut s = online(Limits {
+            max_inflight: 2,
+            ..Limits::default()
+        });
         for _ in 0..3 {
             s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
         }
@@ -344,19 +351,29 @@ mod tests {
         let first = pid(&out[0]);
         let mut more = Vec::new();
         assert_eq!(s.puback(first, &mut more), Some(7));
-        assert_eq!(more.len(), 2, "third QoS 1 then the QoS 0 behind it (order kept)");
+        assert_eq!(
+            more.len(),
+            2,
+            "third QoS 1 then the QoS 0 behind it (order kept)"
+        );
         assert!(matches!(&more[1], Packet::Publish(p) if p.qos == QoS::AtMostOnce));
     }
 
     #[test]
     fn queue_is_bounded_and_drops_are_counted() {
-        let mut s = Session::new(Limits { max_queued: 2, ..Limits::default() });
+        let mut s = Session::new(Limits {
+            max_queued: 2,
+            ..Limits::default()
+        });
         for _ in 0..5 {
             let _ = s.enqueue(msg("a", QoS::AtLeastOnce));
         }
         assert_eq!(s.pending(), 2);
         assert_eq!(s.dropped, 3);
-        let mut b = Session::new(Limits { max_queued_bytes: 5, ..Limits::default() });
+        let mut b = Session::new(Limits {
+            max_queued_bytes: 5,
+            ..Limits::default()
+        });
         for _ in 0..5 {
             let _ = b.enqueue(msg("a", QoS::AtLeastOnce));
         }
@@ -412,7 +429,10 @@ mod tests {
 
     #[test]
     fn packet_ids_skip_those_in_flight() {
-        let mut s = online(Limits { max_inflight: 0, ..Limits::default() });
+        let mut s = online(Limits {
+            max_inflight: 0,
+            ..Limits::default()
+        });
         s.next_id = u16::MAX - 1;
         for _ in 0..3 {
             s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();

@@ -32,6 +32,21 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Broker(args) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build();
+            match rt.map_err(|e| e.to_string()).and_then(|rt| {
+                rt.block_on(mq::cmd::broker::run(&args))
+                    .map_err(|e| e.to_string())
+            }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
             Ok(n) => {
                 eprintln!("wrote {n} files under {}", out.display());

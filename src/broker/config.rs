@@ -258,6 +258,7 @@ impl Config {
             config: &mut config,
             current_listener: None,
             log_types_seen: false,
+            depth: 0,
         };
         parser.file(path)?;
         config.source = Some(path.to_path_buf());
@@ -271,6 +272,7 @@ impl Config {
             config: &mut config,
             current_listener: None,
             log_types_seen: false,
+            depth: 0,
         };
         parser.text(text, file)?;
         Ok(config)
@@ -298,6 +300,7 @@ struct Parser<'a> {
     config: &'a mut Config,
     current_listener: Option<usize>,
     log_types_seen: bool,
+    depth: u8,
 }
 
 impl Parser<'_> {
@@ -320,11 +323,12 @@ impl Parser<'_> {
                 Some((n, v)) => (n, v.trim()),
                 None => (line.trim(), ""),
             };
-            self.option(name, value, file).map_err(|message| ConfigError {
-                file: file.to_path_buf(),
-                line: i + 1,
-                message,
-            })?;
+            self.option(name, value, file)
+                .map_err(|message| ConfigError {
+                    file: file.to_path_buf(),
+                    line: i + 1,
+                    message,
+                })?;
         }
         Ok(())
     }
@@ -464,6 +468,9 @@ impl Parser<'_> {
     }
 
     fn include_dir(&mut self, value: &str, file: &Path) -> Result<(), String> {
+        if self.depth >= 8 {
+            return Err("include_dir nested too deeply (does a file include itself?)".into());
+        }
         let mut dir = PathBuf::from(word("include_dir", value)?);
         if dir.is_relative() {
             if let Some(parent) = file.parent() {
@@ -477,10 +484,16 @@ impl Parser<'_> {
             .filter(|p| p.extension().is_some_and(|x| x == "conf"))
             .collect();
         files.sort();
+        self.depth += 1;
         for f in files {
             // An error inside an included file names that file, so pass it through as text.
-            self.file(&f).map_err(|e| e.to_string())?;
+            let r = self.file(&f).map_err(|e| e.to_string());
+            if r.is_err() {
+                self.depth -= 1;
+                return r;
+            }
         }
+        self.depth -= 1;
         Ok(())
     }
 }
@@ -503,7 +516,9 @@ fn boolean(name: &str, value: &str) -> Result<bool, String> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("invalid {name} value '{value}' (expected true or false)")),
+        _ => Err(format!(
+            "invalid {name} value '{value}' (expected true or false)"
+        )),
     }
 }
 
@@ -569,12 +584,20 @@ mod tests {
         assert_eq!(parse("persistence yes").unwrap_err().line, 1);
         assert_eq!(parse("listener").unwrap_err().line, 1);
         assert_eq!(parse("max_packet_size 10").unwrap_err().line, 1);
-        assert!(parse("socket_domain ipv4").is_err(), "needs a listener first");
+        assert!(
+            parse("socket_domain ipv4").is_err(),
+            "needs a listener first"
+        );
     }
 
     #[test]
     fn security_options_are_refused_as_not_supported_yet() {
-        for line in ["password_file /etc/pw", "acl_file x", "certfile c", "allow_anonymous false"] {
+        for line in [
+            "password_file /etc/pw",
+            "acl_file x",
+            "certfile c",
+            "allow_anonymous false",
+        ] {
             let e = parse(line).unwrap_err();
             assert!(e.message.contains("not supported yet"), "{line}: {e}");
         }
@@ -597,12 +620,20 @@ mod tests {
         std::fs::write(dir.path().join("b.conf"), "max_queued_messages 7\n").unwrap();
         std::fs::write(dir.path().join("a.conf"), "max_queued_messages 3\n").unwrap();
         std::fs::write(dir.path().join("c.txt"), "nonsense\n").unwrap();
-        let main = dir.path().join("main.conf");
+        let top = tempfile::tempdir().unwrap();
+        let main = top.path().join("main.conf");
         std::fs::write(&main, format!("include_dir {}\n", dir.path().display())).unwrap();
         let c = Config::from_file(&main).unwrap();
         assert_eq!(c.max_queued_messages, 7);
         std::fs::write(dir.path().join("d.conf"), "\nbogus 1\n").unwrap();
         let e = Config::from_file(&main).unwrap_err();
         assert!(e.message.contains("d.conf:2: unknown option"), "{e}");
+        std::fs::write(
+            dir.path().join("d.conf"),
+            format!("include_dir {}\n", dir.path().display()),
+        )
+        .unwrap();
+        let e = Config::from_file(&main).unwrap_err();
+        assert!(e.to_string().contains("nested too deeply"), "{e}");
     }
 }

@@ -12,8 +12,7 @@
 //! write call per batch. Writing stops pulling from the session queue above a high-water
 //! mark, so a slow reader only fills its own bounded queue.
 
-use super::log::Log;
-use super::router::{Attached, Router, SessionCell};
+use super::router::{Router, SessionCell};
 use crate::protocol::{self, Packet, ReasonCode, Version};
 use bytes::{Buf, BytesMut};
 use std::net::SocketAddr;
@@ -147,19 +146,27 @@ where
     };
     let log = ctx.router.settings().log;
     let timeout = ctx.limits.connect_timeout;
+    let max_packet = ctx.limits.max_packet_size;
     let connect = tokio::select! {
-        r = tokio::time::timeout(timeout, read_connect(&mut io, &ctx)) => r,
+        r = tokio::time::timeout(timeout, read_connect(&mut io, &ctx.router, max_packet)) => r,
         _ = ctx.shutdown.recv() => return,
     };
     let connect = match connect {
         Ok(Ok(c)) => c,
         Ok(Err(why)) => {
-            log.info(format_args!("Client <unknown> from {} disconnected: {why}.", ctx.peer));
+            log.info(format_args!(
+                "Client <unknown> from {} disconnected: {why}.",
+                ctx.peer
+            ));
             io.flush_all().await;
             return;
         }
         Err(_) => {
-            log.info(format_args!("Client <unknown> from {} disconnected: no CONNECT within {}s.", ctx.peer, timeout.as_secs()));
+            log.info(format_args!(
+                "Client <unknown> from {} disconnected: no CONNECT within {}s.",
+                ctx.peer,
+                timeout.as_secs()
+            ));
             return;
         }
     };
@@ -173,13 +180,17 @@ where
 }
 
 /// Reads until a whole first packet is there; it must be CONNECT.
-async fn read_connect<R, W>(io: &mut Io<R, W>, ctx: &LinkContext) -> Result<Box<protocol::Connect>, String>
+async fn read_connect<R, W>(
+    io: &mut Io<R, W>,
+    router: &Router,
+    max_packet: u32,
+) -> Result<Box<protocol::Connect>, String>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     loop {
-        match protocol::decode(&mut io.rbuf, Version::V5, ctx.limits.max_packet_size) {
+        match protocol::decode(&mut io.rbuf, Version::V5, max_packet) {
             Ok(Some(Packet::Connect(c))) => return Ok(c),
             Ok(Some(other)) => return Err(format!("{:?} before CONNECT", other.packet_type())),
             Ok(None) => {}
@@ -191,7 +202,10 @@ where
         if n == 0 {
             return Err("closed before CONNECT".into());
         }
-        ctx.router.stats.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+        router
+            .stats
+            .bytes_received
+            .fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -208,7 +222,8 @@ where
 {
     let router = ctx.router.clone();
     let cell: Arc<SessionCell> = link.cell.clone();
-    let keepalive = (link.keep_alive > 0).then(|| Duration::from_millis(link.keep_alive as u64 * 1500));
+    let keepalive =
+        (link.keep_alive > 0).then(|| Duration::from_millis(link.keep_alive as u64 * 1500));
     let far = Duration::from_secs(86400 * 365);
     let sleep = tokio::time::sleep(keepalive.unwrap_or(far));
     tokio::pin!(sleep);

@@ -29,7 +29,11 @@ pub async fn bind(index: usize, config: &ListenerConfig) -> std::io::Result<Vec<
     for addr in addrs {
         match TcpListener::bind(addr).await {
             Ok(socket) => {
-                out.push(Listener { index, socket, max_connections: config.max_connections });
+                out.push(Listener {
+                    index,
+                    socket,
+                    max_connections: config.max_connections,
+                });
                 if config.bind.is_none() {
                     break;
                 }
@@ -73,14 +77,20 @@ pub async fn accept_loop(
             Ok(x) => x,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
-                router.settings().log.info(format_args!("Error: accept: {e}"));
+                router
+                    .settings()
+                    .log
+                    .info(format_args!("Error: accept: {e}"));
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             }
         };
         if let Some(max) = l.max_connections {
             if count.load(Ordering::Relaxed) >= max {
-                router.settings().log.info(format_args!("Client connection from {} denied: max_connections exceeded.", peer.ip()));
+                router.settings().log.info(format_args!(
+                    "Client connection from {} denied: max_connections exceeded.",
+                    peer.ip()
+                ));
                 continue;
             }
         }

@@ -86,13 +86,20 @@ impl Broker {
     }
 
     /// As [`Broker::bind`], with an access policy.
-    pub async fn bind_with_access(config: Config, access: Arc<dyn Access>) -> Result<Broker, BrokerError> {
+    pub async fn bind_with_access(
+        config: Config,
+        access: Arc<dyn Access>,
+    ) -> Result<Broker, BrokerError> {
         let log = log::Log(config.log);
         let (store, restored, store_thread) = if config.persistence {
             let path = config.store_path();
             let (db, restored) = store::open(&path)?;
-            log.info(format_args!("Restored {} retained messages and {} sessions from {}.",
-                restored.retained.len(), restored.sessions.len(), path.display()));
+            log.info(format_args!(
+                "Restored {} retained messages and {} sessions from {}.",
+                restored.retained.len(),
+                restored.sessions.len(),
+                path.display()
+            ));
             let (tx, handle) = store::start(db, log);
             (Some(tx), Some(restored), Some(handle))
         } else {
@@ -106,21 +113,35 @@ impl Broker {
         for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
             let bound = listener::bind(i, l)
                 .await
-                .map_err(|source| BrokerError::Bind { port: l.port, source })?;
+                .map_err(|source| BrokerError::Bind {
+                    port: l.port,
+                    source,
+                })?;
             for b in &bound {
                 if let Ok(addr) = b.socket.local_addr() {
                     let family = if addr.is_ipv4() { "ipv4" } else { "ipv6" };
-                    log.info(format_args!("Opening {family} listen socket on port {}.", addr.port()));
+                    log.info(format_args!(
+                        "Opening {family} listen socket on port {}.",
+                        addr.port()
+                    ));
                 }
             }
             listeners.extend(bound);
         }
-        Ok(Broker { config, listeners, router, store_thread })
+        Ok(Broker {
+            config,
+            listeners,
+            router,
+            store_thread,
+        })
     }
 
     /// The bound addresses (to learn the port when listening on port 0).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners.iter().filter_map(|l| l.socket.local_addr().ok()).collect()
+        self.listeners
+            .iter()
+            .filter_map(|l| l.socket.local_addr().ok())
+            .collect()
     }
 
     /// A handle that applies a new config to the running broker (SIGHUP).
@@ -136,10 +157,20 @@ impl Broker {
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
         let limits = link_limits(&self.config);
         for l in self.listeners {
-            let task = listener::accept_loop(l, self.router.clone(), limits.clone(), stop_tx.clone(), done_tx.clone());
+            let task = listener::accept_loop(
+                l,
+                self.router.clone(),
+                limits.clone(),
+                stop_tx.clone(),
+                done_tx.clone(),
+            );
             tokio::spawn(task);
         }
-        let sys = sys::run(self.router.clone(), self.config.sys_interval, stop_tx.subscribe());
+        let sys = sys::run(
+            self.router.clone(),
+            self.config.sys_interval,
+            stop_tx.subscribe(),
+        );
         let sys_done = done_tx.clone();
         tokio::spawn(async move {
             sys.await;

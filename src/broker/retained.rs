@@ -45,9 +45,13 @@ impl RetainedStore {
         }
         // Scan only the range sharing the literal prefix before the first wildcard, without its
         // trailing '/' since "a/#" also matches "a".
-        let prefix = pattern[..pattern.find(['+', '#']).unwrap_or(pattern.len())].trim_end_matches('/');
+        let prefix =
+            pattern[..pattern.find(['+', '#']).unwrap_or(pattern.len())].trim_end_matches('/');
         self.by_topic
-            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(t, _)| t.starts_with(prefix))
             .filter(|(t, _)| crate::topic::matches(pattern, t))
             .map(|(_, m)| m.clone())
@@ -78,7 +82,10 @@ mod tests {
     }
 
     fn topics(s: &RetainedStore, pattern: &str) -> Vec<String> {
-        s.matching(pattern).iter().map(|m| m.topic.to_string()).collect()
+        s.matching(pattern)
+            .iter()
+            .map(|m| m.topic.to_string())
+            .collect()
     }
 
     #[test]

@@ -141,7 +141,9 @@ impl Router {
             cell.lock().session.set_limits(settings.limits);
         }
         if let Err(e) = self.access.reload() {
-            settings.log.info(format_args!("Error: reloading access rules: {e}"));
+            settings
+                .log
+                .info(format_args!("Error: reloading access rules: {e}"));
         }
     }
 
@@ -162,7 +164,10 @@ impl Router {
 
     /// Number of retained messages.
     pub fn retained_count(&self) -> usize {
-        self.retained.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.retained
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Number of sessions (connected or persistent).
@@ -216,7 +221,12 @@ impl Router {
         if persistent {
             self.save_session(&cell);
         }
-        Attached { cell, present, generation, kicked }
+        Attached {
+            cell,
+            present,
+            generation,
+            kicked,
+        }
     }
 
     /// Detaches link `generation` from its session: a clean session is destroyed, a persistent
@@ -232,7 +242,10 @@ impl Router {
         drop(st);
         if clean {
             let mut sessions = lock(&self.sessions);
-            if sessions.get(&cell.client_id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            if sessions
+                .get(&cell.client_id)
+                .is_some_and(|c| Arc::ptr_eq(c, cell))
+            {
                 sessions.remove(&cell.client_id);
             }
             drop(sessions);
@@ -264,13 +277,20 @@ impl Router {
     }
 
     /// Adds a subscription; returns the granted QoS and whether it is new.
-    pub fn subscribe(&self, cell: &Arc<SessionCell>, filter: &TopicFilter, opts: SubscriptionOptions) -> bool {
+    pub fn subscribe(
+        &self,
+        cell: &Arc<SessionCell>,
+        filter: &TopicFilter,
+        opts: SubscriptionOptions,
+    ) -> bool {
         let new = self
             .subs
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .subscribe(filter, Sub(cell.clone()), opts);
-        cell.lock().subs.insert(filter.as_str().into(), (filter.clone(), opts));
+        cell.lock()
+            .subs
+            .insert(filter.as_str().into(), (filter.clone(), opts));
         self.save_session(cell);
         new
     }
@@ -288,14 +308,24 @@ impl Router {
     }
 
     /// Queues the retained messages matching a new subscription for `cell` (retain flag set).
-    pub fn send_retained(&self, cell: &Arc<SessionCell>, filter: &TopicFilter, opts: SubscriptionOptions, new: bool) {
+    pub fn send_retained(
+        &self,
+        cell: &Arc<SessionCell>,
+        filter: &TopicFilter,
+        opts: SubscriptionOptions,
+        new: bool,
+    ) {
         let skip = filter.share().is_some()
             || opts.retain_handling == RetainHandling::DoNotSend
             || (opts.retain_handling == RetainHandling::SendIfNew && !new);
         if skip {
             return;
         }
-        let msgs = self.retained.read().unwrap_or_else(|e| e.into_inner()).matching(filter.pattern());
+        let msgs = self
+            .retained
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matching(filter.pattern());
         for msg in msgs {
             self.deliver(cell, msg, opts.qos, true);
         }
@@ -305,7 +335,11 @@ impl Router {
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) {
         if msg.retain {
-            let changed = self.retained.write().unwrap_or_else(|e| e.into_inner()).set(msg.clone());
+            let changed = self
+                .retained
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .set(msg.clone());
             if let (true, Some(store)) = (changed, &self.store) {
                 store.send(StoreOp::Retain(msg.clone()));
             }
@@ -332,7 +366,12 @@ impl Router {
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
             if !(own && opts.no_local) {
-                self.deliver(cell, msg.clone(), opts.qos, msg.retain && opts.retain_as_published);
+                self.deliver(
+                    cell,
+                    msg.clone(),
+                    opts.qos,
+                    msg.retain && opts.retain_as_published,
+                );
             }
             i = j;
         }
@@ -343,13 +382,24 @@ impl Router {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
         if !self.access.allows_everything()
-            && !self.access.can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
+            && !self
+                .access
+                .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
         {
             return;
         }
         let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
-        let seq = if stored { self.next_seq.fetch_add(1, Ordering::Relaxed) } else { 0 };
-        let d = Delivery { msg: msg.clone(), qos, retain, seq };
+        let seq = if stored {
+            self.next_seq.fetch_add(1, Ordering::Relaxed)
+        } else {
+            0
+        };
+        let d = Delivery {
+            msg: msg.clone(),
+            qos,
+            retain,
+            seq,
+        };
         match st.session.enqueue(d) {
             Ok(()) => {
                 if let (true, Some(store)) = (stored, &self.store) {
@@ -371,7 +421,8 @@ impl Router {
 
     /// Rebuilds persistent sessions read from the store at start.
     pub fn restore(&self, restored: super::store::Restored) {
-        self.next_seq.fetch_max(restored.max_seq + 1, Ordering::Relaxed);
+        self.next_seq
+            .fetch_max(restored.max_seq + 1, Ordering::Relaxed);
         {
             let mut retained = self.retained.write().unwrap_or_else(|e| e.into_inner());
             for m in restored.retained {
@@ -390,10 +441,19 @@ impl Router {
                 }
                 for (seq, m, qos) in s.queue {
                     let retain = m.retain;
-                    let d = Delivery { msg: Arc::new(m), qos, retain, seq };
+                    let d = Delivery {
+                        msg: Arc::new(m),
+                        qos,
+                        retain,
+                        seq,
+                    };
                     let _ = st.session.enqueue(d);
                 }
-                for pid in s.incoming.into_iter().filter_map(crate::protocol::PacketId::new) {
+                for pid in s
+                    .incoming
+                    .into_iter()
+                    .filter_map(crate::protocol::PacketId::new)
+                {
                     st.session.incoming_qos2(pid);
                 }
             }

@@ -253,7 +253,10 @@ fn decode_message(b: &[u8]) -> Option<(Message, QoS)> {
 }
 
 fn options_byte(o: &SubscriptionOptions) -> u8 {
-    o.qos as u8 | (o.no_local as u8) << 2 | (o.retain_as_published as u8) << 3 | (o.retain_handling as u8) << 4
+    o.qos as u8
+        | (o.no_local as u8) << 2
+        | (o.retain_as_published as u8) << 3
+        | (o.retain_handling as u8) << 4
 }
 
 fn encode_subs(subs: &[(TopicFilter, SubscriptionOptions)]) -> Vec<u8> {
@@ -282,10 +285,8 @@ fn decode_subs(mut b: &[u8]) -> Vec<(TopicFilter, SubscriptionOptions)> {
                 _ => RetainHandling::SendOnSubscribe,
             },
         };
-        if let Ok(filter) = std::str::from_utf8(f).map(TopicFilter::new) {
-            if let Ok(filter) = filter {
-                out.push((filter, opts));
-            }
+        if let Ok(Ok(filter)) = std::str::from_utf8(f).map(TopicFilter::new) {
+            out.push((filter, opts));
         }
         b = &b[3 + len..];
     }
@@ -314,20 +315,37 @@ mod tests {
         assert!(restored.sessions.is_empty() && restored.retained.is_empty());
         let (tx, handle) = start(db, super::super::log::Log(Default::default()));
         let id: Arc<str> = "c1".into();
-        let opts = SubscriptionOptions { qos: QoS::ExactlyOnce, no_local: true, ..Default::default() };
+        let opts = SubscriptionOptions {
+            qos: QoS::ExactlyOnce,
+            no_local: true,
+            ..Default::default()
+        };
         tx.send(StoreOp::Retain(msg("r/1", b"kept")));
         tx.send(StoreOp::Retain(msg("r/2", b"gone")));
         tx.send(StoreOp::Retain(msg("r/2", b"")));
-        tx.send(StoreOp::Session(id.clone(), vec![(TopicFilter::new("a/#").unwrap(), opts)]));
+        tx.send(StoreOp::Session(
+            id.clone(),
+            vec![(TopicFilter::new("a/#").unwrap(), opts)],
+        ));
         for seq in 1..=3 {
-            tx.send(StoreOp::Enqueue(id.clone(), seq, msg("a/b", b"q"), QoS::AtLeastOnce));
+            tx.send(StoreOp::Enqueue(
+                id.clone(),
+                seq,
+                msg("a/b", b"q"),
+                QoS::AtLeastOnce,
+            ));
         }
         tx.send(StoreOp::Dequeue(id.clone(), 2));
         tx.send(StoreOp::IncomingAdd(id.clone(), 9));
         tx.send(StoreOp::IncomingAdd(id.clone(), 10));
         tx.send(StoreOp::IncomingDel(id.clone(), 9));
         tx.send(StoreOp::Session("gone".into(), vec![]));
-        tx.send(StoreOp::Enqueue("gone".into(), 4, msg("a/b", b"q"), QoS::AtLeastOnce));
+        tx.send(StoreOp::Enqueue(
+            "gone".into(),
+            4,
+            msg("a/b", b"q"),
+            QoS::AtLeastOnce,
+        ));
         tx.send(StoreOp::DropSession("gone".into()));
         tx.barrier().await;
         drop(tx);
@@ -339,7 +357,10 @@ mod tests {
         assert_eq!(r.sessions.len(), 1);
         let s = &r.sessions[0];
         assert_eq!(s.client_id, "c1");
-        assert_eq!(s.subscriptions, vec![(TopicFilter::new("a/#").unwrap(), opts)]);
+        assert_eq!(
+            s.subscriptions,
+            vec![(TopicFilter::new("a/#").unwrap(), opts)]
+        );
         let seqs: Vec<u64> = s.queue.iter().map(|q| q.0).collect();
         assert_eq!(seqs, vec![1, 3]);
         assert_eq!(s.incoming, vec![10]);

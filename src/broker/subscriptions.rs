@@ -76,7 +76,12 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
     }
 
     /// Adds or replaces `subscriber`'s subscription to `filter`; true when it is new.
-    pub fn subscribe(&mut self, filter: &TopicFilter, subscriber: S, opts: SubscriptionOptions) -> bool {
+    pub fn subscribe(
+        &mut self,
+        filter: &TopicFilter,
+        subscriber: S,
+        opts: SubscriptionOptions,
+    ) -> bool {
         let mut node = &mut self.root;
         for level in filter.pattern().split('/') {
             node = node.children.entry(level.into()).or_default();
@@ -114,7 +119,12 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
     /// Removes `subscriber`'s subscription to `filter`; true when it existed.
     pub fn unsubscribe(&mut self, filter: &TopicFilter, subscriber: &S) -> bool {
         let levels: Vec<&str> = filter.pattern().split('/').collect();
-        let removed = remove(&mut self.root, &levels, filter.share().map(|(g, _)| g), subscriber);
+        let removed = remove(
+            &mut self.root,
+            &levels,
+            filter.share().map(|(g, _)| g),
+            subscriber,
+        );
         if removed {
             self.count -= 1;
         }
@@ -165,7 +175,12 @@ fn take<S: Clone>(node: &Node<S>, out: &mut Vec<(S, SubscriptionOptions)>) {
     }
 }
 
-fn collect<S: Clone>(node: &Node<S>, levels: &[&str], dollar: bool, out: &mut Vec<(S, SubscriptionOptions)>) {
+fn collect<S: Clone>(
+    node: &Node<S>,
+    levels: &[&str],
+    dollar: bool,
+    out: &mut Vec<(S, SubscriptionOptions)>,
+) {
     // [MQTT-4.7.2-1]: at the first level a `$` topic is not matched by `+` or `#`.
     if !dollar {
         if let Some(hash) = node.children.get("#") {
@@ -213,12 +228,25 @@ mod tests {
     #[test]
     fn wildcards_match_like_the_spec_examples() {
         let mut t = SubscriptionTree::new();
-        let filters = ["sport/tennis/player1", "sport/tennis/+", "sport/#", "#", "+/+", "/+", "+", "sport/+/player1"];
+        let filters = [
+            "sport/tennis/player1",
+            "sport/tennis/+",
+            "sport/#",
+            "#",
+            "+/+",
+            "/+",
+            "+",
+            "sport/+/player1",
+        ];
         for (i, filter) in filters.iter().enumerate() {
             t.subscribe(&f(filter), i as u32, opts(0));
         }
         assert_eq!(matched(&t, "sport/tennis/player1"), vec![0, 1, 2, 3, 7]);
-        assert_eq!(matched(&t, "sport"), vec![2, 3, 6], "sport/# matches its parent");
+        assert_eq!(
+            matched(&t, "sport"),
+            vec![2, 3, 6],
+            "sport/# matches its parent"
+        );
         assert_eq!(matched(&t, "sport/"), vec![2, 3, 4]);
         assert_eq!(matched(&t, "/finance"), vec![3, 4, 5]);
         for topic in ["x", "a/b/c/d", "sport/tennis/player1/x", "/", "a//b"] {

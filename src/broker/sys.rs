@@ -31,18 +31,50 @@ fn publish(router: &Router, topic: &str, value: String) {
 pub fn publish_all(router: &Router, started: Instant) {
     let s = &router.stats;
     let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed).to_string();
-    publish(router, "$SYS/broker/uptime", format!("{} seconds", started.elapsed().as_secs()));
+    publish(
+        router,
+        "$SYS/broker/uptime",
+        format!("{} seconds", started.elapsed().as_secs()),
+    );
     publish(router, "$SYS/broker/clients/connected", get(&s.connected));
-    publish(router, "$SYS/broker/clients/total", router.session_count().to_string());
-    publish(router, "$SYS/broker/messages/received", get(&s.msgs_received));
+    publish(
+        router,
+        "$SYS/broker/clients/total",
+        router.session_count().to_string(),
+    );
+    publish(
+        router,
+        "$SYS/broker/messages/received",
+        get(&s.msgs_received),
+    );
     publish(router, "$SYS/broker/messages/sent", get(&s.msgs_sent));
-    publish(router, "$SYS/broker/publish/messages/received", get(&s.msgs_received));
-    publish(router, "$SYS/broker/publish/messages/sent", get(&s.msgs_sent));
-    publish(router, "$SYS/broker/publish/messages/dropped", get(&s.dropped));
+    publish(
+        router,
+        "$SYS/broker/publish/messages/received",
+        get(&s.msgs_received),
+    );
+    publish(
+        router,
+        "$SYS/broker/publish/messages/sent",
+        get(&s.msgs_sent),
+    );
+    publish(
+        router,
+        "$SYS/broker/publish/messages/dropped",
+        get(&s.dropped),
+    );
     publish(router, "$SYS/broker/bytes/received", get(&s.bytes_received));
     publish(router, "$SYS/broker/bytes/sent", get(&s.bytes_sent));
-    publish(router, "$SYS/broker/subscriptions/count", router.subscription_count().to_string());
-    publish(router, "$SYS/broker/retained messages/count", router.retained_count().to_string());
+    publish(
+        router,
+        "$SYS/broker/subscriptions/count",
+        router.subscription_count().to_string(),
+    );
+    publish(
+        router,
+        "$SYS/broker/retained messages/count",
+        router.retained_count().to_string(),
+    );
 }
 
 /// Runs until shutdown; does nothing when `interval` is zero.

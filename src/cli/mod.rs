@@ -4,6 +4,7 @@
 //! mosquitto's conventions rule: `-h` is the host and `-V` the protocol version, so clap's own
 //! short help and version flags are off and `--help`/`--version` are long-only.
 
+pub mod broker;
 pub mod common;
 pub mod docs;
 
@@ -38,6 +39,8 @@ pub struct Cli {
 /// Every `mq` command.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run an MQTT broker.
+    Broker(broker::BrokerArgs),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

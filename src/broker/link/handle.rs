@@ -6,8 +6,8 @@ use crate::broker::log::Log;
 use crate::broker::router::{Attached, Router, SessionCell};
 use crate::broker::store::StoreOp;
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
-    UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
+    SubAck, UnsubAck, Version, Will,
 };
 use crate::session::Message;
 use std::sync::Arc;
@@ -68,7 +68,10 @@ where
         if !ctx.limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
             out.push(refuse(ReasonCode::ClientIdentifierNotValid));
             let _ = io.encode(&mut out, router);
-            log.info(format_args!("Client <unknown> from {} refused: empty client id.", ctx.peer));
+            log.info(format_args!(
+                "Client <unknown> from {} refused: empty client id.",
+                ctx.peer
+            ));
             return None;
         }
         client_id = generated_id(&ctx.limits.auto_id_prefix);
@@ -87,12 +90,18 @@ where
         Err(reason) => {
             out.push(refuse(reason));
             let _ = io.encode(&mut out, router);
-            log.info(format_args!("Client {client_id} from {} refused: {reason}.", ctx.peer));
+            log.info(format_args!(
+                "Client {client_id} from {} refused: {reason}.",
+                ctx.peer
+            ));
             return None;
         }
     };
     let mut keep_alive = c.keep_alive;
-    if c.version.is_v5() && (keep_alive > ctx.limits.max_keepalive || keep_alive == 0 && ctx.limits.max_keepalive > 0) {
+    if c.version.is_v5()
+        && (keep_alive > ctx.limits.max_keepalive
+            || keep_alive == 0 && ctx.limits.max_keepalive > 0)
+    {
         keep_alive = ctx.limits.max_keepalive;
         props.server_keep_alive = Some(keep_alive);
     }
@@ -101,7 +110,11 @@ where
     }
     let attached = router.connect(&client_id, c.clean_start, username.clone());
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
-    let user = c.username.as_deref().map(|u| format!(", u'{u}'")).unwrap_or_default();
+    let user = c
+        .username
+        .as_deref()
+        .map(|u| format!(", u'{u}'"))
+        .unwrap_or_default();
     log.conn(format_args!(
         "New client connected from {} as {client_id} (p{}, c{}, k{}{user}).",
         ctx.peer.ip(),
@@ -158,7 +171,10 @@ impl Link {
             }
             Packet::PubRel(r) => {
                 out.push(self.cell.lock().session.pubrel(r.packet_id));
-                self.store(StoreOp::IncomingDel(self.client_id.clone(), r.packet_id.get()));
+                self.store(StoreOp::IncomingDel(
+                    self.client_id.clone(),
+                    r.packet_id.get(),
+                ));
                 Ok(())
             }
             Packet::Subscribe(s) => {
@@ -170,7 +186,11 @@ impl Link {
                 for f in &u.filters {
                     let existed = self.router.unsubscribe(&self.cell, f);
                     self.log.subscribe(format_args!("{} {}", self.client_id, f));
-                    reasons.push(if existed { ReasonCode::Success } else { ReasonCode::NoSubscriptionExisted });
+                    reasons.push(if existed {
+                        ReasonCode::Success
+                    } else {
+                        ReasonCode::NoSubscriptionExisted
+                    });
                 }
                 if !self.version.is_v5() {
                     reasons.clear();
@@ -189,7 +209,10 @@ impl Link {
             Packet::Disconnect(d) => Err(Close::Clean {
                 send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
             }),
-            Packet::Connect(_) => Err(Close::Error("second CONNECT".into(), Some(ReasonCode::ProtocolError))),
+            Packet::Connect(_) => Err(Close::Error(
+                "second CONNECT".into(),
+                Some(ReasonCode::ProtocolError),
+            )),
             other => Err(Close::Error(
                 format!("unexpected {:?}", other.packet_type()),
                 Some(ReasonCode::ProtocolError),
@@ -210,7 +233,10 @@ impl Link {
     }
 
     fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
-        self.router.stats.msgs_received.fetch_add(1, Ordering::Relaxed);
+        self.router
+            .stats
+            .msgs_received
+            .fetch_add(1, Ordering::Relaxed);
         if self.log.debug_on() {
             self.log.debug(format_args!(
                 "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
@@ -224,13 +250,23 @@ impl Link {
             ));
         }
         if p.topic.is_empty() {
-            return Err(Close::Error("topic alias not supported".into(), Some(ReasonCode::TopicAliasInvalid)));
+            return Err(Close::Error(
+                "topic alias not supported".into(),
+                Some(ReasonCode::TopicAliasInvalid),
+            ));
         }
         if p.retain && !self.limits.retain_available {
-            return Err(Close::Error("retain not available".into(), Some(ReasonCode::RetainNotSupported)));
+            return Err(Close::Error(
+                "retain not available".into(),
+                Some(ReasonCode::RetainNotSupported),
+            ));
         }
-        let too_big = self.limits.message_size_limit != 0 && p.payload.len() > self.limits.message_size_limit as usize;
-        let allowed = self.router.access().can_write(&self.client_id, self.username.as_deref(), &p.topic);
+        let too_big = self.limits.message_size_limit != 0
+            && p.payload.len() > self.limits.message_size_limit as usize;
+        let allowed =
+            self.router
+                .access()
+                .can_write(&self.client_id, self.username.as_deref(), &p.topic);
         let route = !too_big && allowed;
         let ack_reason = if too_big {
             ReasonCode::PacketTooLarge
@@ -239,7 +275,11 @@ impl Link {
         } else {
             ReasonCode::Success
         };
-        let reason = if self.version.is_v5() { ack_reason } else { ReasonCode::Success };
+        let reason = if self.version.is_v5() {
+            ack_reason
+        } else {
+            ReasonCode::Success
+        };
         let msg = || Message {
             topic: p.topic.clone(),
             payload: p.payload.clone(),
@@ -258,7 +298,11 @@ impl Link {
                     self.router.publish(Arc::new(msg()), Some(&self.cell));
                     self.needs_sync = true;
                 }
-                out.push(Packet::PubAck(PubResp { packet_id: id, reason, properties: Props::default() }));
+                out.push(Packet::PubAck(PubResp {
+                    packet_id: id,
+                    reason,
+                    properties: Props::default(),
+                }));
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
@@ -269,9 +313,18 @@ impl Link {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
                     self.needs_sync = true;
                 }
-                out.push(Packet::PubRec(PubResp { packet_id: id, reason, properties: Props::default() }));
+                out.push(Packet::PubRec(PubResp {
+                    packet_id: id,
+                    reason,
+                    properties: Props::default(),
+                }));
             }
-            _ => return Err(Close::Error("QoS > 0 without packet id".into(), Some(ReasonCode::ProtocolError))),
+            _ => {
+                return Err(Close::Error(
+                    "QoS > 0 without packet id".into(),
+                    Some(ReasonCode::ProtocolError),
+                ));
+            }
         }
         Ok(())
     }
@@ -281,7 +334,10 @@ impl Link {
         let mut added = Vec::new();
         for sub in &s.subscriptions {
             let new = self.router.subscribe(&self.cell, &sub.filter, sub.options);
-            self.log.subscribe(format_args!("{} {} {}", self.client_id, sub.options.qos as u8, sub.filter));
+            self.log.subscribe(format_args!(
+                "{} {} {}",
+                self.client_id, sub.options.qos as u8, sub.filter
+            ));
             reasons.push(match sub.options.qos {
                 QoS::AtMostOnce => ReasonCode::Success,
                 QoS::AtLeastOnce => ReasonCode::GrantedQoS1,
@@ -322,9 +378,15 @@ impl Link {
                 *send_will
             }
             Close::Error(why, reason) => {
-                self.log.conn(format_args!("Client {id} from {} disconnected: {why}.", self.peer));
+                self.log.conn(format_args!(
+                    "Client {id} from {} disconnected: {why}.",
+                    self.peer
+                ));
                 if let (true, Some(reason)) = (self.version.is_v5(), reason) {
-                    let mut out = vec![Packet::Disconnect(Disconnect { reason: *reason, properties: Props::default() })];
+                    let mut out = vec![Packet::Disconnect(Disconnect {
+                        reason: *reason,
+                        properties: Props::default(),
+                    })];
                     let _ = io.encode(&mut out, &self.router);
                 }
                 true
@@ -334,7 +396,11 @@ impl Link {
         self.sync_store().await;
         io.flush_all().await;
         if let (true, Some(will)) = (send_will, self.will.take()) {
-            if self.router.access().can_write(&id, self.username.as_deref(), &will.topic) {
+            if self
+                .router
+                .access()
+                .can_write(&id, self.username.as_deref(), &will.topic)
+            {
                 let msg = Message {
                     topic: will.topic,
                     payload: will.payload,
