@@ -201,6 +201,10 @@ impl Router {
             Some(cell) if !clean => (cell, true),
             other => {
                 if let Some(old) = other {
+                    // The old connection, if any, is kicked out of the session it loses.
+                    if let Some((_, kick)) = old.lock().link.take() {
+                        let _ = kick.send(());
+                    }
                     self.discard(&old);
                 }
                 let cell = self.new_cell(&id, clean);
