@@ -48,9 +48,11 @@ impl Drop for TestBroker {
 
 /// A quiet config listening on 127.0.0.1:0, `$SYS` off.
 pub fn test_config() -> Config {
-    let mut c = Config::default();
-    c.listeners = vec![ListenerConfig::loopback(0)];
-    c.sys_interval = 0;
+    let mut c = Config {
+        listeners: vec![ListenerConfig::loopback(0)],
+        sys_interval: 0,
+        ..Config::default()
+    };
     c.log.info = std::env::var_os("MQ_TEST_LOG").is_some();
     c
 }
