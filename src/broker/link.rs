@@ -43,7 +43,7 @@ pub struct LinkContext {
     /// Broker shutdown.
     pub shutdown: broadcast::Receiver<()>,
     /// Limits and timeouts from the config.
-    pub limits: LinkLimits,
+    pub limits: Arc<LinkLimits>,
 }
 
 /// Per-connection limits from the config.
@@ -284,5 +284,31 @@ where
             }
             _ = ctx.shutdown.recv() => return Close::Shutdown,
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[tokio::test]
+    async fn connection_future_stays_small() {
+        let config = crate::broker::config::Config::default();
+        let router = std::sync::Arc::new(super::Router::new(
+            crate::broker::settings(&config),
+            std::sync::Arc::new(crate::broker::access::AllowAll),
+            None,
+        ));
+        let (tx, _) = tokio::sync::broadcast::channel(1);
+        let ctx = super::LinkContext {
+            router,
+            listener: 0,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            shutdown: tx.subscribe(),
+            limits: std::sync::Arc::new(crate::broker::link_limits(&config)),
+        };
+        let (a, _b) = tokio::io::duplex(64);
+        let f = super::serve(a, ctx);
+        // Every idle connection holds one of these: keep it small (budget: 1.5 KiB per connection).
+        let size = std::mem::size_of_val(&f);
+        assert!(size <= 1536, "serve future is {size} bytes");
     }
 }

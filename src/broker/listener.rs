@@ -62,7 +62,7 @@ impl Drop for Slot {
 pub async fn accept_loop(
     l: Listener,
     router: Arc<Router>,
-    limits: LinkLimits,
+    limits: Arc<LinkLimits>,
     shutdown: broadcast::Sender<()>,
     done: mpsc::Sender<()>,
 ) {

@@ -59,7 +59,7 @@ pub fn settings(config: &Config) -> Settings {
     }
 }
 
-fn link_limits(config: &Config) -> LinkLimits {
+pub(crate) fn link_limits(config: &Config) -> LinkLimits {
     LinkLimits {
         connect_timeout: config.connect_timeout,
         max_packet_size: config.max_packet_size,
@@ -155,7 +155,7 @@ impl Broker {
         log.info(format_args!("{} running", sys::version()));
         let (stop_tx, _) = broadcast::channel(1);
         let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-        let limits = link_limits(&self.config);
+        let limits = Arc::new(link_limits(&self.config));
         for l in self.listeners {
             let task = listener::accept_loop(
                 l,

@@ -24,7 +24,7 @@ pub(super) struct Link {
     will: Option<Will>,
     router: Arc<Router>,
     log: Log,
-    limits: LinkLimits,
+    limits: Arc<LinkLimits>,
     peer: std::net::SocketAddr,
     /// Store changes made by this link's last batch must be on disk before its acks go out.
     needs_sync: bool,
