@@ -88,7 +88,7 @@ async fn clean_session_leaves_nothing_in_the_store() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (_s, ack) =
         RawClient::connect_with(b.addr, connect_packet("gone", true, 60, Version::V311)).await;
-    assert!(ack.session_present == false);
+    assert!(!ack.session_present);
     b.stop().await;
     let b = start_broker(persistent_config(dir.path())).await;
     let (_s, ack) =
