@@ -1,0 +1,78 @@
+"""QoS 1/2 redelivery against a broker with the paho-mqtt client.
+
+Usage: paho_redelivery.py PORT. Prints OK or exits non-zero with the reason.
+"""
+import sys
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+PORT = int(sys.argv[1])
+
+
+def client(cid, clean):
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=clean)
+    got = []
+    ev = threading.Event()
+
+    def on_message(_c, _u, msg):
+        got.append((msg.topic, msg.payload, msg.qos, msg.dup, msg.mid))
+        ev.set()
+
+    c.on_message = on_message
+    return c, got, ev
+
+
+def wait_for(pred, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def fail(why):
+    print("FAIL:", why)
+    sys.exit(1)
+
+
+# 1. A persistent subscriber that does not acknowledge: the message comes again with DUP.
+sub, got, _ = client("paho-sub", False)
+sub.manual_ack_set(True)
+sub.connect("127.0.0.1", PORT, keepalive=30)
+sub.loop_start()
+sub.subscribe("paho/#", qos=2)
+time.sleep(0.3)
+
+pub, _, _ = client("paho-pub", True)
+pub.connect("127.0.0.1", PORT)
+pub.loop_start()
+info = pub.publish("paho/q1", b"one", qos=1)
+info.wait_for_publish(5)
+if not wait_for(lambda: len(got) == 1):
+    fail("first delivery missing")
+# Drop the connection without acknowledging.
+sub._sock.close() if sub._sock else None
+sub.loop_stop()
+time.sleep(0.3)
+
+for i in range(5):
+    pub.publish("paho/q2", b"n%d" % i, qos=2).wait_for_publish(5)
+
+sub2, got2, _ = client("paho-sub", False)
+sub2.connect("127.0.0.1", PORT, keepalive=30)
+sub2.loop_start()
+if not wait_for(lambda: len(got2) >= 6):
+    fail("redelivery incomplete: %r" % got2)
+time.sleep(0.3)
+sub2.loop_stop()
+pub.loop_stop()
+first = got2[0]
+if first[0] != "paho/q1" or not first[3]:
+    fail("unacknowledged QoS 1 not resent with DUP first: %r" % (first,))
+payloads = [g[1] for g in got2[1:]]
+if payloads != [b"n%d" % i for i in range(5)]:
+    fail("QoS 2 messages not exactly once in order: %r" % payloads)
+print("OK")
