@@ -473,3 +473,53 @@ async fn slow_subscriber_does_not_slow_others() {
     );
     drop(stuck);
 }
+
+#[tokio::test]
+async fn max_connections_refuses_extra_sockets() {
+    let mut config = test_config();
+    config.listeners[0].max_connections = Some(1);
+    let b = start_broker(config).await;
+    let _first = RawClient::connect(b.addr, "first", true).await;
+    let mut second = RawClient::open(b.addr, Version::V311).await;
+    second.send(&connect_packet("second", true, 60, Version::V311)).await;
+    assert!(second.closed_within(Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn retain_unavailable_closes_a_retained_publisher_and_size_limit_drops() {
+    let mut config = test_config();
+    config.retain_available = false;
+    config.message_size_limit = 10;
+    let b = start_broker(config).await;
+    let mut s = RawClient::connect(b.addr, "s", true).await;
+    s.subscribe("l", QoS::AtMostOnce).await;
+    let mut p = RawClient::connect(b.addr, "p", true).await;
+    p.publish("l", b"this payload is too long", QoS::AtLeastOnce, false).await;
+    assert!(matches!(p.recv().await, Some(Packet::PubAck(_))), "flow completed");
+    p.publish("l", b"short", QoS::AtMostOnce, false).await;
+    assert_eq!(s.next_publish().await.unwrap().payload, &b"short"[..], "only the short one");
+    p.publish("l", b"r", QoS::AtMostOnce, true).await;
+    assert!(p.closed_within(Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn ipv6_loopback_listener() {
+    let mut config = test_config();
+    config.listeners = vec![mq::broker::config::ListenerConfig {
+        port: 0,
+        bind: Some("::1".into()),
+        max_connections: None,
+        domain: None,
+    }];
+    let Ok(broker) = mq::broker::Broker::bind(config).await else {
+        eprintln!("skipping: no IPv6 loopback here");
+        return;
+    };
+    let addr = broker.local_addrs()[0];
+    assert!(addr.is_ipv6());
+    let task = tokio::spawn(broker.run(std::future::pending::<()>()));
+    let mut c = RawClient::connect(addr, "six", true).await;
+    c.send(&Packet::PingReq).await;
+    assert_eq!(c.recv().await, Some(Packet::PingResp));
+    task.abort();
+}
