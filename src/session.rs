@@ -12,7 +12,7 @@
 use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS};
 use crate::topic::TopicName;
 use bytes::Bytes;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// An application message as the router holds it: shared by every subscriber it goes to.
@@ -111,7 +111,7 @@ pub struct Session {
     queued_bytes: usize,
     inflight: VecDeque<(PacketId, Inflight)>,
     next_id: u16,
-    incoming: HashSet<PacketId>,
+    incoming: BTreeSet<PacketId>,
     /// Messages dropped because the queue was full.
     pub dropped: u64,
 }
@@ -126,7 +126,7 @@ impl Session {
             queued_bytes: 0,
             inflight: VecDeque::new(),
             next_id: 0,
-            incoming: HashSet::new(),
+            incoming: BTreeSet::new(),
             dropped: 0,
         }
     }

@@ -481,7 +481,9 @@ async fn max_connections_refuses_extra_sockets() {
     let b = start_broker(config).await;
     let _first = RawClient::connect(b.addr, "first", true).await;
     let mut second = RawClient::open(b.addr, Version::V311).await;
-    second.send(&connect_packet("second", true, 60, Version::V311)).await;
+    second
+        .send(&connect_packet("second", true, 60, Version::V311))
+        .await;
     assert!(second.closed_within(Duration::from_secs(3)).await);
 }
 
@@ -494,10 +496,18 @@ async fn retain_unavailable_closes_a_retained_publisher_and_size_limit_drops() {
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("l", QoS::AtMostOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
-    p.publish("l", b"this payload is too long", QoS::AtLeastOnce, false).await;
-    assert!(matches!(p.recv().await, Some(Packet::PubAck(_))), "flow completed");
+    p.publish("l", b"this payload is too long", QoS::AtLeastOnce, false)
+        .await;
+    assert!(
+        matches!(p.recv().await, Some(Packet::PubAck(_))),
+        "flow completed"
+    );
     p.publish("l", b"short", QoS::AtMostOnce, false).await;
-    assert_eq!(s.next_publish().await.unwrap().payload, &b"short"[..], "only the short one");
+    assert_eq!(
+        s.next_publish().await.unwrap().payload,
+        &b"short"[..],
+        "only the short one"
+    );
     p.publish("l", b"r", QoS::AtMostOnce, true).await;
     assert!(p.closed_within(Duration::from_secs(3)).await);
 }

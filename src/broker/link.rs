@@ -7,27 +7,31 @@
 //! ```
 //!
 //! The stream type is generic (TCP now, TLS later). Buffers exist only while there is something
-//! to read or write: an idle connection reads into a small array on its own stack frame and
-//! holds no heap buffer. Everything queued is encoded into one buffer and written with one
-//! write call per batch. Writing stops pulling from the session queue above a high-water
-//! mark, so a slow reader only fills its own bounded queue.
+//! to read or write: an idle connection polls its socket into a small array on the poller's
+//! stack and holds no heap buffer. Everything queued is encoded into one buffer and written
+//! with one write call per batch. Writing stops pulling from the session queue above a
+//! high-water mark, so a slow reader only fills its own bounded queue. Keepalive, takeover and
+//! shutdown arrive as a state change plus a wake-up on the session, so a connection carries no
+//! timer and no extra channel.
 
 use super::router::{Router, SessionCell};
 use crate::protocol::{self, Packet, ReasonCode, Version};
 use bytes::{Buf, BytesMut};
+use std::future::poll_fn;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
-use tokio::time::Instant;
 
 mod handle;
 
 /// Bytes read at once while a connection is busy.
 const READ_CHUNK: usize = 8 * 1024;
-/// Bytes read at once while idle (on the task's stack frame, not the heap).
+/// Bytes read at once while idle (on the poller's stack, not the heap).
 const IDLE_CHUNK: usize = 64;
 /// Stop filling the write buffer from the session queue above this many bytes.
 const HIGH_WATER: usize = 64 * 1024;
@@ -40,7 +44,7 @@ pub struct LinkContext {
     pub listener: usize,
     /// Peer address (for logs).
     pub peer: SocketAddr,
-    /// Broker shutdown.
+    /// Broker shutdown, listened to until CONNECT (then the session carries it).
     pub shutdown: broadcast::Receiver<()>,
     /// Limits and timeouts from the config.
     pub limits: Arc<LinkLimits>,
@@ -76,28 +80,51 @@ pub(crate) enum Close {
     Shutdown,
 }
 
-/// Socket buffers and I/O helpers of one connection.
-struct Io<R, W> {
-    rd: R,
-    wr: W,
+/// What woke the connection.
+enum Event {
+    Read(std::io::Result<usize>),
+    Wrote(std::io::Result<usize>),
+    Flushed(std::io::Result<()>),
+    Wake,
+}
+
+/// The socket and its buffers.
+struct Io<S> {
+    stream: S,
     rbuf: BytesMut,
     wbuf: BytesMut,
     busy: bool,
+    unflushed: bool,
     version: Version,
 }
 
-impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Io<R, W> {
-    /// Reads more bytes; 0 means the peer closed.
-    async fn read_more(rd: &mut R, rbuf: &mut BytesMut, busy: &mut bool) -> std::io::Result<usize> {
-        if *busy || !rbuf.is_empty() {
-            rbuf.reserve(READ_CHUNK);
-            return rd.read_buf(rbuf).await;
+impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
+    /// Polls for more bytes; `Ready(Ok(0))` means the peer closed.
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        if self.busy || !self.rbuf.is_empty() {
+            let start = self.rbuf.len();
+            self.rbuf.resize(start + READ_CHUNK, 0);
+            let mut rb = ReadBuf::new(&mut self.rbuf[start..]);
+            let r = Pin::new(&mut self.stream).poll_read(cx, &mut rb);
+            let n = rb.filled().len();
+            self.rbuf.truncate(start + n);
+            return r.map_ok(|()| n);
         }
         let mut small = [0u8; IDLE_CHUNK];
-        let n = rd.read(&mut small).await?;
-        rbuf.extend_from_slice(&small[..n]);
-        *busy = n == IDLE_CHUNK;
-        Ok(n)
+        let mut rb = ReadBuf::new(&mut small);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                self.rbuf.extend_from_slice(rb.filled());
+                self.busy = n == IDLE_CHUNK;
+                Poll::Ready(Ok(n))
+            }
+            other => other.map_ok(|()| 0),
+        }
+    }
+
+    async fn read_more(&mut self) -> std::io::Result<usize> {
+        poll_fn(|cx| self.poll_read_more(cx)).await
     }
 
     /// Drops the read buffer when everything in it was decoded.
@@ -123,33 +150,68 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Io<R, W> {
     /// Writes everything buffered (used before closing).
     async fn flush_all(&mut self) {
         if !self.wbuf.is_empty() {
-            let _ = self.wr.write_all(&self.wbuf).await;
-            self.wbuf.clear();
+            let _ = self.stream.write_all(&self.wbuf).await;
+            self.wbuf = BytesMut::new();
         }
-        let _ = self.wr.flush().await;
+        let _ = self.stream.flush().await;
+    }
+
+    /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
+    fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        wake: Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) -> Poll<Event> {
+        if !self.wbuf.is_empty() {
+            if let Poll::Ready(r) = Pin::new(&mut self.stream).poll_write(cx, &self.wbuf) {
+                return Poll::Ready(Event::Wrote(r));
+            }
+        } else if self.unflushed {
+            if let Poll::Ready(r) = Pin::new(&mut self.stream).poll_flush(cx) {
+                return Poll::Ready(Event::Flushed(r));
+            }
+        }
+        if let Poll::Ready(r) = self.poll_read_more(cx) {
+            return Poll::Ready(Event::Read(r));
+        }
+        wake.poll(cx).map(|()| Event::Wake)
     }
 }
 
 /// Serves one connection until it closes.
-pub async fn serve<S>(stream: S, mut ctx: LinkContext)
+pub async fn serve<S>(stream: S, ctx: LinkContext)
 where
-    S: AsyncRead + AsyncWrite + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (rd, wr) = tokio::io::split(stream);
     let mut io = Io {
-        rd,
-        wr,
+        stream,
         rbuf: BytesMut::new(),
         wbuf: BytesMut::new(),
         busy: false,
+        unflushed: false,
         version: Version::V311,
     };
+    // The handshake (timer, shutdown receiver, context) is boxed: it lives only until CONNACK
+    // instead of widening every connection's future for its whole life.
+    let Some((mut link, generation)) = Box::pin(handshake(&mut io, ctx)).await else {
+        io.flush_all().await;
+        return;
+    };
+    let close = run(&mut io, &mut link, generation).await;
+    Box::pin(link.finish(&mut io, close, generation)).await;
+}
+
+/// Waits for CONNECT (bounded by the connect timeout) and answers it.
+async fn handshake<S>(io: &mut Io<S>, mut ctx: LinkContext) -> Option<(handle::Link, u64)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let log = ctx.router.settings().log;
     let timeout = ctx.limits.connect_timeout;
     let max_packet = ctx.limits.max_packet_size;
     let connect = tokio::select! {
-        r = tokio::time::timeout(timeout, read_connect(&mut io, &ctx.router, max_packet)) => r,
-        _ = ctx.shutdown.recv() => return,
+        r = tokio::time::timeout(timeout, read_connect(io, &ctx.router, max_packet)) => r,
+        _ = ctx.shutdown.recv() => return None,
     };
     let connect = match connect {
         Ok(Ok(c)) => c,
@@ -158,36 +220,34 @@ where
                 "Client <unknown> from {} disconnected: {why}.",
                 ctx.peer
             ));
-            io.flush_all().await;
-            return;
+            return None;
         }
         Err(_) => {
+            let secs = timeout.as_secs_f32();
             log.info(format_args!(
-                "Client <unknown> from {} disconnected: no CONNECT within {}s.",
-                ctx.peer,
-                timeout.as_secs()
+                "Client <unknown> from {} disconnected: no CONNECT within {secs}s.",
+                ctx.peer
             ));
-            return;
+            return None;
         }
     };
     io.version = connect.version;
-    let Some((mut link, attached)) = handle::accept(&mut io, &ctx, connect, log).await else {
-        io.flush_all().await;
-        return;
-    };
-    let close = run(&mut io, &mut link, attached.kicked, &mut ctx).await;
-    link.finish(&mut io, close, attached.generation).await;
+    if io.rbuf.is_empty() {
+        // Let go of the CONNECT's receive buffer now rather than at the next read.
+        io.rbuf = BytesMut::new();
+    }
+    let (link, attached) = handle::accept(io, &ctx, connect, log).await?;
+    Some((link, attached.generation))
 }
 
 /// Reads until a whole first packet is there; it must be CONNECT.
-async fn read_connect<R, W>(
-    io: &mut Io<R, W>,
+async fn read_connect<S>(
+    io: &mut Io<S>,
     router: &Router,
     max_packet: u32,
 ) -> Result<Box<protocol::Connect>, String>
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
         match protocol::decode(&mut io.rbuf, Version::V5, max_packet) {
@@ -196,9 +256,7 @@ where
             Ok(None) => {}
             Err(e) => return Err(format!("malformed CONNECT {e}")),
         }
-        let n = Io::<R, W>::read_more(&mut io.rd, &mut io.rbuf, &mut io.busy)
-            .await
-            .map_err(|e| e.to_string())?;
+        let n = io.read_more().await.map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("closed before CONNECT".into());
         }
@@ -209,80 +267,91 @@ where
     }
 }
 
+/// Why the session says this link must stop, if it does.
+fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Close> {
+    if router.is_closing() {
+        return Some(Close::Shutdown);
+    }
+    let st = cell.lock();
+    if st.link != Some(generation) {
+        return Some(Close::Error(
+            "session taken over".into(),
+            Some(ReasonCode::SessionTakenOver),
+        ));
+    }
+    if st.expired == Some(generation) {
+        return Some(Close::Error(
+            "exceeded timeout".into(),
+            Some(ReasonCode::KeepAliveTimeout),
+        ));
+    }
+    None
+}
+
 /// The main loop after CONNACK.
-async fn run<R, W>(
-    io: &mut Io<R, W>,
-    link: &mut handle::Link,
-    mut kicked: tokio::sync::oneshot::Receiver<()>,
-    ctx: &mut LinkContext,
-) -> Close
+async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let router = ctx.router.clone();
+    let router = link.router.clone();
     let cell: Arc<SessionCell> = link.cell.clone();
-    let keepalive =
-        (link.keep_alive > 0).then(|| Duration::from_millis(link.keep_alive as u64 * 1500));
-    let far = Duration::from_secs(86400 * 365);
-    let sleep = tokio::time::sleep(keepalive.unwrap_or(far));
-    tokio::pin!(sleep);
     let mut out = Vec::new();
+    let wake = cell.wake.notified();
+    tokio::pin!(wake);
     loop {
+        // Created before the state check, so a notify_waiters() in between is not lost.
+        wake.set(cell.wake.notified());
+        if let Some(close) = must_close(&router, &cell, generation) {
+            return close;
+        }
         if io.wbuf.len() < HIGH_WATER {
             cell.lock().session.fill(&mut out);
         }
         if let Err(e) = io.encode(&mut out, &router) {
             return Close::Error(format!("encode error: {e}"), None);
         }
-        let writing = !io.wbuf.is_empty();
-        tokio::select! {
-            r = Io::<R, W>::read_more(&mut io.rd, &mut io.rbuf, &mut io.busy) => {
-                let n = match r {
-                    Ok(0) => return Close::Error("closed its connection".into(), None),
-                    Ok(n) => n,
-                    Err(e) => return Close::Error(format!("socket error: {e}"), None),
-                };
-                router.stats.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
-                if let Some(ka) = keepalive {
-                    sleep.as_mut().reset(Instant::now() + ka);
-                }
+        match poll_fn(|cx| io.poll_event(cx, wake.as_mut())).await {
+            Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
+            Event::Read(Err(e)) => return Close::Error(format!("socket error: {e}"), None),
+            Event::Read(Ok(n)) => {
+                router
+                    .stats
+                    .bytes_received
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
                 loop {
-                    match protocol::decode(&mut io.rbuf, io.version, ctx.limits.max_packet_size) {
+                    match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
                         Ok(Some(p)) => {
-                            if let Err(close) = link.handle(p, &mut out).await {
+                            if let Err(close) = link.handle(p, &mut out) {
                                 let _ = io.encode(&mut out, &router);
                                 return close;
                             }
                         }
                         Ok(None) => break,
-                        Err(e) => return Close::Error(format!("malformed packet {e}"), Some(e.reason)),
+                        Err(e) => {
+                            return Close::Error(format!("malformed packet {e}"), Some(e.reason));
+                        }
                     }
                 }
                 io.settle_read(n);
                 link.sync_store().await;
             }
-            r = io.wr.write(&io.wbuf), if writing => {
-                match r {
-                    Ok(0) | Err(_) => return Close::Error("socket error on write".into(), None),
-                    Ok(n) => {
-                        router.stats.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
-                        io.wbuf.advance(n);
-                        if io.wbuf.is_empty() {
-                            io.wbuf = BytesMut::new();
-                            if io.wr.flush().await.is_err() {
-                                return Close::Error("socket error on flush".into(), None);
-                            }
-                        }
-                    }
+            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
+                return Close::Error("socket error on write".into(), None);
+            }
+            Event::Wrote(Ok(n)) => {
+                router
+                    .stats
+                    .bytes_sent
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                io.wbuf.advance(n);
+                if io.wbuf.is_empty() {
+                    io.wbuf = BytesMut::new();
+                    io.unflushed = true;
                 }
             }
-            _ = cell.wake.notified() => {}
-            _ = &mut kicked => return Close::Error("session taken over".into(), Some(ReasonCode::SessionTakenOver)),
-            _ = &mut sleep, if keepalive.is_some() => {
-                return Close::Error("exceeded timeout".into(), Some(ReasonCode::KeepAliveTimeout));
-            }
-            _ = ctx.shutdown.recv() => return Close::Shutdown,
+            Event::Flushed(Ok(())) => io.unflushed = false,
+            Event::Wake => {}
         }
     }
 }
@@ -309,6 +378,6 @@ mod size_tests {
         let f = super::serve(a, ctx);
         // Every idle connection holds one of these: keep it small (budget: 1.5 KiB per connection).
         let size = std::mem::size_of_val(&f);
-        assert!(size <= 1536, "serve future is {size} bytes");
+        assert!(size <= 1024, "serve future is {size} bytes");
     }
 }

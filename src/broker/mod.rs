@@ -176,14 +176,32 @@ impl Broker {
             sys.await;
             drop(sys_done);
         });
+        let sweeper = keepalive_sweeper(self.router.clone(), stop_tx.subscribe());
+        let sweeper_done = done_tx.clone();
+        tokio::spawn(async move {
+            sweeper.await;
+            drop(sweeper_done);
+        });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
         let _ = stop_tx.send(());
+        self.router.close_all();
         drop(done_tx);
         let _ = done_rx.recv().await;
         drop(self.router);
         if let Some(t) = self.store_thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+/// Closes connections silent for 1.5 times their keepalive, checked four times a second.
+async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => router.sweep_keepalive(),
+            _ = stop.recv() => return,
         }
     }
 }

@@ -13,9 +13,9 @@ use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused, Session};
 use crate::topic::TopicFilter;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 
 /// Broker-wide counters for `$SYS`.
 #[derive(Default, Debug)]
@@ -42,8 +42,11 @@ pub struct SessionState {
     pub clean: bool,
     /// Subscriptions by filter text, mirrored in the trie.
     pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions)>,
-    /// The attached link: its generation and the sender that kicks it out on takeover.
-    pub link: Option<(u64, oneshot::Sender<()>)>,
+    /// Generation of the attached link; a link whose generation is no longer here was taken
+    /// over and closes.
+    pub link: Option<u64>,
+    /// Generation of a link found silent for 1.5 times its keepalive.
+    pub expired: Option<u64>,
     /// User name of the attached connection (for access checks on delivery).
     pub username: Option<String>,
 }
@@ -53,8 +56,13 @@ pub struct SessionCell {
     /// Client identifier.
     pub client_id: Arc<str>,
     state: Mutex<SessionState>,
-    /// Woken when deliveries are queued.
+    /// Woken when deliveries are queued (`notify_one`) or the link must re-check its state
+    /// (`notify_waiters`: takeover, keepalive expiry, shutdown).
     pub wake: Notify,
+    /// When the attached link last received bytes, in router milliseconds.
+    pub last_seen: AtomicU64,
+    /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none.
+    pub keepalive_ms: AtomicU64,
 }
 
 impl SessionCell {
@@ -93,6 +101,8 @@ pub struct Router {
     store: Option<StoreTx>,
     next_seq: AtomicU64,
     next_gen: AtomicU64,
+    started: std::time::Instant,
+    closing: AtomicBool,
     /// Counters.
     pub stats: Stats,
 }
@@ -105,8 +115,6 @@ pub struct Attached {
     pub present: bool,
     /// This link's generation, to detach only if not taken over since.
     pub generation: u64,
-    /// Fires when another connection takes the client id over.
-    pub kicked: oneshot::Receiver<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -125,6 +133,8 @@ impl Router {
             store,
             next_seq: AtomicU64::new(1),
             next_gen: AtomicU64::new(1),
+            started: std::time::Instant::now(),
+            closing: AtomicBool::new(false),
             stats: Stats::default(),
         }
     }
@@ -144,6 +154,42 @@ impl Router {
             settings
                 .log
                 .info(format_args!("Error: reloading access rules: {e}"));
+        }
+    }
+
+    /// Milliseconds since the router started (a cheap clock for keepalive).
+    pub fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// True once shutdown began.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Tells every link to close (broker shutdown).
+    pub fn close_all(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+        for cell in lock(&self.sessions).values() {
+            cell.wake.notify_waiters();
+        }
+    }
+
+    /// Marks links silent for longer than 1.5 times their keepalive; they close and send
+    /// their wills. One sweep for all connections replaces a timer per connection.
+    pub fn sweep_keepalive(&self) {
+        let now = self.now_ms();
+        for cell in lock(&self.sessions).values() {
+            let span = cell.keepalive_ms.load(Ordering::Relaxed);
+            if span == 0 || now.saturating_sub(cell.last_seen.load(Ordering::Relaxed)) <= span {
+                continue;
+            }
+            let mut st = cell.lock();
+            if st.link.is_some() && st.expired != st.link {
+                st.expired = st.link;
+                drop(st);
+                cell.wake.notify_waiters();
+            }
         }
     }
 
@@ -183,9 +229,12 @@ impl Router {
                 clean,
                 subs: BTreeMap::new(),
                 link: None,
+                expired: None,
                 username: None,
             }),
             wake: Notify::new(),
+            last_seen: AtomicU64::new(0),
+            keepalive_ms: AtomicU64::new(0),
         })
     }
 
@@ -194,7 +243,6 @@ impl Router {
     pub fn connect(&self, client_id: &str, clean: bool, username: Option<String>) -> Attached {
         let id: Arc<str> = client_id.into();
         let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
-        let (kick_tx, kicked) = oneshot::channel();
         let mut sessions = lock(&self.sessions);
         let existing = sessions.get(&id).cloned();
         let (cell, present) = match existing {
@@ -202,9 +250,8 @@ impl Router {
             other => {
                 if let Some(old) = other {
                     // The old connection, if any, is kicked out of the session it loses.
-                    if let Some((_, kick)) = old.lock().link.take() {
-                        let _ = kick.send(());
-                    }
+                    old.lock().link = None;
+                    old.wake.notify_waiters();
                     self.discard(&old);
                 }
                 let cell = self.new_cell(&id, clean);
@@ -214,14 +261,14 @@ impl Router {
         };
         drop(sessions);
         let mut st = cell.lock();
-        if let Some((_, old_kick)) = st.link.take() {
-            let _ = old_kick.send(());
-        }
-        st.link = Some((generation, kick_tx));
+        let replaced = st.link.replace(generation).is_some();
         st.clean = clean;
         st.username = username;
         let persistent = !clean;
         drop(st);
+        if replaced {
+            cell.wake.notify_waiters();
+        }
         if persistent {
             self.save_session(&cell);
         }
@@ -229,7 +276,6 @@ impl Router {
             cell,
             present,
             generation,
-            kicked,
         }
     }
 
@@ -237,10 +283,11 @@ impl Router {
     /// one stays to collect messages. Does nothing when the link was taken over.
     pub fn disconnect(&self, cell: &Arc<SessionCell>, generation: u64) {
         let mut st = cell.lock();
-        if st.link.as_ref().map(|l| l.0) != Some(generation) {
+        if st.link != Some(generation) {
             return;
         }
         st.link = None;
+        cell.keepalive_ms.store(0, Ordering::Relaxed);
         st.session.disconnect();
         let clean = st.clean;
         drop(st);

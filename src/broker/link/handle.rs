@@ -17,12 +17,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// A connected client's link state.
 pub(super) struct Link {
     pub(super) cell: Arc<SessionCell>,
-    pub(super) keep_alive: u16,
     client_id: Arc<str>,
     version: Version,
     username: Option<String>,
-    will: Option<Will>,
-    router: Arc<Router>,
+    will: Option<Box<Will>>,
+    pub(super) router: Arc<Router>,
     log: Log,
     limits: Arc<LinkLimits>,
     peer: std::net::SocketAddr,
@@ -48,15 +47,14 @@ fn refuse(reason: ReasonCode) -> Packet {
 }
 
 /// Handles CONNECT: checks, session attach, CONNACK and redelivery. `None` when refused.
-pub(super) async fn accept<R, W>(
-    io: &mut Io<R, W>,
+pub(super) async fn accept<S>(
+    io: &mut Io<S>,
     ctx: &LinkContext,
     connect: Box<Connect>,
     log: Log,
 ) -> Option<(Link, Attached)>
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let router = &ctx.router;
     let c = *connect;
@@ -127,15 +125,18 @@ where
         reason: ReasonCode::Success,
         properties: Props::new(props),
     }));
-    attached.cell.lock().session.connect(&mut out);
+    let cell = &attached.cell;
+    cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
+    cell.keepalive_ms
+        .store(keep_alive as u64 * 1500, Ordering::Relaxed);
+    cell.lock().session.connect(&mut out);
     let _ = io.encode(&mut out, router);
     let link = Link {
         cell: attached.cell.clone(),
-        keep_alive,
         client_id: attached.cell.client_id.clone(),
         version: c.version,
         username,
-        will: c.will,
+        will: c.will.map(Box::new),
         router: router.clone(),
         log,
         limits: ctx.limits.clone(),
@@ -151,8 +152,13 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
+    /// Largest packet accepted from this client.
+    pub(super) fn max_packet_size(&self) -> u32 {
+        self.limits.max_packet_size
+    }
+
     /// Handles one packet after CONNECT, pushing replies to `out`.
-    pub(super) async fn handle(&mut self, p: Packet, out: &mut Vec<Packet>) -> Result<(), Close> {
+    pub(super) fn handle(&mut self, p: Packet, out: &mut Vec<Packet>) -> Result<(), Close> {
         match p {
             Packet::Publish(p) => self.publish(p, out),
             Packet::PubAck(r) => {
@@ -357,19 +363,19 @@ impl Link {
     }
 
     /// Waits for the store when this batch's acknowledgements promise durability.
+    /// The wait is boxed: it is rare, and inline it would widen every idle connection.
     pub(super) async fn sync_store(&mut self) {
         if std::mem::take(&mut self.needs_sync) {
             if let Some(store) = self.router.store() {
-                store.barrier().await;
+                Box::pin(store.barrier()).await;
             }
         }
     }
 
     /// Ends the connection: DISCONNECT for v5 errors, the will unless clean, detach.
-    pub(super) async fn finish<R, W>(mut self, io: &mut Io<R, W>, close: Close, generation: u64)
+    pub(super) async fn finish<S>(mut self, io: &mut Io<S>, close: Close, generation: u64)
     where
-        R: AsyncRead + Unpin,
-        W: AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let id = self.client_id.clone();
         let send_will = match &close {
@@ -395,7 +401,7 @@ impl Link {
         };
         self.sync_store().await;
         io.flush_all().await;
-        if let (true, Some(will)) = (send_will, self.will.take()) {
+        if let (true, Some(will)) = (send_will, self.will.take().map(|w| *w)) {
             if self
                 .router
                 .access()
