@@ -74,7 +74,7 @@ pub struct LinkLimits {
 pub(crate) enum Close {
     /// DISCONNECT received: no will (unless v5 asked for it).
     Clean { send_will: bool },
-    /// Anything else; the text goes to the log.
+    /// Anything else; the text completes the log line "Client <id> ...".
     Error(String, Option<ReasonCode>),
     /// The broker is shutting down.
     Shutdown,
@@ -275,13 +275,13 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
     let st = cell.lock();
     if st.link != Some(generation) {
         return Some(Close::Error(
-            "session taken over".into(),
+            "already connected, closing old connection".into(),
             Some(ReasonCode::SessionTakenOver),
         ));
     }
     if st.expired == Some(generation) {
         return Some(Close::Error(
-            "exceeded timeout".into(),
+            "has exceeded timeout, disconnecting".into(),
             Some(ReasonCode::KeepAliveTimeout),
         ));
     }
@@ -308,11 +308,13 @@ where
             cell.lock().session.fill(&mut out);
         }
         if let Err(e) = io.encode(&mut out, &router) {
-            return Close::Error(format!("encode error: {e}"), None);
+            return Close::Error(format!("disconnected due to encode error: {e}"), None);
         }
         match poll_fn(|cx| io.poll_event(cx, wake.as_mut())).await {
             Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
-            Event::Read(Err(e)) => return Close::Error(format!("socket error: {e}"), None),
+            Event::Read(Err(e)) => {
+                return Close::Error(format!("disconnected due to socket error: {e}"), None);
+            }
             Event::Read(Ok(n)) => {
                 router
                     .stats
@@ -329,7 +331,10 @@ where
                         }
                         Ok(None) => break,
                         Err(e) => {
-                            return Close::Error(format!("malformed packet {e}"), Some(e.reason));
+                            return Close::Error(
+                                format!("disconnected due to malformed packet {e}"),
+                                Some(e.reason),
+                            );
                         }
                     }
                 }
@@ -337,7 +342,7 @@ where
                 link.sync_store().await;
             }
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
-                return Close::Error("socket error on write".into(), None);
+                return Close::Error("disconnected due to socket error on write".into(), None);
             }
             Event::Wrote(Ok(n)) => {
                 router

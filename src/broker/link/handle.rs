@@ -24,7 +24,6 @@ pub(super) struct Link {
     pub(super) router: Arc<Router>,
     log: Log,
     limits: Arc<LinkLimits>,
-    peer: std::net::SocketAddr,
     /// Store changes made by this link's last batch must be on disk before its acks go out.
     needs_sync: bool,
 }
@@ -115,7 +114,7 @@ where
         .unwrap_or_default();
     log.conn(format_args!(
         "New client connected from {} as {client_id} (p{}, c{}, k{}{user}).",
-        ctx.peer.ip(),
+        ctx.peer,
         proto_tag(c.version),
         c.clean_start as u8,
         c.keep_alive,
@@ -140,7 +139,6 @@ where
         router: router.clone(),
         log,
         limits: ctx.limits.clone(),
-        peer: ctx.peer,
         needs_sync: false,
     };
     Some((link, attached))
@@ -216,11 +214,14 @@ impl Link {
                 send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
             }),
             Packet::Connect(_) => Err(Close::Error(
-                "second CONNECT".into(),
+                "disconnected due to protocol error (second CONNECT)".into(),
                 Some(ReasonCode::ProtocolError),
             )),
             other => Err(Close::Error(
-                format!("unexpected {:?}", other.packet_type()),
+                format!(
+                    "disconnected due to protocol error (unexpected {:?})",
+                    other.packet_type()
+                ),
                 Some(ReasonCode::ProtocolError),
             )),
         }
@@ -257,13 +258,13 @@ impl Link {
         }
         if p.topic.is_empty() {
             return Err(Close::Error(
-                "topic alias not supported".into(),
+                "disconnected due to protocol error (topic alias not supported)".into(),
                 Some(ReasonCode::TopicAliasInvalid),
             ));
         }
         if p.retain && !self.limits.retain_available {
             return Err(Close::Error(
-                "retain not available".into(),
+                "disconnected due to retain not available".into(),
                 Some(ReasonCode::RetainNotSupported),
             ));
         }
@@ -327,7 +328,7 @@ impl Link {
             }
             _ => {
                 return Err(Close::Error(
-                    "QoS > 0 without packet id".into(),
+                    "disconnected due to protocol error (no packet id)".into(),
                     Some(ReasonCode::ProtocolError),
                 ));
             }
@@ -384,10 +385,7 @@ impl Link {
                 *send_will
             }
             Close::Error(why, reason) => {
-                self.log.conn(format_args!(
-                    "Client {id} from {} disconnected: {why}.",
-                    self.peer
-                ));
+                self.log.conn(format_args!("Client {id} {why}."));
                 if let (true, Some(reason)) = (self.version.is_v5(), reason) {
                     let mut out = vec![Packet::Disconnect(Disconnect {
                         reason: *reason,
