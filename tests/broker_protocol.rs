@@ -533,3 +533,33 @@ async fn ipv6_loopback_listener() {
     assert_eq!(c.recv().await, Some(Packet::PingResp));
     task.abort();
 }
+
+#[tokio::test]
+async fn order_per_publisher_and_topic_is_preserved_across_qos_levels() {
+    let b = start_broker(test_config()).await;
+    let mut s = RawClient::connect(b.addr, "ordered", true).await;
+    s.subscribe("o", QoS::ExactlyOnce).await;
+    let mut p = RawClient::connect(b.addr, "p", true).await;
+    for i in 0..300u16 {
+        let qos = QoS::from_u8((i % 3) as u8).unwrap();
+        p.send(&publish_packet("o", &i.to_be_bytes(), qos, false, i + 1))
+            .await;
+    }
+    let mut got = Vec::new();
+    while got.len() < 300 {
+        let Some(packet) = s.recv().await else { break };
+        match packet {
+            Packet::Publish(m) => {
+                got.push(u16::from_be_bytes([m.payload[0], m.payload[1]]));
+                match (m.qos, m.packet_id) {
+                    (QoS::AtLeastOnce, Some(id)) => s.send(&Packet::PubAck(PubResp::new(id))).await,
+                    (QoS::ExactlyOnce, Some(id)) => s.send(&Packet::PubRec(PubResp::new(id))).await,
+                    _ => {}
+                }
+            }
+            Packet::PubRel(r) => s.send(&Packet::PubComp(PubResp::new(r.packet_id))).await,
+            _ => {}
+        }
+    }
+    assert_eq!(got, (0..300).collect::<Vec<u16>>());
+}

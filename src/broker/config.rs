@@ -229,7 +229,6 @@ const NOT_YET: &[&str] = &[
     "auth_plugin",
     "connection",
     "mount_point",
-    "protocol",
 ];
 
 /// Options accepted and ignored because they do not change behaviour here.
@@ -391,6 +390,11 @@ impl Parser<'_> {
                     _ => return Err(format!("invalid log_dest value '{value}'")),
                 }
             }
+            "protocol" => match value {
+                "mqtt" => {}
+                "websockets" => return Err("protocol websockets: not supported yet".into()),
+                _ => return Err(format!("invalid protocol value '{value}'")),
+            },
             "include_dir" => return self.include_dir(value, file),
             n if NOT_YET.contains(&n) => return Err(format!("{n}: not supported yet")),
             n if IGNORED.contains(&n) => {}
@@ -602,6 +606,13 @@ mod tests {
             assert!(e.message.contains("not supported yet"), "{line}: {e}");
         }
         assert!(parse("allow_anonymous true").is_ok());
+        assert!(parse("listener 1883\nprotocol mqtt").is_ok());
+        assert!(
+            parse("protocol websockets")
+                .unwrap_err()
+                .message
+                .contains("not supported yet")
+        );
     }
 
     #[test]

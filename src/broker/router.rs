@@ -284,6 +284,9 @@ impl Router {
     pub fn disconnect(&self, cell: &Arc<SessionCell>, generation: u64) {
         let mut st = cell.lock();
         if st.link != Some(generation) {
+            // Taken over: a delivery wake-up this link may have taken belongs to the new one.
+            drop(st);
+            cell.wake.notify_one();
             return;
         }
         st.link = None;
