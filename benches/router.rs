@@ -67,7 +67,7 @@ fn fan_out(c: &mut Criterion) {
         let filter = TopicFilter::new("bench/+").unwrap();
         let cells: Vec<_> = (0..subs)
             .map(|i| {
-                let a = router.connect(&format!("c{i}"), true, None);
+                let a = router.connect(&format!("c{i}"), true, false, None);
                 a.cell.lock().session.connect(&mut Vec::new());
                 router.subscribe(&a.cell, &filter, SubscriptionOptions::default());
                 a.cell

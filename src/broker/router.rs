@@ -239,14 +239,22 @@ impl Router {
     }
 
     /// Attaches a connection to `client_id`'s session, kicking out any connection holding it.
-    /// With `clean`, an existing session is discarded first.
-    pub fn connect(&self, client_id: &str, clean: bool, username: Option<String>) -> Attached {
+    /// With `clean_start`, an existing session is discarded first; with `keep`, the session
+    /// outlives the connection (3.1.1: clean session 0; 5.0: a session expiry interval).
+    pub fn connect(
+        &self,
+        client_id: &str,
+        clean_start: bool,
+        keep: bool,
+        username: Option<String>,
+    ) -> Attached {
+        let clean = !keep;
         let id: Arc<str> = client_id.into();
         let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut sessions = lock(&self.sessions);
         let existing = sessions.get(&id).cloned();
         let (cell, present) = match existing {
-            Some(cell) if !clean => (cell, true),
+            Some(cell) if !clean_start => (cell, true),
             other => {
                 if let Some(old) = other {
                     // The old connection, if any, is kicked out of the session it loses.

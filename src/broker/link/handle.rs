@@ -105,7 +105,14 @@ where
     if c.version.is_v5() && !ctx.limits.retain_available {
         props.retain_available = Some(0);
     }
-    let attached = router.connect(&client_id, c.clean_start, username.clone());
+    // 5.0 keeps a session only with a session expiry interval (its expiry is not enforced:
+    // any non-zero interval keeps it until a clean start).
+    let keep = if c.version.is_v5() {
+        c.properties.session_expiry_interval.unwrap_or(0) > 0
+    } else {
+        !c.clean_start
+    };
+    let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
     let user = c
         .username
