@@ -340,6 +340,9 @@ where
                 }
                 io.settle_read(n);
                 link.sync_store().await;
+                // Let the links this batch woke drain their queues before reading more, as a
+                // single-threaded broker would: a burst then fills sockets, not bounded queues.
+                tokio::task::yield_now().await;
             }
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
                 return Close::Error("disconnected due to socket error on write".into(), None);
