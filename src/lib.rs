@@ -18,3 +18,8 @@ pub mod cli;
 pub mod cmd;
 pub mod protocol;
 pub mod topic;
+
+// Temporary mount points until the broker module exists on this branch: at merge these become
+// `broker::auth` and `broker::tls` (declared in src/broker/mod.rs).
+#[path = "broker/auth/mod.rs"]
+pub mod auth;
