@@ -235,12 +235,15 @@ mod tests {
         .unwrap()
     }
 
+    type Outcome = Result<Option<String>, ReasonCode>;
+
     #[test]
     fn connect_decisions_match_mosquitto() {
         use ReasonCode::{BadUserNameOrPassword as Bad, NotAuthorized as NotAuth};
         let pw = file(ALICE);
-        let ok = |u: &str| Ok(Some(u.to_string()));
-        let cases: Vec<(Authenticator, Option<&str>, Option<&[u8]>, _)> = vec![
+        let ok = |u: &str| -> Outcome { Ok(Some(u.to_string())) };
+        type Case<'a> = (Authenticator, Option<&'a str>, Option<&'a [u8]>, Outcome);
+        let cases: Vec<Case> = vec![
             (auth(false, Some(&pw)), None, None, Err(NotAuth)),
             (
                 auth(false, Some(&pw)),
