@@ -1,0 +1,164 @@
+//! Differential test of the ACL semantics: the same ACL file in Debian's mosquitto 2.0 and in
+//! `Acl::check`, the same clients publishing and subscribing; what mosquitto delivers must be
+//! exactly what `Acl` predicts.
+
+mod security_common;
+
+use mq::auth::{Access, Acl};
+use security_common::{Mosquitto, have_mosquitto, path};
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const ACL: &str = "\
+# anonymous clients
+topic read public/#
+topic write anon/in
+topic deny public/hidden
+user alice
+topic readwrite alice/#
+topic readwrite public/#
+topic deny alice/secret
+topic write shared/+/x
+user bob
+topic read shared/#
+topic read alice/#
+topic readwrite public/hidden
+pattern readwrite dev/%c/#
+pattern deny dev/%c/private
+pattern read users/%u/inbox
+pattern write users/%u/inbox
+";
+
+/// (client id as publisher, client id as subscriber, username)
+const CLIENTS: &[(&str, &str, Option<&str>)] = &[
+    ("anon_p", "anon_s", None),
+    ("a_p", "a_s", Some("alice")),
+    ("b_p", "b_s", Some("bob")),
+    ("ev+p", "ev#s", None),
+];
+
+const TOPICS: &[&str] = &[
+    "public/news",
+    "public/hidden",
+    "anon/in",
+    "alice/x",
+    "alice/secret",
+    "shared/a/x",
+    "shared/b",
+    "dev/a_p/t",
+    "dev/a_s/t",
+    "dev/anon_p/t",
+    "dev/anon_s/t",
+    "dev/b_p/private",
+    "dev/b_s/private",
+    "users/alice/inbox",
+    "users/bob/inbox",
+];
+
+fn auth_args(user: Option<&str>) -> Vec<String> {
+    match user {
+        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
+        None => vec![],
+    }
+}
+
+/// Kills the subscribers if the test fails half-way.
+struct Subs(Vec<Child>);
+
+impl Drop for Subs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn mosquitto_delivers_what_acl_check_predicts() {
+    if !have_mosquitto("mosquitto_delivers_what_acl_check_predicts") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (pw, acl_path) = (path(&dir, "pw"), path(&dir, "acl"));
+    for (i, user) in ["alice", "bob"].iter().enumerate() {
+        let mut cmd = Command::new("mosquitto_passwd");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let st = cmd
+            .arg("-b")
+            .arg(&pw)
+            .arg(user)
+            .arg(format!("{user}-pw"))
+            .status();
+        assert!(st.unwrap().success());
+    }
+    std::fs::write(&acl_path, ACL).unwrap();
+    let broker = Mosquitto::start(
+        dir.path(),
+        &format!(
+            "allow_anonymous true\npassword_file {}\nacl_file {}",
+            pw.display(),
+            acl_path.display()
+        ),
+    );
+    let port = broker.port.to_string();
+    let mut subs = Subs(Vec::new());
+    for &(_, sub_id, user) in CLIENTS {
+        let child = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &port, "-q", "1", "-v", "-W", "4"])
+            .args(["-i", sub_id, "-t", "#"])
+            .args(auth_args(user))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        subs.0.push(child);
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    for &(pub_id, _, user) in CLIENTS {
+        for topic in TOPICS {
+            let st = Command::new("mosquitto_pub")
+                .args(["-h", "127.0.0.1", "-p", &port, "-q", "1"])
+                .args(["-i", pub_id, "-t", topic, "-m", pub_id])
+                .args(auth_args(user))
+                .status()
+                .unwrap();
+            assert!(st.success(), "mosquitto_pub as {pub_id} to {topic}");
+        }
+    }
+    let acl = Acl::parse(ACL, &acl_path).unwrap();
+    let mut failures = Vec::new();
+    for (child, &(_, sub_id, sub_user)) in std::mem::take(&mut subs.0).into_iter().zip(CLIENTS) {
+        let out = child.wait_with_output().unwrap();
+        let got: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let mut want = BTreeSet::new();
+        for &(pub_id, _, pub_user) in CLIENTS {
+            for topic in TOPICS {
+                if acl.check(pub_id, pub_user, topic, Access::Write)
+                    && acl.check(sub_id, sub_user, topic, Access::Read)
+                {
+                    want.insert(format!("{topic} {pub_id}"));
+                }
+            }
+        }
+        if got != want {
+            failures.push(format!(
+                "{sub_id}: mosquitto only {:?}, Acl only {:?}",
+                got.difference(&want).collect::<Vec<_>>(),
+                want.difference(&got).collect::<Vec<_>>()
+            ));
+        }
+        // Every client but the one with a dangerous id must see something, or the test
+        // would prove little.
+        if !sub_id.contains('#') && want.is_empty() {
+            failures.push(format!("{sub_id} is expected to receive nothing"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
