@@ -23,3 +23,5 @@ pub mod topic;
 // `broker::auth` and `broker::tls` (declared in src/broker/mod.rs).
 #[path = "broker/auth/mod.rs"]
 pub mod auth;
+#[path = "broker/tls.rs"]
+pub mod broker_tls;
