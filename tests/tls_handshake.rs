@@ -261,3 +261,119 @@ fn configuration_errors_name_the_file() {
     let e = err(t).to_string();
     assert!(e.contains("garbage.pem"), "{e}");
 }
+
+/// Runs an external TLS client to completion (bounded) and returns whether it succeeded, with
+/// the server's outcome.
+async fn external(tls: &ListenerTls, program: &str, args: &[String]) -> (bool, Outcome) {
+    let (port, server) = serve_one(tls).await;
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("PORT", &port.to_string()))
+        .collect();
+    let child = tokio::process::Command::new(program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    let ok = matches!(tokio::time::timeout(LIMIT, child).await, Ok(Ok(s)) if s.success());
+    let outcome = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    (ok, outcome)
+}
+
+fn mosquitto_pub_args(pki: &Pki, ca: &str, cert: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = ["-h", "localhost", "-p", "PORT", "-t", "t", "-m", "x"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--cafile".into(), pki.path(ca).display().to_string()]);
+    if let Some(c) = cert {
+        args.extend([
+            "--cert".into(),
+            pki.path(&format!("{c}.pem")).display().to_string(),
+        ]);
+        args.extend([
+            "--key".into(),
+            pki.path(&format!("{c}.key")).display().to_string(),
+        ]);
+    }
+    args
+}
+
+#[tokio::test]
+async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
+    if !security_common::have_mosquitto("mosquitto_pub_connects_over_tls_and_mutual_tls") {
+        return;
+    }
+    let pki = Pki::new();
+    let (plain, mtls) = (listener_tls(&pki, false), listener_tls(&pki, true));
+    let run = |tls, ca, cert| {
+        let args = mosquitto_pub_args(&pki, ca, cert);
+        async move { external(tls, "mosquitto_pub", &args).await }
+    };
+    assert_eq!(run(&plain, "ca.pem", None).await, (true, Ok(None)));
+    let want = (true, Ok(Some("device7".to_string())));
+    assert_eq!(run(&mtls, "ca.pem", Some("client")).await, want);
+
+    let (ok, got) = run(&mtls, "ca.pem", None).await;
+    assert!(!ok);
+    assert_eq!(got, Err(HandshakeFailure::NoClientCertificate));
+    let (ok, got) = run(&mtls, "ca.pem", Some("expired")).await;
+    assert!(!ok);
+    assert_eq!(got, Err(HandshakeFailure::Expired));
+    let (ok, got) = run(&mtls, "ca.pem", Some("other")).await;
+    assert!(!ok);
+    assert_eq!(got, Err(HandshakeFailure::UnknownCa));
+    let (ok, got) = run(&plain, "ca2.pem", None).await;
+    assert!(!ok);
+    assert!(
+        matches!(&got, Err(HandshakeFailure::PeerAlert(a)) if a.contains("unknown CA")),
+        "{got:?}"
+    );
+}
+
+#[tokio::test]
+async fn openssl_s_client_handshakes() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping openssl_s_client_handshakes: openssl not installed");
+        return;
+    }
+    let pki = Pki::new();
+    let p = |n: &str| pki.path(n).display().to_string();
+    let mut args: Vec<String> = ["s_client", "-connect", "127.0.0.1:PORT"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend([
+        "-servername".into(),
+        "localhost".into(),
+        "-verify_return_error".into(),
+    ]);
+    args.extend(["-CAfile".into(), p("ca.pem")]);
+    let mut with_cert = args.clone();
+    with_cert.extend([
+        "-cert".into(),
+        p("client.pem"),
+        "-key".into(),
+        p("client.key"),
+    ]);
+
+    let got = external(&listener_tls(&pki, true), "openssl", &with_cert).await;
+    assert_eq!(got, (true, Ok(Some("device7".to_string()))));
+
+    let mut tls13 = listener_tls(&pki, false);
+    tls13.tls_version = TlsVersion::V13;
+    let mut old = args.clone();
+    old.push("-tls1_2".into());
+    let (ok, got) = external(&tls13, "openssl", &old).await;
+    assert!(!ok);
+    assert!(
+        matches!(got, Err(HandshakeFailure::Incompatible(_))),
+        "{got:?}"
+    );
+}
