@@ -139,3 +139,48 @@ fn bad_usernames_and_flag_conflicts_exit_1() {
     }
     assert!(!pw.exists());
 }
+
+#[test]
+fn prompts_on_a_terminal_without_echo() {
+    // python3's pty module gives the command a real terminal to prompt on.
+    const SCRIPT: &str = r#"
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+def read():
+    global out
+    time.sleep(0.3)
+    try:
+        out += os.read(fd, 1000)
+    except OSError:
+        pass
+read(); os.write(fd, b"tty-secret\n"); read(); os.write(fd, b"tty-secret\n"); read()
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode() + "\nstatus=%d" % status)
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = path(&dir, "pw");
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, env!("CARGO_BIN_EXE_mq"), "passwd", "-c"])
+        .arg(&pw)
+        .arg("alice")
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipping prompts_on_a_terminal_without_echo: python3 not installed");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Password: ") && text.contains("Reenter password: "),
+        "{text}"
+    );
+    assert!(!text.contains("tty-secret"), "password echoed: {text}");
+    assert!(text.ends_with("status=0"), "{text}");
+    assert!(
+        PasswordFile::load(&pw)
+            .unwrap()
+            .verify("alice", b"tty-secret")
+    );
+}
