@@ -7,8 +7,10 @@ mod security_common;
 use mq::auth::{Access, Acl};
 use security_common::{Mosquitto, have_mosquitto, path};
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const ACL: &str = "\
 # anonymous clients
@@ -63,16 +65,79 @@ fn auth_args(user: Option<&str>) -> Vec<String> {
     }
 }
 
-/// Kills the subscribers if the test fails half-way.
-struct Subs(Vec<Child>);
+/// A running mosquitto_sub with `-d`: its lines are collected by a reader thread; debug lines
+/// (which mosquitto_sub prints on stdout) tell when the subscription is in place.
+struct Sub {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
 
-impl Drop for Subs {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+impl Sub {
+    fn start(port: &str, id: &str, user: Option<&str>) -> Sub {
+        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
+        let mut child = Command::new("stdbuf")
+            .args(["-oL", "mosquitto_sub"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-v",
+                "-d",
+                "-W",
+                "60",
+            ])
+            .args(["-i", id, "-t", "#"])
+            .args(auth_args(user))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Sub { child, lines }
     }
+
+    fn subscribed(&self) -> bool {
+        let lines = self.lines.lock().unwrap();
+        lines.iter().any(|l| l.contains("received SUBACK"))
+    }
+
+    /// Delivered messages as `topic payload`, without the debug lines.
+    fn messages(&self) -> BTreeSet<String> {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Sub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` every 20 ms for up to ten seconds.
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 #[test]
@@ -105,19 +170,16 @@ fn mosquitto_delivers_what_acl_check_predicts() {
         ),
     );
     let port = broker.port.to_string();
-    let mut subs = Subs(Vec::new());
-    for &(_, sub_id, user) in CLIENTS {
-        let child = Command::new("mosquitto_sub")
-            .args(["-h", "127.0.0.1", "-p", &port, "-q", "1", "-v", "-W", "4"])
-            .args(["-i", sub_id, "-t", "#"])
-            .args(auth_args(user))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        subs.0.push(child);
-    }
-    std::thread::sleep(Duration::from_millis(700));
+    let subs: Vec<Sub> = CLIENTS
+        .iter()
+        .map(|&(_, id, user)| Sub::start(&port, id, user))
+        .collect();
+    let ready = wait_until(|| subs.iter().all(Sub::subscribed));
+    let lines: Vec<_> = subs
+        .iter()
+        .map(|s| s.lines.lock().unwrap().clone())
+        .collect();
+    assert!(ready, "subscriptions: {lines:#?}");
     for &(pub_id, _, user) in CLIENTS {
         for topic in TOPICS {
             let st = Command::new("mosquitto_pub")
@@ -130,27 +192,36 @@ fn mosquitto_delivers_what_acl_check_predicts() {
         }
     }
     let acl = Acl::parse(ACL, &acl_path).unwrap();
-    let mut failures = Vec::new();
-    for (child, &(_, sub_id, sub_user)) in std::mem::take(&mut subs.0).into_iter().zip(CLIENTS) {
-        let out = child.wait_with_output().unwrap();
-        let got: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect();
-        let mut want = BTreeSet::new();
-        for &(pub_id, _, pub_user) in CLIENTS {
-            for topic in TOPICS {
-                if acl.check(pub_id, pub_user, topic, Access::Write)
-                    && acl.check(sub_id, sub_user, topic, Access::Read)
-                {
-                    want.insert(format!("{topic} {pub_id}"));
+    let want: Vec<BTreeSet<String>> = CLIENTS
+        .iter()
+        .map(|&(_, sub_id, sub_user)| {
+            let mut want = BTreeSet::new();
+            for &(pub_id, _, pub_user) in CLIENTS {
+                for topic in TOPICS {
+                    if acl.check(pub_id, pub_user, topic, Access::Write)
+                        && acl.check(sub_id, sub_user, topic, Access::Read)
+                    {
+                        want.insert(format!("{topic} {pub_id}"));
+                    }
                 }
             }
-        }
-        if got != want {
+            want
+        })
+        .collect();
+    // Wait for what is expected, then a little longer for anything unexpected.
+    wait_until(|| {
+        subs.iter()
+            .zip(&want)
+            .all(|(s, w)| s.messages().len() >= w.len())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let mut failures = Vec::new();
+    for ((sub, want), &(_, sub_id, _)) in subs.iter().zip(&want).zip(CLIENTS) {
+        let got = sub.messages();
+        if &got != want {
             failures.push(format!(
                 "{sub_id}: mosquitto only {:?}, Acl only {:?}",
-                got.difference(&want).collect::<Vec<_>>(),
+                got.difference(want).collect::<Vec<_>>(),
                 want.difference(&got).collect::<Vec<_>>()
             ));
         }
