@@ -22,6 +22,7 @@ topic readwrite alice/#
 topic readwrite public/#
 topic deny alice/secret
 topic write shared/+/x
+topic write dev/#
 user bob
 topic read shared/#
 topic read alice/#
