@@ -3,9 +3,7 @@
 
 mod security_common;
 
-use mq::broker_tls::{
-    HandshakeFailure, ListenerTls, TlsError, TlsVersion, client_identity, server_config,
-};
+use mq::broker_tls::{HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config};
 use rustls::pki_types::ServerName;
 use security_common::pki::Pki;
 use std::sync::Arc;
@@ -38,11 +36,7 @@ async fn serve_one(tls: &ListenerTls) -> (u16, tokio::task::JoinHandle<Outcome>)
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let mut stream = match acceptor.accept(tcp).await {
-            Ok(s) => s,
-            Err(e) => return Err(HandshakeFailure::classify(&e)),
-        };
-        let identity = client_identity(stream.get_ref().1);
+        let (mut stream, identity) = accept(&acceptor, tcp, LIMIT).await?;
         let mut buf = [0u8; 1024];
         if let Ok(n) = stream.read(&mut buf).await {
             if n > 0 && buf[0] == 0x10 {
@@ -186,6 +180,16 @@ async fn plain_mqtt_on_the_tls_port_is_a_record_layer_error() {
         }
         other => panic!("{other:?}"),
     }
+    // A client that connects and says nothing times out.
+    let pki2 = listener_tls(&pki, false);
+    let acceptor = TlsAcceptor::from(server_config(&pki2).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let _silent = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let got = accept(&acceptor, tcp, Duration::from_millis(100)).await;
+    assert_eq!(got.err(), Some(HandshakeFailure::TimedOut));
     // And a client that hangs up mid-handshake.
     let (port, server) = serve_one(&listener_tls(&pki, false)).await;
     drop(TcpStream::connect(("127.0.0.1", port)).await.unwrap());

@@ -283,6 +283,27 @@ fn decode_directory_string(tag: u8, bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// Runs the server side of a handshake, bounded by `timeout` (a client that connects and says
+/// nothing must not hold a task forever). Returns the stream and the client certificate's CN,
+/// or which check failed, for the log line.
+pub async fn accept<IO>(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    io: IO,
+    timeout: std::time::Duration,
+) -> Result<(tokio_rustls::server::TlsStream<IO>, Option<String>), HandshakeFailure>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(timeout, acceptor.accept(io)).await {
+        Err(_) => Err(HandshakeFailure::TimedOut),
+        Ok(Err(e)) => Err(HandshakeFailure::classify(&e)),
+        Ok(Ok(stream)) => {
+            let cn = client_identity(stream.get_ref().1);
+            Ok((stream, cn))
+        }
+    }
+}
+
 /// True when the first bytes a plain listener received look like a TLS ClientHello record
 /// (content type 22, version 3.x): a TLS client knocking on a plain MQTT port.
 pub fn looks_like_tls(first_bytes: &[u8]) -> bool {
