@@ -4,7 +4,7 @@
 
 mod security_common;
 
-use mq::auth::{Access, Acl};
+use security_common::auth::{Access, Acl};
 use security_common::{Mosquitto, have_mosquitto, path};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

@@ -2,7 +2,7 @@
 
 mod security_common;
 
-use mq::auth::PasswordFile;
+use security_common::auth::PasswordFile;
 use security_common::{mq, path};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -3,7 +3,7 @@
 
 mod security_common;
 
-use mq::auth::PasswordFile;
+use security_common::auth::PasswordFile;
 use security_common::{Mosquitto, have_mosquitto, mq, path};
 use std::process::{Command, Output, Stdio};
 

@@ -3,9 +3,11 @@
 
 mod security_common;
 
-use mq::broker_tls::{HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config};
 use rustls::pki_types::ServerName;
 use security_common::pki::Pki;
+use security_common::tls::{
+    HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -69,7 +71,7 @@ fn client_config_versions(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
-    for c in mq::broker_tls::load_certs(&pki.path(ca)).unwrap() {
+    for c in security_common::tls::load_certs(&pki.path(ca)).unwrap() {
         roots.add(c).unwrap();
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
@@ -78,8 +80,9 @@ fn client_config_versions(
         .with_root_certificates(roots);
     match cert {
         Some(name) => {
-            let certs = mq::broker_tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
-            let key = mq::broker_tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
+            let certs =
+                security_common::tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
+            let key = security_common::tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
             builder.with_client_auth_cert(certs, key).unwrap()
         }
         None => builder.with_no_client_auth(),

@@ -4,9 +4,9 @@
 
 mod security_common;
 
-use mq::auth::{AuthConfig, Authenticator};
-use mq::broker_tls::{certificate_common_name, load_certs};
+use security_common::auth::{AuthConfig, Authenticator};
 use security_common::pki::Pki;
+use security_common::tls::{certificate_common_name, load_certs};
 use security_common::{Mosquitto, have_mosquitto};
 use std::process::{Command, Stdio};
 
