@@ -32,6 +32,13 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Passwd(args) => match mq::cmd::passwd::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        },
         Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
             Ok(n) => {
                 eprintln!("wrote {n} files under {}", out.display());
