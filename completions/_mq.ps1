@@ -23,8 +23,19 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
         'mq' {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Manage a mosquitto password file (mosquitto_passwd''s interface)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mq;passwd' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Hash: sha512-pbkdf2 (mosquitto 2.x) or sha512 (mosquitto 1.x)')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'PBKDF2 iterations')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Batch mode: take the password from the command line')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Create a new password file, overwriting any existing one')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Delete USER from the file')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Upgrade a plain-text `user:password` file in place to hashed passwords')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'mq;generate-docs' {
@@ -33,8 +44,12 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;help' {
+            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Manage a mosquitto password file (mosquitto_passwd''s interface)')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mq;help;passwd' {
             break
         }
         'mq;help;generate-docs' {

@@ -22,11 +22,17 @@ _mq() {
             mq,help)
                 cmd="mq__subcmd__help"
                 ;;
+            mq,passwd)
+                cmd="mq__subcmd__passwd"
+                ;;
             mq__subcmd__help,generate-docs)
                 cmd="mq__subcmd__help__subcmd__generate__subcmd__docs"
                 ;;
             mq__subcmd__help,help)
                 cmd="mq__subcmd__help__subcmd__help"
+                ;;
+            mq__subcmd__help,passwd)
+                cmd="mq__subcmd__help__subcmd__passwd"
                 ;;
             *)
                 ;;
@@ -35,7 +41,7 @@ _mq() {
 
     case "${cmd}" in
         mq)
-            opts="--help --version generate-docs help"
+            opts="--help --version passwd generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,7 +73,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__help)
-            opts="generate-docs help"
+            opts="passwd generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,6 +107,42 @@ _mq() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__help__subcmd__passwd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__passwd)
+            opts="-b -c -D -U -H -I --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -H)
+                    COMPREPLY=($(compgen -W "sha512-pbkdf2 sha512" -- "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
