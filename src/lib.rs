@@ -16,5 +16,6 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod meteo;
 pub mod protocol;
 pub mod topic;

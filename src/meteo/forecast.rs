@@ -1,0 +1,309 @@
+//! Daily and hourly municipal forecasts → MQTT payloads.
+//!
+//! Forecast times are Europe/Madrid civil time. Wind is converted from AEMET's km/h to m/s
+//! (the unit of observations) and from Spanish compass letters to degrees. `periodo` comes as
+//! `00-24`-style ranges (daily, nested: one is picked, never summed), absent (days 5–7), `HH`
+//! (hourly) or `HHHH` 6-hour bands that may wrap past midnight.
+
+use super::model::{DailyDay, DailyForecast, HourlyDay, HourlyForecast, Loose, Period};
+use super::publish::{
+    ATTRIBUTION, Device, Layout, Message, Ordered, Product, Sensor, bare, discovery,
+    is_stale_forecast, level, today, units,
+};
+use super::time::{local, parse_date, parse_local, rfc3339_local};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use std::collections::HashMap;
+
+/// A forecast issued longer ago than this is flagged `stale` (AEMET issues four a day).
+pub const FORECAST_MAX_AGE: Duration = Duration::hours(12);
+
+/// Preferred daily periods, widest first; `""` is the single entry of days 5–7.
+const PERIOD_PREFERENCE: [&str; 8] = [
+    "00-24", "", "12-24", "00-12", "18-24", "12-18", "06-12", "00-06",
+];
+
+/// km/h → m/s, one decimal.
+fn kmh_to_ms(v: f64) -> f64 {
+    (v / 3.6 * 10.0).round() / 10.0
+}
+
+/// Spanish 8-point compass letters → degrees; calm (`C`) and empty have no direction.
+pub fn direction_degrees(s: &str) -> Option<f64> {
+    Some(match s.trim() {
+        "N" => 0.0,
+        "NE" => 45.0,
+        "E" => 90.0,
+        "SE" => 135.0,
+        "S" => 180.0,
+        "SO" | "SW" => 225.0,
+        "O" | "W" => 270.0,
+        "NO" | "NW" => 315.0,
+        _ => return None,
+    })
+}
+
+/// The entry of the most preferred period among those `usable`.
+fn pick<'a, T>(items: &'a [T], periodo: fn(&T) -> &Loose, usable: fn(&T) -> bool) -> Option<&'a T> {
+    PERIOD_PREFERENCE.iter().find_map(|want| {
+        items
+            .iter()
+            .find(|i| periodo(i).text().unwrap_or("") == *want && usable(i))
+    })
+}
+
+fn header(doc: &mut Ordered, ine: &str, name: Option<&str>, province: Option<&str>) {
+    doc.put("municipality", ine);
+    doc.text("name", name);
+    doc.text("province", province);
+}
+
+fn issued(elaborado: &Loose) -> Option<String> {
+    elaborado.text().and_then(parse_local).map(rfc3339_local)
+}
+
+fn day_json(d: &DailyDay) -> Ordered {
+    let mut o = Ordered::default();
+    o.text(
+        "date",
+        parse_date(d.fecha.text().unwrap_or(""))
+            .map(|d| d.to_string())
+            .as_deref(),
+    );
+    o.num("temperature_max", d.temperatura.maxima.num());
+    o.num("temperature_min", d.temperatura.minima.num());
+    o.num("humidity_max", d.humedad_relativa.maxima.num());
+    o.num("humidity_min", d.humedad_relativa.minima.num());
+    let prob = d
+        .prob_precipitacion
+        .iter()
+        .filter_map(|p| p.value.num())
+        .reduce(f64::max);
+    o.num("precipitation_probability", prob);
+    let sky = pick(
+        &d.estado_cielo,
+        |p| &p.periodo,
+        |p| p.descripcion.text().is_some(),
+    );
+    o.text("sky", sky.and_then(|p| p.descripcion.text()));
+    // A wind entry with no direction is a past period ("" values), except calm.
+    let wind = pick(&d.viento, |w| &w.periodo, |w| w.direccion.text().is_some());
+    o.num(
+        "wind_speed",
+        wind.and_then(|w| w.velocidad.num()).map(kmh_to_ms),
+    );
+    o.num(
+        "wind_direction",
+        wind.and_then(|w| direction_degrees(w.direccion.text()?)),
+    );
+    o.num("uv_max", d.uv_max.num());
+    o
+}
+
+const DAILY_UNITS: &[(&str, &str)] = &[
+    ("temperature", "°C"),
+    ("humidity", "%"),
+    ("precipitation_probability", "%"),
+    ("wind_speed", "m/s"),
+    ("wind_direction", "°"),
+    ("uv_max", "UV index"),
+];
+
+/// The daily product: the 7-day JSON and today's and tomorrow's max/min by the Madrid date.
+pub fn daily_product(layout: &Layout, ine: &str, f: &DailyForecast, now: DateTime<Utc>) -> Product {
+    let base = format!("{}/aemet/forecast/{}", layout.prefix, level(ine));
+    let stale = is_stale_forecast(f.elaborado.text(), now);
+    let mut doc = Ordered::default();
+    header(&mut doc, ine, f.nombre.text(), f.provincia.text());
+    doc.text("issued", issued(&f.elaborado).as_deref());
+    doc.put("stale", stale);
+    let days: Vec<Ordered> = f.prediccion.dia.iter().map(day_json).collect();
+    doc.put("days", serde_json::to_value(&days).unwrap_or_default());
+    doc.put("units", units(DAILY_UNITS));
+    doc.put("attribution", ATTRIBUTION);
+    let mut messages = vec![Message {
+        topic: format!("{base}/daily"),
+        payload: doc.to_json(),
+    }];
+    let today = today(now);
+    let mut sensors = Vec::new();
+    for (label, date) in [("today", today), ("tomorrow", today + Duration::days(1))] {
+        let Some(day) = find_day(&f.prediccion.dia, date) else {
+            continue;
+        };
+        for (which, v) in [
+            ("max", day.temperatura.maxima.num()),
+            ("min", day.temperatura.minima.num()),
+        ] {
+            if let Some(v) = v {
+                let topic = format!("{base}/{label}/temperature/{which}");
+                sensors.push((format!("{label}_temperature_{which}"), topic.clone()));
+                messages.push(Message {
+                    topic,
+                    payload: bare(v),
+                });
+            }
+        }
+    }
+    if let Some(dp) = &layout.discovery {
+        let device = Device {
+            id: format!("mq_aemet_forecast_{}", level(ine)),
+            name: format!("AEMET forecast {}", f.nombre.text().unwrap_or(ine)),
+            model: "forecast",
+        };
+        for (name, topic) in &sensors {
+            let s = Sensor {
+                object: format!("{}_{name}", level(ine)),
+                name,
+                state_topic: topic.clone(),
+                unit: "°C",
+                class: Some("temperature"),
+            };
+            messages.push(discovery(layout, dp, &device, &s));
+        }
+    }
+    Product {
+        key: format!("daily/{ine}"),
+        stamp: format!(
+            "{}|stale={stale}|today={today}",
+            f.elaborado.text().unwrap_or("")
+        ),
+        messages,
+    }
+}
+
+fn find_day(days: &[DailyDay], date: NaiveDate) -> Option<&DailyDay> {
+    days.iter()
+        .find(|d| d.fecha.text().and_then(parse_date) == Some(date))
+}
+
+/// Values of an hourly series by hour (`periodo` `HH`).
+fn by_hour(series: &[Period]) -> HashMap<u32, &Period> {
+    series
+        .iter()
+        .filter_map(|p| Some((p.periodo.text()?.parse().ok()?, p)))
+        .collect()
+}
+
+/// A 6-hour band `HHHH` as (start, end); `1901` wraps past midnight.
+fn band(p: &Period) -> Option<(u32, u32)> {
+    let s = p.periodo.text()?;
+    if s.len() != 4 {
+        return None;
+    }
+    Some((s.get(..2)?.parse().ok()?, s.get(2..)?.parse().ok()?))
+}
+
+/// The band value covering `hour` of `day`: a band of that day, or the wrapping band of the
+/// day before (its `1901` covers this day's 00).
+fn band_value(day: &[Period], prev: Option<&[Period]>, hour: u32) -> Option<f64> {
+    let inside = |p: &&Period| match band(p) {
+        Some((s, e)) if s < e => s <= hour && hour < e,
+        Some((s, _)) => hour >= s,
+        None => false,
+    };
+    let from_prev = |p: &&Period| matches!(band(p), Some((s, e)) if s >= e && hour < e);
+    day.iter()
+        .find(inside)
+        .or_else(|| prev.and_then(|pv| pv.iter().find(from_prev)))
+        .and_then(|p| p.value.num())
+}
+
+fn hours_of(day: &HourlyDay, prev: Option<&HourlyDay>) -> Vec<Ordered> {
+    let Some(date) = day.fecha.text().and_then(parse_date) else {
+        return Vec::new();
+    };
+    let temp = by_hour(&day.temperatura);
+    let feels = by_hour(&day.sens_termica);
+    let hum = by_hour(&day.humedad_relativa);
+    let prec = by_hour(&day.precipitacion);
+    let sky = by_hour(&day.estado_cielo);
+    let mut wind = HashMap::new();
+    let mut gust = HashMap::new();
+    for w in &day.viento_and_racha_max {
+        let Some(h) = w.periodo.text().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if w.velocidad.text().is_some() || w.direccion.text().is_some() {
+            wind.insert(h, w);
+        } else if w.value.text().is_some() {
+            gust.insert(h, w);
+        }
+    }
+    let mut hours: Vec<u32> = temp.keys().copied().collect();
+    hours.sort_unstable();
+    let num = |m: &HashMap<u32, &Period>, h| m.get(&h).and_then(|p| p.value.num());
+    hours
+        .into_iter()
+        .filter_map(|h| {
+            let t = local(date.and_hms_opt(0, 0, 0)? + Duration::hours(i64::from(h)))?;
+            let mut o = Ordered::default();
+            o.put("time", rfc3339_local(t));
+            o.num("temperature", num(&temp, h));
+            o.num("feels_like", num(&feels, h));
+            o.num("humidity", num(&hum, h));
+            o.num("precipitation", num(&prec, h));
+            let prev_bands = prev.map(|p| p.prob_precipitacion.as_slice());
+            o.num(
+                "precipitation_probability",
+                band_value(&day.prob_precipitacion, prev_bands, h),
+            );
+            o.text("sky", sky.get(&h).and_then(|p| p.descripcion.text()));
+            let w = wind.get(&h);
+            o.num(
+                "wind_speed",
+                w.and_then(|w| w.velocidad.num()).map(kmh_to_ms),
+            );
+            o.num(
+                "wind_direction",
+                w.and_then(|w| direction_degrees(w.direccion.text()?)),
+            );
+            o.num(
+                "gust_speed",
+                gust.get(&h).and_then(|g| g.value.num()).map(kmh_to_ms),
+            );
+            Some(o)
+        })
+        .collect()
+}
+
+const HOURLY_UNITS: &[(&str, &str)] = &[
+    ("temperature", "°C"),
+    ("feels_like", "°C"),
+    ("humidity", "%"),
+    ("precipitation", "mm"),
+    ("precipitation_probability", "%"),
+    ("wind_speed", "m/s"),
+    ("wind_direction", "°"),
+    ("gust_speed", "m/s"),
+];
+
+/// The hourly product: one JSON document with every forecast hour.
+pub fn hourly_product(
+    layout: &Layout,
+    ine: &str,
+    f: &HourlyForecast,
+    now: DateTime<Utc>,
+) -> Product {
+    let stale = is_stale_forecast(f.elaborado.text(), now);
+    let mut doc = Ordered::default();
+    header(&mut doc, ine, f.nombre.text(), f.provincia.text());
+    doc.text("issued", issued(&f.elaborado).as_deref());
+    doc.put("stale", stale);
+    let dia = &f.prediccion.dia;
+    let hours: Vec<Ordered> = dia
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| hours_of(d, i.checked_sub(1).map(|p| &dia[p])))
+        .collect();
+    doc.put("hours", serde_json::to_value(&hours).unwrap_or_default());
+    doc.put("units", units(HOURLY_UNITS));
+    doc.put("attribution", ATTRIBUTION);
+    Product {
+        key: format!("hourly/{ine}"),
+        stamp: format!("{}|stale={stale}", f.elaborado.text().unwrap_or("")),
+        messages: vec![Message {
+            topic: format!("{}/aemet/forecast/{}/hourly", layout.prefix, level(ine)),
+            payload: doc.to_json(),
+        }],
+    }
+}

@@ -1,0 +1,318 @@
+//! From AEMET's shapes to MQTT messages: topics, JSON payloads, bare values and Home Assistant
+//! discovery. Pure functions of the parsed data and an explicit `now`.
+//!
+//! ```text
+//! {prefix}/aemet/station/{idema}                     JSON of the latest record
+//! {prefix}/aemet/station/{idema}/{field}             bare number per field
+//! {prefix}/aemet/forecast/{ine}/daily                JSON, 7 days
+//! {prefix}/aemet/forecast/{ine}/hourly               JSON, about 48 hours
+//! {prefix}/aemet/forecast/{ine}/{today|tomorrow}/temperature/{max|min}
+//! ```
+
+use super::model::{Loose, Observation};
+use super::time::{madrid_date, parse_fint, parse_local, rfc3339_utc};
+use chrono::{DateTime, Duration, Utc};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+pub use super::forecast::{daily_product, hourly_product};
+
+/// The attribution AEMET requires on reuse.
+pub const ATTRIBUTION: &str = "© AEMET";
+/// Observations older than this are flagged `stale`.
+pub const STATION_MAX_AGE: Duration = Duration::hours(2);
+
+/// One retained MQTT message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Full topic name.
+    pub topic: String,
+    /// UTF-8 payload.
+    pub payload: String,
+}
+
+/// Every message of one product (a station, a daily or an hourly forecast) with the stamp that
+/// decides whether it changed since the last publish.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// Stable key in the publish state, e.g. `station/3195`.
+    pub key: String,
+    /// Source timestamp plus whatever else changes the messages (the stale flag, the date).
+    pub stamp: String,
+    /// The messages, data first, discovery configs after.
+    pub messages: Vec<Message>,
+}
+
+/// How topics are built.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Topic prefix, `meteo` by default.
+    pub prefix: String,
+    /// Home Assistant discovery prefix, when discovery is on.
+    pub discovery: Option<String>,
+}
+
+impl Layout {
+    /// The availability topic, `{prefix}/status`.
+    pub fn status_topic(&self) -> String {
+        format!("{}/status", self.prefix)
+    }
+}
+
+/// A JSON object that keeps its keys in insertion order (serde_json's map sorts them).
+#[derive(Debug, Default)]
+pub struct Ordered(pub Vec<(&'static str, Value)>);
+
+impl Ordered {
+    /// Adds a key.
+    pub fn put(&mut self, k: &'static str, v: impl Into<Value>) {
+        self.0.push((k, v.into()));
+    }
+    /// Adds a number if there is one.
+    pub fn num(&mut self, k: &'static str, v: Option<f64>) {
+        if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+            self.0.push((k, Value::Number(n)));
+        }
+    }
+    /// Adds a string if there is one.
+    pub fn text(&mut self, k: &'static str, v: Option<&str>) {
+        if let Some(s) = v {
+            self.0.push((k, Value::String(s.to_owned())));
+        }
+    }
+    /// Serialises to compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Ordered {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Makes an id safe as one topic level (no separators or wildcards).
+pub fn level(id: &str) -> String {
+    id.trim()
+        .chars()
+        .map(|c| if matches!(c, '/' | '+' | '#') { '_' } else { c })
+        .collect()
+}
+
+/// A bare number as published on the per-field topics: `0.1`, `97`, `-0.7`.
+pub fn bare(v: f64) -> String {
+    format!("{v}")
+}
+
+/// One numeric field of an observation.
+pub struct Field {
+    /// Key in the JSON and last topic level.
+    pub name: &'static str,
+    /// Where it is in the record.
+    pub get: fn(&Observation) -> &Loose,
+    /// Unit, as published in `units` and to Home Assistant.
+    pub unit: &'static str,
+    /// Home Assistant device class, if one fits.
+    pub class: Option<&'static str>,
+}
+
+/// The observation fields published, in payload order.
+pub const STATION_FIELDS: &[Field] = &[
+    f("temperature", |o| &o.ta, "°C", Some("temperature")),
+    f("temperature_max", |o| &o.tamax, "°C", Some("temperature")),
+    f("temperature_min", |o| &o.tamin, "°C", Some("temperature")),
+    f("humidity", |o| &o.hr, "%", Some("humidity")),
+    f("pressure", |o| &o.pres, "hPa", Some("atmospheric_pressure")),
+    f(
+        "pressure_sea_level",
+        |o| &o.pres_nmar,
+        "hPa",
+        Some("atmospheric_pressure"),
+    ),
+    f("precipitation", |o| &o.prec, "mm", Some("precipitation")),
+    f("wind_speed", |o| &o.vv, "m/s", Some("wind_speed")),
+    f("wind_direction", |o| &o.dv, "°", None),
+    f("gust_speed", |o| &o.vmax, "m/s", Some("wind_speed")),
+    f("dew_point", |o| &o.tpr, "°C", Some("temperature")),
+    f("latitude", |o| &o.lat, "°", None),
+    f("longitude", |o| &o.lon, "°", None),
+    f("altitude", |o| &o.alt, "m", Some("distance")),
+];
+
+const fn f(
+    name: &'static str,
+    get: fn(&Observation) -> &Loose,
+    unit: &'static str,
+    class: Option<&'static str>,
+) -> Field {
+    Field {
+        name,
+        get,
+        unit,
+        class,
+    }
+}
+
+/// The latest record of `idema` not later than `now` (AEMET's list is not guaranteed to be in
+/// order, and a clock ahead of ours must not win).
+pub fn latest<'a>(
+    records: &'a [Observation],
+    idema: &str,
+    now: DateTime<Utc>,
+) -> Option<(&'a Observation, DateTime<Utc>)> {
+    records
+        .iter()
+        .filter(|r| r.idema.text() == Some(idema))
+        .filter_map(|r| Some((r, parse_fint(r.fint.text()?)?)))
+        .filter(|(_, t)| *t <= now + Duration::minutes(5))
+        .max_by_key(|(_, t)| *t)
+}
+
+/// The station product for the latest record of `idema`, if it has one.
+pub fn station_product(
+    layout: &Layout,
+    records: &[Observation],
+    idema: &str,
+    now: DateTime<Utc>,
+) -> Option<Product> {
+    let (rec, time) = latest(records, idema, now)?;
+    let stale = now - time > STATION_MAX_AGE;
+    let base = format!("{}/aemet/station/{}", layout.prefix, level(idema));
+    let mut doc = Ordered::default();
+    doc.put("station", idema);
+    doc.text("name", rec.ubi.text());
+    doc.put("time", rfc3339_utc(time));
+    let mut units = Ordered::default();
+    let mut values = Vec::new();
+    for field in STATION_FIELDS {
+        if let Some(v) = (field.get)(rec).num() {
+            doc.num(field.name, Some(v));
+            units.put(field.name, field.unit);
+            values.push((field, v));
+        }
+    }
+    doc.put("stale", stale);
+    doc.put("units", serde_json::to_value(&units).unwrap_or_default());
+    doc.put("attribution", ATTRIBUTION);
+    let mut messages = vec![Message {
+        topic: base.clone(),
+        payload: doc.to_json(),
+    }];
+    for (field, v) in &values {
+        messages.push(Message {
+            topic: format!("{base}/{}", field.name),
+            payload: bare(*v),
+        });
+    }
+    if let Some(dp) = &layout.discovery {
+        let device = Device {
+            id: format!("mq_aemet_station_{}", level(idema)),
+            name: format!("AEMET {}", rec.ubi.text().unwrap_or(idema)),
+            model: "station",
+        };
+        for (field, _) in &values {
+            let s = Sensor {
+                object: format!("{}_{}", level(idema), field.name),
+                name: field.name,
+                state_topic: format!("{base}/{}", field.name),
+                unit: field.unit,
+                class: field.class,
+            };
+            messages.push(discovery(layout, dp, &device, &s));
+        }
+    }
+    Some(Product {
+        key: format!("station/{idema}"),
+        stamp: format!("{}|stale={stale}", rfc3339_utc(time)),
+        messages,
+    })
+}
+
+/// A Home Assistant device (a station or a municipality).
+pub struct Device {
+    /// Stable identifier.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `station` or `forecast`.
+    pub model: &'static str,
+}
+
+/// A Home Assistant sensor for one bare-value topic.
+pub struct Sensor<'a> {
+    /// Object id, unique under the device.
+    pub object: String,
+    /// Display name.
+    pub name: &'a str,
+    /// Where its value is published.
+    pub state_topic: String,
+    /// Unit of measurement.
+    pub unit: &'static str,
+    /// Device class, if any.
+    pub class: Option<&'static str>,
+}
+
+/// The discovery config of one sensor, at `{dp}/sensor/mq_aemet/{object}/config`.
+pub fn discovery(layout: &Layout, dp: &str, device: &Device, s: &Sensor) -> Message {
+    let mut c = Ordered::default();
+    c.put("name", s.name.replace('_', " "));
+    c.put("unique_id", format!("mq_aemet_{}", level(&s.object)));
+    c.put("state_topic", s.state_topic.clone());
+    c.put("unit_of_measurement", s.unit);
+    c.text("device_class", s.class);
+    c.put("state_class", "measurement");
+    c.put("availability_topic", layout.status_topic());
+    c.put("payload_available", "online");
+    c.put("payload_not_available", "offline");
+    c.put(
+        "device",
+        serde_json::json!({
+            "identifiers": [device.id],
+            "name": device.name,
+            "manufacturer": "AEMET",
+            "model": device.model,
+        }),
+    );
+    Message {
+        topic: format!("{dp}/sensor/mq_aemet/{}/config", level(&s.object)),
+        payload: c.to_json(),
+    }
+}
+
+/// Station ids present in a `todas` dump, sorted, each once.
+pub fn station_ids(records: &[Observation]) -> Vec<String> {
+    let mut ids: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.idema.text().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The Madrid date of `now` as the forecast's `today`, checked against the forecast issue.
+pub fn is_stale_forecast(issued: Option<&str>, now: DateTime<Utc>) -> bool {
+    match issued.and_then(parse_local) {
+        Some(t) => now - t.with_timezone(&Utc) > super::forecast::FORECAST_MAX_AGE,
+        None => true,
+    }
+}
+
+/// Today's Madrid date, for the forecast's `today`/`tomorrow` topics.
+pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    madrid_date(now)
+}
+
+/// Builds the daily forecast document's units object.
+pub fn units(pairs: &[(&'static str, &'static str)]) -> Value {
+    let mut u = Ordered::default();
+    for (k, v) in pairs {
+        u.put(k, *v);
+    }
+    serde_json::to_value(&u).unwrap_or_default()
+}
