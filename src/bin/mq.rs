@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Meteo(args) => mq::cmd::meteo::main(*args),
         Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
             Ok(n) => {
                 eprintln!("wrote {n} files under {}", out.display());

@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod docs;
+pub mod meteo;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct Cli {
 /// Every `mq` command.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Publish AEMET forecasts and observations over MQTT.
+    Meteo(Box<meteo::MeteoArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

@@ -43,7 +43,7 @@ pub fn direction_degrees(s: &str) -> Option<f64> {
 }
 
 /// The entry of the most preferred period among those `usable`.
-fn pick<'a, T>(items: &'a [T], periodo: fn(&T) -> &Loose, usable: fn(&T) -> bool) -> Option<&'a T> {
+fn pick<T>(items: &[T], periodo: fn(&T) -> &Loose, usable: fn(&T) -> bool) -> Option<&T> {
     PERIOD_PREFERENCE.iter().find_map(|want| {
         items
             .iter()
@@ -117,8 +117,8 @@ pub fn daily_product(layout: &Layout, ine: &str, f: &DailyForecast, now: DateTim
     doc.text("issued", issued(&f.elaborado).as_deref());
     doc.put("stale", stale);
     let days: Vec<Ordered> = f.prediccion.dia.iter().map(day_json).collect();
-    doc.put("days", serde_json::to_value(&days).unwrap_or_default());
-    doc.put("units", units(DAILY_UNITS));
+    doc.list("days", days);
+    doc.object("units", units(DAILY_UNITS));
     doc.put("attribution", ATTRIBUTION);
     let mut messages = vec![Message {
         topic: format!("{base}/daily"),
@@ -295,8 +295,8 @@ pub fn hourly_product(
         .enumerate()
         .flat_map(|(i, d)| hours_of(d, i.checked_sub(1).map(|p| &dia[p])))
         .collect();
-    doc.put("hours", serde_json::to_value(&hours).unwrap_or_default());
-    doc.put("units", units(HOURLY_UNITS));
+    doc.list("hours", hours);
+    doc.object("units", units(HOURLY_UNITS));
     doc.put("attribution", ATTRIBUTION);
     Product {
         key: format!("hourly/{ine}"),

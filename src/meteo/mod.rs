@@ -9,6 +9,8 @@
 //! | [`cache`] | the on-disk cache: municipality list, station list, publish state |
 //! | [`forecast`] | daily and hourly forecast payloads |
 //! | [`publish`] | topics and payloads, Home Assistant discovery |
+//! | [`places`] | station and municipality lists, `--near` |
+//! | [`runner`] | the fetch → map → publish cycle, the last good data |
 //! | [`sink`] | where messages go: stdout (`--dry-run`) or an MQTT broker |
 //!
 //! Nothing here except [`aemet`] and [`sink`] touches the network, so the mapping from AEMET's
@@ -19,6 +21,8 @@ pub mod cache;
 pub mod decode;
 pub mod forecast;
 pub mod model;
+pub mod places;
 pub mod publish;
+pub mod runner;
 pub mod sink;
 pub mod time;

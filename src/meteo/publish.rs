@@ -61,28 +61,63 @@ impl Layout {
 
 /// A JSON object that keeps its keys in insertion order (serde_json's map sorts them).
 #[derive(Debug, Default)]
-pub struct Ordered(pub Vec<(&'static str, Value)>);
+pub struct Ordered(pub Vec<(&'static str, Node)>);
+
+/// A value inside an [`Ordered`] object.
+#[derive(Debug)]
+pub enum Node {
+    /// A plain JSON value.
+    Value(Value),
+    /// A nested ordered object.
+    Object(Ordered),
+    /// An array of ordered objects.
+    List(Vec<Ordered>),
+}
+
+impl<T: Into<Value>> From<T> for Node {
+    fn from(v: T) -> Self {
+        Node::Value(v.into())
+    }
+}
 
 impl Ordered {
     /// Adds a key.
-    pub fn put(&mut self, k: &'static str, v: impl Into<Value>) {
+    pub fn put(&mut self, k: &'static str, v: impl Into<Node>) {
         self.0.push((k, v.into()));
+    }
+    /// Adds a nested object.
+    pub fn object(&mut self, k: &'static str, v: Ordered) {
+        self.0.push((k, Node::Object(v)));
+    }
+    /// Adds an array of objects.
+    pub fn list(&mut self, k: &'static str, v: Vec<Ordered>) {
+        self.0.push((k, Node::List(v)));
     }
     /// Adds a number if there is one.
     pub fn num(&mut self, k: &'static str, v: Option<f64>) {
         if let Some(n) = v.and_then(serde_json::Number::from_f64) {
-            self.0.push((k, Value::Number(n)));
+            self.put(k, Value::Number(n));
         }
     }
     /// Adds a string if there is one.
     pub fn text(&mut self, k: &'static str, v: Option<&str>) {
         if let Some(s) = v {
-            self.0.push((k, Value::String(s.to_owned())));
+            self.put(k, s);
         }
     }
     /// Serialises to compact JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Value(v) => v.serialize(s),
+            Node::Object(o) => o.serialize(s),
+            Node::List(l) => l.serialize(s),
+        }
     }
 }
 
@@ -197,7 +232,7 @@ pub fn station_product(
         }
     }
     doc.put("stale", stale);
-    doc.put("units", serde_json::to_value(&units).unwrap_or_default());
+    doc.object("units", units);
     doc.put("attribution", ATTRIBUTION);
     let mut messages = vec![Message {
         topic: base.clone(),
@@ -308,11 +343,11 @@ pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
     madrid_date(now)
 }
 
-/// Builds the daily forecast document's units object.
-pub fn units(pairs: &[(&'static str, &'static str)]) -> Value {
+/// A `units` object from (field, unit) pairs.
+pub fn units(pairs: &[(&'static str, &'static str)]) -> Ordered {
     let mut u = Ordered::default();
     for (k, v) in pairs {
         u.put(k, *v);
     }
-    serde_json::to_value(&u).unwrap_or_default()
+    u
 }

@@ -1,0 +1,380 @@
+//! `mq meteo`: fetch AEMET products and publish them retained over MQTT.
+//!
+//! Exit statuses (documented in `--help`): 0 everything published or unchanged; 1 usage
+//! error or no API key; 2 the key was rejected (invalid or expired); 3 some products failed
+//! while the rest were published; 4 the broker was unreachable or did not acknowledge.
+
+use crate::cli::meteo::MeteoArgs;
+use crate::meteo::aemet::{self, Client};
+use crate::meteo::cache::{Cache, PublishState, default_dir};
+use crate::meteo::model::{Municipality, Observation, parse_list};
+use crate::meteo::places;
+use crate::meteo::publish::Layout;
+use crate::meteo::runner::{Failure, Runner, Targets, publish_changed, status};
+use crate::meteo::sink::{DryRun, Sink};
+use chrono::{DateTime, Utc};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Everything published or nothing changed.
+pub const EXIT_OK: u8 = 0;
+/// Usage error, missing API key, nothing near the given point.
+pub const EXIT_USAGE: u8 = 1;
+/// AEMET rejected the API key (invalid or expired).
+pub const EXIT_KEY_REJECTED: u8 = 2;
+/// Some products failed; the others were published.
+pub const EXIT_PARTIAL: u8 = 3;
+/// The broker was unreachable or did not acknowledge.
+pub const EXIT_BROKER: u8 = 4;
+
+/// The checked arguments.
+pub struct Plan {
+    /// The arguments as given.
+    pub args: MeteoArgs,
+    /// AEMET client settings.
+    pub aemet: aemet::Config,
+    /// Topic layout.
+    pub layout: Layout,
+    /// The cache.
+    pub cache: Cache,
+    /// A fixed "now", for reproducible runs.
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Plan {
+    /// The current time (or the fixed one).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+}
+
+fn api_key(args: &MeteoArgs) -> Result<String, String> {
+    let key = if let Some(k) = &args.api_key {
+        k.clone()
+    } else if let Some(path) = &args.api_key_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read API key file {}: {e}", path.display()))?;
+        text.lines().next().unwrap_or("").to_owned()
+    } else {
+        std::env::var("AEMET_API_KEY").unwrap_or_default()
+    };
+    let key = key.trim().to_owned();
+    if key.is_empty() {
+        return Err(
+            "no AEMET API key: use --api-key-file FILE, the AEMET_API_KEY environment \
+                    variable or --api-key (get one at https://opendata.aemet.es)"
+                .into(),
+        );
+    }
+    Ok(key)
+}
+
+/// Checks the arguments into a plan, before any network I/O.
+pub fn plan(args: MeteoArgs) -> Result<Plan, String> {
+    if args.stations.is_empty()
+        && args.municipalities.is_empty()
+        && args.near.is_none()
+        && !args.all_stations
+    {
+        return Err(
+            "nothing to fetch: give --station, --municipality, --near or --all-stations".into(),
+        );
+    }
+    if args.prefix.is_empty() || args.prefix.contains(['+', '#']) {
+        return Err(format!("invalid --prefix '{}'", args.prefix));
+    }
+    for id in args.stations.iter().chain(&args.municipalities) {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("invalid station or municipality code '{id}'"));
+        }
+    }
+    let now = match &args.now {
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(s)
+                .map_err(|e| format!("invalid --now '{s}': {e}"))?
+                .with_timezone(&Utc),
+        ),
+        None => None,
+    };
+    let dir = match &args.cache_dir {
+        Some(d) => d.clone(),
+        None => {
+            default_dir().ok_or("no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME")?
+        }
+    };
+    let aemet = aemet::Config {
+        base_url: args.base_url.clone(),
+        api_key: api_key(&args)?,
+        request_interval: args.request_interval,
+        timeout: args.timeout,
+        retries: args.retries,
+        backoff: args.backoff,
+        backoff_429: args.backoff_429,
+    };
+    let layout = Layout {
+        prefix: args.prefix.trim_end_matches('/').to_owned(),
+        discovery: args.discovery.then(|| args.discovery_prefix.clone()),
+    };
+    Ok(Plan {
+        args,
+        aemet,
+        layout,
+        cache: Cache::new(dir),
+        now,
+    })
+}
+
+/// Entry point from the binary: builds a current-thread runtime and runs.
+pub fn main(args: MeteoArgs) -> ExitCode {
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    ExitCode::from(rt.block_on(run(plan)))
+}
+
+async fn run(mut plan: Plan) -> u8 {
+    let client = match Client::new(plan.aemet.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut targets = Targets {
+        stations: plan.args.stations.clone(),
+        municipalities: plan.args.municipalities.clone(),
+        all_stations: plan.args.all_stations,
+    };
+    if let Some((lat, lon)) = plan.args.near {
+        if let Err(code) = resolve_near(&plan, &client, lat, lon, &mut targets).await {
+            return code;
+        }
+    }
+    plan.args.stations.clone_from(&targets.stations);
+    if plan.args.dry_run {
+        let mut sink = DryRun::new(std::io::stdout().lock());
+        return execute(&plan, &client, targets, &mut sink).await;
+    }
+    eprintln!("Error: publishing to a broker is not available yet; use --dry-run");
+    EXIT_BROKER
+}
+
+/// Fills `targets` with the station and municipality nearest to (lat, lon).
+async fn resolve_near(
+    plan: &Plan,
+    client: &Client,
+    lat: f64,
+    lon: f64,
+    targets: &mut Targets,
+) -> Result<(), u8> {
+    let max = plan.args.max_distance;
+    let stations = match plan.cache.stations() {
+        Some(s) => s,
+        None => {
+            let text = client
+                .fetch("observacion/convencional/todas")
+                .await
+                .map_err(|e| fail_list("station list", &e))?;
+            let records: Vec<Observation> = parse_list(&text).map_err(|e| {
+                eprintln!("Error: station list: invalid data: {e}");
+                EXIT_PARTIAL
+            })?;
+            let list = places::station_list(&records);
+            let _ = plan.cache.store_stations(&list);
+            list
+        }
+    };
+    let towns = match plan.cache.municipalities() {
+        Some(m) => m,
+        None => {
+            let text = client
+                .fetch("maestro/municipios")
+                .await
+                .map_err(|e| fail_list("municipality list", &e))?;
+            let raw: Vec<Municipality> = parse_list(&text).map_err(|e| {
+                eprintln!("Error: municipality list: invalid data: {e}");
+                EXIT_PARTIAL
+            })?;
+            let list = places::municipality_list(&raw);
+            let _ = plan.cache.store_municipalities(&list);
+            list
+        }
+    };
+    let station = places::nearest_station(&stations, lat, lon, max);
+    let town = places::nearest_municipality(&towns, lat, lon, max);
+    if station.is_none() && town.is_none() {
+        eprintln!("Error: no station or municipality within {max} km of {lat},{lon}");
+        return Err(EXIT_USAGE);
+    }
+    if let Some((s, d)) = station {
+        eprintln!("Nearest station: {} {} ({d:.1} km)", s.id, s.name);
+        targets.stations.push(s.id.clone());
+    }
+    if let Some((m, d)) = town {
+        eprintln!("Nearest municipality: {} {} ({d:.1} km)", m.ine, m.name);
+        targets.municipalities.push(m.ine.clone());
+    }
+    Ok(())
+}
+
+fn fail_list(what: &str, e: &aemet::FetchError) -> u8 {
+    eprintln!("Error: {what}: {e}");
+    if matches!(e, aemet::FetchError::Auth(_)) {
+        EXIT_KEY_REJECTED
+    } else {
+        EXIT_PARTIAL
+    }
+}
+
+fn report(failures: &[Failure]) {
+    for f in failures {
+        eprintln!("Error: {f}");
+    }
+}
+
+fn exit_for(failures: &[Failure]) -> u8 {
+    if failures.iter().any(|f| f.auth) {
+        EXIT_KEY_REJECTED
+    } else if failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    }
+}
+
+async fn execute<S: Sink>(plan: &Plan, client: &Client, targets: Targets, sink: &mut S) -> u8 {
+    let mut runner = Runner::new(client, targets, plan.layout.clone(), Some(&plan.cache));
+    let mut state = plan.cache.state();
+    if let Err(e) = sink.publish(&[status(&plan.layout, true)]).await {
+        eprintln!("Error: {e}");
+        return EXIT_BROKER;
+    }
+    if plan.args.once {
+        once(plan, &mut runner, sink, &mut state).await
+    } else {
+        service(plan, &mut runner, sink, &mut state).await
+    }
+}
+
+async fn finish<S: Sink>(plan: &Plan, sink: &mut S) -> Result<(), crate::meteo::sink::SinkError> {
+    sink.publish(&[status(&plan.layout, false)]).await?;
+    sink.close().await
+}
+
+fn save_state(plan: &Plan, state: &PublishState) {
+    if plan.args.dry_run {
+        return;
+    }
+    if let Err(e) = plan.cache.store_state(state) {
+        eprintln!("Warning: cannot write {}: {e}", plan.cache.dir().display());
+    }
+}
+
+async fn once<S: Sink>(
+    plan: &Plan,
+    runner: &mut Runner<'_>,
+    sink: &mut S,
+    state: &mut PublishState,
+) -> u8 {
+    let mut failures = runner.refresh_observations().await;
+    failures.extend(runner.refresh_forecasts().await);
+    report(&failures);
+    let products = runner.products(plan.now());
+    let published =
+        publish_changed(sink, &products, state, &plan.layout.prefix, plan.args.force).await;
+    let closed = finish(plan, sink).await;
+    match (published, closed) {
+        (Ok(_), Ok(())) => {
+            save_state(plan, state);
+            exit_for(&failures)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("Error: {e}");
+            EXIT_BROKER
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn service<S: Sink>(
+    plan: &Plan,
+    runner: &mut Runner<'_>,
+    sink: &mut S,
+    state: &mut PublishState,
+) -> u8 {
+    let mut obs = tokio::time::interval(plan.args.interval.max(Duration::from_secs(1)));
+    let mut fc = tokio::time::interval(plan.args.forecast_interval.max(Duration::from_secs(1)));
+    obs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    fc.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut first = true;
+    let mut republish = false;
+    loop {
+        let failures = tokio::select! {
+            _ = obs.tick() => runner.refresh_observations().await,
+            _ = fc.tick() => runner.refresh_forecasts().await,
+            _ = &mut shutdown => break,
+        };
+        report(&failures);
+        if first && runner.auth_failed() {
+            return EXIT_KEY_REJECTED;
+        }
+        first = false;
+        match sink.recover().await {
+            Ok(reconnected) => republish |= reconnected,
+            Err(e) => {
+                eprintln!("Warning: {e}; retrying at the next poll");
+                continue;
+            }
+        }
+        let products = runner.products(plan.now());
+        let force = plan.args.force || republish;
+        match publish_changed(sink, &products, state, &plan.layout.prefix, force).await {
+            Ok(_) => {
+                republish = false;
+                save_state(plan, state);
+            }
+            Err(e) => {
+                eprintln!("Warning: {e}; will republish after reconnecting");
+                republish = true;
+            }
+        }
+    }
+    match finish(plan, sink).await {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            EXIT_BROKER
+        }
+    }
+}
