@@ -90,7 +90,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Decodes a packet already in the read buffer, without touching the socket.
     pub fn try_read_packet(&mut self) -> Result<Option<Packet>, ConnectionError> {
-        Ok(protocol::decode(&mut self.rbuf, self.version, self.max_packet_size)?)
+        Ok(protocol::decode(
+            &mut self.rbuf,
+            self.version,
+            self.max_packet_size,
+        )?)
     }
 
     /// Encodes `packet` into the write buffer; call [`Connection::flush`] to send it.

@@ -199,7 +199,11 @@ impl Format {
                         continue;
                     }
                     flush_lit(&mut pieces, &mut lit);
-                    pieces.push(if conv == 'N' { Piece::Nanos } else { Piece::Time(conv) });
+                    pieces.push(if conv == 'N' {
+                        Piece::Nanos
+                    } else {
+                        Piece::Time(conv)
+                    });
                 }
                 '\\' => {
                     let e = chars[i];
@@ -232,7 +236,10 @@ impl Format {
                 p,
                 Piece::Time(_)
                     | Piece::Nanos
-                    | Piece::Field(Field::IsoTime | Field::Json | Field::JsonPayload | Field::UnixTime, _)
+                    | Piece::Field(
+                        Field::IsoTime | Field::Json | Field::JsonPayload | Field::UnixTime,
+                        _
+                    )
             )
         })
     }
@@ -257,7 +264,10 @@ impl Format {
                 Piece::Time(c) => {
                     let spec = format!("%{c}");
                     let items: Vec<_> = chrono::format::StrftimeItems::new(&spec).collect();
-                    if !items.iter().any(|i| matches!(i, chrono::format::Item::Error)) {
+                    if !items
+                        .iter()
+                        .any(|i| matches!(i, chrono::format::Item::Error))
+                    {
                         let _ = write!(out, "{}", now.format_with_items(items.into_iter()));
                     }
                 }
@@ -290,7 +300,12 @@ impl Format {
             Field::Retain => out.push(if msg.retain { b'1' } else { b'0' }),
             Field::IsoTime => pad_str(out, &now.format("%Y-%m-%dT%H:%M:%S%z").to_string(), spec),
             Field::UnixTime => {
-                let _ = write!(out, "{}.{:09}", now.timestamp(), now.timestamp_subsec_nanos());
+                let _ = write!(
+                    out,
+                    "{}.{:09}",
+                    now.timestamp(),
+                    now.timestamp_subsec_nanos()
+                );
             }
             Field::TopicAlias => {
                 if let Some(a) = props.topic_alias {

@@ -75,7 +75,9 @@ impl TlsVersion {
             "tlsv1.1" | "tlsv1" => Err(TransportError::TlsConfig(format!(
                 "{s} is not supported: use tlsv1.2 or tlsv1.3"
             ))),
-            _ => Err(TransportError::TlsConfig(format!("unknown TLS version '{s}'"))),
+            _ => Err(TransportError::TlsConfig(format!(
+                "unknown TLS version '{s}'"
+            ))),
         }
     }
 }
@@ -116,7 +118,9 @@ impl TlsOptions {
             }
         }
         if roots.is_empty() {
-            return Err(TransportError::TlsConfig("no trusted CA certificate loaded".into()));
+            return Err(TransportError::TlsConfig(
+                "no trusted CA certificate loaded".into(),
+            ));
         }
         let versions: &[&rustls::SupportedProtocolVersion] = match self.version {
             TlsVersion::Any => rustls::DEFAULT_VERSIONS,
@@ -139,12 +143,12 @@ impl TlsOptions {
             (Some(cert), Some(key)) => {
                 let chain = read_certs(cert)?;
                 let key_der = read_key(key)?;
-                builder
-                    .with_client_auth_cert(chain, key_der)
-                    .map_err(|e| TransportError::TlsFile {
+                builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                    TransportError::TlsFile {
                         path: key.clone(),
                         problem: format!("does not match the certificate: {e}"),
-                    })?
+                    }
+                })?
             }
             (None, None) => builder.with_no_client_auth(),
             _ => {
@@ -342,7 +346,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),

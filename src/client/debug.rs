@@ -87,7 +87,10 @@ mod tests {
             "Client dbgsub received PUBLISH (d0, q2, r0, m1, 'd/1', ... (5 bytes))"
         );
         let ack = Packet::PubAck(PubResp::new(PacketId::MIN));
-        assert_eq!(received("x", &ack), "Client x received PUBACK (Mid: 1, RC:0)");
+        assert_eq!(
+            received("x", &ack),
+            "Client x received PUBACK (Mid: 1, RC:0)"
+        );
         assert_eq!(sending("x", &Packet::PingReq), "Client x sending PINGREQ");
     }
 }

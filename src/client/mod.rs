@@ -47,8 +47,8 @@ mod task;
 pub use error::ClientError;
 
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, PacketId, Properties, Props, Publish, QoS, ReasonCode,
-    SubAck, Subscription, SubscriptionOptions, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, PacketId, Properties, Props, Publish, QoS, ReasonCode, SubAck,
+    Subscription, SubscriptionOptions, UnsubAck, Version, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
@@ -150,8 +150,16 @@ impl ClientOptions {
 #[derive(Debug)]
 enum Command {
     Publish(Publish, oneshot::Sender<Result<(), ClientError>>),
-    Subscribe(Vec<Subscription>, Props, oneshot::Sender<Result<SubAck, ClientError>>),
-    Unsubscribe(Vec<TopicFilter>, Props, oneshot::Sender<Result<UnsubAck, ClientError>>),
+    Subscribe(
+        Vec<Subscription>,
+        Props,
+        oneshot::Sender<Result<SubAck, ClientError>>,
+    ),
+    Unsubscribe(
+        Vec<TopicFilter>,
+        Props,
+        oneshot::Sender<Result<UnsubAck, ClientError>>,
+    ),
     Disconnect(Disconnect, oneshot::Sender<Result<(), ClientError>>),
 }
 

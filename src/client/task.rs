@@ -76,7 +76,10 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
         client_id = id.clone();
     }
     if opts.debug {
-        print_debug(&debug::received(&client_id, &Packet::ConnAck(connack.clone())));
+        print_debug(&debug::received(
+            &client_id,
+            &Packet::ConnAck(connack.clone()),
+        ));
     }
     if connack.reason.is_error() {
         return Err(ClientError::Refused {
@@ -84,7 +87,10 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
             reason: connack.reason,
         });
     }
-    let keep_alive = connack.properties.server_keep_alive.unwrap_or(opts.keep_alive);
+    let keep_alive = connack
+        .properties
+        .server_keep_alive
+        .unwrap_or(opts.keep_alive);
     let mut max_inflight = usize::from(opts.max_inflight.max(1));
     if let Some(rm) = connack.properties.receive_maximum {
         max_inflight = max_inflight.min(usize::from(rm.max(1)));
@@ -243,7 +249,9 @@ impl Task {
     fn next_id(&mut self) -> Result<PacketId, ClientError> {
         let (inflight, subs, unsubs) = (&self.inflight, &self.subscribes, &self.unsubscribes);
         self.ids
-            .next(|id| inflight.contains_key(&id) || subs.contains_key(&id) || unsubs.contains_key(&id))
+            .next(|id| {
+                inflight.contains_key(&id) || subs.contains_key(&id) || unsubs.contains_key(&id)
+            })
             .ok_or_else(|| ClientError::Protocol("no free packet identifier".into()))
     }
 

@@ -108,7 +108,10 @@ pub fn json_object(
     let payload = &msg.payload[..];
     let value = match mode {
         JsonMode::Escaped => {
-            let end = payload.iter().position(|b| *b == 0).unwrap_or(payload.len());
+            let end = payload
+                .iter()
+                .position(|b| *b == 0)
+                .unwrap_or(payload.len());
             Json::Str(payload[..end].to_vec())
         }
         JsonMode::Embedded => parse(payload).unwrap_or(Json::Null),
@@ -194,7 +197,11 @@ pub(crate) fn print(v: &Json, pretty: bool, depth: usize, out: &mut Vec<u8>) {
 
 /// Parses one JSON value (RFC 8259), keeping key order; `None` if it is not exactly one value.
 pub(crate) fn parse(input: &[u8]) -> Option<Json> {
-    let mut p = Parser { s: input, i: 0, depth: 0 };
+    let mut p = Parser {
+        s: input,
+        i: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     p.ws();
     (p.i == input.len()).then_some(v)

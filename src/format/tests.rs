@@ -34,7 +34,9 @@ fn v5msg() -> Publish {
 }
 
 fn at() -> DateTime<Local> {
-    let utc = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 23, 59, 10).unwrap()
+    let utc = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 24, 23, 59, 10)
+        .unwrap()
         + chrono::Duration::nanoseconds(461_871_516);
     utc.with_timezone(&Local)
 }
@@ -61,7 +63,10 @@ fn message_fields() {
 #[test]
 fn v5_property_fields() {
     let v = v5msg();
-    assert_eq!(r("%A|%C|%D|%E|%F|%P|%R|%S", &v), "3|text/plain|corr|30|1|k:v a:b|resp/x|42");
+    assert_eq!(
+        r("%A|%C|%D|%E|%F|%P|%R|%S", &v),
+        "3|text/plain|corr|30|1|k:v a:b|resp/x|42"
+    );
     // Absent properties print nothing.
     assert_eq!(r("%A|%C|%D|%E|%F|%P|%R|%S", &msg("a", b"x")), "|||||||");
 }
@@ -69,13 +74,19 @@ fn v5_property_fields() {
 #[test]
 fn widths_and_alignment_match_mosquitto() {
     let m = msg("r/1", b"hello");
-    assert_eq!(r("%5t|%-5t|%.1t|%05t|%-05t", &m), "  r/1|r/1  |r|  r/1|r/1  ");
+    assert_eq!(
+        r("%5t|%-5t|%.1t|%05t|%-05t", &m),
+        "  r/1|r/1  |r|  r/1|r/1  "
+    );
     assert_eq!(r("%10p|%-10p|%.3p", &m), "     hello|hello     |hello");
     // A width truncates the payload; for hex it counts digits of whole bytes.
     assert_eq!(r("%3p|%5x|%6X", &m), "hel| 6865|  6865");
     assert_eq!(r("%05l|%-5l|%3m|%5q|%5r", &m), "00005|5    |  0|0|1");
     let v = v5msg();
-    assert_eq!(r("%4A|%-4E|%04S|%12C|%.4R", &v), "   3|30  |0042|  text/plain|resp");
+    assert_eq!(
+        r("%4A|%-4E|%04S|%12C|%.4R", &v),
+        "   3|30  |0042|  text/plain|resp"
+    );
 }
 
 #[test]
@@ -84,15 +95,24 @@ fn time_fields_and_strftime() {
     let local = at();
     assert_eq!(r("%U", &m), format!("{}.461871516", local.timestamp()));
     assert_eq!(r("%I", &m), local.format("%Y-%m-%dT%H:%M:%S%z").to_string());
-    assert_eq!(r("@Y-@m-@d @H:@M:@S@z", &m), local.format("%Y-%m-%d %H:%M:%S%z").to_string());
-    assert_eq!(r("@N|@@|@s", &m), format!("461871516|@|{}", local.timestamp()));
+    assert_eq!(
+        r("@Y-@m-@d @H:@M:@S@z", &m),
+        local.format("%Y-%m-%d %H:%M:%S%z").to_string()
+    );
+    assert_eq!(
+        r("@N|@@|@s", &m),
+        format!("461871516|@|{}", local.timestamp())
+    );
     assert_eq!(r("%30I", &m).len(), 30);
 }
 
 #[test]
 fn escapes() {
     let m = msg("a", b"");
-    assert_eq!(render("\\\\\\0\\a\\e\\n\\r\\t\\v", &m), b"\\\0\x07\x1b\n\r\t\x0b");
+    assert_eq!(
+        render("\\\\\\0\\a\\e\\n\\r\\t\\v", &m),
+        b"\\\0\x07\x1b\n\r\t\x0b"
+    );
 }
 
 #[test]
@@ -138,7 +158,9 @@ fn json_embedded_payload_and_properties() {
     );
     // %J on a payload that is not JSON renders nothing and reports it.
     let mut buf = Vec::new();
-    let ok = Format::parse("%J").unwrap().render_at(&msg("a", b"nope"), at(), &mut buf);
+    let ok = Format::parse("%J")
+        .unwrap()
+        .render_at(&msg("a", b"nope"), at(), &mut buf);
     assert!(!ok);
     assert!(buf.is_empty());
 }
@@ -147,10 +169,16 @@ fn json_embedded_payload_and_properties() {
 fn json_pretty_uses_tabs() {
     let m = msg("a", b"{\"x\":[1,2]}");
     let mut out = Vec::new();
-    Format::parse("%J").unwrap().pretty(true).render_at(&m, at(), &mut out);
+    Format::parse("%J")
+        .unwrap()
+        .pretty(true)
+        .render_at(&m, at(), &mut out);
     let s = String::from_utf8(out).unwrap();
     assert!(s.starts_with("{\n\t\"tst\":\t\""), "{s}");
-    assert!(s.ends_with("\t\"payload\":\t{\n\t\t\"x\":\t[1, 2]\n\t}\n}"), "{s}");
+    assert!(
+        s.ends_with("\t\"payload\":\t{\n\t\t\"x\":\t[1, 2]\n\t}\n}"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -168,10 +196,29 @@ fn json_auto_mode_for_the_json_flag() {
 
 #[test]
 fn json_parser_rejects_what_is_not_one_value() {
-    for bad in [&b""[..], b"{", b"[1,]", b"{\"a\"}", b"01x", b"1 2", b"\"\x01\"", b"tru"] {
-        assert!(!json::payload_is_json(bad), "{:?}", String::from_utf8_lossy(bad));
+    for bad in [
+        &b""[..],
+        b"{",
+        b"[1,]",
+        b"{\"a\"}",
+        b"01x",
+        b"1 2",
+        b"\"\x01\"",
+        b"tru",
+    ] {
+        assert!(
+            !json::payload_is_json(bad),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
-    for good in [&b" {} "[..], b"[]", b"-1.5e+3", b"\"\\ud83d\\ude00\"", b"null"] {
+    for good in [
+        &b" {} "[..],
+        b"[]",
+        b"-1.5e+3",
+        b"\"\\ud83d\\ude00\"",
+        b"null",
+    ] {
         assert!(json::payload_is_json(good));
     }
 }
