@@ -8,9 +8,10 @@ use crate::cli::meteo::MeteoArgs;
 use crate::meteo::aemet::{self, Client};
 use crate::meteo::cache::{Cache, PublishState, default_dir};
 use crate::meteo::model::{Municipality, Observation, parse_list};
+use crate::meteo::mqtt::{MqttSink, client_options};
 use crate::meteo::places;
 use crate::meteo::publish::Layout;
-use crate::meteo::runner::{Failure, Runner, Targets, publish_changed, status};
+use crate::meteo::runner::{Failure, Runner, Targets, publish_changed};
 use crate::meteo::sink::{DryRun, Sink};
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
@@ -165,12 +166,28 @@ async fn run(mut plan: Plan) -> u8 {
         }
     }
     plan.args.stations.clone_from(&targets.stations);
+    let status_topic = plan.layout.status_topic();
     if plan.args.dry_run {
-        let mut sink = DryRun::new(std::io::stdout().lock());
+        let mut sink = DryRun::new(std::io::stdout().lock(), status_topic);
         return execute(&plan, &client, targets, &mut sink).await;
     }
-    eprintln!("Error: publishing to a broker is not available yet; use --dry-run");
-    EXIT_BROKER
+    let a = &plan.args;
+    let opts = match client_options(
+        &a.server,
+        &a.tls,
+        a.id.as_deref(),
+        a.keepalive,
+        a.qos,
+        &status_topic,
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut sink = MqttSink::new(opts, a.qos, status_topic);
+    execute(&plan, &client, targets, &mut sink).await
 }
 
 /// Fills `targets` with the station and municipality nearest to (lat, lon).
@@ -259,20 +276,19 @@ fn exit_for(failures: &[Failure]) -> u8 {
 async fn execute<S: Sink>(plan: &Plan, client: &Client, targets: Targets, sink: &mut S) -> u8 {
     let mut runner = Runner::new(client, targets, plan.layout.clone(), Some(&plan.cache));
     let mut state = plan.cache.state();
-    if let Err(e) = sink.publish(&[status(&plan.layout, true)]).await {
-        eprintln!("Error: {e}");
-        return EXIT_BROKER;
+    if let Err(e) = sink.open().await {
+        if plan.args.once {
+            eprintln!("Error: {e}");
+            return EXIT_BROKER;
+        }
+        // A service outlives broker restarts, including one under way as it starts.
+        eprintln!("Warning: {e}; retrying at the next poll");
     }
     if plan.args.once {
         once(plan, &mut runner, sink, &mut state).await
     } else {
         service(plan, &mut runner, sink, &mut state).await
     }
-}
-
-async fn finish<S: Sink>(plan: &Plan, sink: &mut S) -> Result<(), crate::meteo::sink::SinkError> {
-    sink.publish(&[status(&plan.layout, false)]).await?;
-    sink.close().await
 }
 
 fn save_state(plan: &Plan, state: &PublishState) {
@@ -296,7 +312,7 @@ async fn once<S: Sink>(
     let products = runner.products(plan.now());
     let published =
         publish_changed(sink, &products, state, &plan.layout.prefix, plan.args.force).await;
-    let closed = finish(plan, sink).await;
+    let closed = sink.close().await;
     match (published, closed) {
         (Ok(_), Ok(())) => {
             save_state(plan, state);
@@ -370,7 +386,7 @@ async fn service<S: Sink>(
             }
         }
     }
-    match finish(plan, sink).await {
+    match sink.close().await {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("Error: {e}");

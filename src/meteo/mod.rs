@@ -9,6 +9,7 @@
 //! | [`cache`] | the on-disk cache: municipality list, station list, publish state |
 //! | [`forecast`] | daily and hourly forecast payloads |
 //! | [`publish`] | topics and payloads, Home Assistant discovery |
+//! | [`mqtt`] | the MQTT sink: retained publishes, status and will, reconnection |
 //! | [`places`] | station and municipality lists, `--near` |
 //! | [`runner`] | the fetch → map → publish cycle, the last good data |
 //! | [`sink`] | where messages go: stdout (`--dry-run`) or an MQTT broker |
@@ -21,6 +22,7 @@ pub mod cache;
 pub mod decode;
 pub mod forecast;
 pub mod model;
+pub mod mqtt;
 pub mod places;
 pub mod publish;
 pub mod runner;

@@ -7,7 +7,7 @@
 use super::aemet::{Client, FetchError};
 use super::cache::PublishState;
 use super::model::{DailyForecast, HourlyForecast, Observation, parse_forecast, parse_list};
-use super::publish::{Layout, Message, Product, station_ids, station_product};
+use super::publish::{Layout, Product, station_ids, station_product};
 use super::sink::{Sink, SinkError};
 use super::{forecast, places};
 use chrono::{DateTime, Utc};
@@ -275,12 +275,4 @@ pub async fn publish_changed<S: Sink>(
         n += 1;
     }
     Ok(n)
-}
-
-/// The `{prefix}/status` message.
-pub fn status(layout: &Layout, online: bool) -> Message {
-    Message {
-        topic: layout.status_topic(),
-        payload: if online { "online" } else { "offline" }.into(),
-    }
 }
