@@ -328,32 +328,44 @@ async fn serve(
 /// 2021-01-09), after both forecasts were issued.
 pub const NOW: &str = "2021-01-09T12:30:00Z";
 
-/// `mq meteo` with the fast settings the tests use: no rate limit, short backoffs and
-/// timeouts, a key, a private cache dir and the fixtures' "now".
-pub fn meteo(server: &AemetServer, cache: &std::path::Path) -> assert_cmd::Command {
+/// The fast settings the tests use: no rate limit, short backoffs and timeouts, the fixtures'
+/// "now".
+const FAST: [(&str, &str); 7] = [
+    ("--request-interval", "0"),
+    ("--backoff", "10ms"),
+    ("--backoff-429", "10ms"),
+    ("--timeout", "2s"),
+    ("--retries", "2"),
+    ("--now", NOW),
+    ("--api-key", "test-key"),
+];
+
+/// `mq meteo` against `server` with a private cache dir, the [`FAST`] settings (unless `extra`
+/// sets them) and then `extra`.
+pub fn meteo_with(
+    server: &AemetServer,
+    cache: &std::path::Path,
+    extra: &[&str],
+) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("mq").expect("mq binary");
     cmd.env_remove("AEMET_API_KEY")
         .env_remove("MQ_METEO_NOW")
         .args(["meteo", "--base-url"])
         .arg(server.base_url())
-        .args(["--api-key", "test-key", "--cache-dir"])
-        .arg(cache)
-        .args([
-            "--request-interval",
-            "0",
-            "--backoff",
-            "10ms",
-            "--backoff-429",
-            "10ms",
-            "--timeout",
-            "2s",
-            "--retries",
-            "2",
-            "--now",
-            NOW,
-        ])
-        .timeout(Duration::from_secs(60));
+        .arg("--cache-dir")
+        .arg(cache);
+    for (flag, value) in FAST {
+        if !extra.contains(&flag) {
+            cmd.args([flag, value]);
+        }
+    }
+    cmd.args(extra).timeout(Duration::from_secs(60));
     cmd
+}
+
+/// [`meteo_with`] without extra arguments.
+pub fn meteo(server: &AemetServer, cache: &std::path::Path) -> assert_cmd::Command {
+    meteo_with(server, cache, &[])
 }
 
 /// Parses dry-run output into (topic, payload) pairs.
