@@ -2,6 +2,8 @@
 //! fixture files in `../shared/aemet`, and helpers to run the command against it.
 #![allow(dead_code)]
 
+pub mod broker;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -340,27 +342,55 @@ const FAST: [(&str, &str); 7] = [
     ("--api-key", "test-key"),
 ];
 
-/// `mq meteo` against `server` with a private cache dir, the [`FAST`] settings (unless `extra`
-/// sets them) and then `extra`.
+/// The arguments of `mq meteo` against `server` with a private cache dir, the [`FAST`]
+/// settings (unless `extra` sets them) and then `extra`.
+pub fn meteo_args(
+    server: &AemetServer,
+    cache: &std::path::Path,
+    extra: &[&str],
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["meteo".into(), "--base-url".into()];
+    args.push(server.base_url().into());
+    args.push("--cache-dir".into());
+    args.push(cache.into());
+    for (flag, value) in FAST {
+        if !extra.contains(&flag) {
+            args.push(flag.into());
+            args.push(value.into());
+        }
+    }
+    args.extend(extra.iter().map(Into::into));
+    args
+}
+
+/// `mq meteo` with [`meteo_args`], as an assert_cmd command.
 pub fn meteo_with(
     server: &AemetServer,
     cache: &std::path::Path,
     extra: &[&str],
 ) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("mq").expect("mq binary");
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mq"));
     cmd.env_remove("AEMET_API_KEY")
         .env_remove("MQ_METEO_NOW")
-        .args(["meteo", "--base-url"])
-        .arg(server.base_url())
-        .arg("--cache-dir")
-        .arg(cache);
-    for (flag, value) in FAST {
-        if !extra.contains(&flag) {
-            cmd.args([flag, value]);
-        }
-    }
-    cmd.args(extra).timeout(Duration::from_secs(60));
+        .args(meteo_args(server, cache, extra))
+        .timeout(Duration::from_secs(60));
     cmd
+}
+
+/// `mq meteo` with [`meteo_args`], started in the background.
+pub fn spawn_meteo(
+    server: &AemetServer,
+    cache: &std::path::Path,
+    extra: &[&str],
+) -> broker::Background {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
+        .env_remove("AEMET_API_KEY")
+        .env_remove("MQ_METEO_NOW")
+        .args(meteo_args(server, cache, extra))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start mq meteo");
+    broker::Background { child: Some(child) }
 }
 
 /// [`meteo_with`] without extra arguments.

@@ -1,0 +1,210 @@
+//! Debian's mosquitto on a free loopback port, killed on drop, and `mosquitto_sub` helpers.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+
+/// True (after printing a notice) when the mosquitto binaries are missing.
+pub fn skip() -> bool {
+    let missing = !Path::new(MOSQUITTO).exists()
+        || Command::new("mosquitto_sub")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_err();
+    if missing {
+        eprintln!("skipped: mosquitto or mosquitto_sub is not installed");
+    }
+    missing
+}
+
+/// A free port on 127.0.0.1 (bound once, then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A running mosquitto; dropping it kills it.
+pub struct Mosquitto {
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Mosquitto {
+    /// Starts mosquitto on a free port, anonymous, no persistence.
+    pub fn start() -> Mosquitto {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut m = Mosquitto {
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        m.spawn();
+        m
+    }
+
+    fn spawn(&mut self) {
+        let conf = self.dir.path().join("mosquitto.conf");
+        let text = format!("listener {} 127.0.0.1\nallow_anonymous true\n", self.port);
+        std::fs::write(&conf, text).expect("write conf");
+        let child = Command::new(MOSQUITTO)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the broker (its retained messages go with it).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills and starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Retained messages under `filter`, as (topic, payload).
+    pub fn retained(&self, filter: &str) -> Vec<(String, String)> {
+        let out = Command::new("mosquitto_sub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-t",
+                filter,
+                "-v",
+            ])
+            .args(["-W", "1"])
+            .output()
+            .expect("mosquitto_sub");
+        super::lines(&out.stdout)
+    }
+
+    /// Polls until `topic` is retained with a payload `accept` likes.
+    pub fn wait_retained(&self, topic: &str, accept: impl Fn(&str) -> bool, secs: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            let msgs = self.retained(topic);
+            if msgs.iter().any(|(t, p)| t == topic && accept(p)) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A live subscriber that ignores retained messages; [`Live::finish`] returns what came.
+    pub fn live(&self, filter: &str) -> Live {
+        let child = Command::new("mosquitto_sub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-t",
+                filter,
+                "-v",
+                "-R",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub");
+        // Give it time to subscribe.
+        std::thread::sleep(Duration::from_millis(500));
+        Live { child: Some(child) }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running `mosquitto_sub -R`.
+pub struct Live {
+    child: Option<Child>,
+}
+
+impl Live {
+    /// Stops the subscriber (after a grace period) and returns the messages it printed.
+    pub fn finish(mut self) -> Vec<(String, String)> {
+        std::thread::sleep(Duration::from_millis(500));
+        let mut c = self.child.take().expect("child");
+        let _ = c.kill();
+        let out = c.wait_with_output().expect("output");
+        super::lines(&out.stdout)
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A background `mq` process, killed on drop.
+pub struct Background {
+    /// The process.
+    pub child: Option<Child>,
+}
+
+impl Background {
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        // SAFETY: kill(2) on the pid of a child we own and have not reaped.
+        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(s)) = c.try_wait() {
+                return s.code();
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills it with SIGKILL (no goodbye: the broker publishes the will).
+    pub fn kill(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
