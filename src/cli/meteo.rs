@@ -42,6 +42,23 @@ pub fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
 /// rejected (invalid or expired), 3 some products failed (the rest were published), 4 broker
 /// unreachable or publishes not acknowledged.
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "\
+The API key comes from --api-key, --api-key-file or the AEMET_API_KEY environment variable.
+
+Topics (under --prefix, default meteo; all retained):
+  meteo/status                                    online / offline (the Last Will)
+  meteo/aemet/station/{idema}                     latest observation, JSON
+  meteo/aemet/station/{idema}/{field}             temperature, humidity, pressure, ... bare numbers
+  meteo/aemet/forecast/{ine}/daily                7-day forecast, JSON
+  meteo/aemet/forecast/{ine}/hourly               48-hour forecast, JSON
+  meteo/aemet/forecast/{ine}/{today|tomorrow}/temperature/{max|min}
+
+Exit status:
+  0  everything published, or nothing changed since the last publish
+  1  usage error, or no API key
+  2  AEMET rejected the API key (invalid or expired)
+  3  some products failed; the others were published
+  4  the broker was unreachable or did not acknowledge")]
 pub struct MeteoArgs {
     /// Broker connection.
     #[command(flatten)]

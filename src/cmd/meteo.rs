@@ -148,6 +148,9 @@ pub fn main(args: MeteoArgs) -> ExitCode {
 }
 
 async fn run(mut plan: Plan) -> u8 {
+    if let Some(w) = crate::meteo::key::warning(&plan.aemet.api_key, plan.now()) {
+        eprintln!("Warning: {w}");
+    }
     let client = match Client::new(plan.aemet.clone()) {
         Ok(c) => c,
         Err(e) => {

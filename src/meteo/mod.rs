@@ -3,6 +3,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`decode`] | bytes → text: strict UTF-8, else ISO-8859-15, never lossy |
+//! | [`key`] | the API key's expiry (a JWT claim), warned about early |
 //! | [`model`] | tolerant serde types for observations, forecasts and the master lists |
 //! | [`time`] | `fint`/`elaborado` parsing, the Europe/Madrid calendar |
 //! | [`aemet`] | the HTTP client: two-step envelope, rate limit, timeouts, retries |
@@ -21,6 +22,7 @@ pub mod aemet;
 pub mod cache;
 pub mod decode;
 pub mod forecast;
+pub mod key;
 pub mod model;
 pub mod mqtt;
 pub mod places;

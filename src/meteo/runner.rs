@@ -66,6 +66,8 @@ pub struct Runner<'a> {
 
 /// Requests at or above this count get a progress bar (on a terminal only).
 const PROGRESS_MIN: u64 = 4;
+/// Products at or above this count get a progress bar while they are published.
+const PROGRESS_PUBLISH_MIN: usize = 50;
 
 fn progress(total: u64) -> ProgressBar {
     if total < PROGRESS_MIN {
@@ -129,11 +131,14 @@ impl<'a> Runner<'a> {
         let stations = self.targets.stations.clone();
         let pb = progress(stations.len() as u64 + u64::from(self.targets.all_stations));
         if self.targets.all_stations {
-            pb.set_message("all stations");
-            match self.fetch_all().await {
-                Ok(()) => {}
-                Err(f) => failures.push(f),
+            // One slow request (several MB): a spinner shows it is alive.
+            let spin = ProgressBar::new_spinner();
+            spin.set_message("downloading every station's observations");
+            spin.enable_steady_tick(std::time::Duration::from_millis(120));
+            if let Err(f) = self.fetch_all().await {
+                failures.push(f);
             }
+            spin.finish_and_clear();
             pb.inc(1);
         }
         for id in stations {
@@ -265,14 +270,23 @@ pub async fn publish_changed<S: Sink>(
     scope: &str,
     force: bool,
 ) -> Result<usize, SinkError> {
-    let mut n = 0;
-    for p in products {
-        if !force && !state.changed(scope, &p.key, &p.stamp) {
-            continue;
-        }
+    let todo: Vec<&Product> = products
+        .iter()
+        .filter(|p| force || state.changed(scope, &p.key, &p.stamp))
+        .collect();
+    let pb = if todo.len() >= PROGRESS_PUBLISH_MIN {
+        ProgressBar::new(todo.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} products published") {
+        pb.set_style(style);
+    }
+    for p in &todo {
         sink.publish(&p.messages).await?;
         state.record(scope, &p.key, &p.stamp);
-        n += 1;
+        pb.inc(1);
     }
-    Ok(n)
+    pb.finish_and_clear();
+    Ok(todo.len())
 }
