@@ -239,3 +239,56 @@ fn last_will_marks_the_service_offline() {
         "the will"
     );
 }
+
+#[test]
+fn service_started_before_the_broker_publishes_once_it_appears() {
+    if skip() {
+        return;
+    }
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let port = meteo_support::broker::free_port();
+    let p = port.to_string();
+    let args = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "--interval",
+        "1s",
+        "--station",
+        "3195",
+    ];
+    let svc = spawn_meteo(&s, cache.path(), &args);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let broker = Mosquitto::start_on(port);
+    let topic = "meteo/aemet/station/3195/temperature";
+    assert!(broker.wait_retained(topic, |p| p == "-0.7", 15));
+    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert_eq!(svc.terminate(), Some(0));
+}
+
+#[test]
+fn service_with_a_rejected_key_exits_2() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    s.route(
+        "observacion/convencional/datos/estacion/3195",
+        vec![Reply::Body(
+            401,
+            JSON_LATIN9,
+            fixture("error-401-invalid-key.json"),
+        )],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let args = with(&broker, &["--interval", "1s", "--station", "3195"]);
+    meteo_with(&s, cache.path(), &strs(&args))
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("API key invalido"));
+    assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
+}

@@ -147,7 +147,7 @@ pub fn main(args: MeteoArgs) -> ExitCode {
     ExitCode::from(rt.block_on(run(plan)))
 }
 
-async fn run(mut plan: Plan) -> u8 {
+async fn run(plan: Plan) -> u8 {
     if let Some(w) = crate::meteo::key::warning(&plan.aemet.api_key, plan.now()) {
         eprintln!("Warning: {w}");
     }
@@ -168,7 +168,6 @@ async fn run(mut plan: Plan) -> u8 {
             return code;
         }
     }
-    plan.args.stations.clone_from(&targets.stations);
     let status_topic = plan.layout.status_topic();
     if plan.args.dry_run {
         let mut sink = DryRun::new(std::io::stdout().lock(), status_topic);
@@ -294,6 +293,19 @@ async fn execute<S: Sink>(plan: &Plan, client: &Client, targets: Targets, sink: 
     }
 }
 
+/// The publish state is kept per destination: another broker, prefix or discovery setting
+/// has not seen what this one was sent.
+fn scope(plan: &Plan) -> String {
+    let a = &plan.args;
+    format!(
+        "{}:{} {} {}",
+        a.server.host,
+        a.server.port.unwrap_or(0),
+        plan.layout.prefix,
+        plan.layout.discovery.as_deref().unwrap_or("-")
+    )
+}
+
 fn save_state(plan: &Plan, state: &PublishState) {
     if plan.args.dry_run {
         return;
@@ -313,8 +325,7 @@ async fn once<S: Sink>(
     failures.extend(runner.refresh_forecasts().await);
     report(&failures);
     let products = runner.products(plan.now());
-    let published =
-        publish_changed(sink, &products, state, &plan.layout.prefix, plan.args.force).await;
+    let published = publish_changed(sink, &products, state, &scope(plan), plan.args.force).await;
     let closed = sink.close().await;
     match (published, closed) {
         (Ok(_), Ok(())) => {
@@ -344,49 +355,108 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// How often the service checks the broker connection (a local check, no traffic) and
+/// re-evaluates staleness between polls.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// The long-running mode's timers and flags.
+struct Service {
+    obs: tokio::time::Interval,
+    fc: tokio::time::Interval,
+    check: tokio::time::Interval,
+    /// Everything held must be published again (after a reconnect or a failed publish).
+    republish: bool,
+    /// The broker is known to be away (warn once, not every check).
+    broker_down: bool,
+}
+
+fn interval(every: Duration) -> tokio::time::Interval {
+    let mut i = tokio::time::interval(every.max(Duration::from_secs(1)));
+    i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    i
+}
+
+impl Service {
+    /// Waits for the next timer, polls what is due, then publishes what changed.
+    async fn step<S: Sink>(
+        &mut self,
+        plan: &Plan,
+        runner: &mut Runner<'_>,
+        sink: &mut S,
+        state: &mut PublishState,
+    ) {
+        let failures = tokio::select! {
+            _ = self.obs.tick() => runner.refresh_observations().await,
+            _ = self.fc.tick() => runner.refresh_forecasts().await,
+            _ = self.check.tick() => Vec::new(),
+        };
+        report(&failures);
+        match sink.recover().await {
+            Ok(reconnected) => {
+                if self.broker_down || reconnected {
+                    eprintln!("Connected to the broker again; republishing");
+                }
+                self.broker_down = false;
+                self.republish |= reconnected;
+            }
+            Err(e) => {
+                if !self.broker_down {
+                    eprintln!("Warning: {e}; retrying every {}s", CHECK_EVERY.as_secs());
+                }
+                self.broker_down = true;
+                return;
+            }
+        }
+        let products = runner.products(plan.now());
+        let force = plan.args.force || self.republish;
+        match publish_changed(sink, &products, state, &scope(plan), force).await {
+            Ok(_) => {
+                self.republish = false;
+                save_state(plan, state);
+            }
+            Err(e) => {
+                eprintln!("Warning: {e}; will republish after reconnecting");
+                self.republish = true;
+            }
+        }
+    }
+}
+
 async fn service<S: Sink>(
     plan: &Plan,
     runner: &mut Runner<'_>,
     sink: &mut S,
     state: &mut PublishState,
 ) -> u8 {
-    let mut obs = tokio::time::interval(plan.args.interval.max(Duration::from_secs(1)));
-    let mut fc = tokio::time::interval(plan.args.forecast_interval.max(Duration::from_secs(1)));
-    obs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    fc.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    let mut first = true;
-    let mut republish = false;
-    loop {
-        let failures = tokio::select! {
-            _ = obs.tick() => runner.refresh_observations().await,
-            _ = fc.tick() => runner.refresh_forecasts().await,
-            _ = &mut shutdown => break,
-        };
-        report(&failures);
-        if first && runner.auth_failed() {
+    let mut svc = Service {
+        obs: interval(plan.args.interval),
+        fc: interval(plan.args.forecast_interval),
+        check: {
+            // Not immediate: the first two steps are the first polls.
+            let every = CHECK_EVERY
+                .min(plan.args.interval)
+                .max(Duration::from_secs(1));
+            let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            i
+        },
+        republish: false,
+        broker_down: false,
+    };
+    // The first poll of each kind: a rejected key will not heal by itself.
+    for _ in 0..2 {
+        svc.step(plan, runner, sink, state).await;
+        if runner.auth_failed() {
+            let _ = sink.close().await;
             return EXIT_KEY_REJECTED;
         }
-        first = false;
-        match sink.recover().await {
-            Ok(reconnected) => republish |= reconnected,
-            Err(e) => {
-                eprintln!("Warning: {e}; retrying at the next poll");
-                continue;
-            }
-        }
-        let products = runner.products(plan.now());
-        let force = plan.args.force || republish;
-        match publish_changed(sink, &products, state, &plan.layout.prefix, force).await {
-            Ok(_) => {
-                republish = false;
-                save_state(plan, state);
-            }
-            Err(e) => {
-                eprintln!("Warning: {e}; will republish after reconnecting");
-                republish = true;
-            }
+    }
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = svc.step(plan, runner, sink, state) => {}
         }
     }
     match sink.close().await {

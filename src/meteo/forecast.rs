@@ -7,15 +7,23 @@
 
 use super::model::{DailyDay, DailyForecast, HourlyDay, HourlyForecast, Loose, Period};
 use super::publish::{
-    ATTRIBUTION, Device, Layout, Message, Ordered, Product, Sensor, bare, discovery,
-    is_stale_forecast, level, today, units,
+    ATTRIBUTION, Device, Layout, Message, Ordered, Product, Sensor, bare, discovery, level, units,
 };
-use super::time::{local, parse_date, parse_local, rfc3339_local};
+use super::time::{local, madrid_date, parse_date, parse_local, rfc3339_local};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// A forecast issued longer ago than this is flagged `stale` (AEMET issues four a day).
 pub const FORECAST_MAX_AGE: Duration = Duration::hours(12);
+
+/// True when the forecast was issued more than [`FORECAST_MAX_AGE`] ago, or when its issue
+/// time is unreadable.
+pub fn is_stale_forecast(issued: Option<&str>, now: DateTime<Utc>) -> bool {
+    match issued.and_then(parse_local) {
+        Some(t) => now - t.with_timezone(&Utc) > FORECAST_MAX_AGE,
+        None => true,
+    }
+}
 
 /// Preferred daily periods, widest first; `""` is the single entry of days 5–7.
 const PERIOD_PREFERENCE: [&str; 8] = [
@@ -124,7 +132,7 @@ pub fn daily_product(layout: &Layout, ine: &str, f: &DailyForecast, now: DateTim
         topic: format!("{base}/daily"),
         payload: doc.to_json(),
     }];
-    let today = today(now);
+    let today = madrid_date(now);
     let mut sensors = Vec::new();
     for (label, date) in [("today", today), ("tomorrow", today + Duration::days(1))] {
         let Some(day) = find_day(&f.prediccion.dia, date) else {
@@ -305,5 +313,70 @@ pub fn hourly_product(
             topic: format!("{}/aemet/forecast/{}/hourly", layout.prefix, level(ine)),
             payload: doc.to_json(),
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn periods(json: &str) -> Vec<Period> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn compass_letters_to_degrees() {
+        assert_eq!(direction_degrees("O"), Some(270.0));
+        assert_eq!(direction_degrees("SO"), Some(225.0));
+        assert_eq!(direction_degrees("NO"), Some(315.0));
+        assert_eq!(direction_degrees("C"), None);
+        assert_eq!(direction_degrees(""), None);
+    }
+
+    #[test]
+    fn bands_wrap_past_midnight() {
+        let today = periods(
+            r#"[{"value":"","periodo":"0107"},{"value":"20","periodo":"0713"},
+                {"value":"30","periodo":"1319"},{"value":"40","periodo":"1901"}]"#,
+        );
+        let tomorrow = periods(r#"[{"value":"50","periodo":"0107"}]"#);
+        assert_eq!(band_value(&today, None, 7), Some(20.0));
+        assert_eq!(band_value(&today, None, 12), Some(20.0));
+        assert_eq!(band_value(&today, None, 19), Some(40.0));
+        assert_eq!(band_value(&today, None, 23), Some(40.0));
+        assert_eq!(band_value(&today, None, 3), None, "past band is empty");
+        assert_eq!(band_value(&tomorrow, Some(&today), 0), Some(40.0));
+        assert_eq!(band_value(&tomorrow, Some(&today), 1), Some(50.0));
+        // 2023-style bands.
+        let b = periods(r#"[{"value":"5","periodo":"0814"},{"value":"6","periodo":"2002"}]"#);
+        assert_eq!(band_value(&b, None, 21), Some(6.0));
+        assert_eq!(band_value(&[], Some(&b), 1), Some(6.0));
+    }
+
+    #[test]
+    fn widest_usable_period_wins() {
+        let p = periods(
+            r#"[{"value":"","periodo":"00-24","descripcion":""},
+                {"value":"12","periodo":"00-12","descripcion":"Poco nuboso"},
+                {"value":"15","periodo":"12-24","descripcion":"Muy nuboso"}]"#,
+        );
+        let got = pick(&p, |p| &p.periodo, |p| p.descripcion.text().is_some());
+        assert_eq!(got.and_then(|p| p.descripcion.text()), Some("Muy nuboso"));
+    }
+
+    #[test]
+    fn kmh_converts_to_ms() {
+        assert_eq!(kmh_to_ms(36.0), 10.0);
+        assert_eq!(kmh_to_ms(15.0), 4.2);
+    }
+
+    #[test]
+    fn forecast_staleness() {
+        let now = parse_local("2021-01-09T12:00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(!is_stale_forecast(Some("2021-01-09T11:54:00"), now));
+        assert!(is_stale_forecast(Some("2021-01-08T23:00:00"), now));
+        assert!(is_stale_forecast(None, now));
     }
 }

@@ -10,7 +10,7 @@
 //! ```
 
 use super::model::{Loose, Observation};
-use super::time::{madrid_date, parse_fint, parse_local, rfc3339_utc};
+use super::time::{parse_fint, rfc3339_utc};
 use chrono::{DateTime, Duration, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -219,8 +219,13 @@ pub fn station_product(
     let stale = now - time > STATION_MAX_AGE;
     let base = format!("{}/aemet/station/{}", layout.prefix, level(idema));
     let mut doc = Ordered::default();
+    // AEMET pads some names with double spaces ("MADRID  C. UNIVERSITARIA").
+    let name = rec
+        .ubi
+        .text()
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
     doc.put("station", idema);
-    doc.text("name", rec.ubi.text());
+    doc.text("name", name.as_deref());
     doc.put("time", rfc3339_utc(time));
     let mut units = Ordered::default();
     let mut values = Vec::new();
@@ -247,7 +252,7 @@ pub fn station_product(
     if let Some(dp) = &layout.discovery {
         let device = Device {
             id: format!("mq_aemet_station_{}", level(idema)),
-            name: format!("AEMET {}", rec.ubi.text().unwrap_or(idema)),
+            name: format!("AEMET {}", name.as_deref().unwrap_or(idema)),
             model: "station",
         };
         for (field, _) in &values {
@@ -330,19 +335,6 @@ pub fn station_ids(records: &[Observation]) -> Vec<String> {
     ids
 }
 
-/// The Madrid date of `now` as the forecast's `today`, checked against the forecast issue.
-pub fn is_stale_forecast(issued: Option<&str>, now: DateTime<Utc>) -> bool {
-    match issued.and_then(parse_local) {
-        Some(t) => now - t.with_timezone(&Utc) > super::forecast::FORECAST_MAX_AGE,
-        None => true,
-    }
-}
-
-/// Today's Madrid date, for the forecast's `today`/`tomorrow` topics.
-pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
-    madrid_date(now)
-}
-
 /// A `units` object from (field, unit) pairs.
 pub fn units(pairs: &[(&'static str, &'static str)]) -> Ordered {
     let mut u = Ordered::default();
@@ -350,4 +342,78 @@ pub fn units(pairs: &[(&'static str, &'static str)]) -> Ordered {
         u.put(k, *v);
     }
     u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(idema: &str, fint: &str, ta: &str) -> Observation {
+        serde_json::from_str(&format!(
+            r#"{{"idema":"{idema}","fint":"{fint}","ta":{ta},"ubi":"A  B"}}"#
+        ))
+        .unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_fint(s).unwrap()
+    }
+
+    fn layout() -> Layout {
+        Layout {
+            prefix: "meteo".into(),
+            discovery: None,
+        }
+    }
+
+    #[test]
+    fn latest_is_the_largest_fint_not_in_the_future() {
+        let recs = [
+            obs("1", "2024-06-25T19:00:00+0000", "1"),
+            obs("1", "2024-06-25T21:00:00+0000", "3"),
+            obs("1", "2024-06-25T20:00:00", "2"),
+            obs("2", "2024-06-25T20:30:00", "9"),
+        ];
+        let (r, _) = latest(&recs, "1", t("2024-06-25T20:30:00")).unwrap();
+        assert_eq!(r.ta.num(), Some(2.0));
+        let (r, _) = latest(&recs, "1", t("2024-06-26T00:00:00")).unwrap();
+        assert_eq!(r.ta.num(), Some(3.0));
+        assert!(latest(&recs, "3", t("2024-06-26T00:00:00")).is_none());
+    }
+
+    #[test]
+    fn stale_after_two_hours() {
+        let recs = [obs("1", "2024-06-25T19:00:00", "1")];
+        let at = |now| station_product(&layout(), &recs, "1", t(now)).unwrap();
+        assert!(
+            at("2024-06-25T21:00:00").messages[0]
+                .payload
+                .contains("\"stale\":false")
+        );
+        assert!(
+            at("2024-06-25T21:00:01").messages[0]
+                .payload
+                .contains("\"stale\":true")
+        );
+        assert_ne!(
+            at("2024-06-25T21:00:00").stamp,
+            at("2024-06-25T21:00:01").stamp
+        );
+    }
+
+    #[test]
+    fn missing_field_is_left_out_and_names_are_tidied() {
+        let recs = [obs("1", "2024-06-25T19:00:00", "\"\"")];
+        let p = station_product(&layout(), &recs, "1", t("2024-06-25T19:30:00")).unwrap();
+        assert!(!p.messages[0].payload.contains("temperature"));
+        assert!(p.messages[0].payload.contains("\"name\":\"A B\""));
+        assert_eq!(p.messages.len(), 1, "no bare topics without values");
+    }
+
+    #[test]
+    fn topic_levels_are_sanitised() {
+        assert_eq!(level("a/b+c#"), "a_b_c_");
+        assert_eq!(bare(99.0), "99");
+        assert_eq!(bare(-0.7), "-0.7");
+    }
 }

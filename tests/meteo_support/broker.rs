@@ -39,9 +39,14 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Starts mosquitto on a free port, anonymous, no persistence.
     pub fn start() -> Mosquitto {
+        Self::start_on(free_port())
+    }
+
+    /// Starts mosquitto on `port`.
+    pub fn start_on(port: u16) -> Mosquitto {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut m = Mosquitto {
-            port: free_port(),
+            port,
             dir,
             child: None,
         };
