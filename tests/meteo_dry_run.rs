@@ -327,7 +327,8 @@ fn discovery_configs_name_unit_class_and_availability() {
     assert_eq!(c["state_topic"], "meteo/aemet/station/3195/temperature");
     assert_eq!(c["unit_of_measurement"], "°C");
     assert_eq!(c["device_class"], "temperature");
-    assert_eq!(c["availability_topic"], "meteo/status");
+    // A cron run leaves the status offline between runs: no availability topic then.
+    assert!(c.get("availability_topic").is_none());
     assert_eq!(c["unique_id"], "mq_aemet_3195_temperature");
     assert_eq!(c["device"]["name"], "AEMET MADRID RETIRO");
     let p = json(&out, "homeassistant/sensor/mq_aemet/3195_pressure/config");
@@ -352,6 +353,29 @@ fn discovery_configs_name_unit_class_and_availability() {
         .filter(|(t, p)| t.starts_with("meteo/aemet/") && p.parse::<f64>().is_ok())
         .count();
     assert_eq!(configs.len(), bare);
+}
+
+#[test]
+fn service_discovery_names_the_availability_topic() {
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut svc = spawn_meteo_stdout(
+        &s,
+        cache.path(),
+        &[
+            "--dry-run",
+            "--discovery",
+            "--station",
+            "3195",
+            "--interval",
+            "1s",
+        ],
+    );
+    let out = svc.read_until("homeassistant/sensor/mq_aemet/3195_temperature/config");
+    let c: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(c["availability_topic"], "meteo/status");
+    assert_eq!(c["payload_available"], "online");
+    assert_eq!(c["payload_not_available"], "offline");
 }
 
 #[test]

@@ -38,6 +38,7 @@ async fn outage_keeps_last_good_values_and_marks_them_stale() {
     let layout = Layout {
         prefix: "meteo".into(),
         discovery: None,
+        availability: true,
     };
     let targets = Targets {
         stations: vec!["3195".into()],

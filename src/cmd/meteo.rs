@@ -115,6 +115,7 @@ pub fn plan(args: MeteoArgs) -> Result<Plan, String> {
     let layout = Layout {
         prefix: args.prefix.trim_end_matches('/').to_owned(),
         discovery: args.discovery.then(|| args.discovery_prefix.clone()),
+        availability: !args.once,
     };
     Ok(Plan {
         args,

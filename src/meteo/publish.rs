@@ -50,6 +50,10 @@ pub struct Layout {
     pub prefix: String,
     /// Home Assistant discovery prefix, when discovery is on.
     pub discovery: Option<String>,
+    /// Whether discovery configs name `{prefix}/status` as the availability topic. Only a
+    /// long-running service keeps it `online`; a cron run leaves it `offline` between runs,
+    /// which would show every sensor as unavailable.
+    pub availability: bool,
 }
 
 impl Layout {
@@ -306,9 +310,11 @@ pub fn discovery(layout: &Layout, dp: &str, device: &Device, s: &Sensor) -> Mess
     c.put("unit_of_measurement", s.unit);
     c.text("device_class", s.class);
     c.put("state_class", "measurement");
-    c.put("availability_topic", layout.status_topic());
-    c.put("payload_available", "online");
-    c.put("payload_not_available", "offline");
+    if layout.availability {
+        c.put("availability_topic", layout.status_topic());
+        c.put("payload_available", "online");
+        c.put("payload_not_available", "offline");
+    }
     c.put(
         "device",
         serde_json::json!({
@@ -363,6 +369,7 @@ mod tests {
         Layout {
             prefix: "meteo".into(),
             discovery: None,
+            availability: true,
         }
     }
 

@@ -416,3 +416,47 @@ pub fn payload<'a>(out: &'a [(String, String)], topic: &str) -> Option<&'a str> 
         .find(|(t, _)| t == topic)
         .map(|(_, p)| p.as_str())
 }
+
+/// `mq meteo` in the background with its stdout piped, killed on drop.
+pub struct Piped {
+    child: std::process::Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// Starts `mq meteo` with [`meteo_args`] and a readable stdout (for `--dry-run` services).
+pub fn spawn_meteo_stdout(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Piped {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
+        .env_remove("AEMET_API_KEY")
+        .env_remove("MQ_METEO_NOW")
+        .args(meteo_args(server, cache, extra))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start mq meteo");
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    Piped { child, out }
+}
+
+impl Piped {
+    /// Reads lines until one is about `topic` and returns its payload; panics at end of output.
+    pub fn read_until(&mut self, topic: &str) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.out.read_line(&mut line).expect("read");
+            assert!(n > 0, "{topic} never printed");
+            if let Some((t, p)) = line.trim_end().split_once(' ') {
+                if t == topic {
+                    return p.to_owned();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Piped {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
