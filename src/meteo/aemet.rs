@@ -250,7 +250,7 @@ fn classify(status: u16, text: &str) -> Result<Step1, FetchError> {
         (Some(401), _) => Err(FetchError::Auth(desc)),
         (Some(404), _) => Err(FetchError::NotFound(desc)),
         (Some(429), _) => Err(FetchError::RateLimited(desc)),
-        (Some(s), _) if s >= 500 => Err(FetchError::Server(s as u16)),
+        (Some(s), _) if s >= 500 => Err(FetchError::Server(u16::try_from(s).unwrap_or(500))),
         (e, _) => Err(FetchError::Unexpected(format!(
             "estado {} without datos: {desc}",
             e.map_or("missing".to_string(), |e| e.to_string())

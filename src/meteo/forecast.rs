@@ -153,21 +153,8 @@ pub fn daily_product(layout: &Layout, ine: &str, f: &DailyForecast, now: DateTim
         }
     }
     if let Some(dp) = &layout.discovery {
-        let device = Device {
-            id: format!("mq_aemet_forecast_{}", level(ine)),
-            name: format!("AEMET forecast {}", f.nombre.text().unwrap_or(ine)),
-            model: "forecast",
-        };
-        for (name, topic) in &sensors {
-            let s = Sensor {
-                object: format!("{}_{name}", level(ine)),
-                name,
-                state_topic: topic.clone(),
-                unit: "°C",
-                class: Some("temperature"),
-            };
-            messages.push(discovery(layout, dp, &device, &s));
-        }
+        let name = f.nombre.text().unwrap_or(ine);
+        messages.extend(forecast_discovery(layout, dp, ine, name, &sensors));
     }
     Product {
         key: format!("daily/{ine}"),
@@ -177,6 +164,34 @@ pub fn daily_product(layout: &Layout, ine: &str, f: &DailyForecast, now: DateTim
         ),
         messages,
     }
+}
+
+/// Discovery configs of the today/tomorrow temperatures: (sensor name, state topic) pairs.
+fn forecast_discovery(
+    layout: &Layout,
+    dp: &str,
+    ine: &str,
+    name: &str,
+    sensors: &[(String, String)],
+) -> Vec<Message> {
+    let device = Device {
+        id: format!("mq_aemet_forecast_{}", level(ine)),
+        name: format!("AEMET forecast {name}"),
+        model: "forecast",
+    };
+    sensors
+        .iter()
+        .map(|(sensor, topic)| {
+            let s = Sensor {
+                object: format!("{}_{sensor}", level(ine)),
+                name: sensor,
+                state_topic: topic.clone(),
+                unit: "°C",
+                class: Some("temperature"),
+            };
+            discovery(layout, dp, &device, &s)
+        })
+        .collect()
 }
 
 fn find_day(days: &[DailyDay], date: NaiveDate) -> Option<&DailyDay> {

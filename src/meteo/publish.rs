@@ -254,12 +254,34 @@ pub fn station_product(
         });
     }
     if let Some(dp) = &layout.discovery {
-        let device = Device {
-            id: format!("mq_aemet_station_{}", level(idema)),
-            name: format!("AEMET {}", name.as_deref().unwrap_or(idema)),
-            model: "station",
-        };
-        for (field, _) in &values {
+        let fields: Vec<&Field> = values.iter().map(|(f, _)| *f).collect();
+        let name = name.as_deref().unwrap_or(idema);
+        messages.extend(station_discovery(layout, dp, idema, name, &fields));
+    }
+    Some(Product {
+        key: format!("station/{idema}"),
+        stamp: format!("{}|stale={stale}", rfc3339_utc(time)),
+        messages,
+    })
+}
+
+/// Discovery configs of a station's bare-value topics.
+fn station_discovery(
+    layout: &Layout,
+    dp: &str,
+    idema: &str,
+    name: &str,
+    fields: &[&Field],
+) -> Vec<Message> {
+    let base = format!("{}/aemet/station/{}", layout.prefix, level(idema));
+    let device = Device {
+        id: format!("mq_aemet_station_{}", level(idema)),
+        name: format!("AEMET {name}"),
+        model: "station",
+    };
+    fields
+        .iter()
+        .map(|field| {
             let s = Sensor {
                 object: format!("{}_{}", level(idema), field.name),
                 name: field.name,
@@ -267,14 +289,9 @@ pub fn station_product(
                 unit: field.unit,
                 class: field.class,
             };
-            messages.push(discovery(layout, dp, &device, &s));
-        }
-    }
-    Some(Product {
-        key: format!("station/{idema}"),
-        stamp: format!("{}|stale={stale}", rfc3339_utc(time)),
-        messages,
-    })
+            discovery(layout, dp, &device, &s)
+        })
+        .collect()
 }
 
 /// A Home Assistant device (a station or a municipality).
