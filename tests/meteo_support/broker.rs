@@ -1,4 +1,8 @@
 //! Debian's mosquitto on a free loopback port, killed on drop, and `mosquitto_sub` helpers.
+//!
+//! Another broker and subscriber can stand in: `MQ_METEO_TEST_BROKER` is a command that takes
+//! `-c mosquitto.conf` (e.g. `target/debug/mq broker`), `MQ_METEO_TEST_SUB` one that takes
+//! mosquitto_sub's flags (e.g. `target/debug/mq sub`).
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -7,15 +11,35 @@ use std::time::{Duration, Instant};
 
 const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
-/// True (after printing a notice) when the mosquitto binaries are missing.
+/// A command line from the environment, or the default, as a ready `Command`.
+fn command(var: &str, default: &str) -> Command {
+    let line = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    let mut words = line.split_whitespace();
+    let mut cmd = Command::new(words.next().unwrap_or(default));
+    cmd.args(words);
+    cmd
+}
+
+fn broker_command() -> Command {
+    command("MQ_METEO_TEST_BROKER", MOSQUITTO)
+}
+
+fn sub_command() -> Command {
+    command("MQ_METEO_TEST_SUB", "mosquitto_sub")
+}
+
+/// True (after printing a notice) when the broker or the subscriber is missing.
 pub fn skip() -> bool {
-    let missing = !Path::new(MOSQUITTO).exists()
-        || Command::new("mosquitto_sub")
-            .arg("--help")
+    let runs = |mut c: Command| {
+        c.arg("--help")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .is_err();
+            .is_ok()
+    };
+    let broker_ok =
+        std::env::var_os("MQ_METEO_TEST_BROKER").is_some() || Path::new(MOSQUITTO).exists();
+    let missing = !broker_ok || !runs(sub_command());
     if missing {
         eprintln!("skipped: mosquitto or mosquitto_sub is not installed");
     }
@@ -58,7 +82,7 @@ impl Mosquitto {
         let conf = self.dir.path().join("mosquitto.conf");
         let text = format!("listener {} 127.0.0.1\nallow_anonymous true\n", self.port);
         std::fs::write(&conf, text).expect("write conf");
-        let child = Command::new(MOSQUITTO)
+        let child = broker_command()
             .arg("-c")
             .arg(&conf)
             .stdout(Stdio::null())
@@ -89,7 +113,7 @@ impl Mosquitto {
 
     /// Retained messages under `filter`, as (topic, payload).
     pub fn retained(&self, filter: &str) -> Vec<(String, String)> {
-        let out = Command::new("mosquitto_sub")
+        let out = sub_command()
             .args([
                 "-h",
                 "127.0.0.1",
@@ -119,7 +143,7 @@ impl Mosquitto {
 
     /// A live subscriber that ignores retained messages; [`Live::finish`] returns what came.
     pub fn live(&self, filter: &str) -> Live {
-        let child = Command::new("mosquitto_sub")
+        let child = sub_command()
             .args([
                 "-h",
                 "127.0.0.1",
