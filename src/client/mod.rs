@@ -186,6 +186,23 @@ pub struct PendingPublish {
 }
 
 impl PendingPublish {
+    /// Like [`PendingPublish::wait`] without giving the handle up; call it at most once.
+    pub async fn acknowledged(&mut self) -> Result<(), ClientError> {
+        match (&mut self.reply).await {
+            Ok(r) => r,
+            Err(_) => Err(end_reason(&self.end)),
+        }
+    }
+
+    /// The outcome if it is already known, without waiting.
+    pub fn try_wait(&mut self) -> Option<Result<(), ClientError>> {
+        match self.reply.try_recv() {
+            Ok(r) => Some(r),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(end_reason(&self.end))),
+        }
+    }
+
     /// Waits until the broker acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP) or, for QoS 0, until
     /// the packet was handed to the socket.
     pub async fn wait(self) -> Result<(), ClientError> {
@@ -365,6 +382,11 @@ impl Client {
             Some(m) => Ok(m),
             None => Err(end_reason(&self.end)),
         }
+    }
+
+    /// The next incoming message if one is already buffered, without waiting.
+    pub fn try_recv(&self) -> Option<Message> {
+        self.messages.try_lock().ok()?.try_recv().ok()
     }
 
     /// Sends DISCONNECT (normal disconnection: the will is discarded) and closes the stream.

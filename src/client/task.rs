@@ -292,7 +292,16 @@ impl Task {
     fn send_publish(&mut self, mut p: Publish, reply: Reply<()>) -> Result<(), ClientError> {
         if p.qos == QoS::AtMostOnce {
             p.packet_id = None;
-            let r = self.write(&Packet::Publish(p));
+            let packet = Packet::Publish(p);
+            if self.debug {
+                // libmosquitto numbers QoS 0 messages too; its log shows that number.
+                let mut shown = packet.clone();
+                if let Packet::Publish(sp) = &mut shown {
+                    sp.packet_id = self.ids.next(|_| false);
+                }
+                print_debug(&debug::sending(&self.client_id, &shown));
+            }
+            let r = self.conn.write_packet(&packet).map_err(lost);
             // Handed to the socket buffer: that is all QoS 0 promises.
             let _ = reply.send(r.clone());
             return r;
