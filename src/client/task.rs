@@ -115,7 +115,7 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
     Ok((task, connack))
 }
 
-fn print_debug(line: &str) {
+pub(super) fn print_debug(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
@@ -340,7 +340,10 @@ impl Task {
         packet: Packet,
         messages: &mpsc::Sender<Message>,
     ) -> Result<(), ClientError> {
-        if self.debug {
+        // A delivered PUBLISH is logged by `Client::recv`, so the line comes right before the
+        // message's own output, as in mosquitto_sub.
+        let logged_on_recv = matches!(packet, Packet::Publish(_)) && self.message_buffer > 0;
+        if self.debug && !logged_on_recv {
             print_debug(&debug::received(&self.client_id, &packet));
         }
         match packet {

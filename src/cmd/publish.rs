@@ -272,7 +272,15 @@ impl LineSender<'_> {
             eprintln!("Warning: connection lost ({cause}), reconnecting.");
         }
         let mut last = cause;
-        let msgs: Vec<Publish> = self.pending.drain(..).map(|(p, _)| p).collect();
+        // Acknowledged before the loss (but not reaped yet): not sent again.
+        let msgs: Vec<Publish> = self
+            .pending
+            .drain(..)
+            .filter_map(|(p, mut pp)| match pp.try_wait() {
+                Some(Ok(())) | Some(Err(ClientError::Rejected(_))) => None,
+                _ => Some(p),
+            })
+            .collect();
         'attempt: for _ in 0..RECONNECT_TRIES {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let client = match Client::connect(self.opts.clone()).await {

@@ -209,7 +209,9 @@ async fn serve(
         };
         let mut next = handle(client, plan, &msg, &mut removals, &mut printed);
         // Batch what is already buffered into one write; flush before waiting again.
-        while matches!(next, Next::Continue) {
+        // With -d the client logs each PUBLISH as it is taken: print one at a time so the
+        // log line and the message stay together.
+        while matches!(next, Next::Continue) && !plan.conn.options.debug {
             let Some(m) = client.try_recv() else { break };
             next = handle(client, plan, &m, &mut removals, &mut printed);
         }
