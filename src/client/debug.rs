@@ -51,6 +51,11 @@ pub(crate) fn sending(id: &str, packet: &Packet) -> String {
     format!("Client {id} sending {what}")
 }
 
+/// The log line for a PUBLISH received by the client.
+pub(crate) fn received_publish(id: &str, p: &Publish) -> String {
+    format!("Client {id} received PUBLISH {}", publish_line(p))
+}
+
 /// The log line for a packet received by the client.
 pub(crate) fn received(id: &str, packet: &Packet) -> String {
     let what = match packet {

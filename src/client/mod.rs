@@ -176,6 +176,7 @@ pub struct Client {
     client_id: String,
     version: Version,
     connack: ConnAck,
+    debug: bool,
 }
 
 /// A publication handed to the I/O task, whose acknowledgement has not been awaited yet.
@@ -186,6 +187,23 @@ pub struct PendingPublish {
 }
 
 impl PendingPublish {
+    /// Like [`PendingPublish::wait`] without giving the handle up; call it at most once.
+    pub async fn acknowledged(&mut self) -> Result<(), ClientError> {
+        match (&mut self.reply).await {
+            Ok(r) => r,
+            Err(_) => Err(end_reason(&self.end)),
+        }
+    }
+
+    /// The outcome if it is already known, without waiting.
+    pub fn try_wait(&mut self) -> Option<Result<(), ClientError>> {
+        match self.reply.try_recv() {
+            Ok(r) => Some(r),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(end_reason(&self.end))),
+        }
+    }
+
     /// Waits until the broker acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP) or, for QoS 0, until
     /// the packet was handed to the socket.
     pub async fn wait(self) -> Result<(), ClientError> {
@@ -209,6 +227,7 @@ impl Client {
     /// A refusal is [`ClientError::Refused`] with the broker's reason.
     pub async fn connect(opts: ClientOptions) -> Result<(Client, ConnAck), ClientError> {
         let timeout = opts.connect_timeout;
+        let opts_debug = opts.debug;
         match tokio::time::timeout(timeout, task::open(opts)).await {
             Ok(Ok((task, connack))) => {
                 let (commands, cmd_rx) = mpsc::channel(256);
@@ -224,6 +243,7 @@ impl Client {
                     client_id,
                     version,
                     connack: connack.clone(),
+                    debug: opts_debug,
                 };
                 Ok((client, connack))
             }
@@ -362,9 +382,22 @@ impl Client {
     pub async fn recv(&self) -> Result<Message, ClientError> {
         let mut rx = self.messages.lock().await;
         match rx.recv().await {
-            Some(m) => Ok(m),
+            Some(m) => Ok(self.log_received(m)),
             None => Err(end_reason(&self.end)),
         }
+    }
+
+    fn log_received(&self, m: Message) -> Message {
+        if self.debug {
+            task::print_debug(&debug::received_publish(&self.client_id, &m));
+        }
+        m
+    }
+
+    /// The next incoming message if one is already buffered, without waiting.
+    pub fn try_recv(&self) -> Option<Message> {
+        let m = self.messages.try_lock().ok()?.try_recv().ok()?;
+        Some(self.log_received(m))
     }
 
     /// Sends DISCONNECT (normal disconnection: the will is discarded) and closes the stream.

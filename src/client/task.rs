@@ -115,7 +115,7 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
     Ok((task, connack))
 }
 
-fn print_debug(line: &str) {
+pub(super) fn print_debug(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
@@ -292,7 +292,16 @@ impl Task {
     fn send_publish(&mut self, mut p: Publish, reply: Reply<()>) -> Result<(), ClientError> {
         if p.qos == QoS::AtMostOnce {
             p.packet_id = None;
-            let r = self.write(&Packet::Publish(p));
+            let packet = Packet::Publish(p);
+            if self.debug {
+                // libmosquitto numbers QoS 0 messages too; its log shows that number.
+                let mut shown = packet.clone();
+                if let Packet::Publish(sp) = &mut shown {
+                    sp.packet_id = self.ids.next(|_| false);
+                }
+                print_debug(&debug::sending(&self.client_id, &shown));
+            }
+            let r = self.conn.write_packet(&packet).map_err(lost);
             // Handed to the socket buffer: that is all QoS 0 promises.
             let _ = reply.send(r.clone());
             return r;
@@ -331,7 +340,10 @@ impl Task {
         packet: Packet,
         messages: &mpsc::Sender<Message>,
     ) -> Result<(), ClientError> {
-        if self.debug {
+        // A delivered PUBLISH is logged by `Client::recv`, so the line comes right before the
+        // message's own output, as in mosquitto_sub.
+        let logged_on_recv = matches!(packet, Packet::Publish(_)) && self.message_buffer > 0;
+        if self.debug && !logged_on_recv {
             print_debug(&debug::received(&self.client_id, &packet));
         }
         match packet {

@@ -91,7 +91,7 @@ impl Broker {
                 let mut f = std::fs::File::create(&conf).expect("write conf");
                 writeln!(
                     f,
-                    "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"
+                    "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n{extra}"
                 )
                 .expect("write conf");
                 Command::new("/usr/sbin/mosquitto")
