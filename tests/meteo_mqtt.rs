@@ -75,6 +75,63 @@ fn once_publishes_every_topic_retained_with_fixture_values() {
 }
 
 #[test]
+fn once_publishes_every_topic_seen_through_mq_sub() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--once", "--discovery"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+    let mut sub = std::process::Command::new(env!("CARGO_BIN_EXE_mq"));
+    sub.arg("sub");
+    let got = broker.retained_via(sub, "#");
+    let p = |t: &str| meteo_support::payload(&got, t).map(str::to_owned);
+    assert_eq!(p("meteo/status").as_deref(), Some("offline"));
+    assert_eq!(
+        p("meteo/aemet/station/3195/temperature").as_deref(),
+        Some("-0.7")
+    );
+    assert_eq!(
+        p("meteo/aemet/station/3195/humidity").as_deref(),
+        Some("99")
+    );
+    assert_eq!(
+        p("meteo/aemet/station/3195/pressure").as_deref(),
+        Some("924.6")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/today/temperature/max").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/today/temperature/min").as_deref(),
+        Some("-1")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/tomorrow/temperature/max").as_deref(),
+        Some("4")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/tomorrow/temperature/min").as_deref(),
+        Some("-4")
+    );
+    let station: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/station/3195").unwrap()).unwrap();
+    assert_eq!(station["time"], "2021-01-09T12:00:00Z");
+    let daily: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/forecast/28065/daily").unwrap()).unwrap();
+    assert_eq!(daily["days"][0]["temperature_max"], 2.0);
+    let hourly: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/forecast/28065/hourly").unwrap()).unwrap();
+    assert_eq!(hourly["hours"][0]["temperature"], -1.0);
+    assert!(p("homeassistant/sensor/mq_aemet/3195_temperature/config").is_some());
+}
+
+#[test]
 fn unchanged_sources_are_not_published_again() {
     if skip() {
         return;

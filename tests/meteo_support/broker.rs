@@ -113,7 +113,12 @@ impl Mosquitto {
 
     /// Retained messages under `filter`, as (topic, payload).
     pub fn retained(&self, filter: &str) -> Vec<(String, String)> {
-        let out = sub_command()
+        self.retained_via(sub_command(), filter)
+    }
+
+    /// Retained messages under `filter`, read with the given mosquitto_sub-compatible command.
+    pub fn retained_via(&self, mut sub: Command, filter: &str) -> Vec<(String, String)> {
+        let out = sub
             .args([
                 "-h",
                 "127.0.0.1",
