@@ -349,3 +349,26 @@ fn service_with_a_rejected_key_exits_2() {
         .stderr(predicates::str::contains("API key invalido"));
     assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
 }
+
+#[test]
+fn qos_and_protocol_version_options_publish_retained() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    for (i, extra) in [["-q", "2", "-V", "mqttv5"], ["-q", "0", "-V", "mqttv311"]]
+        .iter()
+        .enumerate()
+    {
+        let cache = tempfile::tempdir().unwrap();
+        let prefix = format!("q{i}");
+        let mut a = vec!["--once", "--station", "3195", "--prefix", &prefix];
+        a.extend(extra.iter().copied());
+        let args = with(&broker, &a);
+        meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+        let got = broker.retained(&format!("{prefix}/#"));
+        let t = format!("{prefix}/aemet/station/3195/temperature");
+        assert_eq!(meteo_support::payload(&got, &t), Some("-0.7"), "{extra:?}");
+    }
+}
