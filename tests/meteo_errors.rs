@@ -365,3 +365,36 @@ fn key_from_file_and_environment() {
     let keys: Vec<_> = s.requests().into_iter().filter_map(|(_, k)| k).collect();
     assert_eq!(keys, ["env-key", "file-key"]);
 }
+
+#[test]
+fn low_quota_header_is_warned_about() {
+    let s = AemetServer::start();
+    let env = "envelope-observation-station-3195.json";
+    s.route(
+        STATION,
+        vec![Reply::EnvelopeWithHeader(
+            env,
+            "station-3195",
+            "Remaining-request-count",
+            "3",
+        )],
+    );
+    s.route(
+        DAILY,
+        vec![Reply::EnvelopeWithHeader(
+            "envelope-forecast-daily-28065.json",
+            "daily-28065",
+            "Remaining-request-endpoint",
+            "30",
+        )],
+    );
+    let r = run(&s, &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.err.matches("AEMET quota nearly used up").count(),
+        1,
+        "{}",
+        r.err
+    );
+    assert!(r.err.contains("3 requests left"));
+}

@@ -161,7 +161,13 @@ impl Client {
             .get(&url)
             .header("api_key", &self.cfg.api_key)
             .header("Cache-Control", "no-cache");
-        let (status, text) = self.send(req).await?;
+        let resp = req.send().await.map_err(|e| self.net(&e))?;
+        if let Some(left) = quota_left(resp.headers()) {
+            if left <= QUOTA_WARN {
+                eprintln!("Warning: AEMET quota nearly used up: {left} requests left");
+            }
+        }
+        let (status, text) = self.read(resp).await?;
         match classify(status, &text)? {
             Step1::Data => Ok(text),
             Step1::Datos(url) => self.fetch_datos(&url).await,
@@ -188,6 +194,10 @@ impl Client {
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, String), FetchError> {
         let resp = req.send().await.map_err(|e| self.net(&e))?;
+        self.read(resp).await
+    }
+
+    async fn read(&self, resp: reqwest::Response) -> Result<(u16, String), FetchError> {
         let status = resp.status().as_u16();
         let body = resp.bytes().await.map_err(|e| self.net(&e))?;
         Ok((status, decode_text(&body)))
@@ -200,6 +210,16 @@ impl Client {
             FetchError::Network(chain(e))
         }
     }
+}
+
+/// At or under this many requests left, say so.
+const QUOTA_WARN: u64 = 5;
+
+/// The remaining quota AEMET reports; the header's name has changed over the years.
+fn quota_left(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    ["remaining-request-count", "remaining-request-endpoint"]
+        .iter()
+        .find_map(|h| headers.get(*h)?.to_str().ok()?.trim().parse().ok())
 }
 
 /// What step 1 said.

@@ -39,6 +39,8 @@ pub fn data(name: &str) -> Vec<u8> {
 pub enum Reply {
     /// Status, content type, body.
     Body(u16, &'static str, Vec<u8>),
+    /// An envelope like [`Reply::Envelope`] with one extra response header.
+    EnvelopeWithHeader(&'static str, &'static str, &'static str, &'static str),
     /// An AEMET envelope (from a fixture file) whose `datos` points at `/opendata/sh/{name}`
     /// of this server.
     Envelope(&'static str, &'static str),
@@ -298,13 +300,19 @@ async fn serve(
     } else {
         reply
     };
+    let envelope = |file: &str, name: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture(file)).expect("envelope fixture");
+        v["datos"] = format!("{origin}/opendata/sh/{name}").into();
+        v.to_string().into_bytes()
+    };
+    let mut extra = String::new();
     let (status, ctype, body) = match reply {
         Reply::Body(s, c, b) => (s, c, b),
-        Reply::Envelope(file, name) => {
-            let mut v: serde_json::Value =
-                serde_json::from_slice(&fixture(file)).expect("envelope fixture");
-            v["datos"] = format!("{origin}/opendata/sh/{name}").into();
-            (200, JSON_LATIN9, v.to_string().into_bytes())
+        Reply::Envelope(file, name) => (200, JSON_LATIN9, envelope(file, name)),
+        Reply::EnvelopeWithHeader(file, name, h, v) => {
+            extra = format!("{h}: {v}\r\n");
+            (200, JSON_LATIN9, envelope(file, name))
         }
         Reply::Reset => {
             #[allow(deprecated)] // a zero linger is exactly what sends the RST
@@ -318,7 +326,7 @@ async fn serve(
         }
     };
     let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
     sock.write_all(head.as_bytes()).await?;
