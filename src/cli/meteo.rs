@@ -66,7 +66,7 @@ pub struct MeteoArgs {
     /// TLS to the broker.
     #[command(flatten)]
     pub tls: TlsArgs,
-    /// Client id (default: mq-meteo-<pid>).
+    /// Client id (default: mq-meteo-PID).
     #[arg(short = 'i', long = "id")]
     pub id: Option<String>,
     /// Keepalive in seconds.
