@@ -12,13 +12,21 @@
 //! | [`auth`] | mosquitto's password file and ACL file, and the [`auth::Authenticator`] that combines them (to move under `broker`) |
 //! | [`broker_tls`] | TLS listener configuration, client certificate CN, handshake-failure wording (to move to `broker::tls`) |
 //! | [`cmd`] | one module per command, e.g. [`cmd::passwd`] |
+//! | [`transport`] | TCP and TLS client streams, rustls configuration from PEM files |
+//! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
+//! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
+//! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
 //! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with
 //! byte literals alone.
 
 pub mod cli;
+pub mod client;
 pub mod cmd;
+pub mod connection;
+pub mod format;
+pub mod meteo;
 pub mod protocol;
 pub mod topic;
 
@@ -28,3 +36,4 @@ pub mod topic;
 pub mod auth;
 #[path = "broker/tls.rs"]
 pub mod broker_tls;
+pub mod transport;

@@ -6,12 +6,16 @@
 
 pub mod common;
 pub mod docs;
+pub mod meteo;
 pub mod passwd;
+pub mod publish;
+pub mod rr;
+pub mod subscribe;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use common::{ServerArgs, TlsArgs, WillArgs};
+pub use common::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
 
 /// mq: MQTT broker, clients, AEMET weather publisher and load generator.
 #[derive(Parser, Debug)]
@@ -41,6 +45,17 @@ pub struct Cli {
 pub enum Command {
     /// Manage a mosquitto password file (mosquitto_passwd's interface).
     Passwd(passwd::PasswdArgs),
+    /// Publish a message (mosquitto_pub).
+    #[command(alias = "publish", disable_help_flag = true)]
+    Pub(publish::PubArgs),
+    /// Subscribe and print messages (mosquitto_sub).
+    #[command(alias = "subscribe", disable_help_flag = true)]
+    Sub(subscribe::SubArgs),
+    /// Send a request and print the response (mosquitto_rr).
+    #[command(disable_help_flag = true)]
+    Rr(rr::RrArgs),
+    /// Publish AEMET forecasts and observations over MQTT.
+    Meteo(Box<meteo::MeteoArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {
