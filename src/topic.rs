@@ -306,8 +306,16 @@ mod tests {
     fn matching_table() {
         let cases = [
             ("sport/tennis/player1/#", "sport/tennis/player1", true),
-            ("sport/tennis/player1/#", "sport/tennis/player1/ranking", true),
-            ("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon", true),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/ranking",
+                true,
+            ),
+            (
+                "sport/tennis/player1/#",
+                "sport/tennis/player1/score/wimbledon",
+                true,
+            ),
             ("sport/#", "sport", true),
             ("#", "sport/tennis", true),
             ("#", "/", true),
@@ -353,7 +361,16 @@ mod tests {
 
     #[test]
     fn filters_are_validated() {
-        for ok in ["#", "+", "a/#", "+/+/#", "a/+/b", "/", "$share/g/a/#", "$share/g/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "+/+/#",
+            "a/+/b",
+            "/",
+            "$share/g/a/#",
+            "$share/g/#",
+        ] {
             assert!(validate_filter(ok).is_ok(), "{ok}");
         }
         let bad = [
@@ -391,6 +408,11 @@ mod tests {
             TopicName::from_bytes(Bytes::from_static(b"\xff\xfe")),
             Err(TopicError::InvalidUtf8)
         );
-        assert_eq!(TopicName::from_bytes(Bytes::from_static(b"a/b")).unwrap().as_str(), "a/b");
+        assert_eq!(
+            TopicName::from_bytes(Bytes::from_static(b"a/b"))
+                .unwrap()
+                .as_str(),
+            "a/b"
+        );
     }
 }

@@ -32,6 +32,19 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Bench(args) => match mq::cmd::bench::prepare(&args) {
+            Err(code) => code,
+            Ok(job) => match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(job.run()),
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    ExitCode::from(1)
+                }
+            },
+        },
         Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
             Ok(n) => {
                 eprintln!("wrote {n} files under {}", out.display());

@@ -4,6 +4,7 @@
 //! mosquitto's conventions rule: `-h` is the host and `-V` the protocol version, so clap's own
 //! short help and version flags are off and `--help`/`--version` are long-only.
 
+pub mod bench;
 pub mod common;
 pub mod docs;
 
@@ -38,6 +39,8 @@ pub struct Cli {
 /// Every `mq` command.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Load-test a broker: hold connections, publish, subscribe, measure.
+    Bench(bench::BenchArgs),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

@@ -18,12 +18,20 @@ pub struct DecodeError {
 impl DecodeError {
     /// A malformed packet (reason 0x81).
     pub const fn malformed(rule: &'static str, message: &'static str) -> DecodeError {
-        DecodeError { rule, message, reason: ReasonCode::MalformedPacket }
+        DecodeError {
+            rule,
+            message,
+            reason: ReasonCode::MalformedPacket,
+        }
     }
 
     /// A protocol error (reason 0x82).
     pub const fn protocol(rule: &'static str, message: &'static str) -> DecodeError {
-        DecodeError { rule, message, reason: ReasonCode::ProtocolError }
+        DecodeError {
+            rule,
+            message,
+            reason: ReasonCode::ProtocolError,
+        }
     }
 }
 

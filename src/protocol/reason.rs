@@ -105,7 +105,9 @@ impl ReasonCode {
             ReasonCode::UnsupportedProtocolVersion => 1,
             ReasonCode::ClientIdentifierNotValid => 2,
             ReasonCode::BadUserNameOrPassword => 4,
-            ReasonCode::NotAuthorized | ReasonCode::Banned | ReasonCode::BadAuthenticationMethod => 5,
+            ReasonCode::NotAuthorized
+            | ReasonCode::Banned
+            | ReasonCode::BadAuthenticationMethod => 5,
             _ => 3,
         }
     }
