@@ -21,6 +21,7 @@ mod header;
 mod packets;
 mod primitives;
 mod properties;
+mod property_wire;
 mod reason;
 
 pub use codec::{decode, encode, encoded_len};
@@ -320,6 +321,16 @@ pub struct Auth {
     pub reason: ReasonCode,
     /// Properties: authentication method and data.
     pub properties: Props,
+}
+
+impl Auth {
+    /// An AUTH with reason Success and no properties.
+    pub fn default_success() -> Auth {
+        Auth {
+            reason: ReasonCode::Success,
+            properties: Props::default(),
+        }
+    }
 }
 
 impl Packet {

@@ -125,6 +125,12 @@ impl Props {
     pub fn is_empty(&self) -> bool {
         self.0.as_deref().is_none_or(Properties::is_empty)
     }
+
+    /// The boxed set, if one was ever allocated.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&Properties> {
+        self.0.as_deref()
+    }
 }
 
 impl From<Properties> for Props {

@@ -1,5 +1,6 @@
 //! MQTT 5.0 reason codes (section 2.4) and their mapping onto 3.1.1 CONNACK return codes.
 
+use super::PacketType;
 use std::fmt;
 
 macro_rules! reason_codes {
@@ -96,6 +97,36 @@ impl ReasonCode {
     /// True for 0x80 and above.
     pub fn is_error(self) -> bool {
         self.as_u8() >= 0x80
+    }
+
+    /// True when MQTT 5.0 allows this code in a packet of type `kind` (the reason code tables of
+    /// sections 3.2.2.2, 3.4.2.1, 3.5.2.1, 3.6.2.1, 3.7.2.1, 3.9.3, 3.11.3, 3.14.2.1 and 3.15.2.1).
+    pub fn is_valid_for(self, kind: PacketType) -> bool {
+        let v = self.as_u8();
+        match kind {
+            PacketType::ConnAck => matches!(
+                v,
+                0x00 | 0x80..=0x8A | 0x8C | 0x90 | 0x95 | 0x97 | 0x99..=0x9D | 0x9F
+            ),
+            PacketType::PubAck | PacketType::PubRec => {
+                matches!(
+                    v,
+                    0x00 | 0x10 | 0x80 | 0x83 | 0x87 | 0x90 | 0x91 | 0x97 | 0x99
+                )
+            }
+            PacketType::PubRel | PacketType::PubComp => matches!(v, 0x00 | 0x92),
+            PacketType::SubAck => matches!(
+                v,
+                0x00..=0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
+            ),
+            PacketType::UnsubAck => matches!(v, 0x00 | 0x11 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91),
+            PacketType::Disconnect => matches!(
+                v,
+                0x00 | 0x04 | 0x80..=0x83 | 0x87 | 0x89 | 0x8B | 0x8D..=0x90 | 0x93..=0xA2
+            ),
+            PacketType::Auth => matches!(v, 0x00 | 0x18 | 0x19),
+            _ => false,
+        }
     }
 
     /// The 3.1.1 CONNACK return code (section 3.2.2.3) closest to this v5 reason.

@@ -1,0 +1,222 @@
+//! CONNECT (3.1). It names its own protocol version, so it decodes the same on any connection.
+//!
+//! ```text
+//! protocol name ("MQTT" / "MQIsdp") | level (3, 4, 5) | connect flags | keep alive (2)
+//! | v5 properties | client id | [v5 will properties, will topic, will payload]
+//! | [user name] | [password]
+//! flags: 7 user name | 6 password | 5 will retain | 4-3 will QoS | 2 will | 1 clean | 0 reserved
+//! ```
+
+use super::expect_end;
+use crate::protocol::primitives::{
+    put_binary, put_str, read_binary, read_string, read_u8, read_u16,
+};
+use crate::protocol::property_wire::{self, PropCtx};
+use crate::protocol::{Connect, DecodeError, EncodeError, Props, QoS, ReasonCode, Version, Will};
+use crate::topic::TopicName;
+use bytes::{BufMut, Bytes, BytesMut};
+
+const USERNAME: u8 = 0x80;
+const PASSWORD: u8 = 0x40;
+const WILL_RETAIN: u8 = 0x20;
+const WILL_QOS: u8 = 0x18;
+const WILL: u8 = 0x04;
+const CLEAN: u8 = 0x02;
+const RESERVED: u8 = 0x01;
+
+/// The version named by a protocol name and level, or the CONNACK-worthy refusal.
+fn protocol(name: &[u8], level: u8) -> Result<Version, DecodeError> {
+    const fn unsupported(rule: &'static str, message: &'static str) -> DecodeError {
+        DecodeError {
+            rule,
+            message,
+            reason: ReasonCode::UnsupportedProtocolVersion,
+        }
+    }
+    match (name, level) {
+        (b"MQTT", 4) => Ok(Version::V311),
+        (b"MQTT", 5) => Ok(Version::V5),
+        (b"MQIsdp", 3) => Ok(Version::V31),
+        (b"MQTT" | b"MQIsdp", _) => Err(unsupported("MQTT-3.1.2-2", "unsupported protocol level")),
+        _ => Err(unsupported("MQTT-3.1.2-1", "protocol name is not MQTT")),
+    }
+}
+
+/// Checks the connect flags byte (3.1.2.3).
+fn check_flags(flags: u8, version: Version) -> Result<(), DecodeError> {
+    if flags & RESERVED != 0 {
+        return Err(DecodeError::malformed(
+            "MQTT-3.1.2-3",
+            "reserved connect flag set",
+        ));
+    }
+    if flags & WILL == 0 && flags & WILL_QOS != 0 {
+        return Err(DecodeError::malformed(
+            "MQTT-3.1.2-13",
+            "will QoS set without the will flag",
+        ));
+    }
+    if flags & WILL == 0 && flags & WILL_RETAIN != 0 {
+        return Err(DecodeError::malformed(
+            "MQTT-3.1.2-15",
+            "will retain set without the will flag",
+        ));
+    }
+    if flags & WILL_QOS == WILL_QOS {
+        return Err(DecodeError::malformed("MQTT-3.1.2-14", "will QoS 3"));
+    }
+    if version == Version::V311 && flags & PASSWORD != 0 && flags & USERNAME == 0 {
+        return Err(DecodeError::malformed(
+            "MQTT-3.1.2-22",
+            "password without a user name",
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes a CONNECT body.
+pub(crate) fn decode(mut b: Bytes) -> Result<Connect, DecodeError> {
+    let name = read_binary(&mut b)?;
+    let level = read_u8(&mut b)?;
+    let version = protocol(&name, level)?;
+    let flags = read_u8(&mut b)?;
+    check_flags(flags, version)?;
+    let keep_alive = read_u16(&mut b)?;
+    let properties = if version.is_v5() {
+        property_wire::decode(&mut b, PropCtx::Connect)?
+    } else {
+        Props::default()
+    };
+    let client_id = read_string(&mut b)?;
+    let will = if flags & WILL != 0 {
+        Some(decode_will(&mut b, flags, version)?)
+    } else {
+        None
+    };
+    let username = if flags & USERNAME != 0 {
+        Some(read_string(&mut b)?)
+    } else {
+        None
+    };
+    let password = if flags & PASSWORD != 0 {
+        Some(read_binary(&mut b)?)
+    } else {
+        None
+    };
+    expect_end(&b)?;
+    Ok(Connect {
+        version,
+        client_id,
+        clean_start: flags & CLEAN != 0,
+        keep_alive,
+        username,
+        password,
+        will,
+        properties,
+    })
+}
+
+fn decode_will(b: &mut Bytes, flags: u8, version: Version) -> Result<Will, DecodeError> {
+    let properties = if version.is_v5() {
+        property_wire::decode(b, PropCtx::Will)?
+    } else {
+        Props::default()
+    };
+    let raw = read_binary(b)?;
+    let topic = TopicName::from_bytes(raw).map_err(|e| match e {
+        crate::topic::TopicError::InvalidUtf8 => DecodeError::malformed(e.rule(), e.message()),
+        _ => DecodeError {
+            rule: e.rule(),
+            message: e.message(),
+            reason: ReasonCode::TopicNameInvalid,
+        },
+    })?;
+    let payload = read_binary(b)?;
+    Ok(Will {
+        topic,
+        payload,
+        // Checked by `check_flags`: never 3.
+        qos: QoS::from_u8((flags & WILL_QOS) >> 3).unwrap_or_default(),
+        retain: flags & WILL_RETAIN != 0,
+        properties,
+    })
+}
+
+fn protocol_name(version: Version) -> &'static [u8] {
+    match version {
+        Version::V31 => b"MQIsdp",
+        _ => b"MQTT",
+    }
+}
+
+/// The remaining length of a CONNECT (in its own version).
+pub(crate) fn body_len(c: &Connect) -> usize {
+    let v5 = c.version.is_v5();
+    let props = |p: &Props| if v5 { property_wire::wire_len(p) } else { 0 };
+    let will = c.will.as_ref().map_or(0, |w| {
+        props(&w.properties) + 2 + w.topic.len() + 2 + w.payload.len()
+    });
+    2 + protocol_name(c.version).len()
+        + 4
+        + props(&c.properties)
+        + 2
+        + c.client_id.len()
+        + will
+        + c.username.as_ref().map_or(0, |u| 2 + u.len())
+        + c.password.as_ref().map_or(0, |p| 2 + p.len())
+}
+
+fn flags(c: &Connect) -> u8 {
+    let mut f = 0;
+    if c.clean_start {
+        f |= CLEAN;
+    }
+    if let Some(w) = &c.will {
+        f |= WILL | ((w.qos as u8) << 3);
+        if w.retain {
+            f |= WILL_RETAIN;
+        }
+    }
+    if c.username.is_some() {
+        f |= USERNAME;
+    }
+    if c.password.is_some() {
+        f |= PASSWORD;
+    }
+    f
+}
+
+/// Writes a CONNECT body.
+pub(crate) fn encode(c: &Connect, buf: &mut BytesMut) -> Result<(), EncodeError> {
+    let v5 = c.version.is_v5();
+    if c.version == Version::V311 && c.password.is_some() && c.username.is_none() {
+        return Err(EncodeError::Invalid(
+            "MQTT 3.1.1 password without a user name",
+        ));
+    }
+    put_binary(buf, protocol_name(c.version))?;
+    buf.put_u8(c.version.level());
+    buf.put_u8(flags(c));
+    buf.put_u16(c.keep_alive);
+    if v5 {
+        property_wire::encode(&c.properties, PropCtx::Connect, buf)?;
+    }
+    put_str(buf, &c.client_id)?;
+    if let Some(w) = &c.will {
+        if w.topic.is_empty() {
+            return Err(EncodeError::Invalid("empty will topic"));
+        }
+        if v5 {
+            property_wire::encode(&w.properties, PropCtx::Will, buf)?;
+        }
+        put_binary(buf, w.topic.as_bytes())?;
+        put_binary(buf, &w.payload)?;
+    }
+    if let Some(u) = &c.username {
+        put_str(buf, u)?;
+    }
+    if let Some(p) = &c.password {
+        put_binary(buf, p)?;
+    }
+    Ok(())
+}
