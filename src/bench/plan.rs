@@ -324,7 +324,7 @@ mod tests {
     fn args(line: &str) -> BenchArgs {
         let argv = std::iter::once("mq").chain(line.split_whitespace());
         match Cli::try_parse_from(argv).map(|c| c.command) {
-            Ok(Command::Bench(a)) => a,
+            Ok(Command::Bench(a)) => *a,
             other => panic!("not a bench command line: {other:?}"),
         }
     }

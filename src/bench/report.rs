@@ -130,6 +130,15 @@ impl Summary {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Compact JSON on one line, closing a `--json-every-second` stream.
+    pub fn json_line(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("phase".into(), "summary".into());
+        }
+        v.to_string()
+    }
+
     /// The human table.
     pub fn table(&self, with_messages: bool) -> String {
         let c = &self.connections;
@@ -290,6 +299,11 @@ mod tests {
         assert_eq!(v["messages"]["target_rate"], 1000.0);
         assert_eq!(v["messages"]["rate_held"], true);
         assert!(v["memory"]["per_connection"].is_u64());
+        let line = summary().json_line();
+        assert!(!line.contains('\n'));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["phase"], "summary");
+        assert_eq!(v["messages"]["sent"], 2000);
     }
 
     #[test]

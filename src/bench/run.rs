@@ -174,7 +174,6 @@ impl Ticker {
 pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let broker = format!("{}:{}", plan.host, plan.port);
     let addr = resolve(&plan.host, plan.port).await?;
-    let rss_start = rss_bytes("self");
     let total = plan.client_count();
     let mut clients: Vec<(Role, u32)> = plan.clients().collect();
     let (first_role, first_index) = clients.remove(0);
@@ -186,6 +185,8 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         addr,
         plan,
     });
+    // After the shared state (histograms included) exists, so that only clients are counted.
+    let rss_start = rss_bytes("self");
     let progress = Progress::new(total, output.json_every_second, output.quiet);
     let t0 = Instant::now();
     let link = match ctx.connect(first_role, first_index, 0).await {

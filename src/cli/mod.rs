@@ -40,7 +40,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Load-test a broker: hold connections, publish, subscribe, measure.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

@@ -35,7 +35,7 @@ pub fn raise_nofile_limit() -> (u64, u64) {
             }
         }
     }
-    (lim.rlim_cur as u64, lim.rlim_max as u64)
+    (lim.rlim_cur, lim.rlim_max)
 }
 
 /// Checks `args` before any network I/O; a usage error is printed and returned as exit status 1.
@@ -67,7 +67,10 @@ impl Job {
         let with_messages = self.plan.publishers + self.plan.subscribers > 0;
         match bench::run(self.plan, self.output).await {
             Ok(summary) => {
-                let text = if self.json {
+                // Under --json-every-second stdout is a stream of JSON lines: the summary is one too.
+                let text = if self.output.json_every_second {
+                    summary.json_line()
+                } else if self.json {
                     summary.json()
                 } else {
                     summary.table(with_messages)

@@ -1,0 +1,325 @@
+//! `mq bench` against Debian's mosquitto: small, bounded runs (tens of clients, a few seconds).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+
+/// A mosquitto on a free loopback port, killed on drop.
+struct Mosquitto {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Mosquitto {
+    /// Starts mosquitto with `extra` config lines, or `None` (with a notice) if it is absent.
+    fn start(extra: &str) -> Option<Mosquitto> {
+        if !Path::new(MOSQUITTO).exists() {
+            eprintln!("skipping: {MOSQUITTO} is not installed");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let conf = dir.path().join("mosquitto.conf");
+        let text =
+            format!("listener {port} 127.0.0.1\nmax_connections -1\nlog_dest none\n{extra}\n");
+        std::fs::write(&conf, text).ok()?;
+        let mut cmd = Command::new(MOSQUITTO);
+        cmd.arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: setrlimit is async-signal-safe; the child raises its own file limit.
+        unsafe {
+            cmd.pre_exec(|| {
+                let mut lim = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+                    lim.rlim_cur = lim.rlim_max;
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().ok()?;
+        let m = Mosquitto {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(m)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn bench(port: u16, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mq"));
+    cmd.args(["bench"])
+        .args(args)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    cmd
+}
+
+fn run_json(port: u16, args: &[&str]) -> (Output, Value) {
+    let out = bench(port, args)
+        .arg("--json")
+        .output()
+        .expect("run mq bench");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, v)
+}
+
+#[test]
+fn pubsub_qos1_delivers_everything_and_measures_latency() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let (out, v) = run_json(
+        m.port,
+        &[
+            "pubsub",
+            "-c",
+            "50",
+            "-q",
+            "1",
+            "--msg-rate",
+            "500",
+            "-d",
+            "2",
+        ],
+    );
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["connections"]["connected"], 100, "{v}");
+    let msgs = &v["messages"];
+    let sent = msgs["sent"].as_u64().unwrap();
+    assert!(sent >= 900, "500/s for 2 s: {sent}");
+    assert_eq!(msgs["acked"].as_u64(), Some(sent), "{v}");
+    assert_eq!(msgs["received"].as_u64(), Some(sent), "{v}");
+    assert_eq!(msgs["rate_held"], true, "{v}");
+    assert_eq!(msgs["latency_valid"], true, "{v}");
+    assert_eq!(msgs["latency_us"]["count"].as_u64(), Some(sent));
+    assert!(msgs["latency_us"]["p50"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn limit_bounds_a_fan_in_run_to_a_wildcard_subscriber() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let args = [
+        "pubsub",
+        "-c",
+        "20",
+        "--subscribers",
+        "1",
+        "--sub-topic",
+        "bench/#",
+        "-L",
+        "400",
+        "-I",
+        "0",
+    ];
+    let (out, v) = run_json(m.port, &args);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["messages"]["sent"], 400, "{v}");
+    assert_eq!(v["messages"]["received"], 400, "{v}");
+    // Unpaced runs have no target, so their latency is not claimed meaningful.
+    assert_eq!(v["messages"]["latency_valid"], false, "{v}");
+}
+
+#[test]
+fn json_every_second_streams_lines_then_a_summary_line() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let out = bench(
+        m.port,
+        &["conn", "-c", "50", "-d", "2", "--json-every-second"],
+    )
+    .output()
+    .expect("run mq bench");
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{lines:?}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["phase"], "summary");
+    assert_eq!(last["connections"]["held"], 50);
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l["connected"].is_u64())
+    );
+    assert!(lines.iter().any(|l| l["connected"] == 50));
+}
+
+#[test]
+fn refused_connect_exits_with_the_connack_code() {
+    let Some(m) = Mosquitto::start("allow_anonymous false") else {
+        return;
+    };
+    let out = bench(m.port, &["conn", "-c", "10", "-d", "1"])
+        .output()
+        .expect("run mq bench");
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused the connection: Connection Refused: not authorised."),
+        "{err}"
+    );
+}
+
+#[test]
+fn clients_over_the_broker_limit_are_counted_by_cause() {
+    let Some(m) = Mosquitto::start("allow_anonymous true\nmax_connections 10") else {
+        return;
+    };
+    let (out, v) = run_json(
+        m.port,
+        &["conn", "-c", "30", "-d", "1", "--connect-timeout", "3s"],
+    );
+    assert!(out.status.success(), "{v}");
+    let c = &v["connections"];
+    let connected = c["connected"].as_u64().unwrap();
+    // mosquitto lets in one client more than max_connections says.
+    assert!((10..=11).contains(&connected), "{v}");
+    let failures = c["failures"].as_object().unwrap();
+    let counted: u64 = failures.values().filter_map(Value::as_u64).sum();
+    assert_eq!(counted + connected, 30, "{v}");
+    assert!(
+        failures.keys().all(|k| k == "reset" || k == "closed"),
+        "{v}"
+    );
+}
+
+#[test]
+fn broker_dying_mid_run_is_reported_as_drops() {
+    let Some(mut m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let mut child = bench(m.port, &["conn", "-c", "40", "-d", "10", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mq bench");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    // Plain progress lines on the piped stderr: wait for the run to start.
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("running") {
+            break;
+        }
+    }
+    m.kill();
+    let started = Instant::now();
+    let status = child.wait().expect("wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the bench outlived its clients"
+    );
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut text)
+        .expect("read");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(status.success());
+    assert_eq!(v["connections"]["connected"], 40, "{v}");
+    assert_eq!(v["connections"]["held"], 0, "{v}");
+    let drops: u64 = v["connections"]["drops"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(drops, 40, "{v}");
+}
+
+#[test]
+fn ctrl_c_prints_the_summary_so_far() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let mut child = bench(
+        m.port,
+        &[
+            "pubsub",
+            "-c",
+            "5",
+            "--msg-rate",
+            "100",
+            "-d",
+            "30",
+            "--json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn mq bench");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("running") {
+            break;
+        }
+    }
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let started = Instant::now();
+    let status = child.wait().expect("wait");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut text)
+        .expect("read");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(status.success());
+    assert_eq!(v["interrupted"], true, "{v}");
+    assert!(v["messages"]["sent"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["duration_s"].as_f64().unwrap() < 29.0, "{v}");
+}
