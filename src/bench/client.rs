@@ -1,21 +1,18 @@
 //! One client task: connect, then idle, subscribe or publish until the run stops.
 
 use super::conn::{Link, Login, establish};
-use super::message::{PubTemplate, latency_of, now_nanos};
-use super::pacing::{Pace, Schedule, Window};
+use super::message::{latency_of, now_nanos};
+use super::pacing::Window;
 use super::plan::{Plan, Role};
 use super::stats::{Cause, Stats};
 use crate::protocol::{Packet, PubResp, QoS};
-use crate::topic::{TopicFilter, TopicName};
+use crate::topic::TopicFilter;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
-
-/// Most bytes a publisher queues before waiting for the socket.
-const OUT_HIGH_WATER: usize = 64 * 1024;
 
 /// Where the run is; every client watches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,9 +42,55 @@ pub struct Ctx {
     pub live: AtomicU64,
     /// The phase.
     pub phase: watch::Sender<Phase>,
+    /// Local subscribers owed each message of publisher `i` (pubsub).
+    pub fanout: Vec<u32>,
+    /// Deliveries owed to local subscribers so far.
+    pub expected: AtomicU64,
+    /// Deliveries written off as lost.
+    pub lost: AtomicU64,
+    /// Most deliveries outstanding end to end; 0 when there are no local subscribers.
+    pub cap: u64,
 }
 
 impl Ctx {
+    /// Shared state for `plan`, talking to `addr`.
+    pub fn new(plan: Plan, addr: SocketAddr) -> Ctx {
+        let fanout = plan.fanout();
+        let cap = u64::from(plan.inflight) * fanout.iter().map(|&n| u64::from(n)).sum::<u64>();
+        Ctx {
+            publishing: AtomicU64::new(u64::from(plan.publishers)),
+            live: AtomicU64::new(0),
+            phase: watch::channel(Phase::Connecting).0,
+            stats: Stats::default(),
+            fanout,
+            expected: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            cap,
+            addr,
+            plan,
+        }
+    }
+
+    /// Deliveries owed and not yet received.
+    pub fn outstanding(&self) -> u64 {
+        self.expected
+            .load(Relaxed)
+            .saturating_sub(self.stats.received.load(Relaxed))
+    }
+
+    /// True when the end-to-end cap lets publishers send.
+    pub fn has_room(&self) -> bool {
+        self.cap == 0 || self.outstanding() < self.cap
+    }
+
+    /// Writes off what is still owed (the broker dropped it, or a subscriber is gone).
+    pub fn write_off(&self) -> u64 {
+        let owed = self.outstanding();
+        self.expected.fetch_sub(owed, Relaxed);
+        self.lost.fetch_add(owed, Relaxed);
+        owed
+    }
+
     /// The CONNECT fields of a client.
     pub fn login(&self, role: Role, index: u32) -> Login {
         Login {
@@ -104,7 +147,12 @@ impl Ctx {
 pub async fn run_client(ctx: Arc<Ctx>, mut link: Link, role: Role, index: u32) {
     let mut phase = ctx.phase.subscribe();
     let result = match role {
-        Role::Pub => Box::pin(publish(&ctx, &mut link, index, &mut phase)).await,
+        Role::Pub => {
+            Box::pin(super::publisher::publish(
+                &ctx, &mut link, index, &mut phase,
+            ))
+            .await
+        }
         _ => serve(&ctx, &mut link, &mut phase, |p| p == Phase::Stop).await,
     };
     match result {
@@ -133,34 +181,13 @@ pub async fn spawned_client(
     ctx.live.fetch_sub(1, Relaxed);
 }
 
-/// Counts a publisher out of [`Ctx::publishing`] exactly once: when it has sent everything, or
-/// when it ends for any other reason.
-struct Sending<'a> {
-    counter: &'a AtomicU64,
-    armed: bool,
-}
-
-impl Sending<'_> {
-    fn finish(&mut self) {
-        if std::mem::take(&mut self.armed) {
-            self.counter.fetch_sub(1, Relaxed);
-        }
-    }
-}
-
-impl Drop for Sending<'_> {
-    fn drop(&mut self) {
-        self.finish();
-    }
-}
-
-fn next_ping(keepalive: u16) -> Option<Instant> {
+pub(crate) fn next_ping(keepalive: u16) -> Option<Instant> {
     (keepalive > 0).then(|| Instant::now() + Duration::from_secs(u64::from(keepalive)))
 }
 
 /// Answers what the broker sends (counting publications, acknowledging QoS 1/2) and keeps the
 /// connection alive until `done(phase)`.
-async fn serve(
+pub(crate) async fn serve(
     ctx: &Ctx,
     link: &mut Link,
     phase: &mut watch::Receiver<Phase>,
@@ -200,7 +227,7 @@ async fn serve(
 }
 
 /// Handles one packet from the broker; `window` is the publisher's, if this is one.
-fn on_packet(
+pub(crate) fn on_packet(
     ctx: &Ctx,
     link: &mut Link,
     packet: Packet,
@@ -231,104 +258,4 @@ fn on_packet(
         _ => return Err(Cause::Protocol),
     }
     Ok(())
-}
-
-/// A publisher: waits for the run to start, then sends on schedule within its window.
-async fn publish(
-    ctx: &Ctx,
-    link: &mut Link,
-    index: u32,
-    phase: &mut watch::Receiver<Phase>,
-) -> Result<(), Cause> {
-    let mut counted = Sending {
-        counter: &ctx.publishing,
-        armed: true,
-    };
-    serve(ctx, link, phase, |p| p != Phase::Connecting).await?;
-    let start = match *phase.borrow() {
-        Phase::Running(start) => start,
-        _ => return Ok(()),
-    };
-    let plan = &ctx.plan;
-    let cid = plan.client_id(Role::Pub, index);
-    let topic = plan.topic.render(plan.number(index), &cid);
-    let topic = TopicName::new(topic.as_str()).map_err(|_| Cause::Protocol)?;
-    let mut template =
-        PubTemplate::new(topic, plan.qos, plan.size, plan.version).map_err(|_| Cause::Protocol)?;
-    let mut schedule = match plan.pace {
-        Pace::Every(iv) => Some(Schedule::new(
-            start.into_std(),
-            iv,
-            Schedule::phase(iv, index, plan.publishers),
-        )),
-        Pace::Unpaced => None,
-    };
-    let mut window = Window::new(plan.inflight);
-    let mut remaining = plan.publisher_limit(index).unwrap_or(u64::MAX);
-    let mut sending = true;
-    let mut ping_at = next_ping(plan.keepalive);
-    loop {
-        let now = Instant::now();
-        while sending
-            && remaining > 0
-            && link.pending_out() < OUT_HIGH_WATER
-            && (plan.qos == QoS::AtMostOnce || window.has_room())
-            && schedule
-                .as_ref()
-                .is_none_or(|s| s.next_due() <= now.into_std())
-        {
-            let id = if plan.qos == QoS::AtMostOnce {
-                None
-            } else {
-                window.take()
-            };
-            link.queue_raw(template.stamp(id, now_nanos()));
-            ctx.stats.sent.fetch_add(1, Relaxed);
-            remaining -= 1;
-            if let Some(s) = schedule.as_mut() {
-                s.advance();
-            }
-        }
-        link.try_flush()?;
-        if sending && remaining == 0 && window.outstanding() == 0 && link.pending_out() == 0 {
-            sending = false;
-            counted.finish();
-        }
-        let can_send = sending
-            && remaining > 0
-            && link.pending_out() < OUT_HIGH_WATER
-            && (plan.qos == QoS::AtMostOnce || window.has_room());
-        let wake = match (&schedule, can_send) {
-            (Some(s), true) => Some(Instant::from_std(s.next_due())),
-            _ => None,
-        };
-        tokio::select! {
-            biased;
-            r = phase.changed() => {
-                match (r, *phase.borrow_and_update()) {
-                    (Err(_), _) | (_, Phase::Stop) => return Ok(()),
-                    (_, Phase::Draining) if sending => {
-                        sending = false;
-                    }
-                    _ => {}
-                }
-            }
-            r = link.stream.readable() => {
-                r.map_err(|e| Cause::of_io(&e))?;
-                link.try_fill()?;
-                while let Some(p) = link.decode()? {
-                    on_packet(ctx, link, p, Some(&mut window))?;
-                }
-            }
-            r = link.stream.writable(), if link.pending_out() > 0 => {
-                r.map_err(|e| Cause::of_io(&e))?;
-            }
-            _ = sleep_until(wake.unwrap_or(now)), if wake.is_some() => {}
-            _ = tokio::task::yield_now(), if can_send && schedule.is_none() => {}
-            _ = sleep_until(ping_at.unwrap_or(now)), if ping_at.is_some() => {
-                link.queue(&Packet::PingReq)?;
-                ping_at = next_ping(plan.keepalive);
-            }
-        }
-    }
 }

@@ -7,7 +7,7 @@
 //! | [`stats`] | shared counters, failure causes, HDR latency histograms |
 //! | [`message`] | timestamped payloads and the pre-encoded PUBLISH template |
 //! | [`conn`] | a lean connection over a bare `TcpStream` and the codec |
-//! | [`client`] | one task per client: idle, subscriber or publisher |
+//! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
 //! | [`run`] | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
 //!
@@ -20,6 +20,7 @@ pub mod message;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
+pub mod publisher;
 pub mod report;
 pub mod run;
 pub mod stats;

@@ -259,6 +259,43 @@ impl Plan {
         }
     }
 
+    /// How many local subscribers receive each publisher's messages (pubsub), so that the
+    /// generator knows how many deliveries it is owed. Above a few million topic pairs, a sample
+    /// of publishers stands for all.
+    pub fn fanout(&self) -> Vec<u32> {
+        const EXACT_PAIRS: u64 = 4_000_000;
+        const SAMPLE: u32 = 64;
+        if self.publishers == 0 || self.subscribers == 0 {
+            return vec![0; self.publishers as usize];
+        }
+        let filters: Vec<String> = (0..self.subscribers)
+            .map(|j| {
+                self.sub_topic
+                    .render(self.number(j), &self.client_id(Role::Sub, j))
+            })
+            .collect();
+        let count = |i: u32| {
+            let topic = self
+                .topic
+                .render(self.number(i), &self.client_id(Role::Pub, i));
+            let n = filters
+                .iter()
+                .filter(|f| crate::topic::matches(strip_share(f), &topic))
+                .count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        if u64::from(self.publishers) * u64::from(self.subscribers) <= EXACT_PAIRS {
+            return (0..self.publishers).map(count).collect();
+        }
+        let step = (self.publishers / SAMPLE).max(1);
+        let sample: Vec<u32> = (0..self.publishers)
+            .step_by(step as usize)
+            .map(count)
+            .collect();
+        let avg = sample.iter().map(|&n| u64::from(n)).sum::<u64>() / sample.len().max(1) as u64;
+        vec![u32::try_from(avg).unwrap_or(u32::MAX); self.publishers as usize]
+    }
+
     fn check_topics(&self) -> Result<(), PlanError> {
         let sample = self.client_id(Role::Pub, 0);
         if self.publishers > 0 {
@@ -271,6 +308,13 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The filter of a `$share/group/filter` subscription.
+fn strip_share(f: &str) -> &str {
+    f.strip_prefix("$share/")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(f, |(_, filter)| filter)
 }
 
 fn check_bounded(args: &BenchArgs) -> Result<(), PlanError> {
@@ -378,6 +422,24 @@ mod tests {
         assert_eq!(p.pace, Pace::Every(Duration::from_millis(10)));
         assert!((p.target_rate().unwrap() - 1000.0).abs() < 1e-6);
         assert_eq!(plan("bench pub -I 0 -d 1").unwrap().pace, Pace::Unpaced);
+    }
+
+    #[test]
+    fn fanout_counts_matching_subscribers() {
+        let p = plan("bench pubsub -c 3 -d 1").unwrap();
+        assert_eq!(p.fanout(), vec![1, 1, 1], "point to point");
+        let p = plan("bench pubsub -c 3 --subscribers 2 --sub-topic bench/# -d 1").unwrap();
+        assert_eq!(
+            p.fanout(),
+            vec![2, 2, 2],
+            "fan-in to two wildcard subscribers"
+        );
+        let p = plan("bench pubsub -c 1 --subscribers 50 -t all -d 1").unwrap();
+        assert_eq!(p.fanout(), vec![50], "fan-out");
+        let p =
+            plan("bench pubsub -c 2 --subscribers 1 --sub-topic $share/g/bench/+ -d 1").unwrap();
+        assert_eq!(p.fanout(), vec![1, 1]);
+        assert_eq!(plan("bench pub -c 2 -d 1").unwrap().fanout(), vec![0, 0]);
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub struct Messages {
     pub acked: u64,
     /// PUBLISH packets received.
     pub received: u64,
+    /// Deliveries owed to this process's subscribers (pubsub), from the topic matches.
+    pub expected: u64,
+    /// Owed deliveries that never arrived.
+    pub lost: u64,
     /// Sent per second over the measured period.
     pub sent_per_s: f64,
     /// Acked per second.

@@ -11,9 +11,9 @@ use crate::cli::bench::Scenario;
 use crate::protocol::ReasonCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep, sleep_until};
 
 /// Connection attempts in flight at once: enough to keep the broker busy, few enough not to
@@ -177,14 +177,8 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let total = plan.client_count();
     let mut clients: Vec<(Role, u32)> = plan.clients().collect();
     let (first_role, first_index) = clients.remove(0);
-    let ctx = Arc::new(Ctx {
-        publishing: AtomicU64::new(u64::from(plan.publishers)),
-        live: AtomicU64::new(1),
-        phase: watch::channel(Phase::Connecting).0,
-        stats: Stats::default(),
-        addr,
-        plan,
-    });
+    let ctx = Arc::new(Ctx::new(plan, addr));
+    ctx.live.store(1, Relaxed);
     // After the shared state (histograms included) exists, so that only clients are counted.
     let rss_start = rss_bytes("self");
     let progress = Progress::new(total, output.json_every_second, output.quiet);
@@ -294,8 +288,10 @@ async fn measure(
 ) -> bool {
     let plan = &ctx.plan;
     let deadline = plan.duration.map(|d| run_start + d);
+    let mut stall = Stall::default();
     loop {
         let s = &ctx.stats;
+        stall.check(ctx);
         let done = (plan.publishers > 0 && ctx.publishing.load(Relaxed) == 0)
             || (plan.publishers == 0 && plan.limit.is_some_and(|l| s.received.load(Relaxed) >= l))
             || s.connected.load(Relaxed) == 0
@@ -310,6 +306,31 @@ async fn measure(
                 *next_tick += Duration::from_secs(1);
             }
             _ = sleep(POLL) => {}
+        }
+    }
+}
+
+/// Watches for deliveries that stopped arriving while some are owed: the broker dropped them
+/// (mosquitto drops QoS 0 messages past a subscriber's queue limit) or a subscriber is gone. They
+/// are written off as lost, so that the end-to-end cap does not hold publishers back forever.
+#[derive(Default)]
+struct Stall {
+    received: u64,
+    since: Option<Instant>,
+}
+
+impl Stall {
+    const AFTER: Duration = Duration::from_millis(500);
+
+    fn check(&mut self, ctx: &Ctx) {
+        let received = ctx.stats.received.load(Relaxed);
+        let now = Instant::now();
+        if received != self.received || ctx.outstanding() == 0 {
+            self.received = received;
+            self.since = Some(now);
+        } else if self.since.is_some_and(|t| now - t >= Self::AFTER) {
+            ctx.write_off();
+            self.since = Some(now);
         }
     }
 }
@@ -350,6 +371,8 @@ fn messages(ctx: &Ctx, measured: Duration, drained: Duration) -> Messages {
     let rate_held = target.is_some_and(|t| held_rate(t, measured, snap.sent));
     let latency = ctx.stats.latency.percentiles();
     Messages {
+        expected: ctx.expected.load(Relaxed) + ctx.lost.load(Relaxed),
+        lost: ctx.lost.load(Relaxed),
         size: plan.size,
         qos: plan.qos as u8,
         target_rate: target,
