@@ -155,7 +155,14 @@ fn limit_bounds_a_fan_in_run_to_a_wildcard_subscriber() {
         "-I",
         "0",
     ];
+    let started = Instant::now();
     let (out, v) = run_json(m.port, &args);
+    // The run ends when the last publisher is done, not at a keepalive or a timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(out.status.success(), "{v}");
     assert_eq!(v["messages"]["sent"], 400, "{v}");
     assert_eq!(v["messages"]["received"], 400, "{v}");

@@ -79,6 +79,10 @@ impl Publisher<'_> {
                 s.advance();
             }
         }
+    }
+
+    /// Counts this publisher out once everything is written and acknowledged.
+    fn check_done(&mut self, link: &Link) {
         if self.remaining == 0 && self.window.outstanding() == 0 && link.pending_out() == 0 {
             self.sending.finish();
         }
@@ -136,6 +140,7 @@ async fn run(
         let now = Instant::now();
         p.fill(link, now);
         link.try_flush()?;
+        p.check_done(link);
         let ready = p.may_send(link);
         let capped = ready && !p.ctx.has_room();
         let wake = match &p.schedule {
