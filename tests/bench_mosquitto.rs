@@ -330,3 +330,86 @@ fn ctrl_c_prints_the_summary_so_far() {
     assert!(v["messages"]["sent"].as_u64().unwrap() > 0, "{v}");
     assert!(v["duration_s"].as_f64().unwrap() < 29.0, "{v}");
 }
+
+#[test]
+fn separate_pub_and_sub_processes_measure_latency_across_processes() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let mut sub = bench(
+        m.port,
+        &[
+            "sub", "-c", "5", "-t", "bench/x", "-L", "500", "-d", "20", "--json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn the subscribers");
+    let mut lines = BufReader::new(sub.stderr.take().expect("stderr")).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("running") {
+            break;
+        }
+    }
+    let out = bench(
+        m.port,
+        &[
+            "pub",
+            "-c",
+            "2",
+            "-t",
+            "bench/x",
+            "-L",
+            "100",
+            "--msg-rate",
+            "200",
+            "--json",
+        ],
+    )
+    .output()
+    .expect("run the publishers");
+    assert!(out.status.success());
+    let status = sub.wait().expect("wait");
+    let mut text = String::new();
+    sub.stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut text)
+        .expect("read");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(status.success());
+    assert_eq!(
+        v["messages"]["received"], 500,
+        "5 subscribers x 100 messages: {v}"
+    );
+    assert_eq!(v["messages"]["latency_us"]["count"], 500, "{v}");
+    assert!(
+        v["duration_s"].as_f64().unwrap() < 19.0,
+        "-L ended the run: {v}"
+    );
+}
+
+#[test]
+fn connection_rate_ramps_and_ifaddr_spreads_sources() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let args = [
+        "conn",
+        "-c",
+        "20",
+        "--rate",
+        "20",
+        "-d",
+        "1",
+        "--ifaddr",
+        "127.0.0.1,127.0.0.2",
+    ];
+    let (out, v) = run_json(m.port, &args);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["connections"]["connected"], 20, "{v}");
+    let took = v["connections"]["connect_time_s"].as_f64().unwrap();
+    // 20 connections at 20 per second: the last starts 0.95 s after the first.
+    assert!((0.9..3.0).contains(&took), "{v}");
+}

@@ -26,10 +26,9 @@ impl Progress {
             Progress::Quiet
         } else if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(clients), ProgressDrawTarget::stderr());
-            let style =
-                ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} connected {msg}")
-                    .map(|s| s.progress_chars("=> "))
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template("{elapsed:>4} [{bar:20}] {pos}/{len} {msg}")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             Progress::Bar(bar)
         } else {
@@ -42,13 +41,10 @@ impl Progress {
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(tick.counts.connected);
+                let (c, r) = (&tick.counts, &tick.rates);
                 bar.set_message(format!(
-                    "fail {} drop {} | sent {}/s acked {}/s recv {}/s",
-                    tick.counts.failed,
-                    tick.counts.dropped,
-                    tick.rates.sent_per_s,
-                    tick.rates.acked_per_s,
-                    tick.rates.received_per_s
+                    "fail {} drop {} | pub {:.0}/s ack {:.0}/s recv {:.0}/s",
+                    c.failed, c.dropped, r.sent_per_s, r.acked_per_s, r.received_per_s
                 ));
             }
             Progress::Plain => eprintln!("{}", tick.plain()),

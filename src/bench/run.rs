@@ -225,8 +225,8 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let connected_all = ctx.stats.connects.load(Relaxed);
 
     let run_start = Instant::now();
-    let _ = ctx.phase.send(Phase::Running(run_start));
     if !interrupted {
+        let _ = ctx.phase.send(Phase::Running(run_start));
         interrupted = measure(
             &ctx,
             &mut ticker,
