@@ -86,10 +86,43 @@ fn check_common(s: &str) -> Result<(), TopicError> {
     Ok(())
 }
 
+/// True when `s` holds a U+0000, `+` or `#` byte; eight bytes at a time (the classic
+/// "has zero byte" trick: `(x - 0x01..) & !x & 0x80..` is non-zero exactly when a byte of `x`
+/// is zero).
+#[inline]
+fn has_nul_or_wildcard(s: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const fn zero_byte(x: u64) -> u64 {
+        x.wrapping_sub(LO) & !x & HI
+    }
+    let mut chunks = s.chunks_exact(8);
+    let mut acc = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        acc |= zero_byte(x) | zero_byte(x ^ (LO * b'+' as u64)) | zero_byte(x ^ (LO * b'#' as u64));
+    }
+    acc != 0
+        || chunks
+            .remainder()
+            .iter()
+            .any(|&b| matches!(b, 0 | b'+' | b'#'))
+}
+
 /// Checks a topic name: not empty, at most 65,535 bytes, no U+0000, no wildcard.
 pub fn validate_name(s: &str) -> Result<(), TopicError> {
-    check_common(s)?;
-    if s.bytes().any(|b| b == b'+' || b == b'#') {
+    if s.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if s.len() > MAX_TOPIC_LEN {
+        return Err(TopicError::TooLong);
+    }
+    // This runs for every PUBLISH received: one quick scan, and only the rare failure finds
+    // out which rule broke.
+    if has_nul_or_wildcard(s.as_bytes()) {
+        check_common(s)?;
         return Err(TopicError::WildcardInName);
     }
     Ok(())
@@ -167,7 +200,10 @@ impl TopicName {
 
     /// Validates UTF-8 and the name rules over bytes sliced from a receive buffer.
     pub fn from_bytes(b: Bytes) -> Result<TopicName, TopicError> {
-        let s = ByteStr::from_utf8(b).map_err(|_| TopicError::InvalidUtf8)?;
+        let s = match ByteStr::from_ascii(b) {
+            Ok(s) => s,
+            Err(b) => ByteStr::from_utf8(b).map_err(|_| TopicError::InvalidUtf8)?,
+        };
         TopicName::new(s)
     }
 
@@ -301,6 +337,25 @@ impl std::str::FromStr for TopicFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_and_wildcard_scan_finds_every_position() {
+        for len in 1..40 {
+            for pos in 0..len {
+                for bad in [0u8, b'+', b'#'] {
+                    let mut s = vec![0xC3u8; len];
+                    s.iter_mut().step_by(2).for_each(|b| *b = b'a');
+                    s[pos] = bad;
+                    assert!(has_nul_or_wildcard(&s), "{len} {pos} {bad}");
+                }
+            }
+            // Bytes one away from the special ones, and high bytes, are not flagged.
+            let clean: Vec<u8> = (0..len)
+                .map(|i| [1, b'*', b',', b'"', b'$', 0x80, 0xFF][i % 7])
+                .collect();
+            assert!(!has_nul_or_wildcard(&clean), "{len}");
+        }
+    }
 
     #[test]
     fn matching_table() {

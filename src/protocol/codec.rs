@@ -47,7 +47,7 @@ pub fn decode(
 #[inline]
 fn decode_body(h: FixedHeader, body: Bytes, version: Version) -> Result<Packet, DecodeError> {
     Ok(match h.kind {
-        PacketType::Publish => Packet::Publish(publish::decode(body, h.flags, version)?),
+        PacketType::Publish => publish::decode(body, h.flags, version)?,
         PacketType::Connect => Packet::Connect(Box::new(connect::decode(body)?)),
         PacketType::ConnAck => Packet::ConnAck(connack::decode(body, version)?),
         PacketType::PubAck => Packet::PubAck(pubresp::decode(body, h.kind, version)?),

@@ -24,6 +24,9 @@ mod properties;
 mod property_wire;
 mod reason;
 
+#[cfg(test)]
+mod malformed_tests;
+
 pub use codec::{decode, encode, encoded_len};
 pub use error::{DecodeError, EncodeError};
 pub use header::PacketType;

@@ -16,6 +16,17 @@ impl ByteStr {
         Ok(ByteStr(bytes))
     }
 
+    /// Wraps `bytes` if they are plain ASCII (a cheaper check than full UTF-8 validation for
+    /// the short strings of MQTT); gives them back otherwise.
+    #[inline]
+    pub fn from_ascii(bytes: Bytes) -> Result<ByteStr, Bytes> {
+        if bytes.is_ascii() {
+            Ok(ByteStr(bytes))
+        } else {
+            Err(bytes)
+        }
+    }
+
     /// A `ByteStr` of a static string, without allocating.
     pub const fn from_static(s: &'static str) -> ByteStr {
         ByteStr(Bytes::from_static(s.as_bytes()))
@@ -184,7 +195,7 @@ pub(crate) fn read_binary(b: &mut Bytes) -> Result<Bytes, DecodeError> {
 /// Checks the string rules of 1.5.4: well-formed UTF-8 and no U+0000.
 #[inline]
 pub(crate) fn check_utf8(s: &[u8]) -> Result<(), DecodeError> {
-    if std::str::from_utf8(s).is_err() {
+    if !s.is_ascii() && std::str::from_utf8(s).is_err() {
         return Err(DecodeError::malformed(
             "MQTT-1.5.3-1",
             "string is not well-formed UTF-8",

@@ -128,6 +128,12 @@ pub(crate) fn decode(b: &mut Bytes, ctx: PropCtx) -> Result<Props, DecodeError> 
         seen |= mask;
         read_value(id, &mut src, &mut p, &info)?;
     }
+    if p.authentication_data.is_some() && p.authentication_method.is_none() {
+        return Err(DecodeError::protocol(
+            "3.1.2.11.10",
+            "Authentication Data without an Authentication Method",
+        ));
+    }
     Ok(Props::new(p))
 }
 
@@ -300,6 +306,10 @@ fn check(p: &Properties, ctx: PropCtx) -> Result<(), EncodeError> {
         || p.receive_maximum == Some(0)
         || p.topic_alias == Some(0)
         || p.maximum_packet_size == Some(0)
+        || (p.authentication_data.is_some() && p.authentication_method.is_none())
+        || p.response_topic
+            .as_deref()
+            .is_some_and(|t| crate::topic::validate_name(t).is_err())
     {
         return Err(EncodeError::Invalid("property value out of range"));
     }

@@ -124,7 +124,9 @@ fn decode_will(b: &mut Bytes, flags: u8, version: Version) -> Result<Will, Decod
     };
     let raw = read_binary(b)?;
     let topic = TopicName::from_bytes(raw).map_err(|e| match e {
-        crate::topic::TopicError::InvalidUtf8 => DecodeError::malformed(e.rule(), e.message()),
+        crate::topic::TopicError::InvalidUtf8 | crate::topic::TopicError::Null => {
+            DecodeError::malformed(e.rule(), e.message())
+        }
         _ => DecodeError {
             rule: e.rule(),
             message: e.message(),

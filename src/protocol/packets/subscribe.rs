@@ -44,10 +44,11 @@ fn read_options(b: &mut Bytes, version: Version) -> Result<SubscriptionOptions, 
             "reserved subscription option bits set",
         ));
     }
-    let qos = QoS::from_u8(o & 0b11).ok_or(DecodeError::malformed(
-        "MQTT-3.8.3-4",
-        "subscription with QoS 3",
-    ))?;
+    let qos = QoS::from_u8(o & 0b11).ok_or(if version.is_v5() {
+        DecodeError::protocol("3.8.3.1", "subscription with QoS 3")
+    } else {
+        DecodeError::malformed("MQTT-3.8.3-4", "subscription with QoS 3")
+    })?;
     let retain_handling = match (o >> 4) & 0b11 {
         0 => RetainHandling::SendOnSubscribe,
         1 => RetainHandling::SendIfNew,
