@@ -149,18 +149,7 @@ pub struct Plan {
 impl Plan {
     /// Checks `args` into a plan; `fd_limit` is `(soft, hard)` after raising the soft limit.
     pub fn from_args(args: &BenchArgs, fd_limit: (u64, u64)) -> Result<Plan, PlanError> {
-        let (publishers, subscribers, idle) = match args.scenario {
-            Scenario::Conn => (0, 0, args.count),
-            Scenario::Pub => (args.count, 0, 0),
-            Scenario::Sub => (0, args.count, 0),
-            Scenario::Pubsub => (args.count, args.subscribers.unwrap_or(args.count), 0),
-        };
-        if args.count == 0 {
-            return Err(PlanError::ZeroCount("-c"));
-        }
-        if args.scenario == Scenario::Pubsub && subscribers == 0 {
-            return Err(PlanError::ZeroCount("--subscribers"));
-        }
+        let (publishers, subscribers, idle) = role_counts(args)?;
         check_bounded(args)?;
         let clients = u64::from(publishers) + u64::from(subscribers) + u64::from(idle);
         let needed = clients + FD_RESERVE;
@@ -315,6 +304,23 @@ fn strip_share(f: &str) -> &str {
     f.strip_prefix("$share/")
         .and_then(|rest| rest.split_once('/'))
         .map_or(f, |(_, filter)| filter)
+}
+
+/// Publishers, subscribers and idle clients of the scenario.
+fn role_counts(args: &BenchArgs) -> Result<(u32, u32, u32), PlanError> {
+    let counts = match args.scenario {
+        Scenario::Conn => (0, 0, args.count),
+        Scenario::Pub => (args.count, 0, 0),
+        Scenario::Sub => (0, args.count, 0),
+        Scenario::Pubsub => (args.count, args.subscribers.unwrap_or(args.count), 0),
+    };
+    if args.count == 0 {
+        return Err(PlanError::ZeroCount("-c"));
+    }
+    if args.scenario == Scenario::Pubsub && counts.1 == 0 {
+        return Err(PlanError::ZeroCount("--subscribers"));
+    }
+    Ok(counts)
 }
 
 fn check_bounded(args: &BenchArgs) -> Result<(), PlanError> {

@@ -148,20 +148,52 @@ async fn spawn_rest(ctx: Arc<Ctx>, rest: Vec<(Role, u32)>) {
     }
 }
 
-/// Per-second output state.
-struct Ticker {
+/// The main loop's clock: per-second output, Ctrl-C, and a short poll for the end of a phase.
+struct Driver {
     t0: Instant,
     last: (Instant, Snapshot),
+    next_tick: Instant,
+    progress: Progress,
+    ctrl_c: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
+    interrupted: bool,
 }
 
-impl Ticker {
-    fn tick(&mut self, stats: &Stats, phase: &'static str, progress: &Progress) {
+impl Driver {
+    fn new(progress: Progress) -> Driver {
+        let t0 = Instant::now();
+        Driver {
+            t0,
+            last: (t0, Snapshot::default()),
+            next_tick: t0 + Duration::from_secs(1),
+            progress,
+            ctrl_c: Box::pin(tokio::signal::ctrl_c()),
+            interrupted: false,
+        }
+    }
+
+    /// Waits a little (printing the second's line when one is due); false once Ctrl-C came.
+    async fn step(&mut self, stats: &Stats, phase: &'static str) -> bool {
+        if self.interrupted {
+            return false;
+        }
+        tokio::select! {
+            _ = self.ctrl_c.as_mut() => self.interrupted = true,
+            _ = sleep_until(self.next_tick) => {
+                self.tick(stats, phase);
+                self.next_tick += Duration::from_secs(1);
+            }
+            _ = sleep(POLL) => {}
+        }
+        !self.interrupted
+    }
+
+    fn tick(&mut self, stats: &Stats, phase: &'static str) {
         let now = Instant::now();
         let cur = stats.snapshot();
         let rates = Rates::between(&self.last.1, &cur, now - self.last.0);
         self.last = (now, cur);
         let t = ((now - self.t0).as_secs_f64() * 10.0).round() / 10.0;
-        progress.tick(&Tick {
+        self.progress.tick(&Tick {
             t,
             phase,
             counts: cur,
@@ -170,26 +202,35 @@ impl Ticker {
     }
 }
 
+/// When the phases of a run ended.
+struct Timeline {
+    rss_start: u64,
+    rss_connected: u64,
+    connect_time: Duration,
+    measured: Duration,
+    drained: Duration,
+    held: u64,
+}
+
 /// Runs `plan` to its end (or Ctrl-C) and summarises it.
 pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let broker = format!("{}:{}", plan.host, plan.port);
     let addr = resolve(&plan.host, plan.port).await?;
-    let total = plan.client_count();
     let mut clients: Vec<(Role, u32)> = plan.clients().collect();
     let (first_role, first_index) = clients.remove(0);
     let ctx = Arc::new(Ctx::new(plan, addr));
-    ctx.live.store(1, Relaxed);
     // After the shared state (histograms included) exists, so that only clients are counted.
     let rss_start = rss_bytes("self");
-    let progress = Progress::new(total, output.json_every_second, output.quiet);
-    let t0 = Instant::now();
+    let total = ctx.plan.client_count();
+    let mut driver = Driver::new(Progress::new(total, output.json_every_second, output.quiet));
     let link = match ctx.connect(first_role, first_index, 0).await {
         Ok(link) => link,
         Err(cause) => {
-            progress.finish();
+            driver.progress.finish();
             return Err(fail_fast(&ctx.plan, &broker, cause));
         }
     };
+    ctx.live.store(1, Relaxed);
     let first = ctx.clone();
     tokio::spawn(async move {
         run_client(first.clone(), link, first_role, first_index).await;
@@ -197,48 +238,22 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     });
     tokio::spawn(spawn_rest(ctx.clone(), clients));
 
-    let mut ticker = Ticker {
-        t0,
-        last: (t0, Snapshot::default()),
-    };
-    let mut next_tick = t0 + Duration::from_secs(1);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut interrupted = false;
     // Connect phase: bounded, as every attempt has its timeout.
-    while !interrupted {
-        let s = &ctx.stats;
-        if s.connects.load(Relaxed) + s.failed.load(Relaxed) >= total {
+    let s = &ctx.stats;
+    while s.connects.load(Relaxed) + s.failed.load(Relaxed) < total {
+        if !driver.step(s, "connecting").await {
             break;
         }
-        tokio::select! {
-            _ = &mut ctrl_c => interrupted = true,
-            _ = sleep_until(next_tick) => {
-                ticker.tick(s, "connecting", &progress);
-                next_tick += Duration::from_secs(1);
-            }
-            _ = sleep(POLL) => {}
-        }
     }
-    let connect_time = t0.elapsed();
+    let connect_time = driver.t0.elapsed();
     let rss_connected = rss_bytes("self");
-    let connected_all = ctx.stats.connects.load(Relaxed);
-
     let run_start = Instant::now();
-    if !interrupted {
+    if !driver.interrupted {
         let _ = ctx.phase.send(Phase::Running(run_start));
-        interrupted = measure(
-            &ctx,
-            &mut ticker,
-            &mut next_tick,
-            &progress,
-            &mut ctrl_c,
-            run_start,
-        )
-        .await;
+        measure(&ctx, &mut driver, run_start).await;
     }
     let measured = run_start.elapsed();
-    let drained = if interrupted {
+    let drained = if driver.interrupted {
         measured
     } else {
         drain(&ctx).await - run_start
@@ -249,43 +264,48 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     while ctx.live.load(Relaxed) > 0 && Instant::now() < give_up {
         sleep(POLL).await;
     }
-    progress.finish();
-
-    let conn = Connections {
-        requested: total,
-        connected: connected_all,
-        held,
-        connect_time_s: round3(connect_time.as_secs_f64()),
-        failures: ctx.stats.failures(),
-        drops: ctx.stats.drops(),
-        latency_us: ctx.stats.connect_latency.percentiles(),
-    };
-    let memory = Memory {
+    driver.progress.finish();
+    if ctx.cap > 0 {
+        ctx.write_off();
+    }
+    let timeline = Timeline {
         rss_start,
         rss_connected,
-        per_connection: rss_connected.saturating_sub(rss_start) / connected_all.max(1),
+        connect_time,
+        measured,
+        drained,
+        held,
     };
-    Ok(Summary {
+    Ok(summarise(&ctx, broker, driver.interrupted, &timeline))
+}
+
+fn summarise(ctx: &Ctx, broker: String, interrupted: bool, t: &Timeline) -> Summary {
+    let connected = ctx.stats.connects.load(Relaxed);
+    Summary {
         scenario: scenario_name(ctx.plan.scenario).into(),
         broker,
         interrupted,
-        duration_s: round3(measured.as_secs_f64()),
-        connections: conn,
-        messages: messages(&ctx, measured, drained),
-        memory,
-    })
+        duration_s: round3(t.measured.as_secs_f64()),
+        connections: Connections {
+            requested: ctx.plan.client_count(),
+            connected,
+            held: t.held,
+            connect_time_s: round3(t.connect_time.as_secs_f64()),
+            failures: ctx.stats.failures(),
+            drops: ctx.stats.drops(),
+            latency_us: ctx.stats.connect_latency.percentiles(),
+        },
+        messages: messages(ctx, t.measured, t.drained),
+        memory: Memory {
+            rss_start: t.rss_start,
+            rss_connected: t.rss_connected,
+            per_connection: t.rss_connected.saturating_sub(t.rss_start) / connected.max(1),
+        },
+    }
 }
 
 /// The measured phase: until the duration, the limit, the loss of every client, or Ctrl-C.
-/// Returns true if interrupted.
-async fn measure(
-    ctx: &Ctx,
-    ticker: &mut Ticker,
-    next_tick: &mut Instant,
-    progress: &Progress,
-    ctrl_c: &mut std::pin::Pin<&mut impl std::future::Future<Output = std::io::Result<()>>>,
-    run_start: Instant,
-) -> bool {
+async fn measure(ctx: &Ctx, driver: &mut Driver, run_start: Instant) {
     let plan = &ctx.plan;
     let deadline = plan.duration.map(|d| run_start + d);
     let mut stall = Stall::default();
@@ -296,16 +316,8 @@ async fn measure(
             || (plan.publishers == 0 && plan.limit.is_some_and(|l| s.received.load(Relaxed) >= l))
             || s.connected.load(Relaxed) == 0
             || deadline.is_some_and(|d| Instant::now() >= d);
-        if done {
-            return false;
-        }
-        tokio::select! {
-            _ = ctrl_c.as_mut() => return true,
-            _ = sleep_until(*next_tick) => {
-                ticker.tick(s, "running", progress);
-                *next_tick += Duration::from_secs(1);
-            }
-            _ = sleep(POLL) => {}
+        if done || !driver.step(s, "running").await {
+            return;
         }
     }
 }
