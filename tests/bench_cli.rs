@@ -90,3 +90,39 @@ fn unreachable_broker_fails_fast_with_a_clear_message() {
         started.elapsed()
     );
 }
+
+#[test]
+fn silent_broker_times_out_within_the_connect_timeout() {
+    // Accepts TCP connections and never answers CONNECT.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let started = Instant::now();
+    mq().args([
+        "bench",
+        "conn",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-c",
+        "10",
+        "-d",
+        "30",
+    ])
+    .args(["--connect-timeout", "500ms"])
+    .timeout(Duration::from_secs(20))
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("no answer within 500ms"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
