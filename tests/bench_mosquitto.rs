@@ -413,3 +413,65 @@ fn connection_rate_ramps_and_ifaddr_spreads_sources() {
     // 20 connections at 20 per second: the last starts 0.95 s after the first.
     assert!((0.9..3.0).contains(&took), "{v}");
 }
+
+/// A CA and a server certificate for 127.0.0.1, written as PEM files into `dir`.
+fn write_certs(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key"))
+        .expect("ca cert");
+    let key = KeyPair::generate().expect("server key");
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("server params")
+        .signed_by(&key, &ca)
+        .expect("server cert");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca");
+    std::fs::write(dir.join("server.pem"), server.pem()).expect("write cert");
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write key");
+}
+
+#[test]
+fn tls_pubsub_against_a_tls_listener() {
+    let certs = tempfile::tempdir().expect("tempdir");
+    write_certs(certs.path());
+    let d = certs.path().display();
+    let conf = format!(
+        "allow_anonymous true\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key"
+    );
+    let Some(m) = Mosquitto::start(&conf) else {
+        return;
+    };
+    let ca = format!("{d}/ca.pem");
+    let (out, v) = run_json(
+        m.port,
+        &[
+            "pubsub",
+            "-c",
+            "20",
+            "-q",
+            "1",
+            "--msg-rate",
+            "400",
+            "-d",
+            "1",
+            "--cafile",
+            &ca,
+        ],
+    );
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["connections"]["connected"], 40, "{v}");
+    let sent = v["messages"]["sent"].as_u64().unwrap();
+    assert!(sent > 300, "{v}");
+    assert_eq!(v["messages"]["received"].as_u64(), Some(sent), "{v}");
+    // A client that does not trust the server's CA fails fast, naming TLS.
+    let other = tempfile::tempdir().expect("tempdir");
+    write_certs(other.path());
+    let wrong = format!("{}/ca.pem", other.path().display());
+    let out = bench(m.port, &["conn", "-c", "5", "-d", "1", "--cafile", &wrong])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TLS: "), "{err}");
+}

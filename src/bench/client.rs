@@ -125,6 +125,7 @@ impl Ctx {
         let link = establish(
             self.addr,
             local,
+            self.plan.tls.as_ref(),
             &login,
             subscribe,
             self.plan.connect_timeout,

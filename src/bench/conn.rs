@@ -9,9 +9,12 @@ use crate::protocol::{
 };
 use crate::topic::TopicFilter;
 use bytes::{Bytes, BytesMut};
-use std::io;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU16;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -45,7 +48,34 @@ pub struct Link {
     /// The version spoken.
     pub version: Version,
     rx: BytesMut,
+    /// Plain MQTT bytes waiting to be written (or, with TLS, to be handed to rustls).
     tx: BytesMut,
+    /// rustls driven sans-IO over the non-blocking socket, when TLS is on.
+    tls: Option<Box<rustls::ClientConnection>>,
+}
+
+/// `Read`/`Write` over a tokio socket's non-blocking calls, for rustls: `WouldBlock` when the
+/// socket is not ready, which also clears tokio's readiness so that the next wait is real.
+struct SockIo<'a>(&'a TcpStream);
+
+impl Read for SockIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl Write for SockIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn tls_cause(e: &rustls::Error) -> Cause {
+    Cause::Tls(e.to_string())
 }
 
 /// Opens a TCP connection to `addr`, from `local` if given.
@@ -71,7 +101,19 @@ impl Link {
             version,
             rx: BytesMut::new(),
             tx: BytesMut::new(),
+            tls: None,
         }
+    }
+
+    /// Starts TLS on the connection; the handshake runs as the first bytes are exchanged.
+    pub fn start_tls(
+        &mut self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+    ) -> Result<(), Cause> {
+        let conn = rustls::ClientConnection::new(config, name).map_err(|e| tls_cause(&e))?;
+        self.tls = Some(Box::new(conn));
+        Ok(())
     }
 
     /// Sends CONNECT and waits for CONNACK; a refusal is `Cause::ConnAck(code)`.
@@ -149,11 +191,15 @@ impl Link {
 
     /// Bytes waiting to be written.
     pub fn pending_out(&self) -> usize {
-        self.tx.len()
+        let tls_pending = self.tls.as_ref().is_some_and(|t| t.wants_write());
+        self.tx.len() + usize::from(tls_pending)
     }
 
     /// Writes what the socket takes now without waiting; frees the buffer once empty.
     pub fn try_flush(&mut self) -> Result<(), Cause> {
+        if self.tls.is_some() {
+            return self.try_flush_tls();
+        }
         while !self.tx.is_empty() {
             match self.stream.try_write(&self.tx) {
                 Ok(0) => return Err(Cause::Closed),
@@ -168,11 +214,37 @@ impl Link {
         Ok(())
     }
 
+    /// TLS: writes pending records, then hands the next plain bytes to rustls only once the
+    /// previous records are out, so that rustls buffers at most one batch.
+    fn try_flush_tls(&mut self) -> Result<(), Cause> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            while tls.wants_write() {
+                match tls.write_tls(&mut SockIo(&self.stream)) {
+                    Ok(0) => return Err(Cause::Closed),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) => return Err(Cause::of_io(&e)),
+                }
+            }
+            if self.tx.is_empty() {
+                self.tx = BytesMut::new();
+                return Ok(());
+            }
+            tls.writer()
+                .write_all(&self.tx)
+                .map_err(|e| Cause::of_io(&e))?;
+            self.tx.clear();
+        }
+    }
+
     /// Writes the whole send buffer.
     pub async fn flush(&mut self) -> Result<(), Cause> {
         loop {
             self.try_flush()?;
-            if self.tx.is_empty() {
+            if self.pending_out() == 0 {
                 return Ok(());
             }
             self.stream.writable().await.map_err(|e| Cause::of_io(&e))?;
@@ -181,6 +253,9 @@ impl Link {
 
     /// Reads what the socket has now into the receive buffer; `Ok(false)` if nothing was ready.
     pub fn try_fill(&mut self) -> Result<bool, Cause> {
+        if self.tls.is_some() {
+            return self.try_fill_tls();
+        }
         let mut chunk = [0u8; READ_CHUNK];
         let mut any = false;
         loop {
@@ -197,6 +272,40 @@ impl Link {
                 Err(e) => return Err(Cause::of_io(&e)),
             }
         }
+    }
+
+    /// TLS: feeds rustls the records that arrived, takes the plain bytes out, and sends what the
+    /// handshake asks for.
+    fn try_fill_tls(&mut self) -> Result<bool, Cause> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(false);
+        };
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut any = false;
+        loop {
+            let eof = match tls.read_tls(&mut SockIo(&self.stream)) {
+                Ok(n) => n == 0,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(Cause::of_io(&e)),
+            };
+            tls.process_new_packets().map_err(|e| tls_cause(&e))?;
+            loop {
+                match tls.reader().read(&mut chunk) {
+                    Ok(0) => return Err(Cause::Closed),
+                    Ok(n) => {
+                        self.rx.extend_from_slice(&chunk[..n]);
+                        any = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(Cause::of_io(&e)),
+                }
+            }
+            if eof {
+                return Err(Cause::Closed);
+            }
+        }
+        self.try_flush_tls()?;
+        Ok(any)
     }
 
     /// The next complete packet already received, if any; frees the buffer once drained.
@@ -238,6 +347,7 @@ impl Link {
 pub async fn establish(
     addr: SocketAddr,
     local: Option<IpAddr>,
+    tls: Option<&(Arc<ClientConfig>, ServerName<'static>)>,
     login: &Login,
     subscribe: Option<(TopicFilter, QoS)>,
     timeout: Duration,
@@ -245,6 +355,9 @@ pub async fn establish(
     let work = async {
         let stream = tcp(addr, local).await.map_err(|e| Cause::of_io(&e))?;
         let mut link = Link::new(stream, login.version);
+        if let Some((config, name)) = tls {
+            link.start_tls(config.clone(), name.clone())?;
+        }
         link.login(login).await?;
         if let Some((filter, qos)) = subscribe {
             link.subscribe(filter, qos).await?;

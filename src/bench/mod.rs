@@ -6,7 +6,7 @@
 //! | [`pacing`] | open-loop schedules and the closed-loop window of outstanding messages |
 //! | [`stats`] | shared counters, failure causes, HDR latency histograms |
 //! | [`message`] | timestamped payloads and the pre-encoded PUBLISH template |
-//! | [`conn`] | a lean connection over a bare `TcpStream` and the codec |
+//! | [`conn`], [`tls`] | a lean connection over a bare `TcpStream` and the codec, TLS through rustls sans-IO |
 //! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
 //! | [`run`] | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
@@ -24,6 +24,7 @@ pub mod publisher;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod tls;
 
 pub use plan::{Plan, PlanError};
 pub use run::{BenchError, Output, run};

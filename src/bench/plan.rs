@@ -5,7 +5,10 @@ use crate::cli::bench::{BenchArgs, Scenario};
 use crate::protocol::{QoS, Version};
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// File descriptors kept free for the runtime, stdio and the odd file.
@@ -43,6 +46,9 @@ pub enum PlanError {
     /// A bad numeric option.
     #[error("{0}")]
     Invalid(String),
+    /// The TLS options do not make a configuration.
+    #[error("{0}")]
+    Tls(String),
     /// The password file could not be read.
     #[error("cannot read password file: {0}")]
     PwFile(String),
@@ -144,6 +150,8 @@ pub struct Plan {
     pub ifaddr: Vec<IpAddr>,
     /// Bound on TCP connect plus CONNACK (and SUBACK).
     pub connect_timeout: Duration,
+    /// TLS configuration and the name the server certificate must match, if TLS is on.
+    pub tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
 }
 
 impl Plan {
@@ -169,10 +177,20 @@ impl Plan {
             return Err(PlanError::Invalid("--rate must be 0 or more".into()));
         }
         let password = read_password(args)?;
+        let tls = match super::tls::client_config(&args.tls).map_err(PlanError::Tls)? {
+            Some(config) => {
+                let name = super::tls::server_name(&args.server.host).map_err(PlanError::Tls)?;
+                Some((config, name))
+            }
+            None => None,
+        };
         let plan = Plan {
             scenario: args.scenario,
             host: args.server.host.clone(),
-            port: args.server.port.unwrap_or(1883),
+            port: args
+                .server
+                .port
+                .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
             username: args.server.username.clone(),
             password,
             version: args.server.protocol_version,
@@ -197,6 +215,7 @@ impl Plan {
             start_number: args.start_number,
             ifaddr: args.ifaddr.clone(),
             connect_timeout: args.connect_timeout,
+            tls,
         };
         plan.check_topics()?;
         Ok(plan)

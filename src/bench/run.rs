@@ -101,6 +101,7 @@ fn fail_fast(plan: &Plan, broker: &str, cause: Cause) -> BenchError {
         Cause::Reset => "connection reset".into(),
         Cause::Closed => "the broker closed the connection".into(),
         Cause::Protocol => "the broker's answer is not MQTT".into(),
+        Cause::Tls(e) => format!("TLS: {e}"),
         other => other.key(),
     };
     BenchError::Unreachable { broker, reason }

@@ -30,6 +30,8 @@ pub enum Cause {
     Disconnected(u8),
     /// The peer sent something that does not decode.
     Protocol,
+    /// TLS failed (handshake, certificate, record).
+    Tls(String),
     /// Any other I/O error, by kind.
     Io(String),
 }
@@ -59,6 +61,7 @@ impl Cause {
             Cause::SubAckRefused => "suback_refused".into(),
             Cause::Disconnected(c) => format!("disconnect_{c}"),
             Cause::Protocol => "protocol_error".into(),
+            Cause::Tls(_) => "tls".into(),
             Cause::Io(s) => format!("io: {s}"),
         }
     }
