@@ -475,3 +475,18 @@ fn tls_pubsub_against_a_tls_listener() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TLS: "), "{err}");
 }
+
+#[test]
+fn idle_clients_keep_alive_past_the_keepalive() {
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    // mosquitto drops a client silent for 1.5 keepalives; these stay for three.
+    let (out, v) = run_json(m.port, &["conn", "-c", "20", "-k", "1", "-d", "3"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["connections"]["held"], 20, "{v}");
+    assert!(
+        v["connections"]["drops"].as_object().unwrap().is_empty(),
+        "{v}"
+    );
+}

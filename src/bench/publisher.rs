@@ -71,7 +71,13 @@ impl Publisher<'_> {
                 .is_none_or(|s| s.next_due() <= now.into_std())
         {
             let id = if qos0 { None } else { self.window.take() };
-            link.queue_raw(self.template.stamp(id, now_nanos()));
+            // Latency counts from when the message was due, not from when a backed-up
+            // publisher got round to it (no coordinated omission).
+            let late = self.schedule.as_ref().map_or(Duration::ZERO, |s| {
+                now.into_std().saturating_duration_since(s.next_due())
+            });
+            let due = now_nanos().saturating_sub(u64::try_from(late.as_nanos()).unwrap_or(0));
+            link.queue_raw(self.template.stamp(id, due));
             self.ctx.stats.sent.fetch_add(1, Relaxed);
             self.ctx.expected.fetch_add(self.owed, Relaxed);
             self.remaining -= 1;
