@@ -490,3 +490,27 @@ fn idle_clients_keep_alive_past_the_keepalive() {
         "{v}"
     );
 }
+
+#[test]
+fn an_idle_connection_costs_the_generator_under_4_kib() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_max < 2048 {
+        eprintln!("skipping: the file limit is too low for 1,000 connections");
+        return;
+    }
+    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
+    let (out, v) = run_json(m.port, &["conn", "-c", "1000", "-d", "0.2"]);
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["connections"]["held"], 1000, "{v}");
+    let per = v["memory"]["per_connection"].as_u64().unwrap();
+    assert!(
+        (1..4096).contains(&per),
+        "{per} bytes per idle connection: {v}"
+    );
+}
