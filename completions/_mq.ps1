@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (mosquitto_sub)')
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Send a request and print the response (mosquitto_rr)')
             [CompletionResult]::new('meteo', 'meteo', [CompletionResultType]::ParameterValue, 'Publish AEMET forecasts and observations over MQTT')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test a broker: hold connections, publish, subscribe, measure')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -287,6 +288,58 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mq;bench' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host name or address')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host name or address')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port (1883, or 8883 when TLS is in use)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port (1883, or 8883 when TLS is in use)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'User name')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)')
+            [CompletionResult]::new('--pw', '--pw', [CompletionResultType]::ParameterName, 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)')
+            [CompletionResult]::new('--pw-file', '--pw-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of this file')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'MQTT protocol version: mqttv31, mqttv311 or mqttv5')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'MQTT protocol version: mqttv31, mqttv311 or mqttv5')
+            [CompletionResult]::new('--cafile', '--cafile', [CompletionResultType]::ParameterName, 'PEM file of trusted CA certificates; enables TLS')
+            [CompletionResult]::new('--capath', '--capath', [CompletionResultType]::ParameterName, 'Directory of PEM CA certificates; enables TLS')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM), for brokers that require one')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key (PEM)')
+            [CompletionResult]::new('--tls-version', '--tls-version', [CompletionResultType]::ParameterName, 'TLS version: tlsv1.2 or tlsv1.3')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Number of clients (publishers in pubsub)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Number of clients (publishers in pubsub)')
+            [CompletionResult]::new('--subscribers', '--subscribers', [CompletionResultType]::ParameterName, 'Subscribers in pubsub (default: as many as publishers)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Connections started per second (0: as fast as the broker accepts them)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')
+            [CompletionResult]::new('--sub-topic', '--sub-topic', [CompletionResultType]::ParameterName, 'Subscription filter template for subscribers (default: the -t template)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Payload size in bytes (at least 8 carry a timestamp for latency)')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Payload size in bytes (at least 8 carry a timestamp for latency)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of publications and subscriptions')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of publications and subscriptions')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)')
+            [CompletionResult]::new('--msg-rate', '--msg-rate', [CompletionResultType]::ParameterName, 'Total messages per second over all publishers (overrides -I)')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Stop after this many messages in total (sent by publishers, received in `sub`)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Stop after this many messages in total (sent by publishers, received in `sub`)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Run this long once every client is connected (e.g. 30s, 2m)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Run this long once every client is connected (e.g. 30s, 2m)')
+            [CompletionResult]::new('--inflight', '--inflight', [CompletionResultType]::ParameterName, 'Most unacknowledged QoS 1/2 messages per publisher')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keepalive in seconds')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'Keepalive in seconds')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Client id prefix (default: mqbench-PID-)')
+            [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'Number of the first client')
+            [CompletionResult]::new('--ifaddr', '--ifaddr', [CompletionResultType]::ParameterName, 'Local addresses to spread connections over, comma separated')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a TCP connection and its CONNACK')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check that the server certificate''s name matches the host')
+            [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA certificates; enables TLS')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Start clean sessions (default)')
+            [CompletionResult]::new('--no-clean', '--no-clean', [CompletionResultType]::ParameterName, 'Keep sessions (clean session / clean start off)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
+            [CompletionResult]::new('--json-every-second', '--json-every-second', [CompletionResultType]::ParameterName, 'Print one JSON line per second on stdout')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No per-second output')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mq;generate-docs' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory that receives `man/` and `completions/`')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -298,6 +351,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (mosquitto_sub)')
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Send a request and print the response (mosquitto_rr)')
             [CompletionResult]::new('meteo', 'meteo', [CompletionResultType]::ParameterValue, 'Publish AEMET forecasts and observations over MQTT')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test a broker: hold connections, publish, subscribe, measure')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -315,6 +369,9 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;help;meteo' {
+            break
+        }
+        'mq;help;bench' {
             break
         }
         'mq;help;generate-docs' {

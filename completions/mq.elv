@@ -25,6 +25,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe and print messages (mosquitto_sub)'
             cand rr 'Send a request and print the response (mosquitto_rr)'
             cand meteo 'Publish AEMET forecasts and observations over MQTT'
+            cand bench 'Load-test a broker: hold connections, publish, subscribe, measure'
             cand generate-docs 'Regenerate the man pages and shell completions from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -278,6 +279,57 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --discovery 'Publish Home Assistant MQTT discovery configs'
             cand --help 'Print help'
         }
+        &'mq;bench'= {
+            cand -h 'Broker host name or address'
+            cand --host 'Broker host name or address'
+            cand -p 'Broker port (1883, or 8883 when TLS is in use)'
+            cand --port 'Broker port (1883, or 8883 when TLS is in use)'
+            cand -u 'User name'
+            cand --username 'User name'
+            cand -P 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)'
+            cand --pw 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)'
+            cand --pw-file 'Read the password from the first line of this file'
+            cand -V 'MQTT protocol version: mqttv31, mqttv311 or mqttv5'
+            cand --protocol-version 'MQTT protocol version: mqttv31, mqttv311 or mqttv5'
+            cand --cafile 'PEM file of trusted CA certificates; enables TLS'
+            cand --capath 'Directory of PEM CA certificates; enables TLS'
+            cand --cert 'Client certificate (PEM), for brokers that require one'
+            cand --key 'Client private key (PEM)'
+            cand --tls-version 'TLS version: tlsv1.2 or tlsv1.3'
+            cand -c 'Number of clients (publishers in pubsub)'
+            cand --count 'Number of clients (publishers in pubsub)'
+            cand --subscribers 'Subscribers in pubsub (default: as many as publishers)'
+            cand --rate 'Connections started per second (0: as fast as the broker accepts them)'
+            cand -t 'Topic template: %i is the client number, %c the client id'
+            cand --topic 'Topic template: %i is the client number, %c the client id'
+            cand --sub-topic 'Subscription filter template for subscribers (default: the -t template)'
+            cand -s 'Payload size in bytes (at least 8 carry a timestamp for latency)'
+            cand --size 'Payload size in bytes (at least 8 carry a timestamp for latency)'
+            cand -q 'QoS of publications and subscriptions'
+            cand --qos 'QoS of publications and subscriptions'
+            cand -I 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)'
+            cand --interval 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)'
+            cand --msg-rate 'Total messages per second over all publishers (overrides -I)'
+            cand -L 'Stop after this many messages in total (sent by publishers, received in `sub`)'
+            cand --limit 'Stop after this many messages in total (sent by publishers, received in `sub`)'
+            cand -d 'Run this long once every client is connected (e.g. 30s, 2m)'
+            cand --duration 'Run this long once every client is connected (e.g. 30s, 2m)'
+            cand --inflight 'Most unacknowledged QoS 1/2 messages per publisher'
+            cand -k 'Keepalive in seconds'
+            cand --keepalive 'Keepalive in seconds'
+            cand --prefix 'Client id prefix (default: mqbench-PID-)'
+            cand --start-number 'Number of the first client'
+            cand --ifaddr 'Local addresses to spread connections over, comma separated'
+            cand --connect-timeout 'Seconds to wait for a TCP connection and its CONNACK'
+            cand --insecure 'Do not check that the server certificate''s name matches the host'
+            cand --tls-use-os-certs 'Trust the operating system''s CA certificates; enables TLS'
+            cand --clean 'Start clean sessions (default)'
+            cand --no-clean 'Keep sessions (clean session / clean start off)'
+            cand --json 'Print the summary as one JSON object'
+            cand --json-every-second 'Print one JSON line per second on stdout'
+            cand --quiet 'No per-second output'
+            cand --help 'Print help'
+        }
         &'mq;generate-docs'= {
             cand --out 'Directory that receives `man/` and `completions/`'
             cand --help 'Print help'
@@ -288,6 +340,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe and print messages (mosquitto_sub)'
             cand rr 'Send a request and print the response (mosquitto_rr)'
             cand meteo 'Publish AEMET forecasts and observations over MQTT'
+            cand bench 'Load-test a broker: hold connections, publish, subscribe, measure'
             cand generate-docs 'Regenerate the man pages and shell completions from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -300,6 +353,8 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;help;rr'= {
         }
         &'mq;help;meteo'= {
+        }
+        &'mq;help;bench'= {
         }
         &'mq;help;generate-docs'= {
         }

@@ -31,6 +31,7 @@ complete -c mq -n "__fish_mq_needs_command" -f -a "pub" -d 'Publish a message (m
 complete -c mq -n "__fish_mq_needs_command" -f -a "sub" -d 'Subscribe and print messages (mosquitto_sub)'
 complete -c mq -n "__fish_mq_needs_command" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
 complete -c mq -n "__fish_mq_needs_command" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
+complete -c mq -n "__fish_mq_needs_command" -f -a "bench" -d 'Load-test a broker: hold connections, publish, subscribe, measure'
 complete -c mq -n "__fish_mq_needs_command" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
 complete -c mq -n "__fish_mq_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s H -d 'Hash: sha512-pbkdf2 (mosquitto 2.x) or sha512 (mosquitto 1.x)' -r -f -a "sha512-pbkdf2\t''
@@ -209,12 +210,49 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print `topic
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l force -d 'Publish even what has not changed since the last publish'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery -d 'Publish Home Assistant MQTT discovery configs'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand bench" -s h -l host -d 'Broker host name or address' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s p -l port -d 'Broker port (1883, or 8883 when TLS is in use)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s u -l username -d 'User name' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l key -d 'Client private key (PEM)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s c -l count -d 'Number of clients (publishers in pubsub)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l subscribers -d 'Subscribers in pubsub (default: as many as publishers)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l rate -d 'Connections started per second (0: as fast as the broker accepts them)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s t -l topic -d 'Topic template: %i is the client number, %c the client id' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l sub-topic -d 'Subscription filter template for subscribers (default: the -t template)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s s -l size -d 'Payload size in bytes (at least 8 carry a timestamp for latency)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s q -l qos -d 'QoS of publications and subscriptions' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s I -l interval -d 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l msg-rate -d 'Total messages per second over all publishers (overrides -I)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s L -l limit -d 'Stop after this many messages in total (sent by publishers, received in `sub`)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s d -l duration -d 'Run this long once every client is connected (e.g. 30s, 2m)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l inflight -d 'Most unacknowledged QoS 1/2 messages per publisher' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s k -l keepalive -d 'Keepalive in seconds' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l prefix -d 'Client id prefix (default: mqbench-PID-)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l start-number -d 'Number of the first client' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l ifaddr -d 'Local addresses to spread connections over, comma separated' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l connect-timeout -d 'Seconds to wait for a TCP connection and its CONNACK' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l clean -d 'Start clean sessions (default)'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l no-clean -d 'Keep sessions (clean session / clean start off)'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l json -d 'Print the summary as one JSON object'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l json-every-second -d 'Print one JSON line per second on stdout'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l quiet -d 'No per-second output'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand generate-docs" -l out -d 'Directory that receives `man/` and `completions/`' -r -F
 complete -c mq -n "__fish_mq_using_subcommand generate-docs" -l help -d 'Print help'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "passwd" -d 'Manage a mosquitto password file (mosquitto_passwd\'s interface)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "pub" -d 'Publish a message (mosquitto_pub)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "sub" -d 'Subscribe and print messages (mosquitto_sub)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "passwd" -d 'Manage a mosquitto password file (mosquitto_passwd\'s interface)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "pub" -d 'Publish a message (mosquitto_pub)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "sub" -d 'Subscribe and print messages (mosquitto_sub)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "bench" -d 'Load-test a broker: hold connections, publish, subscribe, measure'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from passwd pub sub rr meteo bench generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -16,11 +16,13 @@
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
+//! | [`bench`] | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
 //! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with
 //! byte literals alone.
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod cmd;

@@ -50,6 +50,19 @@ fn main() -> ExitCode {
         Command::Sub(a) => current_thread(mq::cmd::subscribe::run(a)),
         Command::Rr(a) => current_thread(mq::cmd::rr::run(a)),
         Command::Meteo(args) => mq::cmd::meteo::main(*args),
+        Command::Bench(args) => match mq::cmd::bench::prepare(&args) {
+            Err(code) => code,
+            Ok(job) => match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(job.run()),
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    ExitCode::from(1)
+                }
+            },
+        },
         Command::GenerateDocs { out } => match mq::cli::docs::write_all(&out) {
             Ok(n) => {
                 eprintln!("wrote {n} files under {}", out.display());

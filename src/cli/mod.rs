@@ -4,6 +4,7 @@
 //! mosquitto's conventions rule: `-h` is the host and `-V` the protocol version, so clap's own
 //! short help and version flags are off and `--help`/`--version` are long-only.
 
+pub mod bench;
 pub mod common;
 pub mod docs;
 pub mod meteo;
@@ -56,6 +57,8 @@ pub enum Command {
     Rr(rr::RrArgs),
     /// Publish AEMET forecasts and observations over MQTT.
     Meteo(Box<meteo::MeteoArgs>),
+    /// Load-test a broker: hold connections, publish, subscribe, measure.
+    Bench(Box<bench::BenchArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {
