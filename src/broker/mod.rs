@@ -10,6 +10,7 @@
 //! completion sender and the store has committed.
 
 pub mod access;
+pub mod auth;
 pub mod config;
 pub mod link;
 pub mod listener;
@@ -19,6 +20,7 @@ pub mod router;
 pub mod store;
 pub mod subscriptions;
 pub mod sys;
+pub mod tls;
 
 use crate::session::Limits;
 use access::{Access, AllowAll};

@@ -97,3 +97,46 @@ pub struct WillArgs {
     #[arg(long = "will-retain", requires = "will_topic")]
     pub will_retain: bool,
 }
+
+/// Session, identity and diagnostics flags shared by pub, sub and rr (mosquitto's names).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClientArgs {
+    /// Client identifier (default: generated, or assigned by the broker in v5).
+    #[arg(short = 'i', long = "id", value_name = "ID")]
+    pub id: Option<String>,
+    /// Client identifier prefix; the process id is appended.
+    #[arg(short = 'I', long = "id-prefix", value_name = "PREFIX")]
+    pub id_prefix: Option<String>,
+    /// Keep-alive interval in seconds (5 to 65535).
+    #[arg(
+        short = 'k',
+        long = "keepalive",
+        value_name = "SECS",
+        default_value = "60"
+    )]
+    pub keepalive: u32,
+    /// Keep the session after disconnecting (clean session off); needs -i.
+    #[arg(short = 'c', long = "disable-clean-session")]
+    pub disable_clean_session: bool,
+    /// v5 session expiry interval in seconds; -1 means never.
+    #[arg(short = 'x', value_name = "SECS", allow_hyphen_values = true)]
+    pub session_expiry: Option<i64>,
+    /// Print the protocol exchange on stdout.
+    #[arg(short = 'd', long = "debug")]
+    pub debug: bool,
+    /// Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE.
+    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["CMD", "ID", "VALUE"], action = clap::ArgAction::Append)]
+    pub property: Vec<String>,
+    /// mqtt(s)://[user[:password]@]host[:port]/topic
+    #[arg(short = 'L', long = "url", value_name = "URL")]
+    pub url: Option<String>,
+    /// Maximum QoS 1/2 messages in flight.
+    #[arg(short = 'M', value_name = "N", default_value = "20")]
+    pub max_inflight: u16,
+    /// Disable Nagle's algorithm.
+    #[arg(long = "nodelay")]
+    pub nodelay: bool,
+    /// Do not print runtime errors.
+    #[arg(long = "quiet")]
+    pub quiet: bool,
+}

@@ -18,7 +18,10 @@ pub fn generated_files() -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
     files.push(("man/mq.1".to_string(), page));
-    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+    {
         let name = format!("mq-{}", sub.get_name());
         let sub = sub.clone().name(&*name.clone().leak());
         let mut page = Vec::new();

@@ -4,14 +4,20 @@
 //! mosquitto's conventions rule: `-h` is the host and `-V` the protocol version, so clap's own
 //! short help and version flags are off and `--help`/`--version` are long-only.
 
+pub mod bench;
 pub mod broker;
 pub mod common;
 pub mod docs;
+pub mod meteo;
+pub mod passwd;
+pub mod publish;
+pub mod rr;
+pub mod subscribe;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use common::{ServerArgs, TlsArgs, WillArgs};
+pub use common::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
 
 /// mq: MQTT broker, clients, AEMET weather publisher and load generator.
 #[derive(Parser, Debug)]
@@ -41,6 +47,21 @@ pub struct Cli {
 pub enum Command {
     /// Run an MQTT broker.
     Broker(broker::BrokerArgs),
+    /// Manage a mosquitto password file (mosquitto_passwd's interface).
+    Passwd(passwd::PasswdArgs),
+    /// Publish a message (mosquitto_pub).
+    #[command(alias = "publish", disable_help_flag = true)]
+    Pub(publish::PubArgs),
+    /// Subscribe and print messages (mosquitto_sub).
+    #[command(alias = "subscribe", disable_help_flag = true)]
+    Sub(subscribe::SubArgs),
+    /// Send a request and print the response (mosquitto_rr).
+    #[command(disable_help_flag = true)]
+    Rr(rr::RrArgs),
+    /// Publish AEMET forecasts and observations over MQTT.
+    Meteo(Box<meteo::MeteoArgs>),
+    /// Load-test a broker: hold connections, publish, subscribe, measure.
+    Bench(Box<bench::BenchArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

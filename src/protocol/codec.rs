@@ -40,6 +40,9 @@ pub fn decode(
     }
     buf.advance(h.header_len);
     let body = buf.split_to(h.remaining).freeze();
+    if h.kind == PacketType::Publish {
+        return publish::decode(body, h.flags, version);
+    }
     decode_body(h, body, version).map(Some)
 }
 
@@ -47,7 +50,8 @@ pub fn decode(
 #[inline]
 fn decode_body(h: FixedHeader, body: Bytes, version: Version) -> Result<Packet, DecodeError> {
     Ok(match h.kind {
-        PacketType::Publish => publish::decode(body, h.flags, version)?,
+        PacketType::Publish => publish::decode(body, h.flags, version)?
+            .ok_or(DecodeError::malformed("2.2.3", "incomplete PUBLISH"))?,
         PacketType::Connect => Packet::Connect(Box::new(connect::decode(body)?)),
         PacketType::ConnAck => Packet::ConnAck(connack::decode(body, version)?),
         PacketType::PubAck => Packet::PubAck(pubresp::decode(body, h.kind, version)?),

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Compare `mq broker` with Debian's mosquitto on loopback, using `mq bench` as the load.
+#
+# Every scenario runs against a freshly started broker, alternating which broker goes first,
+# and the table at the end gives each figure for both and the ratio mq broker / mosquitto.
+# A broker that cannot start (or a run that fails) shows as "n/a" rather than stopping the rest.
+#
+# Environment:
+#   DURATION=5        seconds measured per run (idle connections are held 3 s)
+#   IDLE=10000        idle connections
+#   ROUNDS=1          runs per scenario and broker; the table shows medians
+#   MQ=target/release/mq         the load generator
+#   MQ_BROKER=$MQ                the binary whose `broker -c CONF` is measured
+#   MOSQUITTO=/usr/sbin/mosquitto
+#   JSON_OUT=FILE     also write every measured figure as JSON lines to FILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+IDLE=${IDLE:-10000}
+ROUNDS=${ROUNDS:-1}
+MQ=${MQ:-target/release/mq}
+MQ_BROKER=${MQ_BROKER:-$MQ}
+MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+
+# Both the generator and the brokers hold 10,000 sockets: take the hard limit for us and them.
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 100)) ]; then
+  echo "compare.sh: the file limit $(ulimit -n) is too low for $IDLE connections" >&2
+  exit 1
+fi
+
+if [ "$MQ" = target/release/mq ]; then
+  echo "building mq (release)..." >&2
+  cargo build --release --quiet
+fi
+
+WORK=$(mktemp -d)
+RESULTS=$WORK/results.tsv
+: > "$RESULTS"
+BROKER_PID=
+cleanup() {
+  stop_broker
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+rss_bytes() {
+  awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+# start_broker NAME: starts a fresh broker on a free port; sets BROKER_PID and PORT.
+start_broker() {
+  PORT=$(free_port)
+  local conf=$WORK/$1.conf
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\nlog_dest none\n' "$PORT" > "$conf"
+  case $1 in
+    mosquitto) "$MOSQUITTO" -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
+    mq) "$MQ_BROKER" broker -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
+  esac
+  BROKER_PID=$!
+  for _ in $(seq 100); do
+    if (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+      break
+    fi
+    sleep 0.05
+  done
+  echo "  $1 did not start: $(tail -n 2 "$WORK/$1.log" | tr '\n' ' ')" >&2
+  stop_broker
+  return 1
+}
+
+stop_broker() {
+  if [ -n "$BROKER_PID" ]; then
+    kill "$BROKER_PID" 2>/dev/null || true
+    wait "$BROKER_PID" 2>/dev/null || true
+    BROKER_PID=
+  fi
+}
+
+record() { # broker metric value
+  printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RESULTS"
+}
+
+# bench_json BROKER ARGS...: one run; prints its summary JSON, or nothing if it failed.
+bench_json() {
+  local out=$WORK/run.json
+  if timeout $((DURATION + 60)) "$MQ" bench "$@" -h 127.0.0.1 -p "$PORT" --json --quiet \
+      > "$out" 2> "$WORK/run.err"; then
+    cat "$out"
+  else
+    echo "  run failed: $(tail -n 1 "$WORK/run.err")" >&2
+  fi
+}
+
+# jget JSON PATH: a field of the summary (dotted path).
+jget() {
+  python3 -c 'import json, sys
+v = json.loads(sys.argv[1])
+for k in sys.argv[2].split("."):
+    v = v[k]
+print(v)' "$1" "$2"
+}
+
+scenario_idle() {
+  local b=$1 base during stream=$WORK/idle.jsonl
+  base=$(rss_bytes "$BROKER_PID")
+  timeout 120 "$MQ" bench conn -c "$IDLE" -d 3 -h 127.0.0.1 -p "$PORT" --json-every-second \
+    > "$stream" 2> "$WORK/run.err" &
+  local gen=$!
+  # Sample the broker once every client is connected (the first "running" line).
+  for _ in $(seq 600); do
+    grep -q '"phase":"running"' "$stream" 2>/dev/null && break
+    kill -0 "$gen" 2>/dev/null || break
+    sleep 0.1
+  done
+  during=$(rss_bytes "$BROKER_PID")
+  wait "$gen" || { echo "  run failed: $(tail -n 1 "$WORK/run.err")" >&2; return; }
+  local summary connected
+  summary=$(tail -n 1 "$stream")
+  connected=$(jget "$summary" connections.connected)
+  if [ "$connected" != "$IDLE" ]; then
+    echo "  only $connected of $IDLE connected" >&2
+  fi
+  record "$b" idle_connect_s "$(jget "$summary" connections.connect_time_s)"
+  record "$b" idle_broker_bytes_per_conn $(( (during - base) / (connected > 0 ? connected : 1) ))
+  record "$b" idle_generator_bytes_per_conn "$(jget "$summary" memory.per_connection)"
+}
+
+scenario_fanin() {
+  local s
+  s=$(bench_json pubsub -c 100 --subscribers 1 --sub-topic '#' -q 0 -s 64 -I 0 -d "$DURATION")
+  [ -n "$s" ] && record "$1" fanin_msgs_per_s "$(jget "$s" messages.received_per_s)"
+}
+
+scenario_fanout() {
+  local s
+  s=$(bench_json pubsub -c 1 --subscribers 1000 -t bench/fanout -q 0 -s 64 -I 0 -d "$DURATION")
+  [ -n "$s" ] && record "$1" fanout_deliveries_per_s "$(jget "$s" messages.received_per_s)"
+}
+
+scenario_qos1() {
+  local s
+  s=$(bench_json pubsub -c 10 -q 1 -s 64 -I 0 --inflight 64 -d "$DURATION")
+  [ -n "$s" ] && record "$1" qos1_msgs_per_s "$(jget "$s" messages.received_per_s)"
+}
+
+scenario_latency() {
+  local s
+  s=$(bench_json pubsub -c 10 -q 1 -s 64 --msg-rate 10000 -d "$DURATION")
+  [ -n "$s" ] || return 0
+  if [ "$(jget "$s" messages.rate_held)" != True ]; then
+    echo "  10,000 msg/s not held: latency is not meaningful" >&2
+    return 0
+  fi
+  record "$1" qos1_p50_us "$(jget "$s" messages.latency_us.p50)"
+  record "$1" qos1_p99_us "$(jget "$s" messages.latency_us.p99)"
+}
+
+SCENARIOS=(idle fanin fanout qos1 latency)
+started=$(date +%s)
+for round in $(seq "$ROUNDS"); do
+  i=0
+  for sc in "${SCENARIOS[@]}"; do
+    # Alternate which broker goes first, so neither always runs on a warmer machine.
+    if [ $(( (i + round) % 2 )) -eq 0 ]; then order=(mosquitto mq); else order=(mq mosquitto); fi
+    for b in "${order[@]}"; do
+      echo "round $round: $sc against $b" >&2
+      if start_broker "$b"; then
+        "scenario_$sc" "$b" || true
+        stop_broker
+      fi
+    done
+    i=$((i + 1))
+  done
+done
+
+python3 - "$RESULTS" "${JSON_OUT:-}" <<'EOF'
+import json, statistics, sys
+
+rows = {}
+for line in open(sys.argv[1]):
+    broker, metric, value = line.rstrip("\n").split("\t")
+    rows.setdefault((broker, metric), []).append(float(value))
+if sys.argv[2]:
+    with open(sys.argv[2], "w") as f:
+        for (broker, metric), values in sorted(rows.items()):
+            f.write(json.dumps({"broker": broker, "metric": metric, "values": values}) + "\n")
+
+metrics = [
+    ("idle_connect_s", "10,000 idle: time to connect all (s)", "lower"),
+    ("idle_broker_bytes_per_conn", "10,000 idle: broker memory per connection (B)", "lower"),
+    ("idle_generator_bytes_per_conn", "10,000 idle: generator memory per connection (B)", "lower"),
+    ("fanin_msgs_per_s", "fan-in 100 pub -> 1 sub, QoS 0, 64 B (msg/s)", "higher"),
+    ("fanout_deliveries_per_s", "fan-out 1 pub -> 1,000 subs, QoS 0 (deliveries/s)", "higher"),
+    ("qos1_msgs_per_s", "QoS 1 point-to-point, 10 pairs (msg/s)", "higher"),
+    ("qos1_p50_us", "QoS 1 latency p50 at 10,000 msg/s (us)", "lower"),
+    ("qos1_p99_us", "QoS 1 latency p99 at 10,000 msg/s (us)", "lower"),
+]
+
+def med(broker, metric):
+    v = rows.get((broker, metric))
+    return statistics.median(v) if v else None
+
+def fmt(x):
+    if x is None:
+        return "n/a"
+    return f"{x:.3f}" if x < 10 else f"{x:,.0f}"
+
+print(f"| {'scenario':<52} | {'better':<6} | {'mq broker':>12} | {'mosquitto':>12} | {'mq / mosquitto':>14} |")
+print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
+for key, label, better in metrics:
+    mq, mosq = med("mq", key), med("mosquitto", key)
+    ratio = f"{mq / mosq:.2f}" if mq is not None and mosq else "n/a"
+    print(f"| {label:<52} | {better:<6} | {fmt(mq):>12} | {fmt(mosq):>12} | {ratio:>14} |")
+EOF
+echo "(took $(( $(date +%s) - started )) s)" >&2

@@ -1,0 +1,330 @@
+//! Counters shared by every client task, failure causes, and the latency histograms.
+//!
+//! Counters are relaxed atomics: each is a tally read once a second, so no ordering between
+//! them is needed. Histograms sit behind a mutex held for one `record`.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Why a connection failed or was lost.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// TCP connection refused.
+    Refused,
+    /// No TCP connection or CONNACK/SUBACK within the timeout.
+    Timeout,
+    /// Reset by the peer.
+    Reset,
+    /// Closed by the peer.
+    Closed,
+    /// CONNACK with this (v5 or 3.x) code.
+    ConnAck(u8),
+    /// SUBACK refusing the subscription.
+    SubAckRefused,
+    /// DISCONNECT from the server with this reason code.
+    Disconnected(u8),
+    /// The peer sent something that does not decode.
+    Protocol,
+    /// TLS failed (handshake, certificate, record).
+    Tls(String),
+    /// Any other I/O error, by kind.
+    Io(String),
+}
+
+impl Cause {
+    /// Classifies an I/O error.
+    pub fn of_io(e: &io::Error) -> Cause {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => Cause::Refused,
+            io::ErrorKind::TimedOut => Cause::Timeout,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => Cause::Reset,
+            io::ErrorKind::UnexpectedEof => Cause::Closed,
+            _ => Cause::Io(e.to_string()),
+        }
+    }
+
+    /// The key under which reports count this cause.
+    pub fn key(&self) -> String {
+        match self {
+            Cause::Refused => "refused".into(),
+            Cause::Timeout => "timeout".into(),
+            Cause::Reset => "reset".into(),
+            Cause::Closed => "closed".into(),
+            Cause::ConnAck(c) => format!("connack_{c}"),
+            Cause::SubAckRefused => "suback_refused".into(),
+            Cause::Disconnected(c) => format!("disconnect_{c}"),
+            Cause::Protocol => "protocol_error".into(),
+            Cause::Tls(_) => "tls".into(),
+            Cause::Io(s) => format!("io: {s}"),
+        }
+    }
+}
+
+/// Latency percentiles in microseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Samples recorded.
+    pub count: u64,
+    /// Smallest.
+    pub min: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+}
+
+/// An HDR histogram of microseconds from 1 µs to one hour, three significant digits.
+#[derive(Debug)]
+pub struct Latency(Mutex<Histogram<u64>>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Latency {
+    /// An empty histogram.
+    pub fn new() -> Latency {
+        // Constant, valid bounds: low >= 1, high >= 2 * low, 3 significant figures.
+        let h = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds");
+        Latency(Mutex::new(h))
+    }
+
+    /// Records one sample; out-of-range samples are clamped.
+    pub fn record(&self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        if let Ok(mut h) = self.0.lock() {
+            h.saturating_record(us);
+        }
+    }
+
+    /// The percentiles so far.
+    pub fn percentiles(&self) -> Percentiles {
+        let Ok(h) = self.0.lock() else {
+            return Percentiles::default();
+        };
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: h.len(),
+            min: h.min(),
+            mean: (h.mean() * 10.0).round() / 10.0,
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+/// Everything the clients count.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Clients connected right now.
+    pub connected: AtomicU64,
+    /// Successful connects so far.
+    pub connects: AtomicU64,
+    /// Failed connection attempts so far.
+    pub failed: AtomicU64,
+    /// Connections lost after CONNACK.
+    pub dropped: AtomicU64,
+    /// Subscriptions acknowledged.
+    pub subscribed: AtomicU64,
+    /// PUBLISH packets written.
+    pub sent: AtomicU64,
+    /// PUBACK/PUBCOMP received.
+    pub acked: AtomicU64,
+    /// PUBLISH packets received by subscribers.
+    pub received: AtomicU64,
+    /// Connect failures by cause.
+    pub failures: Mutex<BTreeMap<String, u64>>,
+    /// Drops by cause.
+    pub drops: Mutex<BTreeMap<String, u64>>,
+    /// From TCP connect to CONNACK.
+    pub connect_latency: Latency,
+    /// From the timestamp in the payload to its arrival at a subscriber.
+    pub latency: Latency,
+}
+
+/// A moment's copy of the counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Clients connected right now.
+    pub connected: u64,
+    /// Failed connection attempts.
+    pub failed: u64,
+    /// Connections lost after CONNACK.
+    pub dropped: u64,
+    /// PUBLISH packets written.
+    pub sent: u64,
+    /// Acknowledgements received.
+    pub acked: u64,
+    /// PUBLISH packets received.
+    pub received: u64,
+}
+
+/// Per-second rates between two snapshots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Rates {
+    /// Messages sent per second.
+    pub sent_per_s: f64,
+    /// Acknowledgements per second.
+    pub acked_per_s: f64,
+    /// Messages received per second.
+    pub received_per_s: f64,
+}
+
+impl Rates {
+    /// Rates from `prev` to `cur`, `elapsed` apart.
+    pub fn between(prev: &Snapshot, cur: &Snapshot, elapsed: Duration) -> Rates {
+        let secs = elapsed.as_secs_f64();
+        let rate = |a: u64, b: u64| {
+            if secs <= 0.0 {
+                0.0
+            } else {
+                (b.saturating_sub(a) as f64 / secs * 10.0).round() / 10.0
+            }
+        };
+        Rates {
+            sent_per_s: rate(prev.sent, cur.sent),
+            acked_per_s: rate(prev.acked, cur.acked),
+            received_per_s: rate(prev.received, cur.received),
+        }
+    }
+}
+
+impl Stats {
+    /// Counts a failed connection attempt.
+    pub fn fail(&self, cause: &Cause) {
+        self.failed.fetch_add(1, Relaxed);
+        bump(&self.failures, cause);
+    }
+
+    /// Counts a connection lost after it was established.
+    pub fn drop_conn(&self, cause: &Cause) {
+        self.dropped.fetch_add(1, Relaxed);
+        self.connected.fetch_sub(1, Relaxed);
+        bump(&self.drops, cause);
+    }
+
+    /// Counts a successful connect that took `took`.
+    pub fn connect(&self, took: Duration) {
+        self.connects.fetch_add(1, Relaxed);
+        self.connected.fetch_add(1, Relaxed);
+        self.connect_latency.record(took);
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            connected: self.connected.load(Relaxed),
+            failed: self.failed.load(Relaxed),
+            dropped: self.dropped.load(Relaxed),
+            sent: self.sent.load(Relaxed),
+            acked: self.acked.load(Relaxed),
+            received: self.received.load(Relaxed),
+        }
+    }
+
+    /// Failures by cause.
+    pub fn failures(&self) -> BTreeMap<String, u64> {
+        self.failures.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Drops by cause.
+    pub fn drops(&self) -> BTreeMap<String, u64> {
+        self.drops.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+fn bump(map: &Mutex<BTreeMap<String, u64>>, cause: &Cause) {
+    if let Ok(mut m) = map.lock() {
+        *m.entry(cause.key()).or_insert(0) += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_distribution() {
+        let l = Latency::new();
+        for us in 1..=1000u64 {
+            l.record(Duration::from_micros(us));
+        }
+        let p = l.percentiles();
+        assert_eq!(p.count, 1000);
+        assert_eq!(p.min, 1);
+        assert_eq!(p.max, 1000);
+        assert_eq!(p.p50, 500);
+        assert_eq!(p.p90, 900);
+        assert_eq!(p.p99, 990);
+        assert_eq!(p.p999, 999);
+        assert!((p.mean - 500.5).abs() < 1.0);
+    }
+
+    #[test]
+    fn empty_histogram_reports_zeros() {
+        assert_eq!(Latency::new().percentiles(), Percentiles::default());
+    }
+
+    #[test]
+    fn failures_and_drops_are_counted_by_cause() {
+        let s = Stats::default();
+        s.fail(&Cause::Refused);
+        s.fail(&Cause::Refused);
+        s.fail(&Cause::ConnAck(5));
+        s.connect(Duration::from_millis(2));
+        s.connect(Duration::from_millis(4));
+        s.drop_conn(&Cause::of_io(&io::Error::from(
+            io::ErrorKind::ConnectionReset,
+        )));
+        let snap = s.snapshot();
+        assert_eq!((snap.connected, snap.failed, snap.dropped), (1, 3, 1));
+        let f = s.failures();
+        assert_eq!(f.get("refused"), Some(&2));
+        assert_eq!(f.get("connack_5"), Some(&1));
+        assert_eq!(s.drops().get("reset"), Some(&1));
+        assert_eq!(s.connect_latency.percentiles().count, 2);
+    }
+
+    #[test]
+    fn rates_between_snapshots() {
+        let a = Snapshot {
+            sent: 100,
+            acked: 50,
+            received: 0,
+            ..Snapshot::default()
+        };
+        let b = Snapshot {
+            sent: 300,
+            acked: 250,
+            received: 1000,
+            ..Snapshot::default()
+        };
+        let r = Rates::between(&a, &b, Duration::from_millis(500));
+        assert_eq!(r.sent_per_s, 400.0);
+        assert_eq!(r.acked_per_s, 400.0);
+        assert_eq!(r.received_per_s, 2000.0);
+        assert_eq!(Rates::between(&a, &b, Duration::ZERO).sent_per_s, 0.0);
+    }
+}

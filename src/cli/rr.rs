@@ -1,0 +1,69 @@
+//! `mq rr`: mosquitto_rr's flags (MQTT v5 request/response).
+
+use super::common::{ClientArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use crate::protocol::QoS;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Publish a request and print the first response.
+#[derive(Args, Debug, Clone)]
+#[command(args_override_self = true)]
+pub struct RrArgs {
+    /// Response topic to subscribe to and name in the request.
+    #[arg(short = 'e', long = "response-topic")]
+    pub response_topic: Option<String>,
+    /// Request topic.
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Request payload.
+    #[arg(short = 'm', long = "message", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Send the whole file as the request.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Send all of stdin as the request.
+    #[arg(short = 's', long = "stdin-file")]
+    pub stdin_file: bool,
+    /// Send a zero-length request.
+    #[arg(short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// QoS of the request and of the response subscription.
+    #[arg(short = 'q', long = "qos", value_parser = parse_qos, default_value = "0")]
+    pub qos: QoS,
+    /// Give up after this many seconds (status 27).
+    #[arg(short = 'W', value_name = "SECS")]
+    pub timeout: Option<i64>,
+    /// Print the topic before the payload.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Do not print a newline after the response.
+    #[arg(short = 'N')]
+    pub no_eol: bool,
+    /// Output format (mosquitto_sub's -F).
+    #[arg(short = 'F', value_name = "FORMAT", allow_hyphen_values = true)]
+    pub format: Option<String>,
+    /// Pretty-print %j and %J JSON.
+    #[arg(long = "pretty")]
+    pub pretty: bool,
+    /// Print the response as one JSON object.
+    #[arg(long = "json", conflicts_with = "format")]
+    pub json: bool,
+    /// Ignore retained responses.
+    #[arg(short = 'R')]
+    pub no_retained: bool,
+    /// v5: keep the retain flag as published.
+    #[arg(long = "retain-as-published")]
+    pub retain_as_published: bool,
+    /// Connection options.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Session and diagnostics options.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// TLS options.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Last Will options.
+    #[command(flatten)]
+    pub will: WillArgs,
+}

@@ -1,0 +1,414 @@
+//! The background I/O task of a [`super::Client`]: it owns the connection, multiplexes handle
+//! commands, incoming packets and the keep-alive timer, and keeps the QoS 1/2 bookkeeping.
+
+use super::{ClientError, ClientOptions, Command, EndReason, Message, PacketIds, debug};
+use crate::connection::{Connection, ConnectionError};
+use crate::protocol::{
+    ConnAck, Disconnect, Packet, PacketId, PubResp, Publish, QoS, ReasonCode, SubAck, Subscribe,
+    UnsubAck, Unsubscribe, Version,
+};
+use crate::transport::{self, Stream};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::Write;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+type Reply<T> = oneshot::Sender<Result<T, ClientError>>;
+
+/// A QoS 1/2 publication sent and not yet fully acknowledged.
+#[derive(Debug)]
+struct Outgoing {
+    reply: Reply<()>,
+}
+
+/// Everything the I/O task owns.
+#[derive(Debug)]
+pub(super) struct Task {
+    conn: Connection<Stream>,
+    client_id: String,
+    debug: bool,
+    message_buffer: usize,
+    max_inflight: usize,
+    keep_alive: Option<Duration>,
+    last_sent: Instant,
+    ping_sent: Option<Instant>,
+    ids: PacketIds,
+    inflight: HashMap<u16, Outgoing>,
+    waiting: VecDeque<(Publish, Reply<()>)>,
+    subscribes: HashMap<u16, Reply<SubAck>>,
+    unsubscribes: HashMap<u16, Reply<UnsubAck>>,
+    incoming_qos2: HashSet<u16>,
+    disconnect_reply: Option<Reply<()>>,
+}
+
+fn lost(e: ConnectionError) -> ClientError {
+    match e {
+        ConnectionError::Decode(d) => ClientError::Protocol(d.to_string()),
+        ConnectionError::Encode(d) => ClientError::Protocol(d.to_string()),
+        other => ClientError::ConnectionLost(other.to_string()),
+    }
+}
+
+/// Opens the stream, sends CONNECT and reads CONNACK.
+pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
+    let stream = transport::connect(&opts.host, opts.port, opts.tls.clone(), opts.nodelay).await?;
+    let mut conn = Connection::new(stream, opts.version);
+    conn.set_max_packet_size(opts.max_packet_size);
+    let connect = Packet::Connect(Box::new(opts.connect_packet()));
+    if opts.debug {
+        print_debug(&debug::sending(&opts.client_id, &connect));
+    }
+    conn.write_packet(&connect).map_err(lost)?;
+    conn.flush().await.map_err(lost)?;
+    let connack = match conn.read_packet().await.map_err(lost)? {
+        Some(Packet::ConnAck(c)) => c,
+        Some(other) => {
+            return Err(ClientError::Protocol(format!(
+                "expected CONNACK, got {}",
+                other.packet_type().name()
+            )));
+        }
+        None => return Err(ClientError::ConnectionLost("closed before CONNACK".into())),
+    };
+    let mut client_id = opts.client_id.clone();
+    if let Some(id) = &connack.properties.assigned_client_identifier {
+        client_id = id.clone();
+    }
+    if opts.debug {
+        print_debug(&debug::received(
+            &client_id,
+            &Packet::ConnAck(connack.clone()),
+        ));
+    }
+    if connack.reason.is_error() {
+        return Err(ClientError::Refused {
+            version: opts.version,
+            reason: connack.reason,
+        });
+    }
+    let keep_alive = connack
+        .properties
+        .server_keep_alive
+        .unwrap_or(opts.keep_alive);
+    let mut max_inflight = usize::from(opts.max_inflight.max(1));
+    if let Some(rm) = connack.properties.receive_maximum {
+        max_inflight = max_inflight.min(usize::from(rm.max(1)));
+    }
+    let task = Task {
+        conn,
+        client_id,
+        debug: opts.debug,
+        message_buffer: opts.message_buffer,
+        max_inflight,
+        keep_alive: (keep_alive > 0).then(|| Duration::from_secs(u64::from(keep_alive))),
+        last_sent: Instant::now(),
+        ping_sent: None,
+        ids: PacketIds::default(),
+        inflight: HashMap::new(),
+        waiting: VecDeque::new(),
+        subscribes: HashMap::new(),
+        unsubscribes: HashMap::new(),
+        incoming_qos2: HashSet::new(),
+        disconnect_reply: None,
+    };
+    Ok((task, connack))
+}
+
+pub(super) fn print_debug(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+impl Task {
+    pub(super) fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub(super) fn version(&self) -> Version {
+        self.conn.version()
+    }
+
+    pub(super) fn message_buffer(&self) -> usize {
+        self.message_buffer
+    }
+
+    /// Runs until disconnect or failure, then fails whatever is still pending with the reason.
+    pub(super) async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        messages: mpsc::Sender<Message>,
+        end: EndReason,
+    ) {
+        let reason = self.serve(&mut commands, &messages).await;
+        if let Ok(mut g) = end.lock() {
+            *g = Some(reason.clone());
+        }
+        drop(messages);
+        commands.close();
+        for (_, o) in self.inflight.drain() {
+            let _ = o.reply.send(Err(reason.clone()));
+        }
+        for (_, r) in self.waiting.drain(..) {
+            let _ = r.send(Err(reason.clone()));
+        }
+        for (_, r) in self.subscribes.drain() {
+            let _ = r.send(Err(reason.clone()));
+        }
+        for (_, r) in self.unsubscribes.drain() {
+            let _ = r.send(Err(reason.clone()));
+        }
+        if let Some(r) = self.disconnect_reply.take() {
+            let _ = r.send(Ok(()));
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        messages: &mpsc::Sender<Message>,
+    ) -> ClientError {
+        loop {
+            let deadline = self.deadline();
+            let step = tokio::select! {
+                r = self.conn.read_packet() => match r {
+                    Ok(Some(p)) => self.incoming(p, messages).await,
+                    Ok(None) => Err(ClientError::ConnectionLost("closed by the broker".into())),
+                    Err(e) => Err(lost(e)),
+                },
+                cmd = commands.recv() => match cmd {
+                    Some(c) => self.commands(c, commands),
+                    // Every handle is gone: close without DISCONNECT, as a crash would.
+                    None => Err(ClientError::Closed),
+                },
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.keep_alive_due()
+                }
+            };
+            if let Err(e) = step {
+                return e;
+            }
+            if let Err(e) = self.flush().await {
+                return e;
+            }
+            if self.disconnect_reply.is_some() {
+                let _ = self.conn.shutdown().await;
+                return ClientError::Closed;
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), ClientError> {
+        if self.conn.pending() > 0 {
+            self.conn.flush().await.map_err(lost)?;
+            self.last_sent = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let ka = self.keep_alive?;
+        Some(match self.ping_sent {
+            Some(at) => at + ka,
+            None => self.last_sent + ka,
+        })
+    }
+
+    fn keep_alive_due(&mut self) -> Result<(), ClientError> {
+        if self.ping_sent.is_some() {
+            return Err(ClientError::KeepAlive);
+        }
+        self.ping_sent = Some(Instant::now());
+        self.write(&Packet::PingReq)
+    }
+
+    fn write(&mut self, packet: &Packet) -> Result<(), ClientError> {
+        if self.debug {
+            print_debug(&debug::sending(&self.client_id, packet));
+        }
+        self.conn.write_packet(packet).map_err(lost)
+    }
+
+    /// Handles one command and whatever else is already queued, so a burst is one flush.
+    fn commands(
+        &mut self,
+        first: Command,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Result<(), ClientError> {
+        self.command(first)?;
+        while self.conn.pending() < 64 * 1024 && self.disconnect_reply.is_none() {
+            match commands.try_recv() {
+                Ok(c) => self.command(c)?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn next_id(&mut self) -> Result<PacketId, ClientError> {
+        let (inflight, subs, unsubs) = (&self.inflight, &self.subscribes, &self.unsubscribes);
+        self.ids
+            .next(|id| {
+                inflight.contains_key(&id) || subs.contains_key(&id) || unsubs.contains_key(&id)
+            })
+            .ok_or_else(|| ClientError::Protocol("no free packet identifier".into()))
+    }
+
+    fn command(&mut self, cmd: Command) -> Result<(), ClientError> {
+        match cmd {
+            Command::Publish(p, reply) => {
+                if p.qos != QoS::AtMostOnce && self.inflight.len() >= self.max_inflight {
+                    self.waiting.push_back((p, reply));
+                    return Ok(());
+                }
+                self.send_publish(p, reply)
+            }
+            Command::Subscribe(subscriptions, properties, reply) => {
+                let packet_id = self.next_id()?;
+                self.subscribes.insert(packet_id.get(), reply);
+                self.write(&Packet::Subscribe(Subscribe {
+                    packet_id,
+                    subscriptions,
+                    properties,
+                }))
+            }
+            Command::Unsubscribe(filters, properties, reply) => {
+                let packet_id = self.next_id()?;
+                self.unsubscribes.insert(packet_id.get(), reply);
+                self.write(&Packet::Unsubscribe(Unsubscribe {
+                    packet_id,
+                    filters,
+                    properties,
+                }))
+            }
+            Command::Disconnect(d, reply) => {
+                self.disconnect_reply = Some(reply);
+                self.write(&Packet::Disconnect(d))
+            }
+        }
+    }
+
+    fn send_publish(&mut self, mut p: Publish, reply: Reply<()>) -> Result<(), ClientError> {
+        if p.qos == QoS::AtMostOnce {
+            p.packet_id = None;
+            let packet = Packet::Publish(p);
+            if self.debug {
+                // libmosquitto numbers QoS 0 messages too; its log shows that number.
+                let mut shown = packet.clone();
+                if let Packet::Publish(sp) = &mut shown {
+                    sp.packet_id = self.ids.next(|_| false);
+                }
+                print_debug(&debug::sending(&self.client_id, &shown));
+            }
+            let r = self.conn.write_packet(&packet).map_err(lost);
+            // Handed to the socket buffer: that is all QoS 0 promises.
+            let _ = reply.send(r.clone());
+            return r;
+        }
+        let id = self.next_id()?;
+        p.packet_id = Some(id);
+        self.inflight.insert(id.get(), Outgoing { reply });
+        self.write(&Packet::Publish(p))
+    }
+
+    /// A slot in the inflight window freed up: send the next waiting publication.
+    fn release_slot(&mut self) -> Result<(), ClientError> {
+        while self.inflight.len() < self.max_inflight {
+            let Some((p, reply)) = self.waiting.pop_front() else {
+                break;
+            };
+            self.send_publish(p, reply)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, id: PacketId, reason: ReasonCode) -> Result<(), ClientError> {
+        if let Some(o) = self.inflight.remove(&id.get()) {
+            let r = if reason.is_error() {
+                Err(ClientError::Rejected(reason))
+            } else {
+                Ok(())
+            };
+            let _ = o.reply.send(r);
+        }
+        self.release_slot()
+    }
+
+    async fn incoming(
+        &mut self,
+        packet: Packet,
+        messages: &mpsc::Sender<Message>,
+    ) -> Result<(), ClientError> {
+        // A delivered PUBLISH is logged by `Client::recv`, so the line comes right before the
+        // message's own output, as in mosquitto_sub.
+        let logged_on_recv = matches!(packet, Packet::Publish(_)) && self.message_buffer > 0;
+        if self.debug && !logged_on_recv {
+            print_debug(&debug::received(&self.client_id, &packet));
+        }
+        match packet {
+            Packet::Publish(p) => return self.incoming_publish(p, messages).await,
+            Packet::PubAck(r) | Packet::PubComp(r) => self.finish(r.packet_id, r.reason)?,
+            Packet::PubRec(r) => {
+                if r.reason.is_error() {
+                    self.finish(r.packet_id, r.reason)?;
+                } else {
+                    self.write(&Packet::PubRel(PubResp::new(r.packet_id)))?;
+                }
+            }
+            Packet::PubRel(r) => {
+                self.incoming_qos2.remove(&r.packet_id.get());
+                self.write(&Packet::PubComp(PubResp::new(r.packet_id)))?;
+            }
+            Packet::SubAck(s) => {
+                if let Some(reply) = self.subscribes.remove(&s.packet_id.get()) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Packet::UnsubAck(u) => {
+                if let Some(reply) = self.unsubscribes.remove(&u.packet_id.get()) {
+                    let _ = reply.send(Ok(u));
+                }
+            }
+            Packet::PingResp => self.ping_sent = None,
+            Packet::Disconnect(Disconnect { reason, .. }) => {
+                return Err(ClientError::ServerDisconnect(reason));
+            }
+            Packet::Auth(_) => {}
+            other => {
+                return Err(ClientError::Protocol(format!(
+                    "unexpected {} from the broker",
+                    other.packet_type().name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn incoming_publish(
+        &mut self,
+        p: Publish,
+        messages: &mpsc::Sender<Message>,
+    ) -> Result<(), ClientError> {
+        let ack = match (p.qos, p.packet_id) {
+            (QoS::AtMostOnce, _) => None,
+            (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),
+            (QoS::ExactlyOnce, Some(id)) => {
+                // A redelivery of a message we already have (PUBREC lost) is not passed on twice.
+                if !self.incoming_qos2.insert(id.get()) {
+                    return self.write(&Packet::PubRec(PubResp::new(id)));
+                }
+                Some(Packet::PubRec(PubResp::new(id)))
+            }
+            _ => return Err(ClientError::Protocol("PUBLISH without packet id".into())),
+        };
+        if self.message_buffer > 0 {
+            // An error only means every handle is gone; the task ends on the next command poll.
+            let _ = messages.send(p).await;
+        }
+        if let Some(ack) = ack {
+            self.write(&ack)?;
+        }
+        Ok(())
+    }
+}

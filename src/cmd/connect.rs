@@ -1,0 +1,345 @@
+//! What pub, sub and rr share: turning the connection flags into [`ClientOptions`] (with
+//! mosquitto's checks and wording), `-L` URLs, passwords from files, and the messages and exit
+//! statuses of connection failures.
+
+use super::properties::PropertyArgs;
+use crate::cli::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
+use crate::client::{ClientError, ClientOptions, refusal_code};
+use crate::protocol::{Props, ReasonCode, Version, Will};
+use crate::topic::TopicName;
+use crate::transport::{TlsOptions, TlsVersion, TransportError};
+use bytes::Bytes;
+use std::process::ExitCode;
+
+/// The tool running, for "Use 'mq pub --help' to see usage."
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// `mq pub`
+    Pub,
+    /// `mq sub`
+    Sub,
+    /// `mq rr`
+    Rr,
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Pub => "pub",
+            Tool::Sub => "sub",
+            Tool::Rr => "rr",
+        }
+    }
+}
+
+/// An argument error: printed as mosquitto prints it, exit status 1.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl Usage {
+    /// Prints `Error: ...` and the usage hint on stderr and returns status 1.
+    pub fn report(&self, tool: Tool) -> ExitCode {
+        eprintln!(
+            "Error: {}\n\nUse 'mq {} --help' to see usage.",
+            self.0,
+            tool.name()
+        );
+        ExitCode::from(1)
+    }
+}
+
+/// Where `-L mqtt(s)://user:pass@host:port/topic` points.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Url {
+    /// TLS (mqtts).
+    pub tls: bool,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Host.
+    pub host: String,
+    /// Port (1883 or 8883 when absent).
+    pub port: u16,
+    /// Topic (the path without its leading `/`).
+    pub topic: Option<String>,
+}
+
+/// Parses an `-L` URL as mosquitto does.
+pub fn parse_url(s: &str) -> Result<Url, Usage> {
+    let bad = || Usage(format!("Unsupported URL scheme or malformed URL '{s}'."));
+    let (tls, rest) = if let Some(r) = s.strip_prefix("mqtts://") {
+        (true, r)
+    } else if let Some(r) = s.strip_prefix("mqtt://") {
+        (false, r)
+    } else {
+        return Err(bad());
+    };
+    let (authority, topic) = match rest.split_once('/') {
+        Some((a, t)) => (a, (!t.is_empty()).then(|| t.to_string())),
+        None => (rest, None),
+    };
+    let mut url = Url {
+        tls,
+        port: if tls { 8883 } else { 1883 },
+        topic,
+        ..Url::default()
+    };
+    let hostport = match authority.rsplit_once('@') {
+        Some((cred, hp)) => {
+            match cred.split_once(':') {
+                Some((u, p)) => {
+                    url.username = Some(u.to_string());
+                    url.password = Some(p.to_string());
+                }
+                None => url.username = Some(cred.to_string()),
+            }
+            hp
+        }
+        None => authority,
+    };
+    match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.contains(']') || h.ends_with(']') => {
+            url.host = h.trim_matches(|c| c == '[' || c == ']').to_string();
+            url.port = p.parse().map_err(|_| bad())?;
+        }
+        _ => url.host = hostport.to_string(),
+    }
+    if url.host.is_empty() {
+        return Err(bad());
+    }
+    Ok(url)
+}
+
+/// A client id for when none is given: mosquitto's clients use `mosq-` and random letters.
+fn random_id() -> String {
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut id = String::from("mq-");
+    for _ in 0..16 {
+        id.push(char::from(ALNUM[rand::random_range(0..ALNUM.len())]));
+    }
+    id
+}
+
+fn read_password_file(path: &std::path::Path) -> Result<String, Usage> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Usage(format!(
+            "Unable to read password file \"{}\": {e}.",
+            path.display()
+        ))
+    })?;
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+/// The connection flags of every client command, checked.
+#[derive(Debug)]
+pub struct Connection {
+    /// Options for [`crate::client::Client::connect`].
+    pub options: ClientOptions,
+    /// The topic of an `-L` URL.
+    pub url_topic: Option<String>,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+/// Checks the shared flags and builds the client options. `default_v5` is for rr.
+pub fn plan(
+    server: &ServerArgs,
+    client: &ClientArgs,
+    tls: &TlsArgs,
+    will: &WillArgs,
+    props: &PropertyArgs,
+    default_v5: bool,
+) -> Result<Connection, Usage> {
+    if client.id.is_some() && client.id_prefix.is_some() {
+        return Err(Usage(
+            "-i and -I argument cannot be used together.\n".into(),
+        ));
+    }
+    if !(5..=65535).contains(&client.keepalive) {
+        return Err(Usage(
+            "Invalid keepalive given, it must be between 5 and 65535 inclusive.\n".into(),
+        ));
+    }
+    if client.disable_clean_session && client.id.is_none() && client.id_prefix.is_none() {
+        return Err(Usage(
+            "You must provide a client id if you are using the -c option.".into(),
+        ));
+    }
+    let url = client.url.as_deref().map(parse_url).transpose()?;
+    let mut version = server.protocol_version;
+    if default_v5 && version == Version::V311 {
+        version = Version::V5;
+    }
+    let will = will_of(will, version)?;
+    let mut o = ClientOptions::new(server.host.clone(), 1883);
+    o.version = version;
+    o.keep_alive = client.keepalive as u16;
+    o.clean_start = !client.disable_clean_session;
+    o.max_inflight = client.max_inflight.max(1);
+    o.nodelay = client.nodelay;
+    o.debug = client.debug;
+    o.will = will;
+    o.client_id = match (&client.id, &client.id_prefix) {
+        (Some(id), _) => id.clone(),
+        (None, Some(pfx)) => format!("{pfx}{}", std::process::id()),
+        (None, None) if version.is_v5() => String::new(),
+        (None, None) => random_id(),
+    };
+    o.username = server.username.clone();
+    let mut password = server.password.clone();
+    if let Some(f) = &server.pw_file {
+        password = Some(read_password_file(f)?);
+    }
+    let mut use_tls = tls.enabled();
+    if let Some(u) = &url {
+        o.host = u.host.clone();
+        o.port = u.port;
+        use_tls |= u.tls;
+        o.username = u.username.clone().or(o.username);
+        password = u.password.clone().or(password);
+    }
+    o.port = server.port.unwrap_or(match (&url, use_tls) {
+        (Some(u), _) => u.port,
+        (None, true) => 8883,
+        (None, false) => 1883,
+    });
+    if password.is_some() && o.username.is_none() && !version.is_v5() {
+        return Err(Usage("Problem setting username and/or password.".into()));
+    }
+    o.password = password.map(Bytes::from);
+    if version.is_v5() {
+        o.properties = props.connect.clone();
+        o.properties.session_expiry_interval = session_expiry(client)?;
+        if let Some(w) = &mut o.will {
+            w.properties = Props::new(props.will.clone());
+        }
+    }
+    if use_tls || o.port == 8883 {
+        o.tls = Some(tls_options(tls, url.as_ref().is_some_and(|u| u.tls))?);
+    }
+    Ok(Connection {
+        options: o,
+        url_topic: url.and_then(|u| u.topic),
+        quiet: client.quiet,
+    })
+}
+
+fn session_expiry(client: &ClientArgs) -> Result<Option<u32>, Usage> {
+    match client.session_expiry {
+        None if client.disable_clean_session => Ok(Some(u32::MAX)),
+        None => Ok(None),
+        Some(-1) => Ok(Some(u32::MAX)),
+        Some(v) if (0..=i64::from(u32::MAX)).contains(&v) => Ok(Some(v as u32)),
+        Some(_) => Err(Usage("session-expiry-interval out of range.".into())),
+    }
+}
+
+fn will_of(w: &WillArgs, _version: Version) -> Result<Option<Will>, Usage> {
+    let Some(topic) = &w.will_topic else {
+        return Ok(None);
+    };
+    let topic = TopicName::new(topic.as_str()).map_err(|_| {
+        Usage(format!(
+            "Invalid will topic '{topic}', does it contain '+' or '#'?"
+        ))
+    })?;
+    Ok(Some(Will {
+        topic,
+        payload: Bytes::from(w.will_payload.clone().unwrap_or_default()),
+        qos: w.will_qos,
+        retain: w.will_retain,
+        properties: Props::default(),
+    }))
+}
+
+fn tls_options(
+    tls: &TlsArgs,
+    os_certs: bool,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, Usage> {
+    let version = match &tls.tls_version {
+        Some(v) => TlsVersion::parse(v).map_err(|e| Usage(e.to_string()))?,
+        None => TlsVersion::Any,
+    };
+    let opts = TlsOptions {
+        cafile: tls.cafile.clone(),
+        capath: tls.capath.clone(),
+        cert: tls.cert.clone(),
+        key: tls.key.clone(),
+        insecure: tls.insecure,
+        version,
+        os_certs: os_certs || tls.tls_use_os_certs,
+    };
+    opts.client_config().map_err(|e| Usage(e.to_string()))
+}
+
+/// Prints a connection failure as mosquitto's tools do and returns their exit status.
+pub fn report_connect_error(e: &ClientError, quiet: bool) -> ExitCode {
+    let (lines, code): (Vec<String>, u8) = match e {
+        ClientError::Refused { version, reason } => {
+            let code = refusal_code(*version, *reason);
+            let text = if version.is_v5() {
+                reason.description().to_string()
+            } else {
+                ReasonCode::v3_connack_text(code).to_string()
+            };
+            (vec![format!("Connection error: {text}")], code)
+        }
+        ClientError::Transport(t) => match t.as_ref() {
+            TransportError::Resolve { .. } => {
+                (vec!["Unable to connect (Lookup error.).".into()], 1)
+            }
+            TransportError::Connect(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                (vec!["Error: Connection refused".into()], 1)
+            }
+            other => (vec![format!("Error: {other}")], 1),
+        },
+        other => (vec![format!("Error: {other}")], 1),
+    };
+    if !quiet {
+        for l in lines {
+            eprintln!("{l}");
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// Exit status for a connection lost after CONNACK (libmosquitto's MOSQ_ERR_* codes).
+pub fn lost_connection_status(e: &ClientError, quiet: bool) -> ExitCode {
+    let code = match e {
+        ClientError::KeepAlive => 19,
+        ClientError::Protocol(_) => 2,
+        ClientError::Closed => 0,
+        _ => 7,
+    };
+    if !quiet && code != 0 {
+        eprintln!("Error: {e}");
+    }
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_give_host_port_credentials_and_topic() {
+        let u = parse_url("mqtts://al:pw@example.org:1234/a/b").unwrap();
+        assert_eq!(
+            u,
+            Url {
+                tls: true,
+                username: Some("al".into()),
+                password: Some("pw".into()),
+                host: "example.org".into(),
+                port: 1234,
+                topic: Some("a/b".into()),
+            }
+        );
+        let u = parse_url("mqtt://localhost").unwrap();
+        assert_eq!((u.port, u.topic, u.username), (1883, None, None));
+        assert_eq!(parse_url("mqtts://h/t").unwrap().port, 8883);
+        assert!(parse_url("http://h/t").is_err());
+        assert!(parse_url("mqtt://h:x/t").is_err());
+    }
+}

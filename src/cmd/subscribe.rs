@@ -1,0 +1,271 @@
+//! `mq sub`: mosquitto_sub. Prints every message as it arrives (stdout flushed whenever no
+//! further message is already waiting, so a pipe sees each one at once), with `-C`, `-W`, `-R`,
+//! `-T`, `--retained-only`, `--remove-retained`, `-E` and `-U` as mosquitto has them.
+
+use super::connect::{self, Connection, Tool, Usage};
+use super::output::Printer;
+use super::properties::{self, PropertyArgs};
+use crate::cli::subscribe::SubArgs;
+use crate::client::{Client, ClientError, Message};
+use crate::protocol::{
+    Disconnect, Props, QoS, RetainHandling, SubAck, Subscription, SubscriptionOptions,
+};
+use crate::topic::TopicFilter;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The checked command.
+#[derive(Debug)]
+struct Plan {
+    conn: Connection,
+    subscriptions: Vec<Subscription>,
+    filter_out: Vec<TopicFilter>,
+    unsubscribe: Vec<TopicFilter>,
+    printer: Printer,
+    count: Option<u64>,
+    timeout: Option<Duration>,
+    no_retained: bool,
+    retained_only: bool,
+    remove_retained: bool,
+    exit_after_sub: bool,
+    props: PropertyArgs,
+}
+
+fn filter(s: &str) -> Result<TopicFilter, Usage> {
+    TopicFilter::new(s).map_err(|_| {
+        Usage(format!(
+            "Invalid subscription topic '{s}', are all '+' and '#' wildcards correct?"
+        ))
+    })
+}
+
+fn plan(a: &SubArgs) -> Result<Plan, Usage> {
+    let props = properties::parse(&a.client.property)?;
+    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false)?;
+    if a.no_retained && a.retained_only {
+        return Err(Usage(
+            "Combining '-R' and '--retained-only' makes no sense.".into(),
+        ));
+    }
+    let count = match a.count {
+        Some(c) if c < 1 => return Err(Usage(format!("Invalid message count \"{c}\"."))),
+        c => c.map(|c| c as u64),
+    };
+    let timeout = match a.timeout {
+        Some(w) if !(1..=3_153_600_000).contains(&w) => {
+            return Err(Usage(format!("Invalid timeout \"{w}\".")));
+        }
+        w => w.map(|w| Duration::from_secs(w as u64)),
+    };
+    let v5 = conn.options.version.is_v5();
+    if a.retain_as_published && !v5 {
+        return Err(Usage(
+            "--retain-as-published is only available with MQTT v5.".into(),
+        ));
+    }
+    let mut topics: Vec<&str> = a.topic.iter().map(String::as_str).collect();
+    if let Some(t) = &conn.url_topic {
+        topics.push(t);
+    }
+    if topics.is_empty() {
+        return Err(Usage("You must specify a topic to subscribe to.".into()));
+    }
+    let options = SubscriptionOptions {
+        qos: a.qos,
+        no_local: false,
+        retain_as_published: a.retain_as_published,
+        retain_handling: if a.no_retained && v5 {
+            RetainHandling::DoNotSend
+        } else {
+            RetainHandling::SendOnSubscribe
+        },
+    };
+    let mut subscriptions = Vec::new();
+    for t in topics {
+        subscriptions.push(Subscription {
+            filter: filter(t)?,
+            options,
+        });
+    }
+    let filter_out = a
+        .filter_out
+        .iter()
+        .map(|t| filter(t))
+        .collect::<Result<_, _>>()?;
+    let unsubscribe = a
+        .unsubscribe
+        .iter()
+        .map(|t| filter(t))
+        .collect::<Result<_, _>>()?;
+    let printer = Printer::new(
+        a.format.as_deref(),
+        a.json,
+        a.verbose,
+        a.pretty,
+        a.no_eol,
+        a.client.quiet,
+    )
+    .map_err(|e| Usage(e.to_string()))?;
+    Ok(Plan {
+        conn,
+        subscriptions,
+        filter_out,
+        unsubscribe,
+        printer,
+        count,
+        timeout,
+        no_retained: a.no_retained,
+        retained_only: a.retained_only,
+        remove_retained: a.remove_retained,
+        exit_after_sub: a.exit_after_sub,
+        props,
+    })
+}
+
+/// Runs `mq sub`.
+pub async fn run(args: SubArgs) -> ExitCode {
+    let mut plan = match plan(&args) {
+        Ok(p) => p,
+        Err(u) => return u.report(Tool::Sub),
+    };
+    let started = Instant::now();
+    let quiet = plan.conn.quiet;
+    if let Some(c) = plan.count
+        && c < 20
+        && plan.conn.options.version.is_v5()
+    {
+        // Ask the broker not to send more than we will print (as mosquitto_sub does).
+        plan.conn.options.properties.receive_maximum = Some(c as u16);
+    }
+    let client = match Client::connect(plan.conn.options.clone()).await {
+        Ok((c, _)) => Arc::new(c),
+        Err(e) => return connect::report_connect_error(&e, quiet),
+    };
+    match serve(&client, &mut plan, started).await {
+        Ok(code) => {
+            let _ = client
+                .disconnect_with(Disconnect {
+                    properties: Props::new(plan.props.disconnect.clone()),
+                    ..Disconnect::default()
+                })
+                .await;
+            code
+        }
+        Err(e) => connect::lost_connection_status(&e, quiet),
+    }
+}
+
+fn print_suback(debug: bool, ack: &SubAck) {
+    if debug {
+        let codes: Vec<String> = ack.reasons.iter().map(|r| r.as_u8().to_string()).collect();
+        println!("Subscribed (mid: {}): {}", ack.packet_id, codes.join(", "));
+    }
+}
+
+/// What to do after a message.
+enum Next {
+    Continue,
+    Stop,
+}
+
+async fn serve(
+    client: &Arc<Client>,
+    plan: &mut Plan,
+    started: Instant,
+) -> Result<ExitCode, ClientError> {
+    let ack = client
+        .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
+        .await?;
+    print_suback(plan.conn.options.debug, &ack);
+    if ack.reasons.iter().all(|r| r.is_error()) {
+        if !plan.conn.quiet {
+            eprintln!("All subscription requests were denied.");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if !plan.unsubscribe.is_empty() {
+        client
+            .unsubscribe_with(plan.unsubscribe.clone(), plan.props.unsubscribe.clone())
+            .await?;
+    }
+    if plan.exit_after_sub {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let deadline = plan.timeout.map(|t| started + t);
+    let mut removals = Vec::new();
+    let mut printed = 0u64;
+    let code = loop {
+        let msg = tokio::select! {
+            m = client.recv() => m?,
+            _ = sleep_until(deadline) => {
+                if !plan.conn.quiet {
+                    eprintln!("Timed out");
+                }
+                break ExitCode::from(27);
+            }
+            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+        };
+        let mut next = handle(client, plan, &msg, &mut removals, &mut printed);
+        // Batch what is already buffered into one write; flush before waiting again.
+        // With -d the client logs each PUBLISH as it is taken: print one at a time so the
+        // log line and the message stay together.
+        while matches!(next, Next::Continue) && !plan.conn.options.debug {
+            let Some(m) = client.try_recv() else { break };
+            next = handle(client, plan, &m, &mut removals, &mut printed);
+        }
+        if plan.printer.flush().is_err() {
+            // Broken pipe: the reader is gone, which is a normal way to stop.
+            break ExitCode::SUCCESS;
+        }
+        if matches!(next, Next::Stop) {
+            break ExitCode::SUCCESS;
+        }
+    };
+    for r in removals {
+        let _ = r.await;
+    }
+    Ok(code)
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn handle(
+    client: &Arc<Client>,
+    plan: &mut Plan,
+    msg: &Message,
+    removals: &mut Vec<tokio::task::JoinHandle<()>>,
+    printed: &mut u64,
+) -> Next {
+    if plan.retained_only && !msg.retain {
+        return Next::Stop;
+    }
+    if plan.no_retained && msg.retain {
+        return Next::Continue;
+    }
+    if plan.filter_out.iter().any(|f| f.matches(&msg.topic)) {
+        return Next::Continue;
+    }
+    if plan.remove_retained && msg.retain {
+        // In a task: waiting here for the PUBACK could stall behind unread messages.
+        let c = client.clone();
+        let topic = msg.topic.to_string();
+        removals.push(tokio::spawn(async move {
+            let _ = c
+                .publish(&topic, bytes::Bytes::new(), QoS::AtLeastOnce, true)
+                .await;
+        }));
+    }
+    plan.printer.push(msg);
+    *printed += 1;
+    match plan.count {
+        Some(c) if *printed >= c => Next::Stop,
+        _ => Next::Continue,
+    }
+}

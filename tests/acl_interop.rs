@@ -1,0 +1,236 @@
+//! Differential test of the ACL semantics: the same ACL file in Debian's mosquitto 2.0 and in
+//! `Acl::check`, the same clients publishing and subscribing; what mosquitto delivers must be
+//! exactly what `Acl` predicts.
+
+mod security_common;
+
+use security_common::auth::{Access, Acl};
+use security_common::{Mosquitto, have_mosquitto, path};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ACL: &str = "\
+# anonymous clients
+topic read public/#
+topic write anon/in
+topic deny public/hidden
+user alice
+topic readwrite alice/#
+topic readwrite public/#
+topic deny alice/secret
+topic write shared/+/x
+topic write dev/#
+user bob
+topic read shared/#
+topic read alice/#
+topic readwrite public/hidden
+pattern readwrite dev/%c/#
+pattern deny dev/%c/private
+pattern read users/%u/inbox
+pattern write users/%u/inbox
+";
+
+/// (client id as publisher, client id as subscriber, username)
+const CLIENTS: &[(&str, &str, Option<&str>)] = &[
+    ("anon_p", "anon_s", None),
+    ("a_p", "a_s", Some("alice")),
+    ("b_p", "b_s", Some("bob")),
+    ("ev+p", "ev#s", None),
+];
+
+const TOPICS: &[&str] = &[
+    "public/news",
+    "public/hidden",
+    "anon/in",
+    "alice/x",
+    "alice/secret",
+    "shared/a/x",
+    "shared/b",
+    "dev/a_p/t",
+    "dev/a_s/t",
+    "dev/anon_p/t",
+    "dev/anon_s/t",
+    "dev/b_p/private",
+    "dev/b_s/private",
+    "users/alice/inbox",
+    "users/bob/inbox",
+];
+
+fn auth_args(user: Option<&str>) -> Vec<String> {
+    match user {
+        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
+        None => vec![],
+    }
+}
+
+/// A running mosquitto_sub with `-d`: its lines are collected by a reader thread; debug lines
+/// (which mosquitto_sub prints on stdout) tell when the subscription is in place.
+struct Sub {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sub {
+    fn start(port: &str, id: &str, user: Option<&str>) -> Sub {
+        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
+        let mut child = Command::new("stdbuf")
+            .args(["-oL", "mosquitto_sub"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-q",
+                "1",
+                "-v",
+                "-d",
+                "-W",
+                "60",
+            ])
+            .args(["-i", id, "-t", "#"])
+            .args(auth_args(user))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Sub { child, lines }
+    }
+
+    fn subscribed(&self) -> bool {
+        let lines = self.lines.lock().unwrap();
+        lines.iter().any(|l| l.contains("received SUBACK"))
+    }
+
+    /// Delivered messages as `topic payload`, without the debug lines.
+    fn messages(&self) -> BTreeSet<String> {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Sub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` every 20 ms for up to ten seconds.
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+#[test]
+fn mosquitto_delivers_what_acl_check_predicts() {
+    if !have_mosquitto("mosquitto_delivers_what_acl_check_predicts") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (pw, acl_path) = (path(&dir, "pw"), path(&dir, "acl"));
+    for (i, user) in ["alice", "bob"].iter().enumerate() {
+        let mut cmd = Command::new("mosquitto_passwd");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let st = cmd
+            .arg("-b")
+            .arg(&pw)
+            .arg(user)
+            .arg(format!("{user}-pw"))
+            .status();
+        assert!(st.unwrap().success());
+    }
+    std::fs::write(&acl_path, ACL).unwrap();
+    let broker = Mosquitto::start(
+        dir.path(),
+        &format!(
+            "allow_anonymous true\npassword_file {}\nacl_file {}",
+            pw.display(),
+            acl_path.display()
+        ),
+    );
+    let port = broker.port.to_string();
+    let subs: Vec<Sub> = CLIENTS
+        .iter()
+        .map(|&(_, id, user)| Sub::start(&port, id, user))
+        .collect();
+    let ready = wait_until(|| subs.iter().all(Sub::subscribed));
+    let lines: Vec<_> = subs
+        .iter()
+        .map(|s| s.lines.lock().unwrap().clone())
+        .collect();
+    assert!(ready, "subscriptions: {lines:#?}");
+    for &(pub_id, _, user) in CLIENTS {
+        for topic in TOPICS {
+            let st = Command::new("mosquitto_pub")
+                .args(["-h", "127.0.0.1", "-p", &port, "-q", "1"])
+                .args(["-i", pub_id, "-t", topic, "-m", pub_id])
+                .args(auth_args(user))
+                .status()
+                .unwrap();
+            assert!(st.success(), "mosquitto_pub as {pub_id} to {topic}");
+        }
+    }
+    let acl = Acl::parse(ACL, &acl_path).unwrap();
+    let want: Vec<BTreeSet<String>> = CLIENTS
+        .iter()
+        .map(|&(_, sub_id, sub_user)| {
+            let mut want = BTreeSet::new();
+            for &(pub_id, _, pub_user) in CLIENTS {
+                for topic in TOPICS {
+                    if acl.check(pub_id, pub_user, topic, Access::Write)
+                        && acl.check(sub_id, sub_user, topic, Access::Read)
+                    {
+                        want.insert(format!("{topic} {pub_id}"));
+                    }
+                }
+            }
+            want
+        })
+        .collect();
+    // Wait for what is expected, then a little longer for anything unexpected.
+    wait_until(|| {
+        subs.iter()
+            .zip(&want)
+            .all(|(s, w)| s.messages().len() >= w.len())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let mut failures = Vec::new();
+    for ((sub, want), &(_, sub_id, _)) in subs.iter().zip(&want).zip(CLIENTS) {
+        let got = sub.messages();
+        if &got != want {
+            failures.push(format!(
+                "{sub_id}: mosquitto only {:?}, Acl only {:?}",
+                got.difference(want).collect::<Vec<_>>(),
+                want.difference(&got).collect::<Vec<_>>()
+            ));
+        }
+        // Every client but the one with a dangerous id must see something, or the test
+        // would prove little.
+        if !sub_id.contains('#') && want.is_empty() {
+            failures.push(format!("{sub_id} is expected to receive nothing"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,0 +1,527 @@
+//! `mq pub`/`mq sub` behaviour beyond the differential table: extensions (`--json`,
+//! `--pw-file`, `MQ_PASSWORD`, `mq/` options files), TLS, `-l` surviving a broker restart,
+//! broken pipes.
+
+mod clients_common;
+
+use clients_common::{Broker, free_port, have_mosquitto};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn mq(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mq"));
+    c.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env_remove("MQ_PASSWORD");
+    c
+}
+
+fn sub_output(port: u16, args: &[&str]) -> Output {
+    Command::new("mosquitto_sub")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("mosquitto_sub")
+}
+
+#[test]
+fn json_lines_embed_json_keep_text_and_base64_binary() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let bin = home.path().join("bin");
+    std::fs::write(&bin, b"\x00\xff").unwrap();
+    for args in [
+        vec!["-t", "j/1", "-m", "{\"t\": 21.5}", "-r"],
+        vec!["-t", "j/2", "-m", "plain text", "-r"],
+        vec!["-t", "j/3", "-f", bin.to_str().unwrap(), "-r"],
+    ] {
+        assert!(
+            mq(home.path())
+                .arg("pub")
+                .args(["-p", &p])
+                .args(&args)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let out = mq(home.path())
+        .args(["sub", "-p", &p, "-t", "j/#", "-C", "3", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("{\"tst\":\""));
+    assert!(
+        lines[0].ends_with(
+            "\"topic\":\"j/1\",\"qos\":0,\"retain\":1,\"payloadlen\":11,\"payload\":{\"t\":21.5}}"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with("\"payload\":\"plain text\"}"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].ends_with("\"payloadlen\":2,\"encoding\":\"base64\",\"payload\":\"AP8=\"}"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn options_file_is_read_before_the_command_line() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join(".config");
+    std::fs::create_dir_all(cfg.join("mq")).unwrap();
+    std::fs::write(
+        cfg.join("mq/pub"),
+        format!("# defaults\n-p {}\n-t opt/topic\n-r\n", b.port),
+    )
+    .unwrap();
+    // mosquitto's own file name works too.
+    std::fs::write(
+        cfg.join("mosquitto_sub"),
+        format!("-p {}\n-t opt/#\n", b.port),
+    )
+    .unwrap();
+    assert!(
+        mq(home.path())
+            .args(["pub", "-m", "from options"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The command line still wins over the file.
+    assert!(
+        mq(home.path())
+            .args(["pub", "-m", "other", "-t", "opt/cli"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = mq(home.path())
+        .args(["sub", "-C", "2", "-v"])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["opt/cli other", "opt/topic from options"]);
+}
+
+#[test]
+fn help_exits_1_like_mosquitto() {
+    let home = tempfile::tempdir().unwrap();
+    for tool in ["pub", "sub", "rr"] {
+        let out = mq(home.path()).args([tool, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("--topic"));
+    }
+}
+
+#[test]
+fn passwords_come_from_a_file_or_the_environment() {
+    if !have_mosquitto() || clients_common::which("mosquitto_passwd").is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let pw = home.path().join("passwd");
+    assert!(
+        Command::new("mosquitto_passwd")
+            .args(["-c", "-b"])
+            .arg(&pw)
+            .args(["alice", "s3cret"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let Some(b) = Broker::mosquitto(&format!(
+        "allow_anonymous false\npassword_file {}",
+        pw.display()
+    )) else {
+        return;
+    };
+    let p = b.port.to_string();
+    let secret = home.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let base = ["pub", "-p", &p, "-t", "a", "-m", "x", "-u", "alice"];
+    let st = mq(home.path())
+        .args(base)
+        .arg("--pw-file")
+        .arg(&secret)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    let st = mq(home.path())
+        .args(base)
+        .env("MQ_PASSWORD", "s3cret")
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    let out = mq(home.path())
+        .args(base)
+        .env("MQ_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Connection error: Connection Refused: not authorised.\n"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_sub_with_status_0() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let mut child = mq(home.path())
+        .args(["sub", "-p", &p, "-t", "bp/#"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..3 {
+        Command::new("mosquitto_pub")
+            .args(["-p", &p, "-t", "bp/x", "-m", "hello"])
+            .status()
+            .unwrap();
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "mq sub did not stop on a broken pipe"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn wiping_retained_messages_exits_0_once_acknowledged() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    for t in ["w/1", "w/2", "w/3"] {
+        Command::new("mosquitto_pub")
+            .args(["-p", &p, "-t", t, "-m", "old", "-r"])
+            .status()
+            .unwrap();
+    }
+    let out = mq(home.path())
+        .args([
+            "sub",
+            "-p",
+            &p,
+            "-t",
+            "w/#",
+            "--remove-retained",
+            "--retained-only",
+            "-W",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"old\nold\nold\n");
+    assert_eq!(sub_output(b.port, &["-t", "w/#", "-W", "1"]).stdout, b"");
+}
+
+/// Starts mosquitto on `port` (fixed, so a restart comes back at the same address).
+fn mosquitto_on(port: u16, dir: &Path) -> std::process::Child {
+    let conf = dir.join(format!("m{port}.conf"));
+    std::fs::write(
+        &conf,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
+    )
+    .unwrap();
+    let c = Command::new("/usr/sbin/mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c
+}
+
+#[test]
+fn line_mode_reconnects_after_a_broker_restart() {
+    if !have_mosquitto() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut broker = mosquitto_on(port, dir.path());
+    let p = port.to_string();
+    let mut publisher = mq(dir.path())
+        .args(["pub", "-p", &p, "-t", "lines/x", "-l", "-q", "1", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = publisher.stdin.take().unwrap();
+    writeln!(stdin, "before").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = broker.kill();
+    let _ = broker.wait();
+    // Lines written while the broker is down must not be lost.
+    writeln!(stdin, "during").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut broker = mosquitto_on(port, dir.path());
+    let observer = Command::new("mosquitto_sub")
+        .args(["-p", &p, "-t", "lines/#", "-C", "2", "-W", "8", "-q", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The observer subscribes before the publisher's next reconnection attempt (1 s).
+    std::thread::sleep(Duration::from_millis(300));
+    writeln!(stdin, "after").unwrap();
+    drop(stdin);
+    let out = observer.wait_with_output().unwrap();
+    let status = publisher.wait().unwrap();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "during\nafter\n");
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let st = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(st.success(), "openssl {args:?}");
+}
+
+/// A throw-away CA, a server certificate for `localhost` and a client certificate.
+fn make_pki(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test CA",
+        ],
+    );
+    for (name, cn) in [("server", "localhost"), ("client", "alice")] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={cn}"),
+            ],
+        );
+        std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost\n").unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                "2",
+                "-extfile",
+                "ext",
+            ],
+        );
+    }
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other CA",
+        ],
+    );
+}
+
+#[test]
+fn tls_with_cafile_client_certificates_and_clear_errors() {
+    if !have_mosquitto() || clients_common::which("openssl").is_none() {
+        return;
+    }
+    let pki = tempfile::tempdir().unwrap();
+    let d = pki.path();
+    make_pki(d);
+    let conf = format!(
+        "cafile {0}/ca.crt\ncertfile {0}/server.crt\nkeyfile {0}/server.key\nrequire_certificate true",
+        d.display()
+    );
+    let Some(b) = Broker::mosquitto(&conf) else {
+        return;
+    };
+    let p = b.port.to_string();
+    let f = |n: &str| d.join(n).display().to_string();
+    let tls = [
+        "--cafile",
+        &f("ca.crt"),
+        "--cert",
+        &f("client.crt"),
+        "--key",
+        &f("client.key"),
+    ];
+    let sub = mq(d)
+        .args([
+            "sub",
+            "-h",
+            "localhost",
+            "-p",
+            &p,
+            "-t",
+            "tls/#",
+            "-C",
+            "1",
+            "-W",
+            "5",
+        ])
+        .args(tls)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let st = mq(d)
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &p,
+            "-t",
+            "tls/x",
+            "-m",
+            "secret",
+            "-q",
+            "1",
+        ])
+        .args(tls)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(sub.wait_with_output().unwrap().stdout, b"secret\n");
+
+    // By IP address the name does not match: refused, unless --insecure.
+    let by_ip = ["pub", "-h", "127.0.0.1", "-p", &p, "-t", "tls/x", "-m", "x"];
+    let out = mq(d).args(by_ip).args(tls).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("TLS handshake failed"),
+        "{:?}",
+        out
+    );
+    assert_eq!(
+        mq(d)
+            .args(by_ip)
+            .args(tls)
+            .arg("--insecure")
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+
+    // The wrong CA, and a missing file named in the error.
+    let out = mq(d)
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &p,
+            "-t",
+            "a",
+            "-m",
+            "x",
+            "--cafile",
+            &f("other.crt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = mq(d)
+        .args([
+            "pub",
+            "-h",
+            "localhost",
+            "-p",
+            &p,
+            "-t",
+            "a",
+            "-m",
+            "x",
+            "--cafile",
+            &f("nope.crt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nope.crt") && err.contains("No such file"),
+        "{err}"
+    );
+}

@@ -1,0 +1,374 @@
+//! `mq meteo` publishing to a real broker (Debian's mosquitto), checked with `mosquitto_sub`:
+//! every topic retained with the fixture values, publish only on change, the status topic and
+//! its will, an unreachable broker, and a service that survives a broker restart.
+
+mod meteo_support;
+use meteo_support::broker::{Mosquitto, skip};
+use meteo_support::*;
+
+fn broker_args(m: &Mosquitto) -> Vec<String> {
+    vec![
+        "-h".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        m.port.to_string(),
+    ]
+}
+
+fn with(m: &Mosquitto, extra: &[&str]) -> Vec<String> {
+    let mut v = broker_args(m);
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+const BOTH: [&str; 4] = ["--station", "3195", "--municipality", "28065"];
+
+#[test]
+fn once_publishes_every_topic_retained_with_fixture_values() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--once"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+
+    // What a dry run prints is what must now be retained (the dry-run tests check those
+    // values against the fixtures field by field).
+    let dry = tempfile::tempdir().unwrap();
+    let mut dry_args = extra.clone();
+    dry_args.push("--dry-run");
+    let o = meteo_with(&s, dry.path(), &dry_args).output().unwrap();
+    let expected = lines(&o.stdout);
+    let got = broker.retained("meteo/#");
+    for (topic, payload) in expected.iter().filter(|(t, _)| t != "meteo/status") {
+        assert_eq!(
+            meteo_support::payload(&got, topic),
+            Some(payload.as_str()),
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        meteo_support::payload(&got, "meteo/status"),
+        Some("offline")
+    );
+    assert_eq!(
+        meteo_support::payload(&got, "meteo/aemet/station/3195/temperature"),
+        Some("-0.7")
+    );
+    assert_eq!(
+        meteo_support::payload(&got, "meteo/aemet/forecast/28065/today/temperature/max"),
+        Some("2")
+    );
+    assert_eq!(
+        got.len(),
+        expected.len() - 1,
+        "status once, every other topic once"
+    );
+}
+
+#[test]
+fn once_publishes_every_topic_seen_through_mq_sub() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--once", "--discovery"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+    let mut sub = std::process::Command::new(env!("CARGO_BIN_EXE_mq"));
+    sub.arg("sub");
+    let got = broker.retained_via(sub, "#");
+    let p = |t: &str| meteo_support::payload(&got, t).map(str::to_owned);
+    assert_eq!(p("meteo/status").as_deref(), Some("offline"));
+    assert_eq!(
+        p("meteo/aemet/station/3195/temperature").as_deref(),
+        Some("-0.7")
+    );
+    assert_eq!(
+        p("meteo/aemet/station/3195/humidity").as_deref(),
+        Some("99")
+    );
+    assert_eq!(
+        p("meteo/aemet/station/3195/pressure").as_deref(),
+        Some("924.6")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/today/temperature/max").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/today/temperature/min").as_deref(),
+        Some("-1")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/tomorrow/temperature/max").as_deref(),
+        Some("4")
+    );
+    assert_eq!(
+        p("meteo/aemet/forecast/28065/tomorrow/temperature/min").as_deref(),
+        Some("-4")
+    );
+    let station: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/station/3195").unwrap()).unwrap();
+    assert_eq!(station["time"], "2021-01-09T12:00:00Z");
+    let daily: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/forecast/28065/daily").unwrap()).unwrap();
+    assert_eq!(daily["days"][0]["temperature_max"], 2.0);
+    let hourly: serde_json::Value =
+        serde_json::from_str(&p("meteo/aemet/forecast/28065/hourly").unwrap()).unwrap();
+    assert_eq!(hourly["hours"][0]["temperature"], -1.0);
+    assert!(p("homeassistant/sensor/mq_aemet/3195_temperature/config").is_some());
+}
+
+#[test]
+fn unchanged_sources_are_not_published_again() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--once"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+
+    let live = broker.live("meteo/#");
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+    let seen = live.finish();
+    assert!(
+        seen.iter().all(|(t, _)| t == "meteo/status"),
+        "nothing changed, only the status may be sent: {seen:?}"
+    );
+    assert_eq!(
+        s.count("observacion/convencional/datos/estacion/3195"),
+        2,
+        "still fetched"
+    );
+
+    // A newer "now" makes the observation stale: that is a change.
+    let later = with(
+        &broker,
+        &[
+            "--once",
+            "--station",
+            "3195",
+            "--now",
+            "2021-01-09T15:00:00Z",
+        ],
+    );
+    let live = broker.live("meteo/#");
+    meteo_with(&s, cache.path(), &strs(&later)).assert().code(0);
+    let seen = live.finish();
+    let doc = meteo_support::payload(&seen, "meteo/aemet/station/3195").expect("republished");
+    assert!(doc.contains("\"stale\":true"), "{doc}");
+
+    // --force publishes regardless.
+    let mut forced = args.clone();
+    forced.push("--force".into());
+    let live = broker.live("meteo/#");
+    meteo_with(&s, cache.path(), &strs(&forced))
+        .assert()
+        .code(0);
+    let seen = live.finish();
+    assert!(meteo_support::payload(&seen, "meteo/aemet/forecast/28065/hourly").is_some());
+}
+
+#[test]
+fn unreachable_broker_exits_4_before_asking_aemet() {
+    if skip() {
+        return;
+    }
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let port = meteo_support::broker::free_port().to_string();
+    let args = [
+        "--once",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--station",
+        "3195",
+    ];
+    meteo_with(&s, cache.path(), &args)
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("Error: broker:"));
+    assert!(
+        s.requests().is_empty(),
+        "no AEMET quota spent when the broker is down"
+    );
+}
+
+#[test]
+fn partial_failure_publishes_the_rest_and_exits_3() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    s.route(
+        "observacion/convencional/datos/estacion/3195",
+        vec![Reply::Body(
+            200,
+            JSON_LATIN9,
+            fixture("error-404-no-data.json"),
+        )],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--once"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    meteo_with(&s, cache.path(), &strs(&args)).assert().code(3);
+    let got = broker.retained("meteo/#");
+    assert!(meteo_support::payload(&got, "meteo/aemet/forecast/28065/daily").is_some());
+    assert!(
+        !got.iter()
+            .any(|(t, _)| t.starts_with("meteo/aemet/station/"))
+    );
+}
+
+#[test]
+fn service_survives_a_broker_restart() {
+    if skip() {
+        return;
+    }
+    let mut broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let mut extra = vec!["--interval", "1s"];
+    extra.extend(BOTH);
+    let args = with(&broker, &extra);
+    let svc = spawn_meteo(&s, cache.path(), &strs(&args));
+    let station = "meteo/aemet/station/3195/temperature";
+    assert!(
+        broker.wait_retained(station, |p| p == "-0.7", 15),
+        "first publish"
+    );
+    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+
+    // The restarted broker has no retained messages: the service must notice, reconnect
+    // and publish everything it holds again, without new data from AEMET.
+    let fetched = s.count("prediccion/especifica/municipio/diaria/28065");
+    broker.restart();
+    assert!(
+        broker.wait_retained(station, |p| p == "-0.7", 15),
+        "republished"
+    );
+    assert!(broker.wait_retained("meteo/aemet/forecast/28065/daily", |_| true, 5));
+    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert_eq!(
+        s.count("prediccion/especifica/municipio/diaria/28065"),
+        fetched,
+        "forecasts come from what it held"
+    );
+
+    assert_eq!(svc.terminate(), Some(0));
+    assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
+}
+
+#[test]
+fn last_will_marks_the_service_offline() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let args = with(&broker, &["--station", "3195", "--prefix", "wx"]);
+    let svc = spawn_meteo(&s, cache.path(), &strs(&args));
+    assert!(broker.wait_retained("wx/status", |p| p == "online", 15));
+    svc.kill();
+    assert!(
+        broker.wait_retained("wx/status", |p| p == "offline", 10),
+        "the will"
+    );
+}
+
+#[test]
+fn service_started_before_the_broker_publishes_once_it_appears() {
+    if skip() {
+        return;
+    }
+    let s = AemetServer::start();
+    let cache = tempfile::tempdir().unwrap();
+    let port = meteo_support::broker::free_port();
+    let p = port.to_string();
+    let args = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "--interval",
+        "1s",
+        "--station",
+        "3195",
+    ];
+    let svc = spawn_meteo(&s, cache.path(), &args);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let broker = Mosquitto::start_on(port);
+    let topic = "meteo/aemet/station/3195/temperature";
+    assert!(broker.wait_retained(topic, |p| p == "-0.7", 15));
+    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert_eq!(svc.terminate(), Some(0));
+}
+
+#[test]
+fn service_with_a_rejected_key_exits_2() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    s.route(
+        "observacion/convencional/datos/estacion/3195",
+        vec![Reply::Body(
+            401,
+            JSON_LATIN9,
+            fixture("error-401-invalid-key.json"),
+        )],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let args = with(&broker, &["--interval", "1s", "--station", "3195"]);
+    meteo_with(&s, cache.path(), &strs(&args))
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("API key invalido"));
+    assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
+}
+
+#[test]
+fn qos_and_protocol_version_options_publish_retained() {
+    if skip() {
+        return;
+    }
+    let broker = Mosquitto::start();
+    let s = AemetServer::start();
+    for (i, extra) in [["-q", "2", "-V", "mqttv5"], ["-q", "0", "-V", "mqttv311"]]
+        .iter()
+        .enumerate()
+    {
+        let cache = tempfile::tempdir().unwrap();
+        let prefix = format!("q{i}");
+        let mut a = vec!["--once", "--station", "3195", "--prefix", &prefix];
+        a.extend(extra.iter().copied());
+        let args = with(&broker, &a);
+        meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
+        let got = broker.retained(&format!("{prefix}/#"));
+        let t = format!("{prefix}/aemet/station/3195/temperature");
+        assert_eq!(meteo_support::payload(&got, &t), Some("-0.7"), "{extra:?}");
+    }
+}
