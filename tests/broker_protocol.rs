@@ -563,3 +563,37 @@ async fn order_per_publisher_and_topic_is_preserved_across_qos_levels() {
     }
     assert_eq!(got, (0..300).collect::<Vec<u16>>());
 }
+
+#[tokio::test]
+async fn a_publish_burst_reaches_every_subscriber_without_drops() {
+    let b = start_broker(test_config()).await;
+    let mut subs = Vec::new();
+    for i in 0..40 {
+        let mut s = RawClient::connect(b.addr, &format!("burst{i}"), true).await;
+        s.subscribe("burst", QoS::AtMostOnce).await;
+        subs.push(s);
+    }
+    let mut p = RawClient::connect(b.addr, "p", true).await;
+    // 3,000 messages, three times the default queue, in one write.
+    let mut bytes = bytes::BytesMut::new();
+    for i in 0..3000u16 {
+        mq::protocol::encode(
+            &publish_packet("burst", &i.to_be_bytes(), QoS::AtMostOnce, false, 1),
+            Version::V311,
+            &mut bytes,
+        )
+        .unwrap();
+    }
+    p.send_raw(&bytes).await;
+    for mut s in subs {
+        let mut n = 0u16;
+        while let Some(Packet::Publish(m)) = s.recv().await {
+            assert_eq!(m.payload[..], n.to_be_bytes());
+            n += 1;
+            if n == 3000 {
+                break;
+            }
+        }
+        assert_eq!(n, 3000);
+    }
+}
