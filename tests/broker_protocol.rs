@@ -516,10 +516,8 @@ async fn retain_unavailable_closes_a_retained_publisher_and_size_limit_drops() {
 async fn ipv6_loopback_listener() {
     let mut config = test_config();
     config.listeners = vec![mq::broker::config::ListenerConfig {
-        port: 0,
         bind: Some("::1".into()),
-        max_connections: None,
-        domain: None,
+        ..mq::broker::config::ListenerConfig::any(0)
     }];
     let Ok(broker) = mq::broker::Broker::bind(config).await else {
         eprintln!("skipping: no IPv6 loopback here");

@@ -2,7 +2,8 @@
 //!
 //! The router and the links call [`Access`] at CONNECT, for every PUBLISH (write), for every
 //! delivery (read: live messages, retained messages on subscribe) and for wills. The only
-//! policy here is [`AllowAll`]; password files and ACL files implement the same trait.
+//! policy here is [`AllowAll`]; password files, ACL files and certificate identities implement
+//! the same trait in [`super::security`].
 
 use crate::protocol::ReasonCode;
 
@@ -17,6 +18,63 @@ pub struct ConnectInfo<'a> {
     pub username: Option<&'a str>,
     /// Password from CONNECT.
     pub password: Option<&'a [u8]>,
+    /// Common name of the client's TLS certificate, when it sent one.
+    pub cert_identity: Option<&'a str>,
+}
+
+/// An owned [`ConnectInfo`], to run a slow check (password hashing) on a blocking thread.
+#[derive(Clone, Debug)]
+pub struct ConnectRequest {
+    /// See [`ConnectInfo::listener`].
+    pub listener: usize,
+    /// See [`ConnectInfo::client_id`].
+    pub client_id: String,
+    /// See [`ConnectInfo::username`].
+    pub username: Option<String>,
+    /// See [`ConnectInfo::password`].
+    pub password: Option<Vec<u8>>,
+    /// See [`ConnectInfo::cert_identity`].
+    pub cert_identity: Option<String>,
+}
+
+impl ConnectRequest {
+    /// Copies `info`.
+    pub fn new(info: &ConnectInfo<'_>) -> ConnectRequest {
+        ConnectRequest {
+            listener: info.listener,
+            client_id: info.client_id.to_string(),
+            username: info.username.map(str::to_string),
+            password: info.password.map(<[u8]>::to_vec),
+            cert_identity: info.cert_identity.map(str::to_string),
+        }
+    }
+
+    /// Borrows it back.
+    pub fn info(&self) -> ConnectInfo<'_> {
+        ConnectInfo {
+            listener: self.listener,
+            client_id: &self.client_id,
+            username: self.username.as_deref(),
+            password: self.password.as_deref(),
+            cert_identity: self.cert_identity.as_deref(),
+        }
+    }
+}
+
+/// Runs [`Access::check_connect`]: inline for a policy that allows everything, otherwise on
+/// tokio's blocking pool, so that a brute force of expensive password hashes (PBKDF2) does
+/// not stall the threads serving other clients.
+pub async fn check_connect(
+    access: std::sync::Arc<dyn Access>,
+    info: &ConnectInfo<'_>,
+) -> Result<Option<String>, ReasonCode> {
+    if access.allows_everything() {
+        return access.check_connect(info);
+    }
+    let req = ConnectRequest::new(info);
+    tokio::task::spawn_blocking(move || access.check_connect(&req.info()))
+        .await
+        .unwrap_or(Err(ReasonCode::UnspecifiedError))
 }
 
 /// An access policy. Implementations are shared by every connection, so they use interior

@@ -6,9 +6,12 @@
 //! max_queued_messages 1000       name, one space, value
 //! ```
 //!
-//! Options that belong to features not built yet (TLS, password and ACL files) are refused with
-//! "not supported yet" rather than silently ignored, so a config never means less than it says.
+//! Security options (`password_file`, `acl_file`, `allow_anonymous`, the listener TLS options)
+//! follow mosquitto 2.0: global unless `per_listener_settings true`, TLS always per listener.
+//! Options that belong to features not built yet are refused with "not supported yet" rather
+//! than silently ignored, so a config never means less than it says.
 
+use super::tls::{ListenerTls, TlsVersion};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -28,6 +31,24 @@ pub struct ListenerConfig {
     pub max_connections: Option<usize>,
     /// `ipv4` or `ipv6` only, when set.
     pub domain: Option<Domain>,
+    /// TLS options (`certfile`, `keyfile`, ...); `None` for plain MQTT.
+    pub tls: Option<ListenerTls>,
+    /// `use_identity_as_username`: the client certificate's CN is the username.
+    pub use_identity_as_username: bool,
+    /// This listener's own `allow_anonymous`, `password_file` and `acl_file`, used with
+    /// `per_listener_settings true`.
+    pub security: SecurityConfig,
+}
+
+/// `allow_anonymous`, `password_file` and `acl_file`, for the whole broker or one listener.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecurityConfig {
+    /// `allow_anonymous`; `None` when the file does not say (then mosquitto 2.0's default).
+    pub allow_anonymous: Option<bool>,
+    /// `password_file`.
+    pub password_file: Option<PathBuf>,
+    /// `acl_file`.
+    pub acl_file: Option<PathBuf>,
 }
 
 /// `socket_domain`.
@@ -43,10 +64,21 @@ impl ListenerConfig {
     /// A listener on the loopback address only (mosquitto 2.0's default listener).
     pub fn loopback(port: u16) -> ListenerConfig {
         ListenerConfig {
-            port,
             bind: Some("127.0.0.1".into()),
+            ..ListenerConfig::any(port)
+        }
+    }
+
+    /// A plain listener on every address.
+    pub fn any(port: u16) -> ListenerConfig {
+        ListenerConfig {
+            port,
+            bind: None,
             max_connections: None,
             domain: None,
+            tls: None,
+            use_identity_as_username: false,
+            security: SecurityConfig::default(),
         }
     }
 
@@ -114,8 +146,16 @@ impl Default for LogConfig {
 pub struct Config {
     /// Listening sockets; empty means the implicit loopback listener on 1883.
     pub listeners: Vec<ListenerConfig>,
-    /// Whether clients without a user name are accepted.
+    /// Whether clients without a user name are accepted. A config file that defines listeners
+    /// and does not say turns this off, as mosquitto 2.0 does.
     pub allow_anonymous: bool,
+    /// `password_file` (global; see `per_listener_settings`).
+    pub password_file: Option<PathBuf>,
+    /// `acl_file` (global; see `per_listener_settings`).
+    pub acl_file: Option<PathBuf>,
+    /// `per_listener_settings`: each listener has its own `allow_anonymous`, `password_file`
+    /// and `acl_file`.
+    pub per_listener_settings: bool,
     /// Whether a zero-length client id gets a generated one (with clean session).
     pub allow_zero_length_clientid: bool,
     /// Prefix of generated client ids.
@@ -159,6 +199,9 @@ impl Default for Config {
         Config {
             listeners: Vec::new(),
             allow_anonymous: true,
+            password_file: None,
+            acl_file: None,
+            per_listener_settings: false,
             allow_zero_length_clientid: true,
             auto_id_prefix: "auto-".into(),
             persistence: false,
@@ -206,21 +249,11 @@ impl std::error::Error for ConfigError {}
 
 /// Options of later work, refused until they are implemented.
 const NOT_YET: &[&str] = &[
-    "password_file",
-    "acl_file",
-    "per_listener_settings",
-    "cafile",
-    "capath",
-    "certfile",
-    "keyfile",
-    "require_certificate",
-    "use_identity_as_username",
     "use_subject_as_username",
     "crlfile",
     "dhparamfile",
     "ciphers",
     "ciphers_tls1.3",
-    "tls_version",
     "tls_engine",
     "tls_keyform",
     "psk_hint",
@@ -257,9 +290,12 @@ impl Config {
             config: &mut config,
             current_listener: None,
             log_types_seen: false,
+            anonymous_seen: false,
+            security_seen: false,
             depth: 0,
         };
         parser.file(path)?;
+        parser.finish(path)?;
         config.source = Some(path.to_path_buf());
         Ok(config)
     }
@@ -271,9 +307,12 @@ impl Config {
             config: &mut config,
             current_listener: None,
             log_types_seen: false,
+            anonymous_seen: false,
+            security_seen: false,
             depth: 0,
         };
         parser.text(text, file)?;
+        parser.finish(file)?;
         Ok(config)
     }
 
@@ -299,6 +338,10 @@ struct Parser<'a> {
     config: &'a mut Config,
     current_listener: Option<usize>,
     log_types_seen: bool,
+    /// Whether a global `allow_anonymous` line was read.
+    anonymous_seen: bool,
+    /// Whether a global `password_file` or `acl_file` line was read.
+    security_seen: bool,
     depth: u8,
 }
 
@@ -350,12 +393,16 @@ impl Parser<'_> {
                 let n: i64 = num(name, value)?;
                 self.listener_or_default().max_connections = (n >= 0).then_some(n as usize);
             }
-            "allow_anonymous" => {
-                if !boolean(name, value)? {
-                    return Err("allow_anonymous false: not supported yet".into());
-                }
-                c.allow_anonymous = true;
+            "allow_anonymous" | "password_file" | "acl_file" | "per_listener_settings" => {
+                return self.security(name, value);
             }
+            "certfile"
+            | "keyfile"
+            | "cafile"
+            | "capath"
+            | "require_certificate"
+            | "tls_version"
+            | "use_identity_as_username" => return self.tls(name, value),
             "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "persistence" => c.persistence = boolean(name, value)?,
@@ -411,10 +458,8 @@ impl Parser<'_> {
             return Err("listener takes a port and an optional address".into());
         }
         self.config.listeners.push(ListenerConfig {
-            port,
             bind,
-            max_connections: None,
-            domain: None,
+            ..ListenerConfig::any(port)
         });
         self.current_listener = Some(self.config.listeners.len() - 1);
         Ok(())
@@ -423,12 +468,9 @@ impl Parser<'_> {
     /// The listener that `port`/`bind_address` configure (created on first use).
     fn default_listener(&mut self) -> &mut ListenerConfig {
         if self.config.listeners.is_empty() {
-            self.config.listeners.push(ListenerConfig {
-                port: DEFAULT_PORT,
-                bind: None,
-                max_connections: None,
-                domain: None,
-            });
+            self.config
+                .listeners
+                .push(ListenerConfig::any(DEFAULT_PORT));
         }
         &mut self.config.listeners[0]
     }
@@ -445,6 +487,103 @@ impl Parser<'_> {
             Some(i) => Ok(&mut self.config.listeners[i]),
             None => Err(format!("{name} must follow a listener line")),
         }
+    }
+
+    /// `allow_anonymous`, `password_file`, `acl_file`: global, or the current listener's with
+    /// `per_listener_settings true`.
+    fn security(&mut self, name: &str, value: &str) -> Result<(), String> {
+        if name == "per_listener_settings" {
+            if !self.config.listeners.is_empty() || self.anonymous_seen || self.security_seen {
+                return Err(
+                    "per_listener_settings must come before listeners and security options".into(),
+                );
+            }
+            self.config.per_listener_settings = boolean(name, value)?;
+            return Ok(());
+        }
+        let per_listener = self.config.per_listener_settings;
+        if !per_listener && name == "allow_anonymous" {
+            self.config.allow_anonymous = boolean(name, value)?;
+            self.anonymous_seen = true;
+            return Ok(());
+        }
+        let sec = if per_listener {
+            &mut self.listener_or_default().security
+        } else {
+            self.security_seen = true;
+            let c = &mut *self.config;
+            let path = PathBuf::from(word(name, value)?);
+            match name {
+                "password_file" => c.password_file = Some(path),
+                _ => c.acl_file = Some(path),
+            }
+            return Ok(());
+        };
+        match name {
+            "allow_anonymous" => sec.allow_anonymous = Some(boolean(name, value)?),
+            "password_file" => sec.password_file = Some(PathBuf::from(word(name, value)?)),
+            _ => sec.acl_file = Some(PathBuf::from(word(name, value)?)),
+        }
+        Ok(())
+    }
+
+    /// The listener TLS options and `use_identity_as_username` (always per listener).
+    fn tls(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let l = self.listener_or_default();
+        if name == "use_identity_as_username" {
+            l.use_identity_as_username = boolean(name, value)?;
+            return Ok(());
+        }
+        let tls = l.tls.get_or_insert_with(ListenerTls::default);
+        match name {
+            "certfile" => tls.certfile = PathBuf::from(word(name, value)?),
+            "keyfile" => tls.keyfile = PathBuf::from(word(name, value)?),
+            "cafile" => tls.cafile = Some(PathBuf::from(word(name, value)?)),
+            "capath" => tls.capath = Some(PathBuf::from(word(name, value)?)),
+            "require_certificate" => tls.require_certificate = boolean(name, value)?,
+            _ => {
+                tls.tls_version = TlsVersion::parse(value).map_err(|_| {
+                    format!("invalid tls_version value '{value}' (expected tlsv1.2 or tlsv1.3)")
+                })?
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that need the whole file: TLS option sets, and mosquitto 2.0's
+    /// `allow_anonymous` default (false once the file defines a listener).
+    fn finish(&mut self, file: &Path) -> Result<(), ConfigError> {
+        let c = &mut *self.config;
+        if !self.anonymous_seen && !c.listeners.is_empty() {
+            c.allow_anonymous = false;
+        }
+        for l in &c.listeners {
+            let problem = match &l.tls {
+                Some(t)
+                    if t.certfile.as_os_str().is_empty() || t.keyfile.as_os_str().is_empty() =>
+                {
+                    Some("both certfile and keyfile must be given for a TLS listener")
+                }
+                Some(t) if t.require_certificate && t.cafile.is_none() && t.capath.is_none() => {
+                    Some("require_certificate needs cafile or capath")
+                }
+                None if l.use_identity_as_username => {
+                    Some("use_identity_as_username needs a TLS listener with require_certificate")
+                }
+                Some(t) if l.use_identity_as_username && !t.require_certificate => {
+                    Some("use_identity_as_username needs require_certificate true")
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: 0,
+                    message: format!("listener on port {}: {p}", l.port),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn log_type(&mut self, value: &str) -> Result<(), String> {
@@ -595,24 +734,74 @@ mod tests {
     }
 
     #[test]
-    fn security_options_are_refused_as_not_supported_yet() {
-        for line in [
-            "password_file /etc/pw",
-            "acl_file x",
-            "certfile c",
-            "allow_anonymous false",
-        ] {
-            let e = parse(line).unwrap_err();
-            assert!(e.message.contains("not supported yet"), "{line}: {e}");
-        }
-        assert!(parse("allow_anonymous true").is_ok());
-        assert!(parse("listener 1883\nprotocol mqtt").is_ok());
+    fn security_options_are_global_by_default() {
+        let c = parse("password_file /etc/pw\nacl_file acl\nlistener 1883 127.0.0.1\n").unwrap();
+        assert_eq!(c.password_file, Some(PathBuf::from("/etc/pw")));
+        assert_eq!(c.acl_file, Some(PathBuf::from("acl")));
+        assert!(
+            !c.allow_anonymous,
+            "a file with listeners refuses anonymous by default"
+        );
+        assert!(
+            parse("listener 1\nallow_anonymous true")
+                .unwrap()
+                .allow_anonymous
+        );
+        assert!(parse("max_queued_messages 5").unwrap().allow_anonymous);
+        assert!(parse("allow_anonymous maybe").is_err());
         assert!(
             parse("protocol websockets")
                 .unwrap_err()
                 .message
                 .contains("not supported yet")
         );
+    }
+
+    #[test]
+    fn per_listener_settings_attach_security_to_the_listener() {
+        let c = parse(
+            "per_listener_settings true\nlistener 1\nallow_anonymous true\n\
+             listener 2\npassword_file pw\nacl_file acl\n",
+        )
+        .unwrap();
+        assert!(c.per_listener_settings && c.password_file.is_none());
+        assert_eq!(c.listeners[0].security.allow_anonymous, Some(true));
+        assert_eq!(c.listeners[1].security.allow_anonymous, None);
+        assert_eq!(
+            c.listeners[1].security.password_file,
+            Some(PathBuf::from("pw"))
+        );
+        let e = parse("listener 1\nper_listener_settings true").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn tls_options_belong_to_their_listener() {
+        let c = parse(
+            "listener 1883 127.0.0.1\nlistener 8883\ncertfile s.pem\nkeyfile s.key\n\
+             cafile ca.pem\nrequire_certificate true\nuse_identity_as_username true\n\
+             tls_version tlsv1.3\n",
+        )
+        .unwrap();
+        assert!(c.listeners[0].tls.is_none());
+        let t = c.listeners[1].tls.as_ref().unwrap();
+        assert_eq!(t.certfile, PathBuf::from("s.pem"));
+        assert_eq!(t.cafile, Some(PathBuf::from("ca.pem")));
+        assert!(t.require_certificate && c.listeners[1].use_identity_as_username);
+        assert_eq!(t.tls_version, TlsVersion::V13);
+        let e = parse("listener 8883\ntls_version sslv3").unwrap_err();
+        assert_eq!((e.line, e.message.contains("tlsv1.2")), (2, true), "{e}");
+        let e = parse("listener 8883\ncertfile s.pem").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("port 8883: both certfile and keyfile"),
+            "{e}"
+        );
+        let e = parse("listener 8883\nuse_identity_as_username true").unwrap_err();
+        assert!(e.message.contains("use_identity_as_username needs"), "{e}");
+        let e =
+            parse("listener 8883\ncertfile a\nkeyfile b\nrequire_certificate true").unwrap_err();
+        assert!(e.message.contains("needs cafile or capath"), "{e}");
     }
 
     #[test]

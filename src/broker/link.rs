@@ -48,6 +48,8 @@ pub struct LinkContext {
     pub shutdown: broadcast::Receiver<()>,
     /// Limits and timeouts from the config.
     pub limits: Arc<LinkLimits>,
+    /// Common name of the client's TLS certificate (for `use_identity_as_username`).
+    pub cert_identity: Option<Arc<str>>,
 }
 
 /// Per-connection limits from the config.
@@ -381,6 +383,7 @@ mod size_tests {
             peer: "127.0.0.1:1".parse().unwrap(),
             shutdown: tx.subscribe(),
             limits: std::sync::Arc::new(crate::broker::link_limits(&config)),
+            cert_identity: None,
         };
         let (a, _b) = tokio::io::duplex(64);
         let f = super::serve(a, ctx);

@@ -1,14 +1,18 @@
 //! Listening sockets and the accept loop. The accept path hands any `AsyncRead + AsyncWrite`
-//! stream to [`super::link::serve`], so a TLS acceptor slots in between accept and serve.
+//! stream to [`super::link::serve`]: the TCP stream itself on a plain listener, the TLS stream
+//! after a handshake on a TLS one. A failed handshake, plain MQTT on a TLS port and TLS on a
+//! plain port each close the connection with a log line saying so.
 
 use super::config::ListenerConfig;
 use super::link::{LinkContext, LinkLimits, serve};
 use super::router::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc};
+use tokio_rustls::TlsAcceptor;
 
 /// A bound listener, ready to accept.
 pub struct Listener {
@@ -18,11 +22,20 @@ pub struct Listener {
     pub socket: TcpListener,
     /// Connection limit.
     pub max_connections: Option<usize>,
+    /// The TLS configuration, replaced in place when certificates are reloaded.
+    pub tls: Option<SharedAcceptor>,
 }
+
+/// A listener's TLS acceptor, shared with the reloader.
+pub type SharedAcceptor = Arc<RwLock<TlsAcceptor>>;
 
 /// Binds every address of `config`. Without an explicit address the IPv6 wildcard is tried
 /// first (dual-stack on Linux), then the IPv4 one.
-pub async fn bind(index: usize, config: &ListenerConfig) -> std::io::Result<Vec<Listener>> {
+pub async fn bind(
+    index: usize,
+    config: &ListenerConfig,
+    tls: Option<SharedAcceptor>,
+) -> std::io::Result<Vec<Listener>> {
     let addrs = config.addrs()?;
     let mut out = Vec::new();
     let mut last_err = None;
@@ -33,6 +46,7 @@ pub async fn bind(index: usize, config: &ListenerConfig) -> std::io::Result<Vec<
                     index,
                     socket,
                     max_connections: config.max_connections,
+                    tls: tls.clone(),
                 });
                 if config.bind.is_none() {
                     break;
@@ -104,12 +118,57 @@ pub async fn accept_loop(
             peer,
             shutdown: shutdown.subscribe(),
             limits: limits.clone(),
+            cert_identity: None,
         };
         let done = done.clone();
+        let acceptor = l
+            .tls
+            .as_ref()
+            .map(|t| t.read().unwrap_or_else(|e| e.into_inner()).clone());
         tokio::spawn(async move {
-            serve(stream, ctx).await;
+            match acceptor {
+                Some(a) => serve_tls(stream, a, ctx).await,
+                None => serve_plain(stream, ctx).await,
+            }
             drop(slot);
             drop(done);
         });
     }
+}
+
+/// Runs the TLS handshake, then the link; a failed handshake is logged with the check that
+/// failed.
+async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContext) {
+    let timeout = ctx.limits.connect_timeout;
+    match super::tls::accept(&acceptor, stream, timeout).await {
+        Ok((tls, cn)) => {
+            ctx.cert_identity = cn.map(Arc::from);
+            serve(tls, ctx).await;
+        }
+        Err(why) => ctx.router.settings().log.info(format_args!(
+            "Client connection from {} failed: TLS handshake: {why}.",
+            ctx.peer
+        )),
+    }
+}
+
+/// Serves a plain connection, unless its first bytes are a TLS ClientHello: that client is
+/// told nothing (it expects TLS) and the log says what happened.
+async fn serve_plain(stream: TcpStream, ctx: LinkContext) {
+    let mut first = [0u8; 3];
+    let peeked = tokio::time::timeout(ctx.limits.connect_timeout, stream.peek(&mut first)).await;
+    let Ok(peeked) = peeked else {
+        return; // Silent for the whole connect timeout: nothing to serve.
+    };
+    if let Ok(n) = peeked {
+        if super::tls::looks_like_tls(&first[..n]) {
+            ctx.router.settings().log.info(format_args!(
+                "Client connection from {} closed: it sent a TLS handshake to a plain MQTT \
+                 listener (use this listener without TLS, or the TLS port).",
+                ctx.peer
+            ));
+            return;
+        }
+    }
+    serve(stream, ctx).await;
 }

@@ -17,13 +17,14 @@ pub mod listener;
 pub mod log;
 pub mod retained;
 pub mod router;
+pub mod security;
 pub mod store;
 pub mod subscriptions;
 pub mod sys;
 pub mod tls;
 
 use crate::session::Limits;
-use access::{Access, AllowAll};
+use access::Access;
 use config::Config;
 use link::LinkLimits;
 use router::{Router, Settings};
@@ -46,6 +47,17 @@ pub enum BrokerError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// A password or ACL file could not be loaded (the message names file, line and reason).
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    /// A listener's TLS files could not be loaded.
+    #[error("listener on port {port}: {source}")]
+    Tls {
+        /// The listener's port.
+        port: u16,
+        /// The cause (names the file).
+        source: tls::TlsError,
+    },
 }
 
 /// Router settings derived from a config.
@@ -79,15 +91,21 @@ pub struct Broker {
     listeners: Vec<listener::Listener>,
     router: Arc<Router>,
     store_thread: Option<std::thread::JoinHandle<()>>,
+    security: Option<Arc<security::Security>>,
+    acceptors: Vec<(tls::ListenerTls, listener::SharedAcceptor)>,
 }
 
 impl Broker {
-    /// Opens the store (restoring its content) and binds the listeners of `config`.
+    /// Loads the password and ACL files, opens the store (restoring its content) and binds
+    /// the listeners of `config`.
     pub async fn bind(config: Config) -> Result<Broker, BrokerError> {
-        Self::bind_with_access(config, Arc::new(AllowAll)).await
+        let (access, security) = security::policy(&config, &config.effective_listeners(&[]))?;
+        let mut broker = Self::bind_with_access(config, access).await?;
+        broker.security = security;
+        Ok(broker)
     }
 
-    /// As [`Broker::bind`], with an access policy.
+    /// As [`Broker::bind`], with an access policy instead of the config's files.
     pub async fn bind_with_access(
         config: Config,
         access: Arc<dyn Access>,
@@ -112,13 +130,27 @@ impl Broker {
             router.restore(r);
         }
         let mut listeners = Vec::new();
+        let mut acceptors = Vec::new();
         for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
-            let bound = listener::bind(i, l)
-                .await
-                .map_err(|source| BrokerError::Bind {
-                    port: l.port,
-                    source,
-                })?;
+            let acceptor = match &l.tls {
+                Some(t) => {
+                    let server = tls::server_config(t).map_err(|source| BrokerError::Tls {
+                        port: l.port,
+                        source,
+                    })?;
+                    let shared = Arc::new(std::sync::RwLock::new(server.into()));
+                    acceptors.push((t.clone(), Arc::clone(&shared)));
+                    Some(shared)
+                }
+                None => None,
+            };
+            let bound =
+                listener::bind(i, l, acceptor)
+                    .await
+                    .map_err(|source| BrokerError::Bind {
+                        port: l.port,
+                        source,
+                    })?;
             for b in &bound {
                 if let Ok(addr) = b.socket.local_addr() {
                     let family = if addr.is_ipv4() { "ipv4" } else { "ipv6" };
@@ -135,6 +167,8 @@ impl Broker {
             listeners,
             router,
             store_thread,
+            security: None,
+            acceptors,
         })
     }
 
@@ -148,7 +182,11 @@ impl Broker {
 
     /// A handle that applies a new config to the running broker (SIGHUP).
     pub fn reloader(&self) -> Reloader {
-        Reloader(self.router.clone())
+        Reloader {
+            router: self.router.clone(),
+            security: self.security.clone(),
+            acceptors: self.acceptors.clone(),
+        }
     }
 
     /// Serves until `shutdown` completes, then closes every connection and flushes the store.
@@ -208,14 +246,41 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
     }
 }
 
-/// Applies a re-read config to a running broker: limits, logging, access rules.
+/// Applies a re-read config to a running broker: limits, logging, password and ACL files, TLS
+/// certificates. Connected clients stay; a file that fails to load is logged and the old
+/// rules (or certificates) stay in force.
 #[derive(Clone)]
-pub struct Reloader(Arc<Router>);
+pub struct Reloader {
+    router: Arc<Router>,
+    security: Option<Arc<security::Security>>,
+    acceptors: Vec<(tls::ListenerTls, listener::SharedAcceptor)>,
+}
 
 impl Reloader {
     /// Applies what can change without restarting listeners.
     pub fn reload(&self, config: &Config) {
-        self.0.reload(settings(config));
+        let log = log::Log(config.log);
+        let listeners = config.effective_listeners(&[]);
+        match &self.security {
+            Some(s) => s.stage(security::auth_configs(config, &listeners)),
+            None => {
+                if security::policy(config, &listeners).is_ok_and(|(a, _)| !a.allows_everything()) {
+                    log.info(format_args!(
+                        "Warning: the broker started without password or ACL files; restart it \
+                         to apply the new security settings."
+                    ));
+                }
+            }
+        }
+        self.router.reload(settings(config));
+        for (t, shared) in &self.acceptors {
+            match tls::server_config(t) {
+                Ok(server) => *shared.write().unwrap_or_else(|e| e.into_inner()) = server.into(),
+                Err(e) => log.info(format_args!(
+                    "Error: reloading TLS certificates: {e} (keeping the previous ones)."
+                )),
+            }
+        }
     }
 }
 

@@ -198,6 +198,11 @@ impl Router {
         &*self.access
     }
 
+    /// The access policy, shared (to run a CONNECT check on another thread).
+    pub fn access_arc(&self) -> Arc<dyn Access> {
+        self.access.clone()
+    }
+
     /// The store, when persistence is on.
     pub fn store(&self) -> Option<&StoreTx> {
         self.store.as_ref()

@@ -81,8 +81,9 @@ where
         client_id: &client_id,
         username: c.username.as_deref(),
         password: c.password.as_deref(),
+        cert_identity: ctx.cert_identity.as_deref(),
     };
-    let username = match router.access().check_connect(&info) {
+    let username = match crate::broker::access::check_connect(router.access_arc(), &info).await {
         Ok(u) => u,
         Err(reason) => {
             out.push(refuse(reason));
