@@ -1,0 +1,488 @@
+//! `mq broker` with password files, ACL files and TLS listeners, driven by real clients:
+//! Debian's mosquitto_pub/mosquitto_sub against `mq broker`, and `mq pub`/`mq sub` against a
+//! Debian mosquitto configured for TLS. Certificates are made at test time (rcgen).
+
+mod security_common;
+
+use security_common::pki::Pki;
+use security_common::{Mosquitto, free_port, have_mosquitto, mq};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `mq broker -c FILE`, its log in a file, killed on drop.
+struct MqBroker {
+    child: Child,
+    log: PathBuf,
+    conf: PathBuf,
+}
+
+impl MqBroker {
+    /// Writes `conf` into `dir` and starts the broker; waits until every port in `ports`
+    /// accepts connections.
+    fn start(dir: &Path, conf: &str, ports: &[u16]) -> MqBroker {
+        let path = dir.join("mq.conf");
+        std::fs::write(&path, conf).unwrap();
+        let log = dir.join("mq.log");
+        let child = mq()
+            .args(["broker", "-c"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start mq broker");
+        let mut b = MqBroker {
+            child,
+            log,
+            conf: path,
+        };
+        for &port in ports {
+            let up = wait_until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+            if !up {
+                panic!("mq broker did not listen on {port}: {}", b.log_text());
+            }
+        }
+        assert!(b.child.try_wait().unwrap().is_none(), "{}", b.log_text());
+        b
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for a log line containing `needle` (at least `count` of them).
+    fn wait_log(&self, needle: &str, count: usize) {
+        let ok = wait_until(|| self.log_text().matches(needle).count() >= count);
+        assert!(ok, "no log line with {needle:?}:\n{}", self.log_text());
+    }
+
+    /// Sends SIGHUP and waits until the reload has been applied.
+    fn reload(&self) {
+        let before = self.log_text().matches("Reloading config").count();
+        // SAFETY: kill(2) on the PID of a child we own and have not reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGHUP) };
+        self.wait_log("Reloading config", before + 1);
+        // The line is written just before the new rules are swapped in.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+impl Drop for MqBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `done` every 20 ms for up to ten seconds.
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// Adds `user` with password `{user}-pw` to the password file `file` through `mq passwd -b`.
+fn add_user(file: &Path, user: &str, extra: &[&str]) {
+    let mut cmd = mq();
+    cmd.arg("passwd");
+    if !file.exists() {
+        cmd.arg("-c");
+    }
+    let st = cmd
+        .args(extra)
+        .arg("-b")
+        .arg(file)
+        .args([user, &format!("{user}-pw")])
+        .status()
+        .unwrap();
+    assert!(st.success(), "mq passwd failed for {user}");
+}
+
+fn creds(user: Option<&str>) -> Vec<String> {
+    match user {
+        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
+        None => vec![],
+    }
+}
+
+/// A running mosquitto_sub with `-d -v`: a reader thread collects its lines; the debug lines
+/// tell when the subscription is in place.
+struct Sub {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sub {
+    fn start(port: u16, id: &str, args: &[String]) -> Sub {
+        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
+        let mut child = Command::new("stdbuf")
+            .args([
+                "-oL",
+                "mosquitto_sub",
+                "-h",
+                "127.0.0.1",
+                "-q",
+                "1",
+                "-v",
+                "-d",
+            ])
+            .args(["-p", &port.to_string(), "-i", id, "-W", "60"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Sub { child, lines }
+    }
+
+    /// Starts and waits for the SUBACK.
+    fn ready(port: u16, id: &str, args: &[String]) -> Sub {
+        let s = Sub::start(port, id, args);
+        let ok = wait_until(|| s.lines.lock().unwrap().iter().any(|l| l.contains("SUBACK")));
+        assert!(ok, "{id} not subscribed: {:?}", s.lines.lock().unwrap());
+        s
+    }
+
+    /// Delivered messages as `topic payload`, without the debug lines.
+    fn messages(&self) -> BTreeSet<String> {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
+            .cloned()
+            .collect()
+    }
+
+    fn has(&self, message: &str) -> bool {
+        self.messages().contains(message)
+    }
+}
+
+impl Drop for Sub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs mosquitto_pub (bounded) and returns its status and stderr.
+fn mosquitto_pub(port: u16, args: &[String]) -> (ExitStatus, String) {
+    run_bounded(
+        Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args),
+    )
+}
+
+/// Runs a client to completion, killing it after 20 s; returns status and stderr.
+fn run_bounded(cmd: &mut Command) -> (ExitStatus, String) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    (status, err)
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn pub_msg(port: u16, user: Option<&str>, topic: &str, payload: &str, qos: &str) -> ExitStatus {
+    let mut args = strings(&["-t", topic, "-m", payload, "-q", qos]);
+    args.extend(creds(user));
+    let (st, err) = mosquitto_pub(port, &args);
+    assert!(st.success(), "publish {topic} as {user:?}: {err}");
+    st
+}
+
+const ACL: &str = "\
+# anonymous clients
+topic read public/#
+pattern read clients/%c/#
+
+user alice
+topic readwrite alice/#
+topic write inbox/bob
+topic deny alice/secret
+topic read news/#
+
+user bob
+topic read inbox/bob
+pattern readwrite users/%u/#
+
+user writer
+topic write #
+
+user monitor
+topic read #
+";
+
+/// A broker with users alice, bob, writer and monitor, the ACL above, anonymous allowed.
+fn acl_broker(dir: &Path, acl: &str) -> (MqBroker, u16) {
+    let pw = dir.join("passwd");
+    for u in ["alice", "bob", "writer", "monitor"] {
+        add_user(&pw, u, &[]);
+    }
+    std::fs::write(dir.join("acl"), acl).unwrap();
+    let port = free_port();
+    let conf = format!(
+        "listener {port} 127.0.0.1\nallow_anonymous true\npassword_file {}\nacl_file {}\n",
+        pw.display(),
+        dir.join("acl").display()
+    );
+    (MqBroker::start(dir, &conf, &[port]), port)
+}
+
+#[test]
+fn every_acl_rule_kind_with_real_clients() {
+    if !have_mosquitto("every_acl_rule_kind_with_real_clients") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_broker, port) = acl_broker(dir.path(), ACL);
+    let all = strings(&["-t", "#"]);
+    let with = |u: &str| [all.clone(), creds(Some(u))].concat();
+    let anon = Sub::ready(port, "anonsub", &all);
+    let alice = Sub::ready(port, "alicesub", &with("alice"));
+    let bob = Sub::ready(port, "bobsub", &with("bob"));
+    let monitor = Sub::ready(port, "monitorsub", &with("monitor"));
+    // Reads: the writer may publish anywhere; each reader gets what its rules grant.
+    for t in [
+        "public/a",
+        "clients/anonsub/x",
+        "clients/alicesub/x",
+        "alice/x",
+        "alice/secret",
+        "news/1",
+        "inbox/bob",
+        "users/bob/x",
+        "users/alice/x",
+    ] {
+        pub_msg(port, Some("writer"), t, "r", "1");
+    }
+    // Writes: a denied QoS 1 publish is still acknowledged (exit 0) and dropped.
+    pub_msg(port, Some("alice"), "alice/w", "ok", "1");
+    pub_msg(port, Some("alice"), "inbox/bob", "ok", "1");
+    pub_msg(port, Some("alice"), "news/w", "denied", "1");
+    pub_msg(port, Some("alice"), "alice/secret", "denied", "1");
+    pub_msg(port, Some("bob"), "inbox/bob", "denied", "1");
+    pub_msg(port, Some("bob"), "users/bob/w", "ok", "1");
+    pub_msg(port, Some("bob"), "users/alice/w", "denied", "1");
+    pub_msg(port, None, "public/w", "denied", "1");
+    pub_msg(port, Some("writer"), "public/end", "end", "1");
+    for s in [&anon, &alice, &bob, &monitor] {
+        // Wait for the last message at the monitor; the others finish at the same time.
+        wait_until(|| s.messages().len() >= 2 && monitor.has("public/end end"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        anon.messages(),
+        set(&["public/a r", "clients/anonsub/x r", "public/end end"]),
+        "anonymous rules and %c pattern"
+    );
+    assert_eq!(
+        alice.messages(),
+        set(&[
+            "clients/alicesub/x r",
+            "alice/x r",
+            "news/1 r",
+            "users/alice/x r",
+            "alice/w ok"
+        ]),
+        "user section: readwrite, read, deny, %c and %u patterns"
+    );
+    assert_eq!(
+        bob.messages(),
+        set(&[
+            "inbox/bob r",
+            "users/bob/x r",
+            "inbox/bob ok",
+            "users/bob/w ok"
+        ]),
+        "bob reads inbox/bob (written by alice's write rule) and his %u pattern"
+    );
+    let written: BTreeSet<String> = monitor
+        .messages()
+        .into_iter()
+        .filter(|m| !m.ends_with(" r"))
+        .collect();
+    assert_eq!(
+        written,
+        set(&[
+            "alice/w ok",
+            "inbox/bob ok",
+            "users/bob/w ok",
+            "public/end end"
+        ]),
+        "only permitted writes are routed"
+    );
+}
+
+#[test]
+fn retained_messages_and_wills_are_checked() {
+    if !have_mosquitto("retained_messages_and_wills_are_checked") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_broker, port) = acl_broker(dir.path(), ACL);
+    for t in ["alice/r", "inbox/bob", "news/r"] {
+        let mut a = strings(&["-t", t, "-m", "kept", "-r", "-q", "1"]);
+        a.extend(creds(Some("writer")));
+        assert!(mosquitto_pub(port, &a).0.success());
+    }
+    // Retained on subscribe, filtered per reader.
+    let alice = Sub::ready(
+        port,
+        "alicesub",
+        &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
+    );
+    let bob = Sub::ready(
+        port,
+        "bobsub",
+        &[strings(&["-t", "#"]), creds(Some("bob"))].concat(),
+    );
+    let monitor = Sub::ready(
+        port,
+        "mon",
+        &[strings(&["-t", "#"]), creds(Some("monitor"))].concat(),
+    );
+    assert!(wait_until(|| monitor.messages().len() == 3));
+    assert_eq!(
+        alice.messages(),
+        BTreeSet::from(["alice/r kept".to_string(), "news/r kept".to_string()])
+    );
+    assert_eq!(
+        bob.messages(),
+        BTreeSet::from(["inbox/bob kept".to_string()])
+    );
+    // Wills: alice may write alice/#, not news/#. Killing the clients sends their wills.
+    for (id, topic) in [("w1", "alice/will"), ("w2", "news/will")] {
+        let mut args = strings(&[
+            "-t",
+            "never",
+            "--will-topic",
+            topic,
+            "--will-payload",
+            "gone",
+        ]);
+        args.extend(creds(Some("alice")));
+        let s = Sub::ready(port, id, &args);
+        drop(s); // SIGKILL: no DISCONNECT, so the will goes out
+    }
+    assert!(wait_until(|| monitor.has("alice/will gone")));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!monitor.has("news/will gone"), "{:?}", monitor.messages());
+}
+
+#[test]
+fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
+    if !have_mosquitto("anonymous_and_wrong_passwords_are_refused_with_their_codes") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("passwd");
+    add_user(&pw, "alice", &[]);
+    let port = free_port();
+    // No allow_anonymous line: a config with listeners refuses anonymous clients.
+    let conf = format!(
+        "listener {port} 127.0.0.1\npassword_file {}\n",
+        pw.display()
+    );
+    let broker = MqBroker::start(dir.path(), &conf, &[port]);
+    let sub = |args: &[&str]| {
+        run_bounded(
+            Command::new("mosquitto_sub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-t",
+                    "t",
+                    "-C",
+                    "1",
+                ])
+                .args(args),
+        )
+    };
+    let (st, err) = sub(&[]);
+    assert_eq!(st.code(), Some(5), "anonymous: {err}");
+    assert!(err.contains("not authorised"), "{err}");
+    let (st, err) = sub(&["-u", "alice", "-P", "wrong"]);
+    assert_eq!(st.code(), Some(4), "wrong password: {err}");
+    let (st, err) = sub(&["-u", "mallory", "-P", "alice-pw"]);
+    assert_eq!(st.code(), Some(4), "unknown user: {err}");
+    let (st, _) = run_bounded(
+        mq().args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
+            .args(["-u", "alice", "-P", "bad"]),
+    );
+    assert_eq!(st.code(), Some(4), "mq pub exits with the CONNACK code");
+    // The right password gets through, from mq sub and mosquitto_pub.
+    let mut s = mq()
+        .args([
+            "sub",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "t",
+            "-C",
+            "1",
+            "-W",
+            "20",
+        ])
+        .args(["-u", "alice", "--pw-file"])
+        .arg(write_secret(dir.path(), "alice-pw"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let delivered = wait_until(|| {
+        pub_msg(port, Some("alice"), "t", "hello", "1");
+        matches!(s.try_wait(), Ok(Some(_)))
+    });
+    assert!(delivered, "mq sub with the right password got nothing");
+    let mut out = String::new();
+    s.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert_eq!(out, "hello\n");
+    assert!(
+        broker.log_text().contains("refused"),
+        "{}",
+        broker.log_text()
+    );
+}
+
+fn write_secret(dir: &Path, secret: &str) -> PathBuf {
+    let p = dir.join("secret");
+    std::fs::write(&p, format!("{secret}\n")).unwrap();
+    p
+}
