@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 struct MqBroker {
     child: Child,
     log: PathBuf,
-    conf: PathBuf,
 }
 
 impl MqBroker {
@@ -34,11 +33,7 @@ impl MqBroker {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start mq broker");
-        let mut b = MqBroker {
-            child,
-            log,
-            conf: path,
-        };
+        let mut b = MqBroker { child, log };
         for &port in ports {
             let up = wait_until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
             if !up {
@@ -485,4 +480,364 @@ fn write_secret(dir: &Path, secret: &str) -> PathBuf {
     let p = dir.join("secret");
     std::fs::write(&p, format!("{secret}\n")).unwrap();
     p
+}
+
+/// `--cafile` (and a client certificate) for mosquitto_pub/sub or `mq pub`/`mq sub`.
+fn tls(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
+    let mut args = strings(&["-h", "localhost", "-p", &port.to_string(), "--cafile"]);
+    args.push(pki.path("ca.pem").display().to_string());
+    if let Some(c) = cert {
+        args.extend([
+            "--cert".into(),
+            pki.path(&format!("{c}.pem")).display().to_string(),
+        ]);
+        args.extend([
+            "--key".into(),
+            pki.path(&format!("{c}.key")).display().to_string(),
+        ]);
+    }
+    args
+}
+
+/// Plain on loopback, TLS with anonymous clients, and mutual TLS where the certificate's CN is
+/// the username for the ACL: three listeners, each with its own settings.
+fn tls_broker(dir: &Path, pki: &Pki) -> (MqBroker, [u16; 3]) {
+    let ports = [free_port(), free_port(), free_port()];
+    std::fs::write(
+        dir.join("acl"),
+        "user device7\ntopic readwrite devices/device7/#\n",
+    )
+    .unwrap();
+    let (cert, key, ca) = (
+        pki.path("server.pem"),
+        pki.path("server.key"),
+        pki.path("ca.pem"),
+    );
+    let conf = format!(
+        "per_listener_settings true\n\
+         listener {} 127.0.0.1\nallow_anonymous true\n\
+         listener {} 127.0.0.1\nallow_anonymous true\ncertfile {c}\nkeyfile {k}\n\
+         listener {} 127.0.0.1\ncertfile {c}\nkeyfile {k}\ncafile {a}\nrequire_certificate true\n\
+         use_identity_as_username true\nacl_file {acl}\n",
+        ports[0],
+        ports[1],
+        ports[2],
+        c = cert.display(),
+        k = key.display(),
+        a = ca.display(),
+        acl = dir.join("acl").display()
+    );
+    (MqBroker::start(dir, &conf, &ports), ports)
+}
+
+#[test]
+fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
+    if !have_mosquitto("mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker") {
+        return;
+    }
+    let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
+    let (broker, [plain, tls_port, mtls]) = tls_broker(dir.path(), &pki);
+    // --cafile only.
+    let sub = Sub::ready(
+        tls_port,
+        "tls-sub",
+        &[tls(&pki, tls_port, None), strings(&["-t", "t"])].concat(),
+    );
+    let (st, err) = mosquitto_pub(
+        tls_port,
+        &[
+            tls(&pki, tls_port, None),
+            strings(&["-t", "t", "-m", "over tls"]),
+        ]
+        .concat(),
+    );
+    assert!(st.success(), "{err}");
+    assert!(wait_until(|| sub.has("t over tls")), "{:?}", sub.messages());
+    // Client certificates: CN device7 is the ACL username.
+    let dev = Sub::ready(
+        mtls,
+        "dev-sub",
+        &[tls(&pki, mtls, Some("client")), strings(&["-t", "#"])].concat(),
+    );
+    for (topic, payload) in [
+        ("devices/device7/t", "mine"),
+        ("devices/other/t", "not mine"),
+    ] {
+        let args = [
+            tls(&pki, mtls, Some("client")),
+            strings(&["-t", topic, "-m", payload, "-q", "1"]),
+        ]
+        .concat();
+        let (st, err) = mosquitto_pub(mtls, &args);
+        assert!(st.success(), "{err}");
+    }
+    assert!(wait_until(|| dev.has("devices/device7/t mine")));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        dev.messages().len(),
+        1,
+        "the ACL applies to the CN: {:?}",
+        dev.messages()
+    );
+    // Refusals, each with a log line naming the failed check.
+    let cases: [(u16, Vec<String>, &str); 4] = [
+        (mtls, tls(&pki, mtls, None), "no client certificate"),
+        (mtls, tls(&pki, mtls, Some("other")), "unknown CA"),
+        (mtls, tls(&pki, mtls, Some("expired")), "expired"),
+        (
+            plain,
+            tls(&pki, plain, None),
+            "sent a TLS handshake to a plain MQTT listener",
+        ),
+    ];
+    for (port, mut args, line) in cases {
+        args.extend(strings(&["-t", "t", "-m", "x"]));
+        let (st, _) = mosquitto_pub(port, &args);
+        assert!(!st.success(), "{line}: connected anyway");
+        broker.wait_log(line, 1);
+    }
+    let (st, _) = mosquitto_pub(tls_port, &strings(&["-t", "t", "-m", "plain"]));
+    assert!(!st.success(), "plain MQTT on the TLS port");
+    broker.wait_log("plain MQTT on a TLS port", 1);
+    // The plain listener still serves plain MQTT.
+    assert!(
+        mosquitto_pub(plain, &strings(&["-t", "t", "-m", "plain"]))
+            .0
+            .success()
+    );
+}
+
+#[test]
+fn mq_clients_over_tls_against_mosquitto() {
+    if !have_mosquitto("mq_clients_over_tls_against_mosquitto") {
+        return;
+    }
+    let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
+    let m = Mosquitto::start(
+        dir.path(),
+        &format!(
+            "allow_anonymous true\ncertfile {}\nkeyfile {}\ncafile {}\nrequire_certificate true\n",
+            pki.path("server.pem").display(),
+            pki.path("server.key").display(),
+            pki.path("ca.pem").display()
+        ),
+    );
+    let args = tls(&pki, m.port, Some("client"));
+    let mut sub = mq()
+        .arg("sub")
+        .args(&args)
+        .args(["-t", "tls/#", "-C", "1", "-v", "-W", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let done = wait_until(|| {
+        let (st, err) = run_bounded(
+            mq().arg("pub")
+                .args(&args)
+                .args(["-t", "tls/x", "-m", "hi"]),
+        );
+        assert!(st.success(), "mq pub over TLS: {err}");
+        matches!(sub.try_wait(), Ok(Some(_)))
+    });
+    assert!(done, "mq sub over TLS got nothing");
+    let mut out = String::new();
+    sub.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert_eq!(out, "tls/x hi\n");
+    // Without a client certificate mosquitto refuses the handshake and mq pub fails.
+    let (st, _) = run_bounded(
+        mq().arg("pub")
+            .args(tls(&pki, m.port, None))
+            .args(["-t", "t", "-m", "x"]),
+    );
+    assert!(!st.success());
+}
+
+#[test]
+fn sighup_reloads_passwords_and_acl_while_clients_stay_connected() {
+    if !have_mosquitto("sighup_reloads_passwords_and_acl_while_clients_stay_connected") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, port) = acl_broker(dir.path(), ACL);
+    let acl = dir.path().join("acl");
+    let alice = Sub::ready(
+        port,
+        "alicesub",
+        &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
+    );
+    // Publishes news/N, then a marker alice always reads; returns whether news/N arrived.
+    let mut round = 0;
+    let mut news_arrives = |alice: &Sub| {
+        round += 1;
+        pub_msg(port, Some("writer"), "news/n", &round.to_string(), "1");
+        pub_msg(
+            port,
+            Some("writer"),
+            "alice/marker",
+            &round.to_string(),
+            "1",
+        );
+        assert!(wait_until(|| alice.has(&format!("alice/marker {round}"))));
+        alice.has(&format!("news/n {round}"))
+    };
+    assert!(news_arrives(&alice));
+    // Permission removed: lost from the next message on, without reconnecting.
+    std::fs::write(&acl, ACL.replace("topic read news/#\n", "")).unwrap();
+    broker.reload();
+    assert!(
+        !news_arrives(&alice),
+        "read permission still in force after reload"
+    );
+    // A broken file is refused with file and line; the rules in force stay.
+    std::fs::write(
+        &acl,
+        "user alice\ntopic readwrite alice/#\ntopic sideways news/#\n",
+    )
+    .unwrap();
+    broker.reload();
+    broker.wait_log("keeping the previous password and ACL rules", 1);
+    assert!(
+        broker
+            .log_text()
+            .contains(&format!("{} line 3", acl.display())),
+        "{}",
+        broker.log_text()
+    );
+    assert!(
+        !news_arrives(&alice),
+        "broken file must not replace the rules"
+    );
+    // Permission given back.
+    std::fs::write(&acl, ACL).unwrap();
+    broker.reload();
+    assert!(news_arrives(&alice));
+    // A user added to the password file can log in after the reload, not before.
+    let pw = dir.path().join("passwd");
+    add_user(&pw, "carol", &[]);
+    let carol = || {
+        mosquitto_pub(
+            port,
+            &[strings(&["-t", "x", "-m", "x"]), creds(Some("carol"))].concat(),
+        )
+    };
+    assert!(!carol().0.success(), "carol is not in the loaded file yet");
+    broker.reload();
+    assert!(carol().0.success(), "{}", broker.log_text());
+    assert_eq!(
+        broker.log_text().matches("as alicesub").count(),
+        1,
+        "the subscriber stayed connected through every reload"
+    );
+}
+
+#[test]
+fn broken_password_or_acl_file_stops_the_broker_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pw, acl) = (dir.path().join("passwd"), dir.path().join("acl"));
+    add_user(&pw, "alice", &[]);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&pw)
+        .unwrap()
+        .write_all(b"bob:$7$notanumber$abc$def\n")
+        .unwrap();
+    std::fs::write(&acl, "topic read a\nuser\n").unwrap();
+    let missing = dir.path().join("missing");
+    let port = free_port();
+    let cases = [
+        (
+            format!("password_file {}", pw.display()),
+            format!("{} line 2", pw.display()),
+        ),
+        (
+            format!("acl_file {}", acl.display()),
+            format!("{} line 2", acl.display()),
+        ),
+        (
+            format!("password_file {}", missing.display()),
+            missing.display().to_string(),
+        ),
+    ];
+    for (line, expected) in cases {
+        let conf = dir.path().join("mq.conf");
+        std::fs::write(&conf, format!("listener {port} 127.0.0.1\n{line}\n")).unwrap();
+        let (st, err) = run_bounded(mq().args(["broker", "-c"]).arg(&conf));
+        assert_eq!(st.code(), Some(1), "{line}: {err}");
+        assert!(
+            err.contains(&expected),
+            "{line}: expected {expected:?} in {err:?}"
+        );
+    }
+}
+
+/// One CONNECT (3.1.1) with a username and password over a raw socket; returns the CONNACK
+/// return code.
+fn raw_connect(port: u16, id: &str, user: &str, password: &str) -> Option<u8> {
+    let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, 0xC2, 0, 60];
+    for field in [id, user, password] {
+        body.extend((field.len() as u16).to_be_bytes());
+        body.extend(field.as_bytes());
+    }
+    let mut packet = vec![0x10, body.len() as u8];
+    packet.extend(body);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    s.write_all(&packet).ok()?;
+    let mut connack = [0u8; 4];
+    s.read_exact(&mut connack).ok()?;
+    Some(connack[3])
+}
+
+#[test]
+fn password_brute_force_does_not_stall_other_clients() {
+    if !have_mosquitto("password_brute_force_does_not_stall_other_clients") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("passwd");
+    // An expensive hash for the attacked account, a cheap one for the good client.
+    add_user(&pw, "alice", &["-I", "20000"]);
+    add_user(&pw, "bob", &[]);
+    let port = free_port();
+    let conf = format!(
+        "listener {port} 127.0.0.1\npassword_file {}\n",
+        pw.display()
+    );
+    let _broker = MqBroker::start(dir.path(), &conf, &[port]);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attackers: Vec<_> = (0..6)
+        .map(|i| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut codes = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && codes.len() < 20 {
+                    codes.push(raw_connect(port, &format!("attacker{i}"), "alice", "guess"));
+                }
+                codes
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let sub = Sub::ready(
+        port,
+        "bobsub",
+        &[strings(&["-t", "t"]), creds(Some("bob"))].concat(),
+    );
+    let start = Instant::now();
+    pub_msg(port, Some("bob"), "t", "through", "1");
+    assert!(wait_until(|| sub.has("t through")));
+    // Generous: the point is that it is not queued behind seconds of hashing.
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let codes: Vec<Option<u8>> = attackers
+        .into_iter()
+        .flat_map(|a| a.join().unwrap())
+        .collect();
+    assert!(codes.len() >= 6, "every attacker tried");
+    assert!(codes.iter().all(|c| *c == Some(4)), "{codes:?}");
 }

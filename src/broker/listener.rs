@@ -146,7 +146,7 @@ async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContex
             serve(tls, ctx).await;
         }
         Err(why) => ctx.router.settings().log.info(format_args!(
-            "Client connection from {} failed: TLS handshake: {why}.",
+            "Client connection from {} failed: TLS handshake: {why}",
             ctx.peer
         )),
     }

@@ -56,12 +56,12 @@ fn open(configs: &[AuthConfig]) -> bool {
 /// Why the access policy could not be built: a password or ACL file, with file, line, reason.
 pub type SecurityError = super::auth::AuthError;
 
-/// The policy for a config: [`AllowAll`] when it sets nothing, else a [`Security`] (also
-/// returned, for SIGHUP reloads).
-pub fn policy(
-    config: &Config,
-    listeners: &[ListenerConfig],
-) -> Result<(Arc<dyn Access>, Option<Arc<Security>>), SecurityError> {
+/// The policy the router calls, and the same policy as a [`Security`] when it is one (for
+/// SIGHUP reloads).
+pub type Policy = (Arc<dyn Access>, Option<Arc<Security>>);
+
+/// The policy for a config: [`AllowAll`] when it sets nothing, else a [`Security`].
+pub fn policy(config: &Config, listeners: &[ListenerConfig]) -> Result<Policy, SecurityError> {
     let configs = auth_configs(config, listeners);
     if open(&configs) {
         return Ok((Arc::new(AllowAll), None));
