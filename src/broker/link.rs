@@ -288,6 +288,19 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
     None
 }
 
+/// Longest a publisher waits for one lagging subscriber before reading on.
+const DRAIN_WAIT: Duration = Duration::from_millis(20);
+
+/// Waits (bounded) until `sub` has drained its queue below half.
+async fn wait_for_drain(router: &Router, sub: &SessionCell) {
+    // Created before the flag and the check, so a wake-up in between is not lost.
+    let drained = sub.drained.notified();
+    sub.pressured.store(true, Ordering::Relaxed);
+    if sub.is_behind(router.now_ms()) {
+        let _ = tokio::time::timeout(DRAIN_WAIT, drained).await;
+    }
+}
+
 /// The main loop after CONNACK.
 async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
@@ -304,8 +317,15 @@ where
         if let Some(close) = must_close(&router, &cell, generation) {
             return close;
         }
+        if io.wbuf.is_empty() {
+            cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
+        }
         if io.wbuf.len() < HIGH_WATER {
-            cell.lock().session.fill(&mut out);
+            let mut st = cell.lock();
+            st.session.fill(&mut out);
+            let (queued, max) = (st.session.queued(), st.session.limits().max_queued);
+            drop(st);
+            cell.signal_drained(queued, max);
         }
         if let Err(e) = io.encode(&mut out, &router) {
             return Close::Error(format!("disconnected due to encode error: {e}"), None);
@@ -328,6 +348,11 @@ where
                                 let _ = io.encode(&mut out, &router);
                                 return close;
                             }
+                            // A subscriber is falling behind: give it time before routing more,
+                            // the backpressure a single-threaded broker gets for free.
+                            if let Some(sub) = link.take_behind() {
+                                Box::pin(wait_for_drain(&router, &sub)).await;
+                            }
                         }
                         Ok(None) => break,
                         Err(e) => {
@@ -348,6 +373,7 @@ where
                 return Close::Error("disconnected due to socket error on write".into(), None);
             }
             Event::Wrote(Ok(n)) => {
+                cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
                 router
                     .stats
                     .bytes_sent

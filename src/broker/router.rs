@@ -17,6 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
+/// A subscriber that could not write for this long is stuck, not slow: publishers stop
+/// waiting for it (see [`Router::publish`]).
+pub const STALL_MS: u64 = 100;
+
 /// Broker-wide counters for `$SYS`.
 #[derive(Default, Debug)]
 pub struct Stats {
@@ -63,6 +67,33 @@ pub struct SessionCell {
     pub last_seen: AtomicU64,
     /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none.
     pub keepalive_ms: AtomicU64,
+    /// When the link last had nothing to write or wrote something, in router ms. A link
+    /// stalled longer than [`STALL_MS`] is not waited for: its queue just overflows.
+    pub last_progress: AtomicU64,
+    /// Set by a publisher waiting for this session's queue to drain.
+    pub pressured: AtomicBool,
+    /// Woken when the queue drained below half after `pressured` was set.
+    pub drained: Notify,
+}
+
+impl SessionCell {
+    /// True when the queue is at least half full while the link is still writing: a
+    /// publisher should give this link time to catch up.
+    pub fn is_behind(&self, now_ms: u64) -> bool {
+        if now_ms.saturating_sub(self.last_progress.load(Ordering::Relaxed)) > STALL_MS {
+            return false;
+        }
+        let st = self.lock();
+        let max = st.session.limits().max_queued;
+        st.session.is_online() && max > 0 && st.session.queued() >= max / 2
+    }
+
+    /// Called by the link after filling: wakes publishers once the queue is below half.
+    pub fn signal_drained(&self, queued: usize, max_queued: usize) {
+        if queued < max_queued / 2 && self.pressured.swap(false, Ordering::Relaxed) {
+            self.drained.notify_waiters();
+        }
+    }
 }
 
 impl SessionCell {
@@ -235,6 +266,9 @@ impl Router {
             wake: Notify::new(),
             last_seen: AtomicU64::new(0),
             keepalive_ms: AtomicU64::new(0),
+            last_progress: AtomicU64::new(0),
+            pressured: AtomicBool::new(false),
+            drained: Notify::new(),
         })
     }
 
@@ -395,7 +429,15 @@ impl Router {
 
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
-    pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) {
+    ///
+    /// Returns a subscriber (other than the publisher) whose queue is half full while it can
+    /// still write: the publisher's link gives it time to catch up before reading more, the
+    /// backpressure a single-threaded broker gets for free.
+    pub fn publish(
+        &self,
+        msg: Arc<Message>,
+        from: Option<&Arc<SessionCell>>,
+    ) -> Option<Arc<SessionCell>> {
         if msg.retain {
             let changed = self
                 .retained
@@ -412,8 +454,9 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return;
+            return None;
         }
+        let mut behind = None;
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         let mut i = 0;
@@ -428,19 +471,25 @@ impl Router {
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
             if !(own && opts.no_local) {
-                self.deliver(
-                    cell,
-                    msg.clone(),
-                    opts.qos,
-                    msg.retain && opts.retain_as_published,
-                );
+                let rap = msg.retain && opts.retain_as_published;
+                if self.deliver(cell, msg.clone(), opts.qos, rap) && !own && behind.is_none() {
+                    behind = Some(cell.clone());
+                }
             }
             i = j;
         }
+        behind
     }
 
     /// Queues one delivery for one session and wakes its link.
-    fn deliver(&self, cell: &Arc<SessionCell>, msg: Arc<Message>, granted: QoS, retain: bool) {
+    /// Returns true when the session's queue is half full or more.
+    fn deliver(
+        &self,
+        cell: &Arc<SessionCell>,
+        msg: Arc<Message>,
+        granted: QoS,
+        retain: bool,
+    ) -> bool {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
         if !self.access.allows_everything()
@@ -448,7 +497,7 @@ impl Router {
                 .access
                 .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
         {
-            return;
+            return false;
         }
         let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
         let seq = if stored {
@@ -469,15 +518,19 @@ impl Router {
                     store.send(StoreOp::Enqueue(cell.client_id.clone(), seq, msg, qos));
                 }
                 let online = st.session.is_online();
+                let max = st.session.limits().max_queued;
+                let behind = online && max > 0 && st.session.queued() >= max / 2;
                 drop(st);
                 if online {
                     cell.wake.notify_one();
                 }
+                behind
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                true
             }
-            Err(Refused::Offline) => {}
+            Err(Refused::Offline) => false,
         }
     }
 

@@ -26,6 +26,8 @@ pub(super) struct Link {
     limits: Arc<LinkLimits>,
     /// Store changes made by this link's last batch must be on disk before its acks go out.
     needs_sync: bool,
+    /// A subscriber whose queue the last batch filled past half.
+    behind: Option<Arc<SessionCell>>,
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -147,6 +149,7 @@ where
         log,
         limits: ctx.limits.clone(),
         needs_sync: false,
+        behind: None,
     };
     Some((link, attached))
 }
@@ -157,6 +160,18 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
+    /// Routes a message, remembering a subscriber that is falling behind.
+    fn route(&mut self, msg: Message) {
+        if let Some(cell) = self.router.publish(Arc::new(msg), Some(&self.cell)) {
+            self.behind.get_or_insert(cell);
+        }
+    }
+
+    /// A subscriber this link's last batch found falling behind, to wait for.
+    pub(super) fn take_behind(&mut self) -> Option<Arc<SessionCell>> {
+        self.behind.take()
+    }
+
     /// Largest packet accepted from this client.
     pub(super) fn max_packet_size(&self) -> u32 {
         self.limits.max_packet_size
@@ -304,12 +319,12 @@ impl Link {
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                     self.needs_sync = true;
                 }
                 out.push(Packet::PubAck(PubResp {
@@ -321,7 +336,7 @@ impl Link {
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                 }
                 if first {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
@@ -419,7 +434,7 @@ impl Link {
                     retain: will.retain && self.limits.retain_available,
                     properties: will.properties,
                 };
-                self.router.publish(Arc::new(msg), Some(&self.cell));
+                let _ = self.router.publish(Arc::new(msg), Some(&self.cell));
             }
         }
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
