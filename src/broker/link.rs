@@ -301,6 +301,52 @@ async fn wait_for_drain(router: &Router, sub: &SessionCell) {
     }
 }
 
+/// Handles the packets that `n` newly read bytes completed.
+async fn on_read<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Packet>,
+    n: usize,
+) -> Result<(), Close>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let router = link.router.clone();
+    router
+        .stats
+        .bytes_received
+        .fetch_add(n as u64, Ordering::Relaxed);
+    link.cell
+        .last_seen
+        .store(router.now_ms(), Ordering::Relaxed);
+    loop {
+        match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
+            Ok(Some(p)) => {
+                if let Err(close) = link.handle(p, out) {
+                    let _ = io.encode(out, &router);
+                    return Err(close);
+                }
+                // A subscriber is falling behind: give it time before routing more, the
+                // backpressure a single-threaded broker gets for free.
+                if let Some(sub) = link.take_behind() {
+                    Box::pin(wait_for_drain(&router, &sub)).await;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let why = format!("disconnected due to malformed packet {e}");
+                return Err(Close::Error(why, Some(e.reason)));
+            }
+        }
+    }
+    io.settle_read(n);
+    link.sync_store().await;
+    // Let the links this batch woke drain their queues before reading more, as a
+    // single-threaded broker would: a burst then fills sockets, not bounded queues.
+    tokio::task::yield_now().await;
+    Ok(())
+}
+
 /// The main loop after CONNACK.
 async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
@@ -336,38 +382,9 @@ where
                 return Close::Error(format!("disconnected due to socket error: {e}"), None);
             }
             Event::Read(Ok(n)) => {
-                router
-                    .stats
-                    .bytes_received
-                    .fetch_add(n as u64, Ordering::Relaxed);
-                cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
-                loop {
-                    match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
-                        Ok(Some(p)) => {
-                            if let Err(close) = link.handle(p, &mut out) {
-                                let _ = io.encode(&mut out, &router);
-                                return close;
-                            }
-                            // A subscriber is falling behind: give it time before routing more,
-                            // the backpressure a single-threaded broker gets for free.
-                            if let Some(sub) = link.take_behind() {
-                                Box::pin(wait_for_drain(&router, &sub)).await;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            return Close::Error(
-                                format!("disconnected due to malformed packet {e}"),
-                                Some(e.reason),
-                            );
-                        }
-                    }
+                if let Err(close) = on_read(io, link, &mut out, n).await {
+                    return close;
                 }
-                io.settle_read(n);
-                link.sync_store().await;
-                // Let the links this batch woke drain their queues before reading more, as a
-                // single-threaded broker would: a burst then fills sockets, not bounded queues.
-                tokio::task::yield_now().await;
             }
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
                 return Close::Error("disconnected due to socket error on write".into(), None);

@@ -47,6 +47,78 @@ fn refuse(reason: ReasonCode) -> Packet {
     })
 }
 
+/// The client id to use: the given one, or a generated one for an empty id where allowed
+/// (returned a second time for the v5 Assigned Client Identifier).
+fn client_identity(
+    c: &Connect,
+    limits: &LinkLimits,
+) -> Result<(String, Option<String>), ReasonCode> {
+    if !c.client_id.is_empty() {
+        return Ok((c.client_id.clone(), None));
+    }
+    let v5 = c.version.is_v5();
+    if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+        return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    let id = generated_id(&limits.auto_id_prefix);
+    Ok((id.clone(), v5.then_some(id)))
+}
+
+/// The keepalive in force and the CONNACK properties telling a v5 client about limits.
+fn connack_properties(
+    c: &Connect,
+    limits: &LinkLimits,
+    assigned: Option<String>,
+) -> (u16, Properties) {
+    let mut props = Properties {
+        assigned_client_identifier: assigned,
+        ..Properties::default()
+    };
+    let mut keep_alive = c.keep_alive;
+    if c.version.is_v5() {
+        let max = limits.max_keepalive;
+        if keep_alive > max || (keep_alive == 0 && max > 0) {
+            keep_alive = max;
+            props.server_keep_alive = Some(keep_alive);
+        }
+        if !limits.retain_available {
+            props.retain_available = Some(0);
+        }
+    }
+    (keep_alive, props)
+}
+
+/// The client id, a generated id to tell a v5 client, and the user name to act as; or the
+/// CONNACK reason of a refusal.
+type Identity = (String, Option<String>, Option<String>);
+
+fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode> {
+    let (id, assigned) = client_identity(c, &ctx.limits)?;
+    let info = ConnectInfo {
+        listener: ctx.listener,
+        client_id: &id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+    };
+    let user = ctx.router.access().check_connect(&info)?;
+    Ok((id, assigned, user))
+}
+
+/// `New client connected from 127.0.0.1:54321 as c1 (p2, c1, k60, u'name').`
+fn log_connected(log: Log, peer: std::net::SocketAddr, c: &Connect, client_id: &str) {
+    let user = c
+        .username
+        .as_deref()
+        .map(|u| format!(", u'{u}'"))
+        .unwrap_or_default();
+    log.conn(format_args!(
+        "New client connected from {peer} as {client_id} (p{}, c{}, k{}{user}).",
+        proto_tag(c.version),
+        c.clean_start as u8,
+        c.keep_alive,
+    ));
+}
+
 /// Handles CONNECT: checks, session attach, CONNACK and redelivery. `None` when refused.
 pub(super) async fn accept<S>(
     io: &mut Io<S>,
@@ -59,54 +131,24 @@ where
 {
     let router = &ctx.router;
     let c = *connect;
-    let mut props = Properties::default();
-    let mut client_id = c.client_id.clone();
-    let mut out = Vec::new();
-    if client_id.is_empty() {
-        let v5 = c.version.is_v5();
-        if !ctx.limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
-            out.push(refuse(ReasonCode::ClientIdentifierNotValid));
-            let _ = io.encode(&mut out, router);
-            log.info(format_args!(
-                "Client <unknown> from {} refused: empty client id.",
-                ctx.peer
-            ));
-            return None;
-        }
-        client_id = generated_id(&ctx.limits.auto_id_prefix);
-        if v5 {
-            props.assigned_client_identifier = Some(client_id.clone());
-        }
-    }
-    let info = ConnectInfo {
-        listener: ctx.listener,
-        client_id: &client_id,
-        username: c.username.as_deref(),
-        password: c.password.as_deref(),
-    };
-    let username = match router.access().check_connect(&info) {
-        Ok(u) => u,
+    let identity = identify(ctx, &c);
+    let (client_id, assigned, username) = match identity {
+        Ok(x) => x,
         Err(reason) => {
-            out.push(refuse(reason));
-            let _ = io.encode(&mut out, router);
+            let _ = io.encode(&mut vec![refuse(reason)], router);
+            let id = if c.client_id.is_empty() {
+                "<unknown>"
+            } else {
+                &c.client_id
+            };
             log.info(format_args!(
-                "Client {client_id} from {} refused: {reason}.",
+                "Client {id} from {} refused: {reason}.",
                 ctx.peer
             ));
             return None;
         }
     };
-    let mut keep_alive = c.keep_alive;
-    if c.version.is_v5()
-        && (keep_alive > ctx.limits.max_keepalive
-            || keep_alive == 0 && ctx.limits.max_keepalive > 0)
-    {
-        keep_alive = ctx.limits.max_keepalive;
-        props.server_keep_alive = Some(keep_alive);
-    }
-    if c.version.is_v5() && !ctx.limits.retain_available {
-        props.retain_available = Some(0);
-    }
+    let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
     // 5.0 keeps a session only with a session expiry interval (its expiry is not enforced:
     // any non-zero interval keeps it until a clean start).
     let keep = if c.version.is_v5() {
@@ -116,23 +158,12 @@ where
     };
     let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
-    let user = c
-        .username
-        .as_deref()
-        .map(|u| format!(", u'{u}'"))
-        .unwrap_or_default();
-    log.conn(format_args!(
-        "New client connected from {} as {client_id} (p{}, c{}, k{}{user}).",
-        ctx.peer,
-        proto_tag(c.version),
-        c.clean_start as u8,
-        c.keep_alive,
-    ));
-    out.push(Packet::ConnAck(ConnAck {
+    log_connected(log, ctx.peer, &c, &client_id);
+    let mut out = vec![Packet::ConnAck(ConnAck {
         session_present: attached.present,
         reason: ReasonCode::Success,
         properties: Props::new(props),
-    }));
+    })];
     let cell = &attached.cell;
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
@@ -261,23 +292,9 @@ impl Link {
         }
     }
 
-    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
-        self.router
-            .stats
-            .msgs_received
-            .fetch_add(1, Ordering::Relaxed);
-        if self.log.debug_on() {
-            self.log.debug(format_args!(
-                "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                self.client_id,
-                p.dup as u8,
-                p.qos as u8,
-                p.retain as u8,
-                p.packet_id.map_or(0, |i| i.get()),
-                p.topic,
-                p.payload.len()
-            ));
-        }
+    /// Checks a PUBLISH: a protocol violation closes the connection, otherwise returns
+    /// whether to route it and the acknowledgement's reason code.
+    fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
                 "disconnected due to protocol error (topic alias not supported)".into(),
@@ -290,25 +307,52 @@ impl Link {
                 Some(ReasonCode::RetainNotSupported),
             ));
         }
-        let too_big = self.limits.message_size_limit != 0
-            && p.payload.len() > self.limits.message_size_limit as usize;
-        let allowed =
-            self.router
-                .access()
-                .can_write(&self.client_id, self.username.as_deref(), &p.topic);
-        let route = !too_big && allowed;
-        let ack_reason = if too_big {
+        let limit = self.limits.message_size_limit as usize;
+        let reason = if limit != 0 && p.payload.len() > limit {
             ReasonCode::PacketTooLarge
-        } else if !allowed {
+        } else if !self.router.access().can_write(
+            &self.client_id,
+            self.username.as_deref(),
+            &p.topic,
+        ) {
             ReasonCode::NotAuthorized
         } else {
             ReasonCode::Success
         };
-        let reason = if self.version.is_v5() {
-            ack_reason
-        } else {
-            ReasonCode::Success
-        };
+        let route = reason == ReasonCode::Success;
+        // 3.x acknowledgements carry no reason: a refused message is acked and dropped.
+        Ok((
+            route,
+            if self.version.is_v5() {
+                reason
+            } else {
+                ReasonCode::Success
+            },
+        ))
+    }
+
+    fn log_publish(&self, p: &Publish) {
+        if self.log.debug_on() {
+            self.log.debug(format_args!(
+                "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                self.client_id,
+                p.dup as u8,
+                p.qos as u8,
+                p.retain as u8,
+                p.packet_id.map_or(0, |i| i.get()),
+                p.topic,
+                p.payload.len()
+            ));
+        }
+    }
+
+    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
+        self.router
+            .stats
+            .msgs_received
+            .fetch_add(1, Ordering::Relaxed);
+        self.log_publish(&p);
+        let (route, reason) = self.admit(&p)?;
         let msg = || Message {
             topic: p.topic.clone(),
             payload: p.payload.clone(),
