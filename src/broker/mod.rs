@@ -10,6 +10,7 @@
 //! completion sender and the store has committed.
 
 pub mod access;
+pub mod cell;
 pub mod config;
 pub mod link;
 pub mod listener;
