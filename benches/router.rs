@@ -87,7 +87,7 @@ fn fan_out(c: &mut Criterion) {
             &subs,
             |b, _| {
                 b.iter(|| {
-                    router.publish(msg.clone(), None);
+                    let _ = router.publish(msg.clone(), None);
                     // Each link would drain its queue; do it here so queues stay small.
                     for cell in &cells {
                         cell.lock().session.fill(&mut out);

@@ -141,6 +141,16 @@ impl Session {
         self.online
     }
 
+    /// Number of messages waiting behind the inflight window.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Number of messages waiting or in flight.
     pub fn pending(&self) -> usize {
         self.queue.len() + self.inflight.len()

@@ -595,3 +595,46 @@ async fn a_publish_burst_reaches_every_subscriber_without_drops() {
         assert_eq!(n, 3000);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_in_from_many_publishers_at_once_is_not_dropped() {
+    let b = start_broker(test_config()).await;
+    let mut s = RawClient::connect(b.addr, "sink", true).await;
+    s.subscribe("in/#", QoS::AtMostOnce).await;
+    let mut tasks = Vec::new();
+    for i in 0..20u16 {
+        let addr = b.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut p = RawClient::connect(addr, &format!("src{i}"), true).await;
+            let mut bytes = bytes::BytesMut::new();
+            for n in 0..200u16 {
+                let packet = publish_packet(
+                    &format!("in/{i}"),
+                    &n.to_be_bytes(),
+                    QoS::AtMostOnce,
+                    false,
+                    1,
+                );
+                mq::protocol::encode(&packet, Version::V311, &mut bytes).unwrap();
+            }
+            p.send_raw(&bytes).await;
+            p
+        }));
+    }
+    let mut publishers = Vec::new();
+    for t in tasks {
+        publishers.push(t.await.unwrap());
+    }
+    let mut next = [0u16; 20];
+    let mut total = 0;
+    while total < 4000 {
+        let Some(m) = s.next_publish().await else {
+            break;
+        };
+        let i: usize = m.topic.as_str()[3..].parse().unwrap();
+        assert_eq!(m.payload[..], next[i].to_be_bytes(), "order per publisher");
+        next[i] += 1;
+        total += 1;
+    }
+    assert_eq!(total, 4000, "four times the queue limit, nothing dropped");
+}

@@ -290,6 +290,65 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
     None
 }
 
+/// Longest a publisher waits for one lagging subscriber before reading on.
+const DRAIN_WAIT: Duration = Duration::from_millis(20);
+
+/// Waits (bounded) until `sub` has drained its queue below half.
+async fn wait_for_drain(router: &Router, sub: &SessionCell) {
+    // Created before the flag and the check, so a wake-up in between is not lost.
+    let drained = sub.drained.notified();
+    sub.pressured.store(true, Ordering::Relaxed);
+    if sub.is_behind(router.now_ms()) {
+        let _ = tokio::time::timeout(DRAIN_WAIT, drained).await;
+    }
+}
+
+/// Handles the packets that `n` newly read bytes completed.
+async fn on_read<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Packet>,
+    n: usize,
+) -> Result<(), Close>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let router = link.router.clone();
+    router
+        .stats
+        .bytes_received
+        .fetch_add(n as u64, Ordering::Relaxed);
+    link.cell
+        .last_seen
+        .store(router.now_ms(), Ordering::Relaxed);
+    loop {
+        match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
+            Ok(Some(p)) => {
+                if let Err(close) = link.handle(p, out) {
+                    let _ = io.encode(out, &router);
+                    return Err(close);
+                }
+                // A subscriber is falling behind: give it time before routing more, the
+                // backpressure a single-threaded broker gets for free.
+                if let Some(sub) = link.take_behind() {
+                    Box::pin(wait_for_drain(&router, &sub)).await;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let why = format!("disconnected due to malformed packet {e}");
+                return Err(Close::Error(why, Some(e.reason)));
+            }
+        }
+    }
+    io.settle_read(n);
+    link.sync_store().await;
+    // Let the links this batch woke drain their queues before reading more, as a
+    // single-threaded broker would: a burst then fills sockets, not bounded queues.
+    tokio::task::yield_now().await;
+    Ok(())
+}
+
 /// The main loop after CONNACK.
 async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
@@ -306,8 +365,15 @@ where
         if let Some(close) = must_close(&router, &cell, generation) {
             return close;
         }
+        if io.wbuf.is_empty() {
+            cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
+        }
         if io.wbuf.len() < HIGH_WATER {
-            cell.lock().session.fill(&mut out);
+            let mut st = cell.lock();
+            st.session.fill(&mut out);
+            let (queued, max) = (st.session.queued(), st.session.limits().max_queued);
+            drop(st);
+            cell.signal_drained(queued, max);
         }
         if let Err(e) = io.encode(&mut out, &router) {
             return Close::Error(format!("disconnected due to encode error: {e}"), None);
@@ -318,38 +384,15 @@ where
                 return Close::Error(format!("disconnected due to socket error: {e}"), None);
             }
             Event::Read(Ok(n)) => {
-                router
-                    .stats
-                    .bytes_received
-                    .fetch_add(n as u64, Ordering::Relaxed);
-                cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
-                loop {
-                    match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
-                        Ok(Some(p)) => {
-                            if let Err(close) = link.handle(p, &mut out) {
-                                let _ = io.encode(&mut out, &router);
-                                return close;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            return Close::Error(
-                                format!("disconnected due to malformed packet {e}"),
-                                Some(e.reason),
-                            );
-                        }
-                    }
+                if let Err(close) = on_read(io, link, &mut out, n).await {
+                    return close;
                 }
-                io.settle_read(n);
-                link.sync_store().await;
-                // Let the links this batch woke drain their queues before reading more, as a
-                // single-threaded broker would: a burst then fills sockets, not bounded queues.
-                tokio::task::yield_now().await;
             }
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
                 return Close::Error("disconnected due to socket error on write".into(), None);
             }
             Event::Wrote(Ok(n)) => {
+                cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
                 router
                     .stats
                     .bytes_sent

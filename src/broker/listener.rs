@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc};
 use tokio_rustls::TlsAcceptor;
 
@@ -40,7 +40,7 @@ pub async fn bind(
     let mut out = Vec::new();
     let mut last_err = None;
     for addr in addrs {
-        match TcpListener::bind(addr).await {
+        match listen(addr) {
             Ok(socket) => {
                 out.push(Listener {
                     index,
@@ -60,6 +60,20 @@ pub async fn bind(
         (true, None) => Err(std::io::Error::other("no address to listen on")),
         _ => Ok(out),
     }
+}
+
+/// Binds with a deep accept backlog (capped by the kernel's somaxconn), so bursts of new
+/// connections are not refused, and with SO_REUSEADDR, so a restart does not wait out
+/// TIME_WAIT.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Decrements the connection count when a link ends.

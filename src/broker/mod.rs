@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod cell;
 pub mod config;
 pub mod link;
 pub mod listener;

@@ -10,12 +10,13 @@ use super::retained::RetainedStore;
 use super::store::{StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
-use crate::session::{Delivery, Limits, Message, Refused, Session};
+use crate::session::{Delivery, Limits, Message, Refused};
+
+pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
 use crate::topic::TopicFilter;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use tokio::sync::Notify;
 
 /// Broker-wide counters for `$SYS`.
 #[derive(Default, Debug)]
@@ -32,54 +33,6 @@ pub struct Stats {
     pub bytes_sent: AtomicU64,
     /// Deliveries dropped on full queues.
     pub dropped: AtomicU64,
-}
-
-/// A session's mutable state, behind its own lock.
-pub struct SessionState {
-    /// The delivery state machine.
-    pub session: Session,
-    /// Clean session / clean start of the current or last connection.
-    pub clean: bool,
-    /// Subscriptions by filter text, mirrored in the trie.
-    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions)>,
-    /// Generation of the attached link; a link whose generation is no longer here was taken
-    /// over and closes.
-    pub link: Option<u64>,
-    /// Generation of a link found silent for 1.5 times its keepalive.
-    pub expired: Option<u64>,
-    /// User name of the attached connection (for access checks on delivery).
-    pub username: Option<String>,
-}
-
-/// One session, shared by the router (deliveries) and its link.
-pub struct SessionCell {
-    /// Client identifier.
-    pub client_id: Arc<str>,
-    state: Mutex<SessionState>,
-    /// Woken when deliveries are queued (`notify_one`) or the link must re-check its state
-    /// (`notify_waiters`: takeover, keepalive expiry, shutdown).
-    pub wake: Notify,
-    /// When the attached link last received bytes, in router milliseconds.
-    pub last_seen: AtomicU64,
-    /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none.
-    pub keepalive_ms: AtomicU64,
-}
-
-impl SessionCell {
-    /// Locks the state. A poisoned lock means a panic elsewhere; the state is still usable.
-    pub fn lock(&self) -> MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// A trie entry: a session compared by identity.
-#[derive(Clone)]
-pub struct Sub(pub Arc<SessionCell>);
-
-impl PartialEq for Sub {
-    fn eq(&self, other: &Sub) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 /// Settings the router applies, replaceable on reload.
@@ -227,20 +180,11 @@ impl Router {
     }
 
     fn new_cell(&self, client_id: &Arc<str>, clean: bool) -> Arc<SessionCell> {
-        Arc::new(SessionCell {
-            client_id: client_id.clone(),
-            state: Mutex::new(SessionState {
-                session: Session::new(self.settings().limits),
-                clean,
-                subs: BTreeMap::new(),
-                link: None,
-                expired: None,
-                username: None,
-            }),
-            wake: Notify::new(),
-            last_seen: AtomicU64::new(0),
-            keepalive_ms: AtomicU64::new(0),
-        })
+        Arc::new(SessionCell::new(
+            client_id.clone(),
+            clean,
+            self.settings().limits,
+        ))
     }
 
     /// Attaches a connection to `client_id`'s session, kicking out any connection holding it.
@@ -400,7 +344,15 @@ impl Router {
 
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
-    pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) {
+    ///
+    /// Returns a subscriber (other than the publisher) whose queue is half full while it can
+    /// still write: the publisher's link gives it time to catch up before reading more, the
+    /// backpressure a single-threaded broker gets for free.
+    pub fn publish(
+        &self,
+        msg: Arc<Message>,
+        from: Option<&Arc<SessionCell>>,
+    ) -> Option<Arc<SessionCell>> {
         if msg.retain {
             let changed = self
                 .retained
@@ -417,8 +369,9 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return;
+            return None;
         }
+        let mut behind = None;
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         let mut i = 0;
@@ -433,19 +386,25 @@ impl Router {
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
             if !(own && opts.no_local) {
-                self.deliver(
-                    cell,
-                    msg.clone(),
-                    opts.qos,
-                    msg.retain && opts.retain_as_published,
-                );
+                let rap = msg.retain && opts.retain_as_published;
+                if self.deliver(cell, msg.clone(), opts.qos, rap) && !own && behind.is_none() {
+                    behind = Some(cell.clone());
+                }
             }
             i = j;
         }
+        behind
     }
 
     /// Queues one delivery for one session and wakes its link.
-    fn deliver(&self, cell: &Arc<SessionCell>, msg: Arc<Message>, granted: QoS, retain: bool) {
+    /// Returns true when the session's queue is half full or more.
+    fn deliver(
+        &self,
+        cell: &Arc<SessionCell>,
+        msg: Arc<Message>,
+        granted: QoS,
+        retain: bool,
+    ) -> bool {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
         if !self.access.allows_everything()
@@ -453,7 +412,7 @@ impl Router {
                 .access
                 .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
         {
-            return;
+            return false;
         }
         let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
         let seq = if stored {
@@ -474,15 +433,19 @@ impl Router {
                     store.send(StoreOp::Enqueue(cell.client_id.clone(), seq, msg, qos));
                 }
                 let online = st.session.is_online();
+                let max = st.session.limits().max_queued;
+                let behind = online && max > 0 && st.session.queued() >= max / 2;
                 drop(st);
                 if online {
                     cell.wake.notify_one();
                 }
+                behind
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                true
             }
-            Err(Refused::Offline) => {}
+            Err(Refused::Offline) => false,
         }
     }
 

@@ -23,7 +23,7 @@ fn publish(router: &Router, topic: &str, value: String) {
             retain: true,
             properties: Props::default(),
         };
-        router.publish(Arc::new(msg), None);
+        let _ = router.publish(Arc::new(msg), None);
     }
 }
 

@@ -35,10 +35,27 @@ pub fn plan(args: &BrokerArgs) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// Raises the open-file limit to its hard maximum: every connection is a descriptor, and the
+/// usual soft default of 1024 would cap the broker far below what it can serve.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a local rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// Runs the broker until SIGINT or SIGTERM; SIGHUP re-reads the config file.
 pub async fn run(args: &BrokerArgs) -> Result<(), BrokerCmdError> {
     use tokio::signal::unix::{SignalKind, signal};
     let config = plan(args)?;
+    raise_fd_limit();
     let mut term = signal(SignalKind::terminate()).map_err(BrokerCmdError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(BrokerCmdError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(BrokerCmdError::Signal)?;

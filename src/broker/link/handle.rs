@@ -26,6 +26,8 @@ pub(super) struct Link {
     limits: Arc<LinkLimits>,
     /// Store changes made by this link's last batch must be on disk before its acks go out.
     needs_sync: bool,
+    /// A subscriber whose queue the last batch filled past half.
+    behind: Option<Arc<SessionCell>>,
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -45,6 +47,80 @@ fn refuse(reason: ReasonCode) -> Packet {
     })
 }
 
+/// The client id to use: the given one, or a generated one for an empty id where allowed
+/// (returned a second time for the v5 Assigned Client Identifier).
+fn client_identity(
+    c: &Connect,
+    limits: &LinkLimits,
+) -> Result<(String, Option<String>), ReasonCode> {
+    if !c.client_id.is_empty() {
+        return Ok((c.client_id.clone(), None));
+    }
+    let v5 = c.version.is_v5();
+    if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+        return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    let id = generated_id(&limits.auto_id_prefix);
+    Ok((id.clone(), v5.then_some(id)))
+}
+
+/// The keepalive in force and the CONNACK properties telling a v5 client about limits.
+fn connack_properties(
+    c: &Connect,
+    limits: &LinkLimits,
+    assigned: Option<String>,
+) -> (u16, Properties) {
+    let mut props = Properties {
+        assigned_client_identifier: assigned,
+        ..Properties::default()
+    };
+    let mut keep_alive = c.keep_alive;
+    if c.version.is_v5() {
+        let max = limits.max_keepalive;
+        if keep_alive > max || (keep_alive == 0 && max > 0) {
+            keep_alive = max;
+            props.server_keep_alive = Some(keep_alive);
+        }
+        if !limits.retain_available {
+            props.retain_available = Some(0);
+        }
+    }
+    (keep_alive, props)
+}
+
+/// The client id, a generated id to tell a v5 client, and the user name to act as; or the
+/// CONNACK reason of a refusal.
+type Identity = (String, Option<String>, Option<String>);
+
+async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode> {
+    let (id, assigned) = client_identity(c, &ctx.limits)?;
+    let info = ConnectInfo {
+        listener: ctx.listener,
+        client_id: &id,
+        username: c.username.as_deref(),
+        password: c.password.as_deref(),
+        cert_identity: ctx.cert_identity.as_deref(),
+    };
+    // Password hashing runs off the runtime threads (see `access::check_connect`).
+    let user = crate::broker::access::check_connect(ctx.router.access_arc(), &info).await?;
+    Ok((id, assigned, user))
+}
+
+/// `New client connected from 127.0.0.1:54321 as c1 (p2, c1, k60, u'name').`
+fn log_connected(log: Log, peer: std::net::SocketAddr, c: &Connect, client_id: &str) {
+    let user = c
+        .username
+        .as_deref()
+        .map(|u| format!(", u'{u}'"))
+        .unwrap_or_default();
+    log.conn(format_args!(
+        "New client connected from {peer} as {client_id} (p{}, c{}, k{}{user}).",
+        proto_tag(c.version),
+        c.clean_start as u8,
+        c.keep_alive,
+    ));
+}
+
 /// Handles CONNECT: checks, session attach, CONNACK and redelivery. `None` when refused.
 pub(super) async fn accept<S>(
     io: &mut Io<S>,
@@ -57,55 +133,24 @@ where
 {
     let router = &ctx.router;
     let c = *connect;
-    let mut props = Properties::default();
-    let mut client_id = c.client_id.clone();
-    let mut out = Vec::new();
-    if client_id.is_empty() {
-        let v5 = c.version.is_v5();
-        if !ctx.limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
-            out.push(refuse(ReasonCode::ClientIdentifierNotValid));
-            let _ = io.encode(&mut out, router);
-            log.info(format_args!(
-                "Client <unknown> from {} refused: empty client id.",
-                ctx.peer
-            ));
-            return None;
-        }
-        client_id = generated_id(&ctx.limits.auto_id_prefix);
-        if v5 {
-            props.assigned_client_identifier = Some(client_id.clone());
-        }
-    }
-    let info = ConnectInfo {
-        listener: ctx.listener,
-        client_id: &client_id,
-        username: c.username.as_deref(),
-        password: c.password.as_deref(),
-        cert_identity: ctx.cert_identity.as_deref(),
-    };
-    let username = match crate::broker::access::check_connect(router.access_arc(), &info).await {
-        Ok(u) => u,
+    let identity = identify(ctx, &c).await;
+    let (client_id, assigned, username) = match identity {
+        Ok(x) => x,
         Err(reason) => {
-            out.push(refuse(reason));
-            let _ = io.encode(&mut out, router);
+            let _ = io.encode(&mut vec![refuse(reason)], router);
+            let id = if c.client_id.is_empty() {
+                "<unknown>"
+            } else {
+                &c.client_id
+            };
             log.info(format_args!(
-                "Client {client_id} from {} refused: {reason}.",
+                "Client {id} from {} refused: {reason}.",
                 ctx.peer
             ));
             return None;
         }
     };
-    let mut keep_alive = c.keep_alive;
-    if c.version.is_v5()
-        && (keep_alive > ctx.limits.max_keepalive
-            || keep_alive == 0 && ctx.limits.max_keepalive > 0)
-    {
-        keep_alive = ctx.limits.max_keepalive;
-        props.server_keep_alive = Some(keep_alive);
-    }
-    if c.version.is_v5() && !ctx.limits.retain_available {
-        props.retain_available = Some(0);
-    }
+    let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
     // 5.0 keeps a session only with a session expiry interval (its expiry is not enforced:
     // any non-zero interval keeps it until a clean start).
     let keep = if c.version.is_v5() {
@@ -115,23 +160,12 @@ where
     };
     let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
-    let user = c
-        .username
-        .as_deref()
-        .map(|u| format!(", u'{u}'"))
-        .unwrap_or_default();
-    log.conn(format_args!(
-        "New client connected from {} as {client_id} (p{}, c{}, k{}{user}).",
-        ctx.peer,
-        proto_tag(c.version),
-        c.clean_start as u8,
-        c.keep_alive,
-    ));
-    out.push(Packet::ConnAck(ConnAck {
+    log_connected(log, ctx.peer, &c, &client_id);
+    let mut out = vec![Packet::ConnAck(ConnAck {
         session_present: attached.present,
         reason: ReasonCode::Success,
         properties: Props::new(props),
-    }));
+    })];
     let cell = &attached.cell;
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
@@ -148,6 +182,7 @@ where
         log,
         limits: ctx.limits.clone(),
         needs_sync: false,
+        behind: None,
     };
     Some((link, attached))
 }
@@ -158,6 +193,18 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
+    /// Routes a message, remembering a subscriber that is falling behind.
+    fn route(&mut self, msg: Message) {
+        if let Some(cell) = self.router.publish(Arc::new(msg), Some(&self.cell)) {
+            self.behind.get_or_insert(cell);
+        }
+    }
+
+    /// A subscriber this link's last batch found falling behind, to wait for.
+    pub(super) fn take_behind(&mut self) -> Option<Arc<SessionCell>> {
+        self.behind.take()
+    }
+
     /// Largest packet accepted from this client.
     pub(super) fn max_packet_size(&self) -> u32 {
         self.limits.max_packet_size
@@ -247,23 +294,9 @@ impl Link {
         }
     }
 
-    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
-        self.router
-            .stats
-            .msgs_received
-            .fetch_add(1, Ordering::Relaxed);
-        if self.log.debug_on() {
-            self.log.debug(format_args!(
-                "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                self.client_id,
-                p.dup as u8,
-                p.qos as u8,
-                p.retain as u8,
-                p.packet_id.map_or(0, |i| i.get()),
-                p.topic,
-                p.payload.len()
-            ));
-        }
+    /// Checks a PUBLISH: a protocol violation closes the connection, otherwise returns
+    /// whether to route it and the acknowledgement's reason code.
+    fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
                 "disconnected due to protocol error (topic alias not supported)".into(),
@@ -276,25 +309,52 @@ impl Link {
                 Some(ReasonCode::RetainNotSupported),
             ));
         }
-        let too_big = self.limits.message_size_limit != 0
-            && p.payload.len() > self.limits.message_size_limit as usize;
-        let allowed =
-            self.router
-                .access()
-                .can_write(&self.client_id, self.username.as_deref(), &p.topic);
-        let route = !too_big && allowed;
-        let ack_reason = if too_big {
+        let limit = self.limits.message_size_limit as usize;
+        let reason = if limit != 0 && p.payload.len() > limit {
             ReasonCode::PacketTooLarge
-        } else if !allowed {
+        } else if !self.router.access().can_write(
+            &self.client_id,
+            self.username.as_deref(),
+            &p.topic,
+        ) {
             ReasonCode::NotAuthorized
         } else {
             ReasonCode::Success
         };
-        let reason = if self.version.is_v5() {
-            ack_reason
-        } else {
-            ReasonCode::Success
-        };
+        let route = reason == ReasonCode::Success;
+        // 3.x acknowledgements carry no reason: a refused message is acked and dropped.
+        Ok((
+            route,
+            if self.version.is_v5() {
+                reason
+            } else {
+                ReasonCode::Success
+            },
+        ))
+    }
+
+    fn log_publish(&self, p: &Publish) {
+        if self.log.debug_on() {
+            self.log.debug(format_args!(
+                "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                self.client_id,
+                p.dup as u8,
+                p.qos as u8,
+                p.retain as u8,
+                p.packet_id.map_or(0, |i| i.get()),
+                p.topic,
+                p.payload.len()
+            ));
+        }
+    }
+
+    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
+        self.router
+            .stats
+            .msgs_received
+            .fetch_add(1, Ordering::Relaxed);
+        self.log_publish(&p);
+        let (route, reason) = self.admit(&p)?;
         let msg = || Message {
             topic: p.topic.clone(),
             payload: p.payload.clone(),
@@ -305,12 +365,12 @@ impl Link {
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                     self.needs_sync = true;
                 }
                 out.push(Packet::PubAck(PubResp {
@@ -322,7 +382,7 @@ impl Link {
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
-                    self.router.publish(Arc::new(msg()), Some(&self.cell));
+                    self.route(msg());
                 }
                 if first {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
@@ -420,7 +480,7 @@ impl Link {
                     retain: will.retain && self.limits.retain_available,
                     properties: will.properties,
                 };
-                self.router.publish(Arc::new(msg), Some(&self.cell));
+                let _ = self.router.publish(Arc::new(msg), Some(&self.cell));
             }
         }
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
