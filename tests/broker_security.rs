@@ -289,6 +289,7 @@ fn every_acl_rule_kind_with_real_clients() {
     pub_msg(port, Some("alice"), "inbox/bob", "ok", "1");
     pub_msg(port, Some("alice"), "news/w", "denied", "1");
     pub_msg(port, Some("alice"), "alice/secret", "denied", "1");
+    pub_msg(port, Some("alice"), "news/w2", "denied", "2");
     pub_msg(port, Some("bob"), "inbox/bob", "denied", "1");
     pub_msg(port, Some("bob"), "users/bob/w", "ok", "1");
     pub_msg(port, Some("bob"), "users/alice/w", "denied", "1");
@@ -605,6 +606,15 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
             .0
             .success()
     );
+    // SIGHUP re-reads the certificates; the TLS subscriber stays, new handshakes work.
+    broker.reload();
+    let args = [
+        tls(&pki, tls_port, None),
+        strings(&["-t", "t", "-m", "after reload"]),
+    ]
+    .concat();
+    assert!(mosquitto_pub(tls_port, &args).0.success());
+    assert!(wait_until(|| sub.has("t after reload")));
 }
 
 #[test]
