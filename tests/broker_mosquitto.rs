@@ -304,3 +304,41 @@ fn acknowledged_messages_survive_kill_9() {
         "retained\n"
     );
 }
+
+#[test]
+fn sighup_applies_new_queue_limits() {
+    if !clients() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = config_file(
+        dir.path(),
+        port,
+        "max_queued_messages 2\nmax_inflight_messages 1\n",
+    );
+    let b = spawn_with_config(&conf, port);
+    let count = |port| {
+        let out = sub(port, &["-c", "-i", "q", "-q", "1", "-t", "lim", "-W", "2"]);
+        out.lines().count()
+    };
+    assert_eq!(
+        sub(port, &["-c", "-i", "q", "-q", "1", "-t", "lim", "-E"]),
+        ""
+    );
+    for i in 0..6 {
+        pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
+    }
+    assert_eq!(count(port), 2, "queue limit 2");
+    config_file(
+        dir.path(),
+        port,
+        "max_queued_messages 5\nmax_inflight_messages 1\n",
+    );
+    b.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..6 {
+        pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
+    }
+    assert_eq!(count(port), 5, "queue limit 5 after SIGHUP");
+}
