@@ -342,3 +342,26 @@ fn sighup_applies_new_queue_limits() {
     }
     assert_eq!(count(port), 5, "queue limit 5 after SIGHUP");
 }
+
+#[test]
+fn repeated_p_listens_on_every_port_and_config_listeners_win() {
+    let (a, b) = (free_port(), free_port());
+    let mut cmd = Command::new(mq_path());
+    cmd.args(["broker", "-p", &a.to_string(), "-p", &b.to_string()]);
+    let _g = ChildGuard::spawn(&mut cmd);
+    wait_for_port(a);
+    wait_for_port(b);
+    drop(_g);
+    let dir = tempfile::tempdir().unwrap();
+    let (c, ignored) = (free_port(), free_port());
+    let conf = config_file(dir.path(), c, "");
+    let mut cmd = Command::new(mq_path());
+    cmd.args(["broker", "-p", &ignored.to_string(), "-c"])
+        .arg(&conf);
+    let _g = ChildGuard::spawn(&mut cmd);
+    wait_for_port(c);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", ignored)).is_err(),
+        "-p ignored"
+    );
+}
