@@ -73,13 +73,13 @@ fn fan_out(c: &mut Criterion) {
                 a.cell
             })
             .collect();
-        let msg = Arc::new(Message {
-            topic: TopicName::new("bench/x").unwrap(),
-            payload: vec![0u8; 64].into(),
-            qos: QoS::AtMostOnce,
-            retain: false,
-            properties: Props::default(),
-        });
+        let msg = Arc::new(Message::new(
+            TopicName::new("bench/x").unwrap(),
+            vec![0u8; 64].into(),
+            QoS::AtMostOnce,
+            false,
+            Props::default(),
+        ));
         let mut out = Vec::new();
         g.throughput(Throughput::Elements(subs as u64));
         g.bench_with_input(

@@ -13,7 +13,7 @@ use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS};
 use crate::topic::TopicName;
 use bytes::Bytes;
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An application message as the router holds it: shared by every subscriber it goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,45 @@ pub struct Message {
     pub retain: bool,
     /// v5 properties to forward.
     pub properties: Props,
+    /// This message as a QoS 0 PUBLISH without retain or DUP, encoded once and shared by
+    /// every subscriber: [0] for 3.1/3.1.1, [1] for 5.0.
+    pub wire: [OnceLock<Bytes>; 2],
+}
+
+impl Message {
+    /// A message without a cached encoding.
+    pub fn new(
+        topic: TopicName,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        properties: Props,
+    ) -> Message {
+        Message {
+            topic,
+            payload,
+            qos,
+            retain,
+            properties,
+            wire: Default::default(),
+        }
+    }
+}
+
+/// What a session hands its link to send.
+#[derive(Clone, Debug)]
+pub enum Outgoing {
+    /// A packet of this session alone.
+    Packet(Packet),
+    /// A QoS 0 delivery without retain: the same bytes for every subscriber of a version,
+    /// so the link encodes it once per message, not once per subscriber.
+    Shared(Arc<Message>),
+}
+
+impl From<Packet> for Outgoing {
+    fn from(p: Packet) -> Outgoing {
+        Outgoing::Packet(p)
+    }
 }
 
 /// One message on its way to one subscriber.
@@ -198,7 +237,7 @@ impl Session {
 
     /// Moves queued messages to the wire while the inflight window allows; QoS 0 ones always go.
     /// Does nothing while offline.
-    pub fn fill(&mut self, out: &mut Vec<Packet>) {
+    pub fn fill(&mut self, out: &mut Vec<Outgoing>) {
         while self.online {
             let Some(front) = self.queue.front() else {
                 break;
@@ -210,11 +249,13 @@ impl Session {
                 break;
             };
             self.queued_bytes -= d.cost();
-            if d.qos == QoS::AtMostOnce {
-                out.push(d.publish(None, false));
+            if d.qos == QoS::AtMostOnce && !d.retain {
+                out.push(Outgoing::Shared(d.msg));
+            } else if d.qos == QoS::AtMostOnce {
+                out.push(d.publish(None, false).into());
             } else {
                 let id = self.next_packet_id();
-                out.push(d.publish(Some(id), false));
+                out.push(d.publish(Some(id), false).into());
                 self.inflight.push_back((id, Inflight::Sent(d)));
             }
         }
@@ -222,12 +263,12 @@ impl Session {
 
     /// Attaches a connection: unacknowledged messages are sent again (PUBLISH with DUP, or
     /// PUBREL), then the queue.
-    pub fn connect(&mut self, out: &mut Vec<Packet>) {
+    pub fn connect(&mut self, out: &mut Vec<Outgoing>) {
         self.online = true;
         for (id, state) in &self.inflight {
             out.push(match state {
-                Inflight::Sent(d) => d.publish(Some(*id), true),
-                Inflight::Released(_) => Packet::PubRel(PubResp::new(*id)),
+                Inflight::Sent(d) => d.publish(Some(*id), true).into(),
+                Inflight::Released(_) => Packet::PubRel(PubResp::new(*id)).into(),
             });
         }
         self.fill(out);
@@ -248,7 +289,7 @@ impl Session {
     }
 
     /// PUBACK received: returns the store key of the completed delivery.
-    pub fn puback(&mut self, id: PacketId, out: &mut Vec<Packet>) -> Option<u64> {
+    pub fn puback(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
         let pos = self.position(id)?;
         match &self.inflight[pos].1 {
             Inflight::Sent(d) if d.qos == QoS::AtLeastOnce => {}
@@ -263,18 +304,18 @@ impl Session {
     }
 
     /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).
-    pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Packet>) {
+    pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Outgoing>) {
         if let Some(pos) = self.position(id) {
             if let Inflight::Sent(d) = &self.inflight[pos].1 {
                 let seq = d.seq;
                 self.inflight[pos].1 = Inflight::Released(seq);
             }
         }
-        out.push(Packet::PubRel(PubResp::new(id)));
+        out.push(Packet::PubRel(PubResp::new(id)).into());
     }
 
     /// PUBCOMP received: returns the store key of the completed delivery.
-    pub fn pubcomp(&mut self, id: PacketId, out: &mut Vec<Packet>) -> Option<u64> {
+    pub fn pubcomp(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
         let pos = self.position(id)?;
         let Inflight::Released(seq) = self.inflight[pos].1 else {
             return None;
@@ -318,23 +359,23 @@ mod tests {
 
     fn msg(topic: &str, qos: QoS) -> Delivery {
         Delivery {
-            msg: Arc::new(Message {
-                topic: TopicName::new(topic).unwrap(),
-                payload: Bytes::from_static(b"x"),
+            msg: Arc::new(Message::new(
+                TopicName::new(topic).unwrap(),
+                Bytes::from_static(b"x"),
                 qos,
-                retain: false,
-                properties: Props::default(),
-            }),
+                false,
+                Props::default(),
+            )),
             qos,
             retain: false,
             seq: 7,
         }
     }
 
-    fn pid(p: &Packet) -> PacketId {
+    fn pid(p: &Outgoing) -> PacketId {
         match p {
-            Packet::Publish(p) => p.packet_id.unwrap(),
-            Packet::PubRel(r) => r.packet_id,
+            Outgoing::Packet(Packet::Publish(p)) => p.packet_id.unwrap(),
+            Outgoing::Packet(Packet::PubRel(r)) => r.packet_id,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -366,7 +407,7 @@ mod tests {
             2,
             "third QoS 1 then the QoS 0 behind it (order kept)"
         );
-        assert!(matches!(&more[1], Packet::Publish(p) if p.qos == QoS::AtMostOnce));
+        assert!(matches!(&more[1], Outgoing::Shared(m) if m.qos == QoS::AtMostOnce));
     }
 
     #[test]
@@ -409,8 +450,10 @@ mod tests {
         s.disconnect();
         let mut again = Vec::new();
         s.connect(&mut again);
-        assert!(matches!(&again[0], Packet::Publish(p) if p.dup && p.topic.as_str() == "a"));
-        assert!(matches!(&again[1], Packet::PubRel(r) if r.packet_id == q2));
+        assert!(
+            matches!(&again[0], Outgoing::Packet(Packet::Publish(p)) if p.dup && p.topic.as_str() == "a")
+        );
+        assert!(matches!(&again[1], Outgoing::Packet(Packet::PubRel(r)) if r.packet_id == q2));
         assert_eq!(s.pubcomp(q2, &mut Vec::new()), Some(7));
         assert_eq!(s.pending(), 1);
     }

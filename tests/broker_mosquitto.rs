@@ -303,3 +303,64 @@ fn acknowledged_messages_survive_kill_9() {
         "retained\n"
     );
 }
+
+#[test]
+fn sighup_applies_new_queue_limits() {
+    if !clients() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = config_file(
+        dir.path(),
+        port,
+        "max_queued_messages 2\nmax_inflight_messages 1\n",
+    );
+    let b = spawn_with_config(&conf, port);
+    let count = |port| {
+        let out = sub(port, &["-c", "-i", "q", "-q", "1", "-t", "lim", "-W", "2"]);
+        out.lines().count()
+    };
+    assert_eq!(
+        sub(port, &["-c", "-i", "q", "-q", "1", "-t", "lim", "-E"]),
+        ""
+    );
+    for i in 0..6 {
+        pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
+    }
+    assert_eq!(count(port), 2, "queue limit 2");
+    config_file(
+        dir.path(),
+        port,
+        "max_queued_messages 5\nmax_inflight_messages 1\n",
+    );
+    b.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..6 {
+        pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
+    }
+    assert_eq!(count(port), 5, "queue limit 5 after SIGHUP");
+}
+
+#[test]
+fn repeated_p_listens_on_every_port_and_config_listeners_win() {
+    let (a, b) = (free_port(), free_port());
+    let mut cmd = Command::new(mq_path());
+    cmd.args(["broker", "-p", &a.to_string(), "-p", &b.to_string()]);
+    let _g = ChildGuard::spawn(&mut cmd);
+    wait_for_port(a);
+    wait_for_port(b);
+    drop(_g);
+    let dir = tempfile::tempdir().unwrap();
+    let (c, ignored) = (free_port(), free_port());
+    let conf = config_file(dir.path(), c, "");
+    let mut cmd = Command::new(mq_path());
+    cmd.args(["broker", "-p", &ignored.to_string(), "-c"])
+        .arg(&conf);
+    let _g = ChildGuard::spawn(&mut cmd);
+    wait_for_port(c);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", ignored)).is_err(),
+        "-p ignored"
+    );
+}

@@ -638,3 +638,28 @@ async fn fan_in_from_many_publishers_at_once_is_not_dropped() {
     }
     assert_eq!(total, 4000, "four times the queue limit, nothing dropped");
 }
+
+#[tokio::test]
+async fn one_message_reaches_subscribers_of_every_version() {
+    let b = start_broker(test_config()).await;
+    let mut subs = Vec::new();
+    for (i, v) in [Version::V31, Version::V311, Version::V5, Version::V311]
+        .into_iter()
+        .enumerate()
+    {
+        let (mut s, _) =
+            RawClient::connect_with(b.addr, connect_packet(&format!("v{i}"), true, 30, v)).await;
+        s.subscribe("mixed", QoS::AtMostOnce).await;
+        subs.push(s);
+    }
+    let mut p = RawClient::connect(b.addr, "p", true).await;
+    p.publish("mixed", b"same bytes", QoS::AtMostOnce, false)
+        .await;
+    for s in &mut subs {
+        let m = s.next_publish().await.expect("delivered");
+        assert_eq!(
+            (m.topic.as_str(), &m.payload[..], m.qos),
+            ("mixed", &b"same bytes"[..], QoS::AtMostOnce)
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! One task per connection: read packets, answer them, write queued deliveries.
 //!
 //! ```text
-//!  socket ─read─▶ rbuf ─decode─▶ handle ─▶ out: Vec<Packet> ─encode─▶ wbuf ─write─▶ socket
+//!  socket ─read─▶ rbuf ─decode─▶ handle ─▶ out: Vec<Outgoing> ─encode─▶ wbuf ─write─▶ socket
 //!                                   │                                   ▲
 //!                                router ── session queue ── wake ── fill┘
 //! ```
@@ -15,8 +15,9 @@
 //! timer and no extra channel.
 
 use super::router::{Router, SessionCell};
-use crate::protocol::{self, Packet, ReasonCode, Version};
-use bytes::{Buf, BytesMut};
+use crate::protocol::{self, Packet, QoS, ReasonCode, Version};
+use crate::session::{Message, Outgoing};
+use bytes::{Buf, Bytes, BytesMut};
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -90,6 +91,27 @@ enum Event {
     Wake,
 }
 
+/// The bytes of `msg` as a QoS 0 PUBLISH for `version`, encoded by the first subscriber link
+/// that needs them and shared by all the others.
+fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::EncodeError> {
+    let slot = &msg.wire[version.is_v5() as usize];
+    if let Some(b) = slot.get() {
+        return Ok(b);
+    }
+    let packet = Packet::Publish(protocol::Publish {
+        dup: false,
+        qos: QoS::AtMostOnce,
+        retain: false,
+        topic: msg.topic.clone(),
+        packet_id: None,
+        properties: msg.properties.clone(),
+        payload: msg.payload.clone(),
+    });
+    let mut buf = BytesMut::new();
+    protocol::encode(&packet, version, &mut buf)?;
+    Ok(slot.get_or_init(|| buf.freeze()))
+}
+
 /// The socket and its buffers.
 struct Io<S> {
     stream: S,
@@ -139,12 +161,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         }
     }
 
-    fn encode(&mut self, packets: &mut Vec<Packet>, router: &Router) -> Result<(), String> {
+    fn encode(&mut self, packets: &mut Vec<Outgoing>, router: &Router) -> Result<(), String> {
+        let mut sent = 0;
         for p in packets.drain(..) {
-            if matches!(p, Packet::Publish(_)) {
-                router.stats.msgs_sent.fetch_add(1, Ordering::Relaxed);
+            match p {
+                Outgoing::Packet(p) => {
+                    sent += matches!(p, Packet::Publish(_)) as u64;
+                    protocol::encode(&p, self.version, &mut self.wbuf)
+                        .map_err(|e| e.to_string())?;
+                }
+                Outgoing::Shared(msg) => {
+                    sent += 1;
+                    let wire = shared_wire(&msg, self.version).map_err(|e| e.to_string())?;
+                    self.wbuf.extend_from_slice(wire);
+                }
             }
-            protocol::encode(&p, self.version, &mut self.wbuf).map_err(|e| e.to_string())?;
+        }
+        if sent > 0 {
+            router.stats.msgs_sent.fetch_add(sent, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -307,7 +341,7 @@ async fn wait_for_drain(router: &Router, sub: &SessionCell) {
 async fn on_read<S>(
     io: &mut Io<S>,
     link: &mut handle::Link,
-    out: &mut Vec<Packet>,
+    out: &mut Vec<Outgoing>,
     n: usize,
 ) -> Result<(), Close>
 where

@@ -72,13 +72,13 @@ mod tests {
     use bytes::Bytes;
 
     fn m(topic: &str, payload: &'static [u8]) -> Arc<Message> {
-        Arc::new(Message {
-            topic: TopicName::new(topic).unwrap(),
-            payload: Bytes::from_static(payload),
-            qos: QoS::AtMostOnce,
-            retain: true,
-            properties: Props::default(),
-        })
+        Arc::new(Message::new(
+            TopicName::new(topic).unwrap(),
+            Bytes::from_static(payload),
+            QoS::AtMostOnce,
+            true,
+            Props::default(),
+        ))
     }
 
     fn topics(s: &RetainedStore, pattern: &str) -> Vec<String> {

@@ -219,15 +219,20 @@ impl Router {
         drop(sessions);
         let mut st = cell.lock();
         let replaced = st.link.replace(generation).is_some();
+        let was_stored = !st.clean;
         st.clean = clean;
         st.username = username;
-        let persistent = !clean;
         drop(st);
         if replaced {
             cell.wake.notify_waiters();
         }
-        if persistent {
-            self.save_session(&cell);
+        match (!clean, &self.store) {
+            (true, _) => self.save_session(&cell),
+            // Resumed without keeping it (5.0, no expiry): it must not come back after a restart.
+            (false, Some(store)) if was_stored => {
+                store.send(StoreOp::DropSession(cell.client_id.clone()));
+            }
+            _ => {}
         }
         Attached {
             cell,
@@ -266,13 +271,16 @@ impl Router {
 
     /// Removes a session's subscriptions and stored state.
     fn discard(&self, cell: &Arc<SessionCell>) {
-        let subs = std::mem::take(&mut cell.lock().subs);
+        let (subs, was_stored) = {
+            let mut st = cell.lock();
+            (std::mem::take(&mut st.subs), !st.clean)
+        };
         let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
         for (filter, _) in subs.values() {
             tree.unsubscribe(filter, &Sub(cell.clone()));
         }
         drop(tree);
-        if let Some(store) = &self.store {
+        if let (true, Some(store)) = (was_stored, &self.store) {
             store.send(StoreOp::DropSession(cell.client_id.clone()));
         }
     }

@@ -242,13 +242,9 @@ fn decode_message(b: &[u8]) -> Option<(Message, QoS)> {
     let retain = *b.get(1)? != 0;
     let len = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize;
     let topic = std::str::from_utf8(b.get(4..4 + len)?).ok()?;
-    let msg = Message {
-        topic: TopicName::new(topic).ok()?,
-        payload: Bytes::copy_from_slice(b.get(4 + len..)?),
-        qos,
-        retain,
-        properties: Default::default(),
-    };
+    let topic = TopicName::new(topic).ok()?;
+    let payload = Bytes::copy_from_slice(b.get(4 + len..)?);
+    let msg = Message::new(topic, payload, qos, retain, Default::default());
     Some((msg, qos))
 }
 
@@ -298,13 +294,13 @@ mod tests {
     use super::*;
 
     fn msg(topic: &str, payload: &'static [u8]) -> Arc<Message> {
-        Arc::new(Message {
-            topic: TopicName::new(topic).unwrap(),
-            payload: Bytes::from_static(payload),
-            qos: QoS::AtLeastOnce,
-            retain: true,
-            properties: Default::default(),
-        })
+        Arc::new(Message::new(
+            TopicName::new(topic).unwrap(),
+            Bytes::from_static(payload),
+            QoS::AtLeastOnce,
+            true,
+            Default::default(),
+        ))
     }
 
     #[tokio::test]

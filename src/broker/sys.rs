@@ -16,13 +16,7 @@ pub fn version() -> String {
 
 fn publish(router: &Router, topic: &str, value: String) {
     if let Ok(topic) = TopicName::new(topic) {
-        let msg = Message {
-            topic,
-            payload: value.into(),
-            qos: QoS::AtMostOnce,
-            retain: true,
-            properties: Props::default(),
-        };
+        let msg = Message::new(topic, value.into(), QoS::AtMostOnce, true, Props::default());
         let _ = router.publish(Arc::new(msg), None);
     }
 }

@@ -9,7 +9,7 @@ use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
     SubAck, UnsubAck, Version, Will,
 };
-use crate::session::Message;
+use crate::session::{Message, Outgoing};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -137,7 +137,7 @@ where
     let (client_id, assigned, username) = match identity {
         Ok(x) => x,
         Err(reason) => {
-            let _ = io.encode(&mut vec![refuse(reason)], router);
+            let _ = io.encode(&mut vec![refuse(reason).into()], router);
             let id = if c.client_id.is_empty() {
                 "<unknown>"
             } else {
@@ -161,11 +161,11 @@ where
     let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
-    let mut out = vec![Packet::ConnAck(ConnAck {
+    let mut out: Vec<Outgoing> = vec![Outgoing::Packet(Packet::ConnAck(ConnAck {
         session_present: attached.present,
         reason: ReasonCode::Success,
         properties: Props::new(props),
-    })];
+    }))];
     let cell = &attached.cell;
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
@@ -185,6 +185,11 @@ where
         behind: None,
     };
     Some((link, attached))
+}
+
+/// Queues a packet for sending.
+fn push(out: &mut Vec<Outgoing>, p: Packet) {
+    out.push(Outgoing::Packet(p));
 }
 
 fn generated_id(prefix: &str) -> String {
@@ -211,7 +216,7 @@ impl Link {
     }
 
     /// Handles one packet after CONNECT, pushing replies to `out`.
-    pub(super) fn handle(&mut self, p: Packet, out: &mut Vec<Packet>) -> Result<(), Close> {
+    pub(super) fn handle(&mut self, p: Packet, out: &mut Vec<Outgoing>) -> Result<(), Close> {
         match p {
             Packet::Publish(p) => self.publish(p, out),
             Packet::PubAck(r) => {
@@ -229,7 +234,7 @@ impl Link {
                 Ok(())
             }
             Packet::PubRel(r) => {
-                out.push(self.cell.lock().session.pubrel(r.packet_id));
+                push(out, self.cell.lock().session.pubrel(r.packet_id));
                 self.store(StoreOp::IncomingDel(
                     self.client_id.clone(),
                     r.packet_id.get(),
@@ -254,15 +259,18 @@ impl Link {
                 if !self.version.is_v5() {
                     reasons.clear();
                 }
-                out.push(Packet::UnsubAck(UnsubAck {
-                    packet_id: u.packet_id,
-                    reasons,
-                    properties: Props::default(),
-                }));
+                push(
+                    out,
+                    Packet::UnsubAck(UnsubAck {
+                        packet_id: u.packet_id,
+                        reasons,
+                        properties: Props::default(),
+                    }),
+                );
                 Ok(())
             }
             Packet::PingReq => {
-                out.push(Packet::PingResp);
+                push(out, Packet::PingResp);
                 Ok(())
             }
             Packet::Disconnect(d) => Err(Close::Clean {
@@ -348,19 +356,16 @@ impl Link {
         }
     }
 
-    fn publish(&mut self, p: Publish, out: &mut Vec<Packet>) -> Result<(), Close> {
+    fn publish(&mut self, p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
         self.router
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
         self.log_publish(&p);
         let (route, reason) = self.admit(&p)?;
-        let msg = || Message {
-            topic: p.topic.clone(),
-            payload: p.payload.clone(),
-            qos: p.qos,
-            retain: p.retain,
-            properties: p.properties.clone(),
+        let msg = || {
+            let props = p.properties.clone();
+            Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
         };
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
@@ -373,11 +378,14 @@ impl Link {
                     self.route(msg());
                     self.needs_sync = true;
                 }
-                out.push(Packet::PubAck(PubResp {
-                    packet_id: id,
-                    reason,
-                    properties: Props::default(),
-                }));
+                push(
+                    out,
+                    Packet::PubAck(PubResp {
+                        packet_id: id,
+                        reason,
+                        properties: Props::default(),
+                    }),
+                );
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
@@ -388,11 +396,14 @@ impl Link {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
                     self.needs_sync = true;
                 }
-                out.push(Packet::PubRec(PubResp {
-                    packet_id: id,
-                    reason,
-                    properties: Props::default(),
-                }));
+                push(
+                    out,
+                    Packet::PubRec(PubResp {
+                        packet_id: id,
+                        reason,
+                        properties: Props::default(),
+                    }),
+                );
             }
             _ => {
                 return Err(Close::Error(
@@ -404,7 +415,7 @@ impl Link {
         Ok(())
     }
 
-    fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Packet>) {
+    fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Outgoing>) {
         let mut reasons = Vec::with_capacity(s.subscriptions.len());
         let mut added = Vec::new();
         for sub in &s.subscriptions {
@@ -420,11 +431,14 @@ impl Link {
             });
             added.push((sub.filter.clone(), sub.options, new));
         }
-        out.push(Packet::SubAck(SubAck {
-            packet_id: s.packet_id,
-            reasons,
-            properties: Props::default(),
-        }));
+        push(
+            out,
+            Packet::SubAck(SubAck {
+                packet_id: s.packet_id,
+                reasons,
+                properties: Props::default(),
+            }),
+        );
         // Retained messages go after SUBACK ([MQTT-3.8.4-4] order), through the session queue.
         for (filter, opts, new) in added {
             self.router.send_retained(&self.cell, &filter, opts, new);
@@ -455,10 +469,13 @@ impl Link {
             Close::Error(why, reason) => {
                 self.log.conn(format_args!("Client {id} {why}."));
                 if let (true, Some(reason)) = (self.version.is_v5(), reason) {
-                    let mut out = vec![Packet::Disconnect(Disconnect {
-                        reason: *reason,
-                        properties: Props::default(),
-                    })];
+                    let mut out: Vec<Outgoing> = vec![
+                        Packet::Disconnect(Disconnect {
+                            reason: *reason,
+                            properties: Props::default(),
+                        })
+                        .into(),
+                    ];
                     let _ = io.encode(&mut out, &self.router);
                 }
                 true
@@ -473,13 +490,8 @@ impl Link {
                 .access()
                 .can_write(&id, self.username.as_deref(), &will.topic)
             {
-                let msg = Message {
-                    topic: will.topic,
-                    payload: will.payload,
-                    qos: will.qos,
-                    retain: will.retain && self.limits.retain_available,
-                    properties: will.properties,
-                };
+                let retain = will.retain && self.limits.retain_available;
+                let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
                 let _ = self.router.publish(Arc::new(msg), Some(&self.cell));
             }
         }
