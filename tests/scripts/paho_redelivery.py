@@ -21,6 +21,8 @@ def client(cid, clean):
         ev.set()
 
     c.on_message = on_message
+    c.subscribed = threading.Event()
+    c.on_subscribe = lambda *_args: c.subscribed.set()
     return c, got, ev
 
 
@@ -44,7 +46,9 @@ sub.manual_ack_set(True)
 sub.connect("127.0.0.1", PORT, keepalive=30)
 sub.loop_start()
 sub.subscribe("paho/#", qos=2)
-time.sleep(0.3)
+# Wait for the SUBACK rather than sleeping: under a loaded machine a fixed pause loses the race.
+if not sub.subscribed.wait(10):
+    fail("no SUBACK")
 
 pub, _, _ = client("paho-pub", True)
 pub.connect("127.0.0.1", PORT)
