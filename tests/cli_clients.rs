@@ -525,3 +525,42 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn sub_resubscribes_after_a_broker_restart() {
+    if !have_mosquitto() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let p = port.to_string();
+    let mut broker = mosquitto_on(port, dir.path());
+    let sub = mq(dir.path())
+        .args(["sub", "-p", &p, "-t", "rs/#", "-C", "2", "-W", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    Command::new("mosquitto_pub")
+        .args(["-p", &p, "-t", "rs/1", "-m", "first", "-r", "-q", "1"])
+        .status()
+        .unwrap();
+    // Let the broker forward it before it dies.
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = broker.kill();
+    let _ = broker.wait();
+    let mut broker = mosquitto_on(port, dir.path());
+    // The subscriber retries every second; then it subscribes again.
+    std::thread::sleep(Duration::from_millis(1800));
+    Command::new("mosquitto_pub")
+        .args(["-p", &p, "-t", "rs/2", "-m", "second"])
+        .status()
+        .unwrap();
+    let out = sub.wait_with_output().unwrap();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert_eq!(
+        (out.status.code(), &out.stdout[..]),
+        (Some(0), &b"first\nsecond\n"[..])
+    );
+}

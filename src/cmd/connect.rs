@@ -304,6 +304,19 @@ pub fn report_connect_error(e: &ClientError, quiet: bool) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// True when the error means the connection is gone (worth reconnecting), rather than a
+/// refusal of one request.
+pub fn is_lost(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::ConnectionLost(_)
+            | ClientError::KeepAlive
+            | ClientError::ServerDisconnect(_)
+            | ClientError::Closed
+            | ClientError::Protocol(_)
+    )
+}
+
 /// Exit status for a connection lost after CONNACK (libmosquitto's MOSQ_ERR_* codes).
 pub fn lost_connection_status(e: &ClientError, quiet: bool) -> ExitCode {
     let code = match e {

@@ -314,16 +314,7 @@ impl LineSender<'_> {
     }
 }
 
-fn is_lost(e: &ClientError) -> bool {
-    matches!(
-        e,
-        ClientError::ConnectionLost(_)
-            | ClientError::KeepAlive
-            | ClientError::ServerDisconnect(_)
-            | ClientError::Closed
-            | ClientError::Protocol(_)
-    )
-}
+use super::connect::is_lost;
 
 async fn publish_lines(client: Client, plan: &Plan) -> Result<(), ClientError> {
     let mut sender = LineSender {

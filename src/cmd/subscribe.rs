@@ -124,13 +124,14 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
     })
 }
 
-/// Runs `mq sub`.
+/// Runs `mq sub`. Like mosquitto_sub, a connection lost after the first CONNACK is
+/// re-established (every second, until `-W` runs out) and the subscriptions made again.
 pub async fn run(args: SubArgs) -> ExitCode {
     let mut plan = match plan(&args) {
         Ok(p) => p,
         Err(u) => return u.report(Tool::Sub),
     };
-    let started = Instant::now();
+    let deadline = plan.timeout.map(|t| Instant::now() + t);
     let quiet = plan.conn.quiet;
     if let Some(c) = plan.count
         && c < 20
@@ -139,21 +140,51 @@ pub async fn run(args: SubArgs) -> ExitCode {
         // Ask the broker not to send more than we will print (as mosquitto_sub does).
         plan.conn.options.properties.receive_maximum = Some(c as u16);
     }
-    let client = match Client::connect(plan.conn.options.clone()).await {
+    let mut client = match Client::connect(plan.conn.options.clone()).await {
         Ok((c, _)) => Arc::new(c),
         Err(e) => return connect::report_connect_error(&e, quiet),
     };
-    match serve(&client, &mut plan, started).await {
-        Ok(code) => {
-            let _ = client
-                .disconnect_with(Disconnect {
-                    properties: Props::new(plan.props.disconnect.clone()),
-                    ..Disconnect::default()
-                })
-                .await;
-            code
+    let mut printed = 0u64;
+    loop {
+        match serve(&client, &mut plan, deadline, &mut printed).await {
+            Ok(code) => {
+                let _ = client
+                    .disconnect_with(Disconnect {
+                        properties: Props::new(plan.props.disconnect.clone()),
+                        ..Disconnect::default()
+                    })
+                    .await;
+                return code;
+            }
+            Err(e) if connect::is_lost(&e) && !matches!(e, ClientError::Closed) => {
+                match reconnect(&plan, deadline).await {
+                    Some(c) => client = Arc::new(c),
+                    None => {
+                        if !quiet {
+                            eprintln!("Timed out");
+                        }
+                        return ExitCode::from(27);
+                    }
+                }
+            }
+            Err(e) => return connect::lost_connection_status(&e, quiet),
         }
-        Err(e) => connect::lost_connection_status(&e, quiet),
+    }
+}
+
+/// Tries to connect again every second; `None` when the `-W` deadline passes first.
+async fn reconnect(plan: &Plan, deadline: Option<Instant>) -> Option<Client> {
+    let attempts = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok((c, _)) = Client::connect(plan.conn.options.clone()).await {
+                return c;
+            }
+        }
+    };
+    tokio::select! {
+        c = attempts => Some(c),
+        _ = sleep_until(deadline) => None,
     }
 }
 
@@ -173,7 +204,8 @@ enum Next {
 async fn serve(
     client: &Arc<Client>,
     plan: &mut Plan,
-    started: Instant,
+    deadline: Option<Instant>,
+    printed: &mut u64,
 ) -> Result<ExitCode, ClientError> {
     let ack = client
         .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
@@ -193,9 +225,7 @@ async fn serve(
     if plan.exit_after_sub {
         return Ok(ExitCode::SUCCESS);
     }
-    let deadline = plan.timeout.map(|t| started + t);
     let mut removals = Vec::new();
-    let mut printed = 0u64;
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,
@@ -207,13 +237,13 @@ async fn serve(
             }
             _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
         };
-        let mut next = handle(client, plan, &msg, &mut removals, &mut printed);
+        let mut next = handle(client, plan, &msg, &mut removals, printed);
         // Batch what is already buffered into one write; flush before waiting again.
         // With -d the client logs each PUBLISH as it is taken: print one at a time so the
         // log line and the message stay together.
         while matches!(next, Next::Continue) && !plan.conn.options.debug {
             let Some(m) = client.try_recv() else { break };
-            next = handle(client, plan, &m, &mut removals, &mut printed);
+            next = handle(client, plan, &m, &mut removals, printed);
         }
         if plan.printer.flush().is_err() {
             // Broken pipe: the reader is gone, which is a normal way to stop.
