@@ -564,3 +564,56 @@ fn sub_resubscribes_after_a_broker_restart() {
         (Some(0), &b"first\nsecond\n"[..])
     );
 }
+
+#[test]
+fn unix_socket_and_random_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("mqtt.sock");
+    let Some(b) = Broker::mosquitto(&format!("listener 0 {}", sock.display())) else {
+        return;
+    };
+    let p = b.port.to_string();
+    let unix = sock.to_str().unwrap();
+    for i in 0..50 {
+        let m = format!("m{i}");
+        let mut st = mq(dir.path());
+        st.args([
+            "pub", "--unix", unix, "-t", "u/x", "-m", &m, "-r", "-q", "1",
+        ]);
+        assert!(st.status().unwrap().success());
+        // Each message is retained on its own topic so a late subscriber sees all 50.
+        let t = format!("u/{i}");
+        assert!(
+            mq(dir.path())
+                .args(["pub", "-p", &p, "-t", &t, "-m", &m, "-r"])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let out = mq(dir.path())
+        .args(["sub", "--unix", unix, "-t", "u/x", "-C", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"m49\n");
+    // About a tenth of 51 retained messages is printed; all 51 count towards -C.
+    let out = mq(dir.path())
+        .args([
+            "sub",
+            "-p",
+            &p,
+            "-t",
+            "u/#",
+            "-C",
+            "51",
+            "--random-filter",
+            "10",
+            "-W",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let n = out.stdout.iter().filter(|b| **b == b'\n').count();
+    assert!(n < 30, "{n} of 51 printed at 10%");
+}

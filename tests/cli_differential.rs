@@ -364,6 +364,8 @@ fn pub_matches_mosquitto_pub() {
             case("-p {P} -t a/b -m x -q 3"),
             pub_case("-p {P} -t a/b -m x -V 5 -c -i sess -x 60", 1),
             pub_case("-p {P} -t a/b -m x -M 1 -q 1 --nodelay", 1),
+            pub_case("-p {P} -t a/b -m x -A 127.0.0.1", 1),
+            case("-p {P} -t a/b -m x --foo"),
         ],
     );
 }

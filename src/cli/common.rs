@@ -139,4 +139,13 @@ pub struct ClientArgs {
     /// Do not print runtime errors.
     #[arg(long = "quiet")]
     pub quiet: bool,
+    /// Bind the outgoing socket to this local address.
+    #[arg(short = 'A', value_name = "ADDRESS")]
+    pub bind_address: Option<String>,
+    /// Connect over this unix socket instead of TCP.
+    #[arg(long = "unix", value_name = "PATH")]
+    pub unix: Option<PathBuf>,
+    /// TLS ALPN protocol to offer.
+    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
+    pub tls_alpn: Option<String>,
 }

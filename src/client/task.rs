@@ -52,7 +52,16 @@ fn lost(e: ConnectionError) -> ClientError {
 
 /// Opens the stream, sends CONNECT and reads CONNACK.
 pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
-    let stream = transport::connect(&opts.host, opts.port, opts.tls.clone(), opts.nodelay).await?;
+    let stream = match &opts.unix {
+        Some(path) => transport::connect_unix(path).await?,
+        None => {
+            let tcp = transport::TcpOptions {
+                nodelay: opts.nodelay,
+                bind: opts.bind_address,
+            };
+            transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
+        }
+    };
     let mut conn = Connection::new(stream, opts.version);
     conn.set_max_packet_size(opts.max_packet_size);
     let connect = Packet::Connect(Box::new(opts.connect_packet()));

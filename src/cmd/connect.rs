@@ -178,6 +178,11 @@ pub fn plan(
     o.clean_start = !client.disable_clean_session;
     o.max_inflight = client.max_inflight.max(1);
     o.nodelay = client.nodelay;
+    o.unix = client.unix.clone();
+    o.bind_address = match &client.bind_address {
+        Some(a) => Some(resolve_bind(a)?),
+        None => None,
+    };
     o.debug = client.debug;
     o.will = will;
     o.client_id = match (&client.id, &client.id_prefix) {
@@ -216,7 +221,11 @@ pub fn plan(
         }
     }
     if use_tls || o.port == 8883 {
-        o.tls = Some(tls_options(tls, url.as_ref().is_some_and(|u| u.tls))?);
+        o.tls = Some(tls_options(
+            tls,
+            client,
+            url.as_ref().is_some_and(|u| u.tls),
+        )?);
     }
     Ok(Connection {
         options: o,
@@ -253,8 +262,19 @@ fn will_of(w: &WillArgs, _version: Version) -> Result<Option<Will>, Usage> {
     }))
 }
 
+fn resolve_bind(a: &str) -> Result<std::net::IpAddr, Usage> {
+    use std::net::ToSocketAddrs;
+    (a, 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .map(|sa| sa.ip())
+        .ok_or_else(|| Usage(format!("Invalid bind address '{a}'.")))
+}
+
 fn tls_options(
     tls: &TlsArgs,
+    client: &ClientArgs,
     os_certs: bool,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>, Usage> {
     let version = match &tls.tls_version {
@@ -269,6 +289,7 @@ fn tls_options(
         insecure: tls.insecure,
         version,
         os_certs: os_certs || tls.tls_use_os_certs,
+        alpn: client.tls_alpn.clone(),
     };
     opts.client_config().map_err(|e| Usage(e.to_string()))
 }

@@ -30,6 +30,8 @@ struct Plan {
     retained_only: bool,
     remove_retained: bool,
     exit_after_sub: bool,
+    /// `--random-filter`, as a fraction.
+    sample: Option<f64>,
     props: PropertyArgs,
 }
 
@@ -58,6 +60,14 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
             return Err(Usage(format!("Invalid timeout \"{w}\".")));
         }
         w => w.map(|w| Duration::from_secs(w as u64)),
+    };
+    let sample = match a.random_filter {
+        Some(p) if !(0.1..=100.0).contains(&p) => {
+            return Err(Usage(
+                "Invalid --random-filter value, must be between 0.1 and 100.0.".into(),
+            ));
+        }
+        p => p.filter(|p| *p < 100.0).map(|p| p / 100.0),
     };
     let v5 = conn.options.version.is_v5();
     if a.retain_as_published && !v5 {
@@ -120,6 +130,7 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
         retained_only: a.retained_only,
         remove_retained: a.remove_retained,
         exit_after_sub: a.exit_after_sub,
+        sample,
         props,
     })
 }
@@ -292,7 +303,10 @@ fn handle(
                 .await;
         }));
     }
-    plan.printer.push(msg);
+    // A message dropped by --random-filter still counts towards -C, as in mosquitto_sub.
+    if plan.sample.is_none_or(|p| rand::random::<f64>() < p) {
+        plan.printer.push(msg);
+    }
     *printed += 1;
     match plan.count {
         Some(c) if *printed >= c => Next::Stop,
