@@ -185,34 +185,8 @@ pub fn plan(
     };
     o.debug = client.debug;
     o.will = will;
-    o.client_id = match (&client.id, &client.id_prefix) {
-        (Some(id), _) => id.clone(),
-        (None, Some(pfx)) => format!("{pfx}{}", std::process::id()),
-        (None, None) if version.is_v5() => String::new(),
-        (None, None) => random_id(),
-    };
-    o.username = server.username.clone();
-    let mut password = server.password.clone();
-    if let Some(f) = &server.pw_file {
-        password = Some(read_password_file(f)?);
-    }
-    let mut use_tls = tls.enabled();
-    if let Some(u) = &url {
-        o.host = u.host.clone();
-        o.port = u.port;
-        use_tls |= u.tls;
-        o.username = u.username.clone().or(o.username);
-        password = u.password.clone().or(password);
-    }
-    o.port = server.port.unwrap_or(match (&url, use_tls) {
-        (Some(u), _) => u.port,
-        (None, true) => 8883,
-        (None, false) => 1883,
-    });
-    if password.is_some() && o.username.is_none() && !version.is_v5() {
-        return Err(Usage("Problem setting username and/or password.".into()));
-    }
-    o.password = password.map(Bytes::from);
+    o.client_id = client_id(client, version);
+    let use_tls = address_and_credentials(&mut o, server, tls, url.as_ref())?;
     if version.is_v5() {
         o.properties = props.connect.clone();
         o.properties.session_expiry_interval = session_expiry(client)?;
@@ -232,6 +206,47 @@ pub fn plan(
         url_topic: url.and_then(|u| u.topic),
         quiet: client.quiet,
     })
+}
+
+fn client_id(client: &ClientArgs, version: Version) -> String {
+    match (&client.id, &client.id_prefix) {
+        (Some(id), _) => id.clone(),
+        (None, Some(pfx)) => format!("{pfx}{}", std::process::id()),
+        (None, None) if version.is_v5() => String::new(),
+        (None, None) => random_id(),
+    }
+}
+
+/// Host, port and credentials from the flags, the `-L` URL and the password file; returns
+/// whether TLS is asked for.
+fn address_and_credentials(
+    o: &mut ClientOptions,
+    server: &ServerArgs,
+    tls: &TlsArgs,
+    url: Option<&Url>,
+) -> Result<bool, Usage> {
+    o.username = server.username.clone();
+    let mut password = server.password.clone();
+    if let Some(f) = &server.pw_file {
+        password = Some(read_password_file(f)?);
+    }
+    let mut use_tls = tls.enabled();
+    if let Some(u) = url {
+        o.host = u.host.clone();
+        use_tls |= u.tls;
+        o.username = u.username.clone().or(o.username.take());
+        password = u.password.clone().or(password);
+    }
+    o.port = server.port.unwrap_or(match (url, use_tls) {
+        (Some(u), _) => u.port,
+        (None, true) => 8883,
+        (None, false) => 1883,
+    });
+    if password.is_some() && o.username.is_none() && !o.version.is_v5() {
+        return Err(Usage("Problem setting username and/or password.".into()));
+    }
+    o.password = password.map(Bytes::from);
+    Ok(use_tls)
 }
 
 fn session_expiry(client: &ClientArgs) -> Result<Option<u32>, Usage> {

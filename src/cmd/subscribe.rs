@@ -43,6 +43,35 @@ fn filter(s: &str) -> Result<TopicFilter, Usage> {
     })
 }
 
+/// One subscription per `-t` (and the `-L` topic), all with the same options.
+fn subscriptions(a: &SubArgs, conn: &Connection, v5: bool) -> Result<Vec<Subscription>, Usage> {
+    let mut topics: Vec<&str> = a.topic.iter().map(String::as_str).collect();
+    if let Some(t) = &conn.url_topic {
+        topics.push(t);
+    }
+    if topics.is_empty() {
+        return Err(Usage("You must specify a topic to subscribe to.".into()));
+    }
+    let options = SubscriptionOptions {
+        qos: a.qos,
+        no_local: false,
+        retain_as_published: a.retain_as_published,
+        retain_handling: if a.no_retained && v5 {
+            RetainHandling::DoNotSend
+        } else {
+            RetainHandling::SendOnSubscribe
+        },
+    };
+    let mut subscriptions = Vec::new();
+    for t in topics {
+        subscriptions.push(Subscription {
+            filter: filter(t)?,
+            options,
+        });
+    }
+    Ok(subscriptions)
+}
+
 fn plan(a: &SubArgs) -> Result<Plan, Usage> {
     let props = properties::parse(&a.client.property)?;
     let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false)?;
@@ -75,30 +104,7 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
             "--retain-as-published is only available with MQTT v5.".into(),
         ));
     }
-    let mut topics: Vec<&str> = a.topic.iter().map(String::as_str).collect();
-    if let Some(t) = &conn.url_topic {
-        topics.push(t);
-    }
-    if topics.is_empty() {
-        return Err(Usage("You must specify a topic to subscribe to.".into()));
-    }
-    let options = SubscriptionOptions {
-        qos: a.qos,
-        no_local: false,
-        retain_as_published: a.retain_as_published,
-        retain_handling: if a.no_retained && v5 {
-            RetainHandling::DoNotSend
-        } else {
-            RetainHandling::SendOnSubscribe
-        },
-    };
-    let mut subscriptions = Vec::new();
-    for t in topics {
-        subscriptions.push(Subscription {
-            filter: filter(t)?,
-            options,
-        });
-    }
+    let subscriptions = subscriptions(a, &conn, v5)?;
     let filter_out = a
         .filter_out
         .iter()
