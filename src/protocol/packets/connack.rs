@@ -71,3 +71,50 @@ pub(crate) fn encode(c: &ConnAck, version: Version, buf: &mut BytesMut) -> Resul
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{ConnAck, Packet, ReasonCode, Version};
+
+    #[test]
+    fn v3_connack_return_codes_map_to_reasons() {
+        let Packet::ConnAck(c) = wire(b"\x20\x02\x01\x00", Version::V311) else {
+            panic!()
+        };
+        assert!(c.session_present && c.reason == ReasonCode::Success);
+        let Packet::ConnAck(c) = wire(b"\x20\x02\x00\x05", Version::V311) else {
+            panic!()
+        };
+        assert_eq!(c.reason, ReasonCode::NotAuthorized);
+        let Packet::ConnAck(c) = wire(b"\x20\x02\x00\x01", Version::V31) else {
+            panic!()
+        };
+        assert_eq!(c.reason, ReasonCode::UnsupportedProtocolVersion);
+    }
+
+    #[test]
+    fn v5_reasons_are_sent_as_v3_return_codes() {
+        let p = Packet::ConnAck(ConnAck {
+            session_present: false,
+            reason: ReasonCode::Banned,
+            properties: Default::default(),
+        });
+        assert_eq!(encoded(&p, Version::V311), b"\x20\x02\x00\x05");
+        assert_eq!(encoded(&p, Version::V5), b"\x20\x03\x00\x8a\x00");
+    }
+
+    #[test]
+    fn v5_connack_with_properties() {
+        // Maximum QoS 1, Assigned Client Identifier "x".
+        let Packet::ConnAck(c) = wire(b"\x20\x09\x00\x00\x06\x12\x00\x01x\x24\x01", Version::V5)
+        else {
+            panic!()
+        };
+        assert_eq!(c.properties.maximum_qos, Some(1));
+        assert_eq!(
+            c.properties.assigned_client_identifier.as_deref(),
+            Some("x")
+        );
+    }
+}

@@ -222,3 +222,61 @@ pub(crate) fn encode(c: &Connect, buf: &mut BytesMut) -> Result<(), EncodeError>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::wire;
+    use crate::protocol::{Packet, QoS, ReasonCode, Version};
+
+    fn connect(p: Packet) -> crate::protocol::Connect {
+        match p {
+            Packet::Connect(c) => *c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_3_1_1_connect_as_mosquitto_pub_sends_it() {
+        let c = connect(wire(
+            b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00",
+            Version::V5,
+        ));
+        assert_eq!(c.version, Version::V311);
+        assert!(c.clean_start && c.client_id.is_empty());
+        assert_eq!(c.keep_alive, 60);
+        assert!(c.will.is_none() && c.username.is_none() && c.password.is_none());
+    }
+
+    #[test]
+    fn mqisdp_3_1_connect_with_will_user_and_password() {
+        let bytes = b"\x10\x22\x00\x06MQIsdp\x03\xf6\x00\x0a\x00\x02id\x00\x03w/t\x00\x04gone\x00\x01u\x00\x02pw";
+        let c = connect(wire(bytes, Version::V311));
+        assert_eq!(c.version, Version::V31);
+        let w = c.will.unwrap();
+        assert_eq!((w.topic.as_str(), &w.payload[..]), ("w/t", &b"gone"[..]));
+        assert_eq!((w.qos, w.retain), (QoS::ExactlyOnce, true));
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert_eq!(c.password.as_deref(), Some(&b"pw"[..]));
+    }
+
+    #[test]
+    fn v5_connect_with_properties_and_will_properties() {
+        // Session Expiry 10; will: Will Delay 3; password without user name is allowed in 5.0.
+        let bytes = b"\x10\x23\x00\x04MQTT\x05\x46\x00\x00\x05\x11\x00\x00\x00\x0a\x00\x01c\
+                      \x05\x18\x00\x00\x00\x03\x00\x01t\x00\x01x\x00\x02pw";
+        let c = connect(wire(bytes, Version::V311));
+        assert_eq!(c.version, Version::V5);
+        assert_eq!(c.properties.session_expiry_interval, Some(10));
+        let w = c.will.unwrap();
+        assert_eq!(w.properties.will_delay_interval, Some(3));
+        assert!(c.username.is_none() && c.password.is_some());
+    }
+
+    #[test]
+    fn unsupported_level_names_connack_0x84() {
+        let mut buf = bytes::BytesMut::from(&b"\x10\x0c\x00\x04MQTT\x07\x02\x00\x3c\x00\x00"[..]);
+        let e = crate::protocol::decode(&mut buf, Version::V311, 1024).unwrap_err();
+        assert_eq!(e.reason, ReasonCode::UnsupportedProtocolVersion);
+        assert_eq!(e.reason.to_v3_connack(), 1);
+    }
+}

@@ -123,3 +123,54 @@ pub(crate) fn encode_auth(
         buf,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{Disconnect, Packet, ReasonCode, Version};
+
+    #[test]
+    fn pings() {
+        assert_eq!(wire(b"\xc0\x00", Version::V311), Packet::PingReq);
+        assert_eq!(wire(b"\xd0\x00", Version::V5), Packet::PingResp);
+    }
+
+    #[test]
+    fn disconnect_forms() {
+        assert_eq!(
+            wire(b"\xe0\x00", Version::V311),
+            Packet::Disconnect(Disconnect::default())
+        );
+        assert_eq!(
+            wire(b"\xe0\x00", Version::V5),
+            Packet::Disconnect(Disconnect::default())
+        );
+        let Packet::Disconnect(d) = wire(b"\xe0\x01\x04", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(d.reason, ReasonCode::DisconnectWithWillMessage);
+        // Session Expiry Interval 0 with Normal disconnection: the reason byte must be sent.
+        let Packet::Disconnect(d) = wire(b"\xe0\x07\x00\x05\x11\x00\x00\x00\x00", Version::V5)
+        else {
+            panic!()
+        };
+        assert_eq!(d.properties.session_expiry_interval, Some(0));
+        // 3.1.1 DISCONNECT has no body whatever the reason.
+        assert_eq!(encoded(&Packet::Disconnect(d), Version::V311), b"\xe0\x00");
+    }
+
+    #[test]
+    fn auth_forms() {
+        let Packet::Auth(a) = wire(b"\xf0\x00", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(a.reason, ReasonCode::Success);
+        let Packet::Auth(a) = wire(b"\xf0\x0a\x18\x08\x15\x00\x01m\x16\x00\x01d", Version::V5)
+        else {
+            panic!()
+        };
+        assert_eq!(a.reason, ReasonCode::ContinueAuthentication);
+        assert_eq!(a.properties.authentication_method.as_deref(), Some("m"));
+        assert_eq!(a.properties.authentication_data.as_deref(), Some(&b"d"[..]));
+    }
+}

@@ -68,3 +68,25 @@ pub(crate) fn check_reason(r: ReasonCode, kind: PacketType) -> Result<(), super:
         ))
     }
 }
+
+/// Decodes `bytes` as one whole packet and checks that it encodes back to the same bytes.
+#[cfg(test)]
+pub(crate) fn wire(bytes: &[u8], version: super::Version) -> super::Packet {
+    let mut buf = bytes::BytesMut::from(bytes);
+    let p = super::decode(&mut buf, version, u32::MAX)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a whole packet");
+    assert!(buf.is_empty(), "bytes left after the packet");
+    let mut out = bytes::BytesMut::new();
+    super::encode(&p, version, &mut out).unwrap();
+    assert_eq!(&out[..], bytes, "{p:?}");
+    p
+}
+
+/// Encodes `p` for `version`.
+#[cfg(test)]
+pub(crate) fn encoded(p: &super::Packet, version: super::Version) -> Vec<u8> {
+    let mut out = bytes::BytesMut::new();
+    super::encode(p, version, &mut out).unwrap();
+    out.to_vec()
+}

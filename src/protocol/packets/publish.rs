@@ -121,3 +121,78 @@ pub(crate) fn encode(p: &Publish, version: Version, buf: &mut BytesMut) -> Resul
     buf.put_slice(&p.payload);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{Packet, Publish, QoS, Version};
+    use crate::topic::TopicName;
+    use bytes::Bytes;
+    use std::num::NonZeroU16;
+
+    #[test]
+    fn qos1_retained_publish_3_1_1() {
+        let p = wire(b"\x33\x0a\x00\x03a/b\x00\x07hi\x21", Version::V311);
+        let Packet::Publish(p) = p else { panic!() };
+        assert_eq!((p.qos, p.retain, p.dup), (QoS::AtLeastOnce, true, false));
+        assert_eq!(p.packet_id, NonZeroU16::new(7));
+        assert_eq!(p.topic.as_str(), "a/b");
+        assert_eq!(&p.payload[..], b"hi!");
+    }
+
+    #[test]
+    fn dup_qos2_publish_with_empty_payload() {
+        let Packet::Publish(p) = wire(b"\x3c\x05\x00\x01x\x01\x00", Version::V311) else {
+            panic!()
+        };
+        assert!(p.dup && p.payload.is_empty());
+        assert_eq!(p.qos, QoS::ExactlyOnce);
+    }
+
+    #[test]
+    fn v5_publish_with_topic_alias_and_empty_topic() {
+        // Property length 3: Topic Alias (0x23) = 5.
+        let Packet::Publish(p) = wire(b"\x30\x08\x00\x00\x03\x23\x00\x05ok", Version::V5) else {
+            panic!()
+        };
+        assert!(p.topic.is_empty());
+        assert_eq!(p.properties.topic_alias, Some(5));
+        assert_eq!(&p.payload[..], b"ok");
+    }
+
+    #[test]
+    fn v5_publish_without_properties_has_a_zero_property_length() {
+        let p = Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: TopicName::new("t").unwrap(),
+            packet_id: None,
+            properties: Default::default(),
+            payload: Bytes::from_static(b"x"),
+        });
+        assert_eq!(encoded(&p, Version::V5), b"\x30\x05\x00\x01t\x00x");
+        assert_eq!(encoded(&p, Version::V311), b"\x30\x04\x00\x01tx");
+    }
+
+    #[test]
+    fn encode_refuses_inconsistent_packet_ids() {
+        let mut p = Publish {
+            dup: false,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            topic: TopicName::new("t").unwrap(),
+            packet_id: None,
+            properties: Default::default(),
+            payload: Bytes::new(),
+        };
+        let mut buf = bytes::BytesMut::new();
+        assert!(
+            crate::protocol::encode(&Packet::Publish(p.clone()), Version::V311, &mut buf).is_err()
+        );
+        p.qos = QoS::AtMostOnce;
+        p.packet_id = NonZeroU16::new(1);
+        assert!(crate::protocol::encode(&Packet::Publish(p), Version::V311, &mut buf).is_err());
+        assert!(buf.is_empty());
+    }
+}

@@ -68,3 +68,53 @@ pub(crate) fn encode(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{Packet, PubResp, ReasonCode, Version};
+    use std::num::NonZeroU16;
+
+    #[test]
+    fn short_forms() {
+        let Packet::PubAck(a) = wire(b"\x40\x02\x00\x01", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(a, PubResp::new(NonZeroU16::new(1).unwrap()));
+        let Packet::PubRel(a) = wire(b"\x62\x02\x12\x34", Version::V311) else {
+            panic!()
+        };
+        assert_eq!(a.packet_id.get(), 0x1234);
+        // A reason without properties (remaining length 3).
+        let Packet::PubRec(a) = wire(b"\x50\x03\x00\x02\x10", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(a.reason, ReasonCode::NoMatchingSubscribers);
+        let Packet::PubComp(a) = wire(b"\x70\x03\x00\x02\x92", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(a.reason, ReasonCode::PacketIdentifierNotFound);
+    }
+
+    #[test]
+    fn success_with_reason_byte_decodes_to_the_short_form() {
+        let mut buf = bytes::BytesMut::from(&b"\x40\x04\x00\x01\x00\x00"[..]);
+        let p = crate::protocol::decode(&mut buf, Version::V5, 100)
+            .unwrap()
+            .unwrap();
+        assert_eq!(encoded(&p, Version::V5), b"\x40\x02\x00\x01");
+    }
+
+    #[test]
+    fn reason_string_on_puback() {
+        let Packet::PubAck(a) = wire(b"\x40\x08\x00\x01\x80\x04\x1f\x00\x01e", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(a.properties.reason_string.as_deref(), Some("e"));
+        // 3.1.1 cannot carry the reason: only the packet id is sent.
+        assert_eq!(
+            encoded(&Packet::PubAck(a), Version::V311),
+            b"\x40\x02\x00\x01"
+        );
+    }
+}

@@ -223,3 +223,60 @@ pub(crate) fn encode_ack(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{Packet, QoS, ReasonCode, RetainHandling, SubAck, Version};
+    use std::num::NonZeroU16;
+
+    #[test]
+    fn subscribe_3_1_1_two_filters() {
+        let bytes = b"\x82\x0c\x00\x0a\x00\x03a/+\x01\x00\x01#\x02";
+        let Packet::Subscribe(s) = wire(bytes, Version::V311) else {
+            panic!()
+        };
+        assert_eq!(s.packet_id.get(), 10);
+        assert_eq!(s.subscriptions[0].filter.as_str(), "a/+");
+        assert_eq!(s.subscriptions[0].options.qos, QoS::AtLeastOnce);
+        assert_eq!(s.subscriptions[1].options.qos, QoS::ExactlyOnce);
+    }
+
+    #[test]
+    fn subscribe_v5_options_and_subscription_identifier() {
+        // Subscription Identifier 200 (varint c8 01); options: QoS 1, No Local, RAP, handling 2.
+        let bytes = b"\x82\x0b\x00\x01\x03\x0b\xc8\x01\x00\x02a/\x2d";
+        let Packet::Subscribe(s) = wire(bytes, Version::V5) else {
+            panic!()
+        };
+        assert_eq!(s.properties.subscription_identifiers, vec![200]);
+        let o = s.subscriptions[0].options;
+        assert!(o.no_local && o.retain_as_published);
+        assert_eq!(
+            (o.qos, o.retain_handling),
+            (QoS::AtLeastOnce, RetainHandling::DoNotSend)
+        );
+    }
+
+    #[test]
+    fn suback_failure_is_0x80_in_3_1_1() {
+        let Packet::SubAck(s) = wire(b"\x90\x05\x00\x01\x00\x02\x80", Version::V311) else {
+            panic!()
+        };
+        assert_eq!(
+            s.reasons,
+            [
+                ReasonCode::GrantedQoS0,
+                ReasonCode::GrantedQoS2,
+                ReasonCode::UnspecifiedError
+            ]
+        );
+        let p = Packet::SubAck(SubAck {
+            packet_id: NonZeroU16::new(1).unwrap(),
+            reasons: vec![ReasonCode::NotAuthorized, ReasonCode::GrantedQoS1],
+            properties: Default::default(),
+        });
+        assert_eq!(encoded(&p, Version::V311), b"\x90\x04\x00\x01\x80\x01");
+        assert_eq!(encoded(&p, Version::V5), b"\x90\x05\x00\x01\x00\x87\x01");
+    }
+}

@@ -117,3 +117,40 @@ pub(crate) fn encode_ack(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::packets::{encoded, wire};
+    use crate::protocol::{Packet, ReasonCode, UnsubAck, Version};
+    use std::num::NonZeroU16;
+
+    #[test]
+    fn unsubscribe_3_1_1() {
+        let Packet::Unsubscribe(u) = wire(b"\xa2\x0a\x00\x05\x00\x01a\x00\x03b/#", Version::V311)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            u.filters.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            ["a", "b/#"]
+        );
+    }
+
+    #[test]
+    fn unsuback_has_no_payload_in_3_1_1() {
+        let p = Packet::UnsubAck(UnsubAck {
+            packet_id: NonZeroU16::new(5).unwrap(),
+            reasons: vec![ReasonCode::Success, ReasonCode::NoSubscriptionExisted],
+            properties: Default::default(),
+        });
+        assert_eq!(encoded(&p, Version::V311), b"\xb0\x02\x00\x05");
+        assert_eq!(encoded(&p, Version::V5), b"\xb0\x05\x00\x05\x00\x00\x11");
+        let Packet::UnsubAck(u) = wire(b"\xb0\x05\x00\x05\x00\x00\x11", Version::V5) else {
+            panic!()
+        };
+        assert_eq!(
+            u.reasons,
+            [ReasonCode::Success, ReasonCode::NoSubscriptionExisted]
+        );
+    }
+}
