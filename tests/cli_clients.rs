@@ -617,3 +617,38 @@ fn unix_socket_and_random_filter() {
     let n = out.stdout.iter().filter(|b| **b == b'\n').count();
     assert!(n < 30, "{n} of 51 printed at 10%");
 }
+
+#[test]
+fn sigterm_ends_sub_with_a_clean_disconnect() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let watcher = Command::new("mosquitto_sub")
+        .args(["-p", &p, "-t", "gone/#", "-W", "2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sub = mq(home.path())
+        .args([
+            "sub",
+            "-p",
+            &p,
+            "-t",
+            "x",
+            "--will-topic",
+            "gone/sub",
+            "--will-payload",
+            "bye",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling a child process this test started, by its pid.
+    unsafe { libc::kill(sub.id() as i32, libc::SIGTERM) };
+    let out = sub.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // A normal DISCONNECT: the broker drops the will.
+    assert_eq!(watcher.wait_with_output().unwrap().stdout, b"");
+}

@@ -451,6 +451,9 @@ impl PacketIds {
 }
 
 #[cfg(test)]
+mod scripted;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

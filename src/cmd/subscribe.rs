@@ -8,7 +8,7 @@ use super::properties::{self, PropertyArgs};
 use crate::cli::subscribe::SubArgs;
 use crate::client::{Client, ClientError, Message};
 use crate::protocol::{
-    Disconnect, Props, QoS, RetainHandling, SubAck, Subscription, SubscriptionOptions,
+    Disconnect, Props, QoS, ReasonCode, RetainHandling, SubAck, Subscription, SubscriptionOptions,
 };
 use crate::topic::TopicFilter;
 use std::process::ExitCode;
@@ -33,6 +33,39 @@ struct Plan {
     /// `--random-filter`, as a fraction.
     sample: Option<f64>,
     props: PropertyArgs,
+    /// Stopped by SIGINT/SIGTERM.
+    interrupted: bool,
+}
+
+/// SIGINT and SIGTERM, which end `mq sub` with a DISCONNECT rather than a dropped connection.
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = one(&mut self.int) => {}
+            _ = one(&mut self.term) => {}
+        }
+    }
 }
 
 fn filter(s: &str) -> Result<TopicFilter, Usage> {
@@ -138,6 +171,7 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
         exit_after_sub: a.exit_after_sub,
         sample,
         props,
+        interrupted: false,
     })
 }
 
@@ -165,10 +199,16 @@ pub async fn run(args: SubArgs) -> ExitCode {
     loop {
         match serve(&client, &mut plan, deadline, &mut printed).await {
             Ok(code) => {
+                // mosquitto_sub ends a v5 session on a signal with "disconnect with will".
+                let reason = if plan.interrupted && plan.conn.options.version.is_v5() {
+                    ReasonCode::DisconnectWithWillMessage
+                } else {
+                    ReasonCode::NormalDisconnection
+                };
                 let _ = client
                     .disconnect_with(Disconnect {
+                        reason,
                         properties: Props::new(plan.props.disconnect.clone()),
-                        ..Disconnect::default()
                     })
                     .await;
                 return code;
@@ -243,6 +283,7 @@ async fn serve(
         return Ok(ExitCode::SUCCESS);
     }
     let mut removals = Vec::new();
+    let mut signals = Signals::new();
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,
@@ -252,7 +293,10 @@ async fn serve(
                 }
                 break ExitCode::from(27);
             }
-            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+            _ = signals.recv() => {
+                plan.interrupted = true;
+                break ExitCode::SUCCESS;
+            }
         };
         let mut next = handle(client, plan, &msg, &mut removals, printed);
         // Batch what is already buffered into one write; flush before waiting again.
