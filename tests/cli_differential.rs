@@ -226,7 +226,14 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
                 "-W",
                 "5",
             ])
-            .args(["-C", &case.observe.to_string(), "-F", "%t|%q|%r|%l|%x"])
+            .args([
+                "-C",
+                &case.observe.to_string(),
+                "-V",
+                "5",
+                "-F",
+                "%t|%q|%r|%l|%x|%C|%P|%E",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("observer");
@@ -389,6 +396,10 @@ fn sub_matches_mosquitto_sub() {
             case("-p {P} -t r/# -C 4 -F %x -N"),
             case("-p {P} -t r/a -C 1 -q 1 -F %q:%m:%r"),
             case("-p {P} -t r/a -C 1 -q 2 -F %q:%m:%r -V 5"),
+            live_case(
+                "-p {P} -t l/# -C 1 -F %C|%P|%p -D subscribe user-property a b",
+                &[("l/1", "x")],
+            ),
             live_case("-p {P} -t r/# -t l/# -C 7", LIVE),
             live_case("-p {P} -t l/# -C 3 -v", LIVE),
             live_case("-p {P} -t l/# -C 3 -v -N", LIVE),

@@ -168,7 +168,8 @@ pub fn plan(
     }
     let url = client.url.as_deref().map(parse_url).transpose()?;
     let mut version = server.protocol_version;
-    if default_v5 && version == Version::V311 {
+    // As mosquitto's clients: rr speaks v5 by default, and -D properties switch to v5.
+    if (default_v5 || !client.property.is_empty()) && version == Version::V311 {
         version = Version::V5;
     }
     let will = will_of(will, version)?;
