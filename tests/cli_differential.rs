@@ -196,9 +196,12 @@ fn wait_output(child: std::process::Child, limit: Duration) -> (Option<i32>, Vec
 fn mask_times(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(i) = rest.find("\"tst\":\"") {
-        out.push_str(&rest[..i + 7]);
-        rest = &rest[i + 7..];
+    while let Some(i) = rest.find("\"tst\":") {
+        // `--pretty` puts a tab between the key and the value.
+        let after = &rest[i + 6..];
+        let skip = after.len() - after.trim_start_matches('\t').len() + 1;
+        out.push_str(&rest[..i + 6 + skip]);
+        rest = &rest[i + 6 + skip..];
         let end = rest.find('"').unwrap_or(rest.len());
         out.push_str("TIME");
         rest = &rest[end..];
@@ -391,6 +394,8 @@ fn sub_matches_mosquitto_sub() {
             case("-p {P} -t r/# -C 4 -F %t|%p|%l|%q|%r|%m|%x|%X"),
             case("-p {P} -t r/# -C 4 -F %j"),
             case("-p {P} -t r/# -C 4 -F %J"),
+            case("-p {P} -t r/j -C 1 -F %J --pretty"),
+            case("-p {P} -t r/sp -C 1 -F %j --pretty"),
             case("-p {P} -t r/# -C 4 -F %10t|%-10p|%05l|%.2t|%-4m|"),
             case("-p {P} -t r/# -C 4 -F \\t%t\\n\\\\\\e@@%%"),
             case("-p {P} -t r/# -C 4 -F %x -N"),
