@@ -130,6 +130,9 @@ fn help_exits_1_like_mosquitto() {
         let out = mq(home.path()).args([tool, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stdout).contains("--topic"));
+        let out = mq(home.path()).args([tool, "--version"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("mq {tool} version ")));
     }
 }
 

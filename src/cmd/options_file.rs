@@ -77,6 +77,11 @@ pub fn report_clap_error(e: &clap::Error, args: &[OsString]) -> Option<std::proc
     let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
         return None;
     };
+    if arg == "--version" {
+        // mosquitto_pub --version prints its version and exits 1.
+        println!("mq {tool} version {}", env!("CARGO_PKG_VERSION"));
+        return Some(std::process::ExitCode::from(1));
+    }
     eprintln!("Error: Unknown option '{arg}'.\n\nUse 'mq {tool} --help' to see usage.");
     Some(std::process::ExitCode::from(1))
 }
