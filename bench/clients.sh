@@ -15,7 +15,8 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n' "$port" >"$tmp/m.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0
+max_inflight_messages 0\n' "$port" >"$tmp/m.conf"
 /usr/sbin/mosquitto -c "$tmp/m.conf" >/dev/null 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -50,3 +51,20 @@ sub_rate() {
 echo "== subscriber throughput, $N messages to a pipe"
 sub_rate mosquitto_sub mosquitto_sub
 sub_rate "mq sub" "$MQ" sub
+
+# Drain rate: N QoS 1 messages queued in a persistent session while the subscriber is away,
+# then delivered as fast as the broker and the subscriber go (the publisher is out of the way).
+drain_rate() {
+  local name=$1; shift
+  local id="drain-$RANDOM"
+  "$@" -p "$port" -t bench/q -q 1 -c -i "$id" -E
+  seq 1 "$N" | mosquitto_pub -p "$port" -t bench/q -q 1 -l
+  local start end n
+  start=$(date +%s.%N)
+  n=$("$@" -p "$port" -t bench/q -q 1 -c -i "$id" -C "$N" | wc -l)
+  end=$(date +%s.%N)
+  python3 -c "import sys; n=int(sys.argv[2]); t=$end-$start; print(f'{sys.argv[1]:>14}: {n} queued messages drained in {t:.3f} s = {n/t:,.0f} msg/s')" "$name" "$n"
+}
+echo "== draining $N queued QoS 1 messages to a pipe"
+drain_rate mosquitto_sub mosquitto_sub
+drain_rate "mq sub" "$MQ" sub

@@ -11,6 +11,7 @@ use crate::protocol::{
     Disconnect, Props, QoS, ReasonCode, RetainHandling, SubAck, Subscription, SubscriptionOptions,
 };
 use crate::topic::TopicFilter;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -248,7 +249,14 @@ async fn reconnect(plan: &Plan, deadline: Option<Instant>) -> Option<Client> {
 fn print_suback(debug: bool, ack: &SubAck) {
     if debug {
         let codes: Vec<String> = ack.reasons.iter().map(|r| r.as_u8().to_string()).collect();
-        println!("Subscribed (mid: {}): {}", ack.packet_id, codes.join(", "));
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "Subscribed (mid: {}): {}",
+            ack.packet_id,
+            codes.join(", ")
+        );
+        let _ = out.flush();
     }
 }
 
