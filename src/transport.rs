@@ -331,13 +331,17 @@ pub async fn connect(
     tls: Option<Arc<ClientConfig>>,
     opts: TcpOptions,
 ) -> Result<Stream, TransportError> {
-    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|source| TransportError::Resolve {
-            host: host.to_string(),
-            source,
-        })?
-        .collect();
+    // Resolved on this thread, as libmosquitto does: tokio's lookup_host would start a
+    // blocking-pool thread, a measurable part of a one-message `mq pub`.
+    let addrs: Vec<std::net::SocketAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+            .map_err(|source| TransportError::Resolve {
+                host: host.to_string(),
+                source,
+            })?
+            .collect(),
+    };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
     let mut tcp = None;
     for addr in addrs {
