@@ -40,14 +40,20 @@ pub fn decode(
     }
     buf.advance(h.header_len);
     let body = buf.split_to(h.remaining).freeze();
-    decode_body(h, body, version).map(Some)
+    decode_body(h, body, version)
 }
 
 /// Decodes the body of a packet whose fixed header is `h`.
+///
+/// PUBLISH, the hot path, writes the final `Ok(Some(..))` itself (see `publish::decode`).
 #[inline]
-fn decode_body(h: FixedHeader, body: Bytes, version: Version) -> Result<Packet, DecodeError> {
-    Ok(match h.kind {
-        PacketType::Publish => publish::decode(body, h.flags, version)?,
+fn decode_body(
+    h: FixedHeader,
+    body: Bytes,
+    version: Version,
+) -> Result<Option<Packet>, DecodeError> {
+    Ok(Some(match h.kind {
+        PacketType::Publish => return publish::decode(body, h.flags, version),
         PacketType::Connect => Packet::Connect(Box::new(connect::decode(body)?)),
         PacketType::ConnAck => Packet::ConnAck(connack::decode(body, version)?),
         PacketType::PubAck => Packet::PubAck(pubresp::decode(body, h.kind, version)?),
@@ -68,7 +74,7 @@ fn decode_body(h: FixedHeader, body: Bytes, version: Version) -> Result<Packet, 
         }
         PacketType::Disconnect => Packet::Disconnect(control::decode_disconnect(body, version)?),
         PacketType::Auth => Packet::Auth(control::decode_auth(body)?),
-    })
+    }))
 }
 
 /// The first byte of the fixed header and the remaining length of `packet`.

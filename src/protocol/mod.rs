@@ -14,6 +14,19 @@
 //! Decoding is streaming: [`decode`] returns `Ok(None)` until a whole packet is buffered, refuses
 //! a packet larger than the caller's maximum from its fixed header alone, and hands out topics and
 //! payloads as slices of the receive buffer (`Bytes`), so no payload is ever copied.
+//!
+//! Every [`DecodeError`] names the normative statement it enforces (`MQTT-3.3.2-2`) or, where the
+//! spec has none, the section (`2.2.2.2`), and carries the reason code to disconnect with.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `codec.rs` | [`decode`], [`encode`], [`encoded_len`]: fixed header, size limit, dispatch |
+//! | `header.rs` | [`PacketType`], the fixed header and its reserved flag bits |
+//! | `primitives.rs` | [`ByteStr`]; integers, variable byte integers, strings, binary data |
+//! | `properties.rs` | [`Properties`], [`Props`] |
+//! | `property_wire.rs` | properties on the wire, which packet allows which (2.2.2.2) |
+//! | `reason.rs` | [`ReasonCode`], which packet allows which, 3.1.1 CONNACK codes |
+//! | `packets/` | one module per packet kind (CONNECT, CONNACK, PUBLISH, PUBACK..PUBCOMP, SUBSCRIBE+SUBACK, UNSUBSCRIBE+UNSUBACK, PING/DISCONNECT/AUTH) |
 
 mod codec;
 mod error;

@@ -14,7 +14,7 @@ use super::primitives::{
     read_u32, read_varint, varint_len,
 };
 use super::{DecodeError, EncodeError, MAX_REMAINING_LENGTH, Properties, Props};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// The packet (or will) a property set belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +101,17 @@ property_table! {
 }
 
 /// Decodes a property length and the properties it covers, checking them against `ctx`.
+#[inline]
 pub(crate) fn decode(b: &mut Bytes, ctx: PropCtx) -> Result<Props, DecodeError> {
+    // Most packets carry no properties: a single zero byte, handled without a call.
+    if b.first() == Some(&0) {
+        b.advance(1);
+        return Ok(Props::default());
+    }
+    decode_some(b, ctx)
+}
+
+fn decode_some(b: &mut Bytes, ctx: PropCtx) -> Result<Props, DecodeError> {
     let len = read_varint(b)? as usize;
     if len == 0 {
         return Ok(Props::default());

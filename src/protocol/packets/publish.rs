@@ -14,7 +14,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 /// Decodes a PUBLISH body; `flags` is the low nibble of the first byte.
 #[inline]
-pub(crate) fn decode(mut b: Bytes, flags: u8, version: Version) -> Result<Packet, DecodeError> {
+pub(crate) fn decode(
+    mut b: Bytes,
+    flags: u8,
+    version: Version,
+) -> Result<Option<Packet>, DecodeError> {
     let qos = QoS::from_u8((flags >> 1) & 0b11)
         .ok_or(DecodeError::malformed("MQTT-3.3.1-4", "PUBLISH with QoS 3"))?;
     let dup = flags & 0b1000 != 0;
@@ -35,9 +39,10 @@ pub(crate) fn decode(mut b: Bytes, flags: u8, version: Version) -> Result<Packet
         Props::default()
     };
     let topic = topic(raw_topic, version, &properties)?;
-    // Built in place as a `Packet`: moving a `Publish` into the enum afterwards costs a
-    // store-forwarding stall on its odd-sized run of small fields.
-    Ok(Packet::Publish(Publish {
+    // Built in place as the caller's return value: every move of a `Packet` through another
+    // `Result` or `Option` copies the seven bytes beside its niche tag in two overlapping
+    // pieces, and reading them back stalls store forwarding.
+    Ok(Some(Packet::Publish(Publish {
         dup,
         qos,
         retain: flags & 1 != 0,
@@ -45,12 +50,16 @@ pub(crate) fn decode(mut b: Bytes, flags: u8, version: Version) -> Result<Packet
         packet_id,
         properties,
         payload: b,
-    }))
+    })))
 }
 
 /// Validates the topic name; an empty one stands for a topic alias in v5 only.
 #[inline]
 fn topic(raw: Bytes, version: Version, props: &Props) -> Result<TopicName, DecodeError> {
+    let raw = match TopicName::from_plain_ascii(raw) {
+        Ok(t) => return Ok(t),
+        Err(raw) => raw,
+    };
     if raw.is_empty() {
         return if version.is_v5() && props.topic_alias.is_some() {
             Ok(TopicName::empty())
