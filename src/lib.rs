@@ -12,6 +12,8 @@
 //! | [`transport`] | TCP and TLS client streams, rustls configuration from PEM files |
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
+//! | [`format`](mod@format) | mosquitto_sub's `-F` language and the `%j`/`--json` objects |
+//! | [`cmd`] | one module per command: pub, sub, rr (checked plan, then run) |
 //! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with
