@@ -240,7 +240,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
             .stdout(Stdio::piped())
             .spawn()
             .expect("observer");
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(500));
         c
     });
     let mut child = command(side, tool, dir.path())
@@ -254,7 +254,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         let _ = stdin.write_all(case.stdin);
     }
     if !case.live.is_empty() {
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(800));
         for (t, m) in case.live {
             if m.is_empty() {
                 mosquitto_pub(broker.port, &["-t", t, "-n"]);
@@ -471,7 +471,7 @@ fn rr_gets_the_response_from_a_responder() {
             ))
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(600));
         let home = tempfile::tempdir().unwrap();
         let child = command(side, "rr", home.path())
             .args([
