@@ -655,3 +655,26 @@ fn sigterm_ends_sub_with_a_clean_disconnect() {
     // A normal DISCONNECT: the broker drops the will.
     assert_eq!(watcher.wait_with_output().unwrap().stdout, b"");
 }
+
+#[test]
+fn hex_messages_publish_the_bytes_they_spell() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let st = mq(home.path())
+        .args(["pub", "-p", &p, "-t", "hx/1", "--hex", "-m", "00ff41", "-r"])
+        .status();
+    assert_eq!(st.unwrap().code(), Some(0));
+    let out = mq(home.path())
+        .args(["pub", "-p", &p, "-t", "hx/2", "--hex", "-m", "zz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = mq(home.path())
+        .args(["sub", "-p", &p, "-t", "hx/#", "-C", "1", "-F", "%t %x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"hx/1 00ff41\n");
+}

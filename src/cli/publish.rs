@@ -33,6 +33,9 @@ pub struct PubArgs {
     /// Retain the message.
     #[arg(short = 'r', long = "retain")]
     pub retain: bool,
+    /// The -m message (or each -l line) is hexadecimal: publish the bytes it spells.
+    #[arg(long = "hex")]
+    pub hex: bool,
     /// Publish the message this many times.
     #[arg(long = "repeat", value_name = "COUNT")]
     pub repeat: Option<i64>,
