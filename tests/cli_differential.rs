@@ -210,6 +210,74 @@ fn mask_times(s: &str) -> String {
     out
 }
 
+/// A mosquitto_sub on `#` that records what the command under test published. A retained
+/// probe message reaches it right after its SUBACK, so the test waits for that line instead of
+/// guessing how long subscribing takes; the probe is left out of the record.
+struct Observer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Observer {
+    fn start(port: u16, count: usize) -> Observer {
+        use std::io::BufRead;
+        mosquitto_pub(port, &["-t", "probe", "-m", "ready", "-r"]);
+        let mut child = Command::new("mosquitto_sub")
+            .args([
+                "-p",
+                &port.to_string(),
+                "-t",
+                "#",
+                "-q",
+                "2",
+                "-W",
+                "8",
+                "-V",
+                "5",
+            ])
+            .args([
+                "-C",
+                &(count + 1).to_string(),
+                "-F",
+                "%t|%q|%r|%l|%x|%C|%P|%E",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("observer");
+        let stdout = child.stdout.take().expect("observer stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .split(b'\n')
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+            }
+        });
+        // mosquitto_sub flushes after every message, so the probe line comes at once.
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line.starts_with("probe|") {
+                break;
+            }
+        }
+        Observer { child, lines: rx }
+    }
+
+    fn finish(self) -> String {
+        let _ = wait_output(self.child, Duration::from_secs(9));
+        let mut out = String::new();
+        // The reader thread ends at EOF, which closes the channel.
+        for line in self.lines.iter() {
+            if !line.starts_with("probe|") {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
 fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
     let broker = Broker::start(kind, "");
     let dir = tempfile::tempdir().unwrap();
@@ -217,32 +285,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
     if tool == "sub" {
         setup_retained(broker.port, dir.path());
     }
-    let observer = (case.observe > 0).then(|| {
-        let c = Command::new("mosquitto_sub")
-            .args([
-                "-p",
-                &broker.port.to_string(),
-                "-t",
-                "#",
-                "-q",
-                "2",
-                "-W",
-                "5",
-            ])
-            .args([
-                "-C",
-                &case.observe.to_string(),
-                "-V",
-                "5",
-                "-F",
-                "%t|%q|%r|%l|%x|%C|%P|%E",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("observer");
-        std::thread::sleep(Duration::from_millis(500));
-        c
-    });
+    let observer = (case.observe > 0).then(|| Observer::start(broker.port, case.observe));
     let mut child = command(side, tool, dir.path())
         .args(split_args(case.args, broker.port, dir.path()))
         .stdin(Stdio::piped())
@@ -264,9 +307,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         }
     }
     let (code, stdout) = wait_output(child, Duration::from_secs(10));
-    let observed = observer
-        .map(|o| String::from_utf8_lossy(&wait_output(o, Duration::from_secs(6)).1).into_owned())
-        .unwrap_or_default();
+    let observed = observer.map(Observer::finish).unwrap_or_default();
     let post = case
         .post
         .map(|p| {
