@@ -13,12 +13,13 @@
 //! | [`broker`] | `mq broker`: config, listeners, links, router, trie, retained store, persistence, `$SYS` |
 //! | [`broker::auth`] | mosquitto's password file and ACL file, and the [`broker::auth::Authenticator`] that combines them |
 //! | [`broker::tls`] | TLS listener configuration, client certificate CN, handshake-failure wording |
-//! | [`cmd`] | one module per command, e.g. [`cmd::passwd`] |
 //! | [`transport`] | TCP and TLS client streams, rustls configuration from PEM files |
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
 //! | [`bench`] | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
+//! | [`format`](mod@format) | mosquitto_sub's `-F` language and the `%j`/`--json` objects |
+//! | [`cmd`] | one module per command (checked plan, then run) |
 //! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with

@@ -100,6 +100,8 @@ pub struct TlsOptions {
     pub version: TlsVersion,
     /// Trust the operating system's CA bundle.
     pub os_certs: bool,
+    /// ALPN protocol to offer.
+    pub alpn: Option<String>,
 }
 
 impl TlsOptions {
@@ -157,6 +159,10 @@ impl TlsOptions {
                 ));
             }
         };
+        let mut config = config;
+        if let Some(p) = &self.alpn {
+            config.alpn_protocols = vec![p.as_bytes().to_vec()];
+        }
         Ok(Arc::new(config))
     }
 }
@@ -289,6 +295,33 @@ pub enum Stream {
     Tcp(TcpStream),
     /// TLS over TCP.
     Tls(Box<TlsStream<TcpStream>>),
+    /// A unix-domain socket.
+    Unix(tokio::net::UnixStream),
+}
+
+/// Socket options for the TCP connection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TcpOptions {
+    /// Set TCP_NODELAY.
+    pub nodelay: bool,
+    /// Local address to bind to before connecting.
+    pub bind: Option<std::net::IpAddr>,
+}
+
+async fn tcp_connect(
+    addr: std::net::SocketAddr,
+    bind: Option<std::net::IpAddr>,
+) -> io::Result<TcpStream> {
+    let Some(local) = bind else {
+        return TcpStream::connect(addr).await;
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(std::net::SocketAddr::new(local, 0))?;
+    socket.connect(addr).await
 }
 
 /// Opens a TCP connection to `host:port`, then a TLS session over it when `tls` is given.
@@ -296,19 +329,23 @@ pub async fn connect(
     host: &str,
     port: u16,
     tls: Option<Arc<ClientConfig>>,
-    nodelay: bool,
+    opts: TcpOptions,
 ) -> Result<Stream, TransportError> {
-    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|source| TransportError::Resolve {
-            host: host.to_string(),
-            source,
-        })?
-        .collect();
+    // Resolved on this thread, as libmosquitto does: tokio's lookup_host would start a
+    // blocking-pool thread, a measurable part of a one-message `mq pub`.
+    let addrs: Vec<std::net::SocketAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+            .map_err(|source| TransportError::Resolve {
+                host: host.to_string(),
+                source,
+            })?
+            .collect(),
+    };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address for host");
     let mut tcp = None;
     for addr in addrs {
-        match TcpStream::connect(addr).await {
+        match tcp_connect(addr, opts.bind).await {
             Ok(s) => {
                 tcp = Some(s);
                 break;
@@ -317,7 +354,7 @@ pub async fn connect(
         }
     }
     let tcp = tcp.ok_or(TransportError::Connect(last))?;
-    if nodelay {
+    if opts.nodelay {
         let _ = tcp.set_nodelay(true);
     }
     let Some(config) = tls else {
@@ -332,6 +369,14 @@ pub async fn connect(
     Ok(Stream::Tls(Box::new(tls)))
 }
 
+/// Opens a unix-domain socket connection (`--unix`).
+pub async fn connect_unix(path: &Path) -> Result<Stream, TransportError> {
+    tokio::net::UnixStream::connect(path)
+        .await
+        .map(Stream::Unix)
+        .map_err(TransportError::Connect)
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -341,6 +386,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -354,6 +400,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -361,6 +408,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -368,6 +416,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }

@@ -130,6 +130,9 @@ fn help_exits_1_like_mosquitto() {
         let out = mq(home.path()).args([tool, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stdout).contains("--topic"));
+        let out = mq(home.path()).args([tool, "--version"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("mq {tool} version ")));
     }
 }
 
@@ -524,4 +527,154 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
         err.contains("nope.crt") && err.contains("No such file"),
         "{err}"
     );
+}
+
+#[test]
+fn sub_resubscribes_after_a_broker_restart() {
+    if !have_mosquitto() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let p = port.to_string();
+    let mut broker = mosquitto_on(port, dir.path());
+    let sub = mq(dir.path())
+        .args(["sub", "-p", &p, "-t", "rs/#", "-C", "2", "-W", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    Command::new("mosquitto_pub")
+        .args(["-p", &p, "-t", "rs/1", "-m", "first", "-r", "-q", "1"])
+        .status()
+        .unwrap();
+    // Let the broker forward it before it dies.
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = broker.kill();
+    let _ = broker.wait();
+    let mut broker = mosquitto_on(port, dir.path());
+    // The subscriber retries every second; then it subscribes again.
+    std::thread::sleep(Duration::from_millis(1800));
+    Command::new("mosquitto_pub")
+        .args(["-p", &p, "-t", "rs/2", "-m", "second"])
+        .status()
+        .unwrap();
+    let out = sub.wait_with_output().unwrap();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    assert_eq!(
+        (out.status.code(), &out.stdout[..]),
+        (Some(0), &b"first\nsecond\n"[..])
+    );
+}
+
+#[test]
+fn unix_socket_and_random_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("mqtt.sock");
+    let Some(b) = Broker::mosquitto(&format!("listener 0 {}", sock.display())) else {
+        return;
+    };
+    let p = b.port.to_string();
+    let unix = sock.to_str().unwrap();
+    for i in 0..50 {
+        let m = format!("m{i}");
+        let mut st = mq(dir.path());
+        st.args([
+            "pub", "--unix", unix, "-t", "u/x", "-m", &m, "-r", "-q", "1",
+        ]);
+        assert!(st.status().unwrap().success());
+        // Each message is retained on its own topic so a late subscriber sees all 50.
+        let t = format!("u/{i}");
+        assert!(
+            mq(dir.path())
+                .args(["pub", "-p", &p, "-t", &t, "-m", &m, "-r"])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let out = mq(dir.path())
+        .args(["sub", "--unix", unix, "-t", "u/x", "-C", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"m49\n");
+    // About a tenth of 51 retained messages is printed; all 51 count towards -C.
+    let out = mq(dir.path())
+        .args([
+            "sub",
+            "-p",
+            &p,
+            "-t",
+            "u/#",
+            "-C",
+            "51",
+            "--random-filter",
+            "10",
+            "-W",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let n = out.stdout.iter().filter(|b| **b == b'\n').count();
+    assert!(n < 30, "{n} of 51 printed at 10%");
+}
+
+#[test]
+fn sigterm_ends_sub_with_a_clean_disconnect() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let watcher = Command::new("mosquitto_sub")
+        .args(["-p", &p, "-t", "gone/#", "-W", "2"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sub = mq(home.path())
+        .args([
+            "sub",
+            "-p",
+            &p,
+            "-t",
+            "x",
+            "--will-topic",
+            "gone/sub",
+            "--will-payload",
+            "bye",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling a child process this test started, by its pid.
+    unsafe { libc::kill(sub.id() as i32, libc::SIGTERM) };
+    let out = sub.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // A normal DISCONNECT: the broker drops the will.
+    assert_eq!(watcher.wait_with_output().unwrap().stdout, b"");
+}
+
+#[test]
+fn hex_messages_publish_the_bytes_they_spell() {
+    let Some(b) = Broker::mosquitto("") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let p = b.port.to_string();
+    let st = mq(home.path())
+        .args(["pub", "-p", &p, "-t", "hx/1", "--hex", "-m", "00ff41", "-r"])
+        .status();
+    assert_eq!(st.unwrap().code(), Some(0));
+    let out = mq(home.path())
+        .args(["pub", "-p", &p, "-t", "hx/2", "--hex", "-m", "zz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = mq(home.path())
+        .args(["sub", "-p", &p, "-t", "hx/#", "-C", "1", "-F", "%t %x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"hx/1 00ff41\n");
 }

@@ -196,15 +196,86 @@ fn wait_output(child: std::process::Child, limit: Duration) -> (Option<i32>, Vec
 fn mask_times(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(i) = rest.find("\"tst\":\"") {
-        out.push_str(&rest[..i + 7]);
-        rest = &rest[i + 7..];
+    while let Some(i) = rest.find("\"tst\":") {
+        // `--pretty` puts a tab between the key and the value.
+        let after = &rest[i + 6..];
+        let skip = after.len() - after.trim_start_matches('\t').len() + 1;
+        out.push_str(&rest[..i + 6 + skip]);
+        rest = &rest[i + 6 + skip..];
         let end = rest.find('"').unwrap_or(rest.len());
         out.push_str("TIME");
         rest = &rest[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// A mosquitto_sub on `#` that records what the command under test published. A retained
+/// probe message reaches it right after its SUBACK, so the test waits for that line instead of
+/// guessing how long subscribing takes; the probe is left out of the record.
+struct Observer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Observer {
+    fn start(port: u16, count: usize) -> Observer {
+        use std::io::BufRead;
+        mosquitto_pub(port, &["-t", "probe", "-m", "ready", "-r"]);
+        let mut child = Command::new("mosquitto_sub")
+            .args([
+                "-p",
+                &port.to_string(),
+                "-t",
+                "#",
+                "-q",
+                "2",
+                "-W",
+                "8",
+                "-V",
+                "5",
+            ])
+            .args([
+                "-C",
+                &(count + 1).to_string(),
+                "-F",
+                "%t|%q|%r|%l|%x|%C|%P|%E",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("observer");
+        let stdout = child.stdout.take().expect("observer stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .split(b'\n')
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
+            }
+        });
+        // mosquitto_sub flushes after every message, so the probe line comes at once.
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line.starts_with("probe|") {
+                break;
+            }
+        }
+        Observer { child, lines: rx }
+    }
+
+    fn finish(self) -> String {
+        let _ = wait_output(self.child, Duration::from_secs(9));
+        let mut out = String::new();
+        // The reader thread ends at EOF, which closes the channel.
+        for line in self.lines.iter() {
+            if !line.starts_with("probe|") {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
@@ -214,25 +285,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
     if tool == "sub" {
         setup_retained(broker.port, dir.path());
     }
-    let observer = (case.observe > 0).then(|| {
-        let c = Command::new("mosquitto_sub")
-            .args([
-                "-p",
-                &broker.port.to_string(),
-                "-t",
-                "#",
-                "-q",
-                "2",
-                "-W",
-                "5",
-            ])
-            .args(["-C", &case.observe.to_string(), "-F", "%t|%q|%r|%l|%x"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("observer");
-        std::thread::sleep(Duration::from_millis(300));
-        c
-    });
+    let observer = (case.observe > 0).then(|| Observer::start(broker.port, case.observe));
     let mut child = command(side, tool, dir.path())
         .args(split_args(case.args, broker.port, dir.path()))
         .stdin(Stdio::piped())
@@ -244,7 +297,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         let _ = stdin.write_all(case.stdin);
     }
     if !case.live.is_empty() {
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(800));
         for (t, m) in case.live {
             if m.is_empty() {
                 mosquitto_pub(broker.port, &["-t", t, "-n"]);
@@ -254,9 +307,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         }
     }
     let (code, stdout) = wait_output(child, Duration::from_secs(10));
-    let observed = observer
-        .map(|o| String::from_utf8_lossy(&wait_output(o, Duration::from_secs(6)).1).into_owned())
-        .unwrap_or_default();
+    let observed = observer.map(Observer::finish).unwrap_or_default();
     let post = case
         .post
         .map(|p| {
@@ -364,6 +415,8 @@ fn pub_matches_mosquitto_pub() {
             case("-p {P} -t a/b -m x -q 3"),
             pub_case("-p {P} -t a/b -m x -V 5 -c -i sess -x 60", 1),
             pub_case("-p {P} -t a/b -m x -M 1 -q 1 --nodelay", 1),
+            pub_case("-p {P} -t a/b -m x -A 127.0.0.1", 1),
+            case("-p {P} -t a/b -m x --foo"),
         ],
     );
 }
@@ -382,11 +435,17 @@ fn sub_matches_mosquitto_sub() {
             case("-p {P} -t r/# -C 4 -F %t|%p|%l|%q|%r|%m|%x|%X"),
             case("-p {P} -t r/# -C 4 -F %j"),
             case("-p {P} -t r/# -C 4 -F %J"),
+            case("-p {P} -t r/j -C 1 -F %J --pretty"),
+            case("-p {P} -t r/sp -C 1 -F %j --pretty"),
             case("-p {P} -t r/# -C 4 -F %10t|%-10p|%05l|%.2t|%-4m|"),
             case("-p {P} -t r/# -C 4 -F \\t%t\\n\\\\\\e@@%%"),
             case("-p {P} -t r/# -C 4 -F %x -N"),
             case("-p {P} -t r/a -C 1 -q 1 -F %q:%m:%r"),
             case("-p {P} -t r/a -C 1 -q 2 -F %q:%m:%r -V 5"),
+            live_case(
+                "-p {P} -t l/# -C 1 -F %C|%P|%p -D subscribe user-property a b",
+                &[("l/1", "x")],
+            ),
             live_case("-p {P} -t r/# -t l/# -C 7", LIVE),
             live_case("-p {P} -t l/# -C 3 -v", LIVE),
             live_case("-p {P} -t l/# -C 3 -v -N", LIVE),
@@ -453,7 +512,7 @@ fn rr_gets_the_response_from_a_responder() {
             ))
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(600));
         let home = tempfile::tempdir().unwrap();
         let child = command(side, "rr", home.path())
             .args([

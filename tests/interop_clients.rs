@@ -261,3 +261,44 @@ async fn connecting_to_a_closed_port_is_a_transport_error() {
         Err(ClientError::Transport(_))
     ));
 }
+
+#[tokio::test]
+async fn subscribe_returns_while_queued_messages_fill_the_buffer() {
+    let Some(b) = Broker::mosquitto("max_queued_messages 0") else {
+        return;
+    };
+    let mut o = opts(&b, "queued");
+    o.clean_start = false;
+    o.message_buffer = 8;
+    let (c, _) = Client::connect(o.clone()).await.unwrap();
+    c.subscribe(&[("qq/#", QoS::AtLeastOnce)]).await.unwrap();
+    c.disconnect().await.unwrap();
+    let mut po = opts(&b, "filler");
+    po.message_buffer = 0;
+    let (p, _) = Client::connect(po).await.unwrap();
+    let mut pending = Vec::new();
+    for i in 0..200u32 {
+        pending.push(
+            p.start_publish("qq/x", i.to_string(), QoS::AtLeastOnce, false)
+                .await
+                .unwrap(),
+        );
+    }
+    for x in pending {
+        x.wait().await.unwrap();
+    }
+    // The queued messages arrive before the SUBACK and overflow the 8-message buffer: the
+    // SUBACK must still get through.
+    let (c, connack) = Client::connect(o).await.unwrap();
+    assert!(connack.session_present);
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        c.subscribe(&[("qq/#", QoS::AtLeastOnce)]),
+    )
+    .await
+    .expect("SUBACK despite a full buffer")
+    .unwrap();
+    for i in 0..200u32 {
+        assert_eq!(recv(&c).await.payload, Bytes::from(i.to_string()));
+    }
+}

@@ -23,6 +23,9 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(code) = mq::cmd::options_file::report_clap_error(&e, &args) {
+                return code;
+            }
             let _ = e.print();
             return match e.kind() {
                 // mosquitto_pub/sub/rr exit 1 after --help; so do their mq twins.

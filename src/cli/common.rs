@@ -127,7 +127,7 @@ pub struct ClientArgs {
     /// Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE.
     #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["CMD", "ID", "VALUE"], action = clap::ArgAction::Append)]
     pub property: Vec<String>,
-    /// mqtt(s)://[user[:password]@]host[:port]/topic
+    /// URL `mqtt(s)://[user[:password]@]host[:port]/topic`.
     #[arg(short = 'L', long = "url", value_name = "URL")]
     pub url: Option<String>,
     /// Maximum QoS 1/2 messages in flight.
@@ -139,4 +139,13 @@ pub struct ClientArgs {
     /// Do not print runtime errors.
     #[arg(long = "quiet")]
     pub quiet: bool,
+    /// Bind the outgoing socket to this local address.
+    #[arg(short = 'A', value_name = "ADDRESS")]
+    pub bind_address: Option<String>,
+    /// Connect over this unix socket instead of TCP.
+    #[arg(long = "unix", value_name = "PATH")]
+    pub unix: Option<PathBuf>,
+    /// TLS ALPN protocol to offer.
+    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
+    pub tls_alpn: Option<String>,
 }

@@ -33,6 +33,9 @@ pub struct PubArgs {
     /// Retain the message.
     #[arg(short = 'r', long = "retain")]
     pub retain: bool,
+    /// The -m message (or each -l line) is hexadecimal: publish the bytes it spells.
+    #[arg(long = "hex")]
+    pub hex: bool,
     /// Publish the message this many times.
     #[arg(long = "repeat", value_name = "COUNT")]
     pub repeat: Option<i64>,
@@ -51,4 +54,51 @@ pub struct PubArgs {
     /// Last Will options.
     #[command(flatten)]
     pub will: WillArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::Cli;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn client_commands_are_consistent_clap_definitions() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn later_values_replace_earlier_ones_and_aliases_work() {
+        let cli = Cli::try_parse_from([
+            "mq", "publish", "-t", "a", "-t", "b", "-m", "x", "-p", "1", "-p", "2",
+        ])
+        .unwrap();
+        match cli.command {
+            crate::cli::Command::Pub(a) => {
+                assert_eq!(a.topic.as_deref(), Some("b"));
+                assert_eq!(a.server.port, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "mq",
+            "subscribe",
+            "-t",
+            "a",
+            "-t",
+            "b",
+            "-D",
+            "subscribe",
+            "user-property",
+            "k",
+            "v",
+        ])
+        .unwrap();
+        match cli.command {
+            crate::cli::Command::Sub(a) => {
+                assert_eq!(a.topic, ["a", "b"]);
+                assert_eq!(a.client.property, ["subscribe", "user-property", "k", "v"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

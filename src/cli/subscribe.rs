@@ -54,6 +54,9 @@ pub struct SubArgs {
     /// Exit right after the subscription is acknowledged.
     #[arg(short = 'E')]
     pub exit_after_sub: bool,
+    /// Print only this percentage of messages, chosen at random (0.1 to 100).
+    #[arg(long = "random-filter", value_name = "PERCENT")]
+    pub random_filter: Option<f64>,
     /// v5: keep the retain flag as published.
     #[arg(long = "retain-as-published")]
     pub retain_as_published: bool,

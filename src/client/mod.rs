@@ -93,6 +93,10 @@ pub struct ClientOptions {
     pub max_packet_size: u32,
     /// Set TCP_NODELAY.
     pub nodelay: bool,
+    /// Local address to bind the TCP socket to.
+    pub bind_address: Option<std::net::IpAddr>,
+    /// Connect over this unix socket instead of `host:port`.
+    pub unix: Option<std::path::PathBuf>,
     /// Print mosquitto-style `Client ID sending PUBLISH (...)` lines on stdout.
     pub debug: bool,
     /// Incoming messages buffered for [`Client::recv`]; when full, the client stops reading the
@@ -122,6 +126,8 @@ impl ClientOptions {
             properties: Properties::default(),
             max_packet_size: crate::protocol::MAX_REMAINING_LENGTH + 5,
             nodelay: false,
+            bind_address: None,
+            unix: None,
             debug: false,
             message_buffer: 1024,
         }
@@ -443,6 +449,9 @@ impl PacketIds {
         None
     }
 }
+
+#[cfg(test)]
+mod scripted;
 
 #[cfg(test)]
 mod tests {

@@ -39,6 +39,10 @@ pub(super) struct Task {
     subscribes: HashMap<u16, Reply<SubAck>>,
     unsubscribes: HashMap<u16, Reply<UnsubAck>>,
     incoming_qos2: HashSet<u16>,
+    /// Messages that arrived while the channel to `recv` was full and a SUBSCRIBE or
+    /// UNSUBSCRIBE was waiting for its acknowledgement: the caller is blocked on that
+    /// acknowledgement, which sits behind these messages on the wire, so they cannot wait.
+    overflow: VecDeque<Message>,
     disconnect_reply: Option<Reply<()>>,
 }
 
@@ -52,7 +56,16 @@ fn lost(e: ConnectionError) -> ClientError {
 
 /// Opens the stream, sends CONNECT and reads CONNACK.
 pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
-    let stream = transport::connect(&opts.host, opts.port, opts.tls.clone(), opts.nodelay).await?;
+    let stream = match &opts.unix {
+        Some(path) => transport::connect_unix(path).await?,
+        None => {
+            let tcp = transport::TcpOptions {
+                nodelay: opts.nodelay,
+                bind: opts.bind_address,
+            };
+            transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
+        }
+    };
     let mut conn = Connection::new(stream, opts.version);
     conn.set_max_packet_size(opts.max_packet_size);
     let connect = Packet::Connect(Box::new(opts.connect_packet()));
@@ -110,6 +123,7 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
         subscribes: HashMap::new(),
         unsubscribes: HashMap::new(),
         incoming_qos2: HashSet::new(),
+        overflow: VecDeque::new(),
         disconnect_reply: None,
     };
     Ok((task, connack))
@@ -172,6 +186,12 @@ impl Task {
         loop {
             let deadline = self.deadline();
             let step = tokio::select! {
+                permit = messages.reserve(), if !self.overflow.is_empty() => {
+                    if let (Ok(permit), Some(m)) = (permit, self.overflow.pop_front()) {
+                        permit.send(m);
+                    }
+                    Ok(())
+                }
                 r = self.conn.read_packet() => match r {
                     Ok(Some(p)) => self.incoming(p, messages).await,
                     Ok(None) => Err(ClientError::ConnectionLost("closed by the broker".into())),
@@ -403,12 +423,35 @@ impl Task {
             _ => return Err(ClientError::Protocol("PUBLISH without packet id".into())),
         };
         if self.message_buffer > 0 {
-            // An error only means every handle is gone; the task ends on the next command poll.
-            let _ = messages.send(p).await;
+            self.deliver(p, messages).await;
         }
         if let Some(ack) = ack {
             self.write(&ack)?;
         }
         Ok(())
+    }
+
+    /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a
+    /// subscription acknowledgement is awaited, which could never arrive if we stopped reading.
+    async fn deliver(&mut self, p: Message, messages: &mpsc::Sender<Message>) {
+        let awaiting_ack = !self.subscribes.is_empty() || !self.unsubscribes.is_empty();
+        if self.overflow.is_empty() {
+            match messages.try_send(p) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+                Err(mpsc::error::TrySendError::Full(p)) => self.overflow.push_back(p),
+            }
+        } else {
+            self.overflow.push_back(p);
+        }
+        if awaiting_ack {
+            return;
+        }
+        // An error only means every handle is gone; the task ends on the next command poll.
+        while let Some(m) = self.overflow.pop_front() {
+            if messages.send(m).await.is_err() {
+                self.overflow.clear();
+            }
+        }
     }
 }

@@ -168,7 +168,8 @@ pub fn plan(
     }
     let url = client.url.as_deref().map(parse_url).transpose()?;
     let mut version = server.protocol_version;
-    if default_v5 && version == Version::V311 {
+    // As mosquitto's clients: rr speaks v5 by default, and -D properties switch to v5.
+    if (default_v5 || !client.property.is_empty()) && version == Version::V311 {
         version = Version::V5;
     }
     let will = will_of(will, version)?;
@@ -178,36 +179,15 @@ pub fn plan(
     o.clean_start = !client.disable_clean_session;
     o.max_inflight = client.max_inflight.max(1);
     o.nodelay = client.nodelay;
+    o.unix = client.unix.clone();
+    o.bind_address = match &client.bind_address {
+        Some(a) => Some(resolve_bind(a)?),
+        None => None,
+    };
     o.debug = client.debug;
     o.will = will;
-    o.client_id = match (&client.id, &client.id_prefix) {
-        (Some(id), _) => id.clone(),
-        (None, Some(pfx)) => format!("{pfx}{}", std::process::id()),
-        (None, None) if version.is_v5() => String::new(),
-        (None, None) => random_id(),
-    };
-    o.username = server.username.clone();
-    let mut password = server.password.clone();
-    if let Some(f) = &server.pw_file {
-        password = Some(read_password_file(f)?);
-    }
-    let mut use_tls = tls.enabled();
-    if let Some(u) = &url {
-        o.host = u.host.clone();
-        o.port = u.port;
-        use_tls |= u.tls;
-        o.username = u.username.clone().or(o.username);
-        password = u.password.clone().or(password);
-    }
-    o.port = server.port.unwrap_or(match (&url, use_tls) {
-        (Some(u), _) => u.port,
-        (None, true) => 8883,
-        (None, false) => 1883,
-    });
-    if password.is_some() && o.username.is_none() && !version.is_v5() {
-        return Err(Usage("Problem setting username and/or password.".into()));
-    }
-    o.password = password.map(Bytes::from);
+    o.client_id = client_id(client, version);
+    let use_tls = address_and_credentials(&mut o, server, tls, url.as_ref())?;
     if version.is_v5() {
         o.properties = props.connect.clone();
         o.properties.session_expiry_interval = session_expiry(client)?;
@@ -216,13 +196,58 @@ pub fn plan(
         }
     }
     if use_tls || o.port == 8883 {
-        o.tls = Some(tls_options(tls, url.as_ref().is_some_and(|u| u.tls))?);
+        o.tls = Some(tls_options(
+            tls,
+            client,
+            url.as_ref().is_some_and(|u| u.tls),
+        )?);
     }
     Ok(Connection {
         options: o,
         url_topic: url.and_then(|u| u.topic),
         quiet: client.quiet,
     })
+}
+
+fn client_id(client: &ClientArgs, version: Version) -> String {
+    match (&client.id, &client.id_prefix) {
+        (Some(id), _) => id.clone(),
+        (None, Some(pfx)) => format!("{pfx}{}", std::process::id()),
+        (None, None) if version.is_v5() => String::new(),
+        (None, None) => random_id(),
+    }
+}
+
+/// Host, port and credentials from the flags, the `-L` URL and the password file; returns
+/// whether TLS is asked for.
+fn address_and_credentials(
+    o: &mut ClientOptions,
+    server: &ServerArgs,
+    tls: &TlsArgs,
+    url: Option<&Url>,
+) -> Result<bool, Usage> {
+    o.username = server.username.clone();
+    let mut password = server.password.clone();
+    if let Some(f) = &server.pw_file {
+        password = Some(read_password_file(f)?);
+    }
+    let mut use_tls = tls.enabled();
+    if let Some(u) = url {
+        o.host = u.host.clone();
+        use_tls |= u.tls;
+        o.username = u.username.clone().or(o.username.take());
+        password = u.password.clone().or(password);
+    }
+    o.port = server.port.unwrap_or(match (url, use_tls) {
+        (Some(u), _) => u.port,
+        (None, true) => 8883,
+        (None, false) => 1883,
+    });
+    if password.is_some() && o.username.is_none() && !o.version.is_v5() {
+        return Err(Usage("Problem setting username and/or password.".into()));
+    }
+    o.password = password.map(Bytes::from);
+    Ok(use_tls)
 }
 
 fn session_expiry(client: &ClientArgs) -> Result<Option<u32>, Usage> {
@@ -253,8 +278,19 @@ fn will_of(w: &WillArgs, _version: Version) -> Result<Option<Will>, Usage> {
     }))
 }
 
+fn resolve_bind(a: &str) -> Result<std::net::IpAddr, Usage> {
+    use std::net::ToSocketAddrs;
+    (a, 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .map(|sa| sa.ip())
+        .ok_or_else(|| Usage(format!("Invalid bind address '{a}'.")))
+}
+
 fn tls_options(
     tls: &TlsArgs,
+    client: &ClientArgs,
     os_certs: bool,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>, Usage> {
     let version = match &tls.tls_version {
@@ -269,6 +305,7 @@ fn tls_options(
         insecure: tls.insecure,
         version,
         os_certs: os_certs || tls.tls_use_os_certs,
+        alpn: client.tls_alpn.clone(),
     };
     opts.client_config().map_err(|e| Usage(e.to_string()))
 }
@@ -302,6 +339,19 @@ pub fn report_connect_error(e: &ClientError, quiet: bool) -> ExitCode {
         }
     }
     ExitCode::from(code)
+}
+
+/// True when the error means the connection is gone (worth reconnecting), rather than a
+/// refusal of one request.
+pub fn is_lost(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::ConnectionLost(_)
+            | ClientError::KeepAlive
+            | ClientError::ServerDisconnect(_)
+            | ClientError::Closed
+            | ClientError::Protocol(_)
+    )
 }
 
 /// Exit status for a connection lost after CONNACK (libmosquitto's MOSQ_ERR_* codes).

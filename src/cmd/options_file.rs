@@ -66,6 +66,26 @@ pub fn with_options_file(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// For pub, sub and rr, prints an unknown option the way mosquitto does (`Error: Unknown option
+/// '--foo'.`) and returns status 1; other errors are left to clap.
+pub fn report_clap_error(e: &clap::Error, args: &[OsString]) -> Option<std::process::ExitCode> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let (_, tool) = client_command(args)?;
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    if arg == "--version" {
+        // mosquitto_pub --version prints its version and exits 1.
+        println!("mq {tool} version {}", env!("CARGO_PKG_VERSION"));
+        return Some(std::process::ExitCode::from(1));
+    }
+    eprintln!("Error: Unknown option '{arg}'.\n\nUse 'mq {tool} --help' to see usage.");
+    Some(std::process::ExitCode::from(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,14 +60,14 @@ impl Printer {
         match &self.style {
             Style::Plain { verbose: true } => {
                 if !msg.payload.is_empty() {
-                    out.extend_from_slice(msg.topic.as_bytes());
+                    out.extend_from_slice(msg.topic.as_str().as_bytes());
                     out.push(b' ');
                     out.extend_from_slice(&msg.payload);
                     if self.eol {
                         out.push(b'\n');
                     }
                 } else if self.eol {
-                    out.extend_from_slice(msg.topic.as_bytes());
+                    out.extend_from_slice(msg.topic.as_str().as_bytes());
                     out.extend_from_slice(b" (null)\n");
                 }
             }
@@ -106,15 +106,5 @@ impl Printer {
         let r = out.write_all(&self.buf).and_then(|_| out.flush());
         self.buf.clear();
         r
-    }
-}
-
-trait AsBytes {
-    fn as_bytes(&self) -> &[u8];
-}
-
-impl AsBytes for crate::topic::TopicName {
-    fn as_bytes(&self) -> &[u8] {
-        self.as_str().as_bytes()
     }
 }

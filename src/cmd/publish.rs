@@ -39,7 +39,24 @@ struct Plan {
     retain: bool,
     repeat: u64,
     delay: Duration,
+    hex: bool,
     props: PropertyArgs,
+}
+
+/// `--hex`: `48656c6c6f` is `Hello`; whitespace between bytes is allowed.
+pub fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = s
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
 }
 
 fn load_source(a: &PubArgs) -> Result<Option<Source>, Usage> {
@@ -54,7 +71,13 @@ fn load_source(a: &PubArgs) -> Result<Option<Source>, Usage> {
         ));
     }
     Ok(if let Some(m) = &a.message {
-        Some(Source::Once(Bytes::from(m.clone())))
+        if a.hex {
+            let bytes = decode_hex(m.as_bytes())
+                .ok_or_else(|| Usage(format!("Invalid hexadecimal message '{m}'.")))?;
+            Some(Source::Once(Bytes::from(bytes)))
+        } else {
+            Some(Source::Once(Bytes::from(m.clone())))
+        }
     } else if a.null_message {
         Some(Source::Once(Bytes::new()))
     } else if a.stdin_line {
@@ -132,6 +155,7 @@ fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
         retain: a.retain,
         repeat: a.repeat.unwrap_or(1) as u64,
         delay: Duration::from_secs_f64(a.repeat_delay.unwrap_or(0.0)),
+        hex: a.hex,
         props,
     })
 }
@@ -314,16 +338,7 @@ impl LineSender<'_> {
     }
 }
 
-fn is_lost(e: &ClientError) -> bool {
-    matches!(
-        e,
-        ClientError::ConnectionLost(_)
-            | ClientError::KeepAlive
-            | ClientError::ServerDisconnect(_)
-            | ClientError::Closed
-            | ClientError::Protocol(_)
-    )
-}
+use super::connect::is_lost;
 
 async fn publish_lines(client: Client, plan: &Plan) -> Result<(), ClientError> {
     let mut sender = LineSender {
@@ -343,9 +358,37 @@ async fn publish_lines(client: Client, plan: &Plan) -> Result<(), ClientError> {
         if line.last() == Some(&b'\n') {
             line.pop();
         }
-        let p = message(plan, plan.topic.clone(), Bytes::copy_from_slice(&line));
-        sender.send(p).await?;
+        let payload = if plan.hex {
+            match decode_hex(&line) {
+                Some(b) => Bytes::from(b),
+                None => {
+                    if !plan.conn.quiet {
+                        eprintln!("Error: Invalid hexadecimal line skipped.");
+                    }
+                    continue;
+                }
+            }
+        } else {
+            Bytes::copy_from_slice(&line)
+        };
+        sender
+            .send(message(plan, plan.topic.clone(), payload))
+            .await?;
     }
     sender.reap(true).await?;
     sender.client.disconnect_with(disconnect_packet(plan)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_hex;
+
+    #[test]
+    fn hex_payloads() {
+        assert_eq!(decode_hex(b"48656c6C6f"), Some(b"Hello".to_vec()));
+        assert_eq!(decode_hex(b"00 ff\t01"), Some(vec![0, 255, 1]));
+        assert_eq!(decode_hex(b""), Some(vec![]));
+        assert_eq!(decode_hex(b"abc"), None);
+        assert_eq!(decode_hex(b"zz"), None);
+    }
 }

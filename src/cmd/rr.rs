@@ -51,98 +51,112 @@ fn payload(a: &RrArgs) -> Result<Option<Bytes>, ExitCode> {
     Ok(None)
 }
 
-/// Runs `mq rr`.
-pub async fn run(a: RrArgs) -> ExitCode {
+/// The checked command.
+struct Plan {
+    conn: connect::Connection,
+    request: Publish,
+    subscription: Subscription,
+    sub_props: crate::protocol::Properties,
+    printer: Printer,
+    timeout: Option<Duration>,
+    no_retained: bool,
+}
+
+fn plan(a: &RrArgs) -> Result<Plan, ExitCode> {
     let usage = |u: Usage| u.report(Tool::Rr);
-    let props = match properties::parse(&a.client.property) {
-        Ok(p) => p,
-        Err(u) => return usage(u),
-    };
-    let conn = match connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, true) {
-        Ok(c) => c,
-        Err(u) => return usage(u),
-    };
-    let body = match payload(&a) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let props = properties::parse(&a.client.property).map_err(usage)?;
+    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, true).map_err(usage)?;
+    let body = payload(a)?;
     let topic = a.topic.clone().or_else(|| conn.url_topic.clone());
     let (Some(topic), Some(resp), Some(body)) = (topic, a.response_topic.clone(), body) else {
         eprintln!("Error: All of topic, message, and response topic must be supplied.");
         eprintln!("Use 'mq rr --help' to see usage.");
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     };
-    let Ok(topic) = TopicName::new(topic.as_str()) else {
-        return usage(Usage(format!(
+    let topic = TopicName::new(topic.as_str()).map_err(|_| {
+        usage(Usage(format!(
             "Invalid publish topic '{topic}', does it contain '+' or '#'?"
-        )));
-    };
-    let Ok(resp_filter) =
-        TopicFilter::new(resp.as_str()).and_then(|f| TopicName::new(resp.as_str()).map(|_| f))
-    else {
-        return usage(Usage(format!(
-            "Invalid response topic '{resp}', does it contain '+' or '#'?"
-        )));
-    };
-    let mut printer = match Printer::new(
+        )))
+    })?;
+    let filter = TopicFilter::new(resp.as_str())
+        .and_then(|f| TopicName::new(resp.as_str()).map(|_| f))
+        .map_err(|_| {
+            usage(Usage(format!(
+                "Invalid response topic '{resp}', does it contain '+' or '#'?"
+            )))
+        })?;
+    let printer = Printer::new(
         a.format.as_deref(),
         a.json,
         a.verbose,
         a.pretty,
         a.no_eol,
         conn.quiet,
-    ) {
-        Ok(p) => p,
-        Err(e) => return usage(Usage(e.to_string())),
+    )
+    .map_err(|e| usage(Usage(e.to_string())))?;
+    let mut request_props = props.publish.clone();
+    request_props.response_topic = Some(resp);
+    let retain_handling = if a.no_retained {
+        RetainHandling::DoNotSend
+    } else {
+        RetainHandling::SendOnSubscribe
     };
-    let timeout = a
-        .timeout
-        .filter(|w| *w > 0)
-        .map(|w| Duration::from_secs(w as u64));
-    let quiet = conn.quiet;
+    Ok(Plan {
+        conn,
+        request: Publish {
+            dup: false,
+            qos: a.qos,
+            retain: false,
+            topic,
+            packet_id: None,
+            properties: Props::new(request_props),
+            payload: body,
+        },
+        subscription: Subscription {
+            filter,
+            options: SubscriptionOptions {
+                qos: a.qos,
+                retain_as_published: a.retain_as_published,
+                retain_handling,
+                ..SubscriptionOptions::default()
+            },
+        },
+        sub_props: props.subscribe,
+        printer,
+        timeout: a
+            .timeout
+            .filter(|w| *w > 0)
+            .map(|w| Duration::from_secs(w as u64)),
+        no_retained: a.no_retained,
+    })
+}
+
+/// Runs `mq rr`.
+pub async fn run(a: RrArgs) -> ExitCode {
+    let mut plan = match plan(&a) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let quiet = plan.conn.quiet;
     let started = tokio::time::Instant::now();
-    let client = match Client::connect(conn.options.clone()).await {
+    let client = match Client::connect(plan.conn.options.clone()).await {
         Ok((c, _)) => c,
         Err(e) => return connect::report_connect_error(&e, quiet),
     };
-    let mut request_props = props.publish.clone();
-    request_props.response_topic = Some(resp.clone());
-    let request = Publish {
-        dup: false,
-        qos: a.qos,
-        retain: false,
-        topic,
-        packet_id: None,
-        properties: Props::new(request_props),
-        payload: body,
-    };
-    let sub = Subscription {
-        filter: resp_filter,
-        options: SubscriptionOptions {
-            qos: a.qos,
-            retain_as_published: a.retain_as_published,
-            retain_handling: if a.no_retained {
-                RetainHandling::DoNotSend
-            } else {
-                RetainHandling::SendOnSubscribe
-            },
-            ..SubscriptionOptions::default()
-        },
-    };
     let exchange = async {
         client
-            .subscribe_with(vec![sub], props.subscribe.clone())
+            .subscribe_with(vec![plan.subscription.clone()], plan.sub_props.clone())
             .await?;
-        client.publish_message(request).await?;
+        client.publish_message(plan.request.clone()).await?;
         loop {
             let m = client.recv().await?;
-            if !(a.no_retained && m.retain) {
+            if !(plan.no_retained && m.retain) {
                 return Ok::<_, ClientError>(m);
             }
         }
     };
     let deadline = async {
-        match timeout {
+        match plan.timeout {
             Some(t) => tokio::time::sleep_until(started + t).await,
             None => std::future::pending().await,
         }
@@ -150,8 +164,8 @@ pub async fn run(a: RrArgs) -> ExitCode {
     let code = tokio::select! {
         r = exchange => match r {
             Ok(m) => {
-                printer.push(&m);
-                let _ = printer.flush();
+                plan.printer.push(&m);
+                let _ = plan.printer.flush();
                 ExitCode::SUCCESS
             }
             Err(e) => return connect::lost_connection_status(&e, quiet),

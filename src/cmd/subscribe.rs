@@ -8,9 +8,10 @@ use super::properties::{self, PropertyArgs};
 use crate::cli::subscribe::SubArgs;
 use crate::client::{Client, ClientError, Message};
 use crate::protocol::{
-    Disconnect, Props, QoS, RetainHandling, SubAck, Subscription, SubscriptionOptions,
+    Disconnect, Props, QoS, ReasonCode, RetainHandling, SubAck, Subscription, SubscriptionOptions,
 };
 use crate::topic::TopicFilter;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +31,42 @@ struct Plan {
     retained_only: bool,
     remove_retained: bool,
     exit_after_sub: bool,
+    /// `--random-filter`, as a fraction.
+    sample: Option<f64>,
     props: PropertyArgs,
+    /// Stopped by SIGINT/SIGTERM.
+    interrupted: bool,
+}
+
+/// SIGINT and SIGTERM, which end `mq sub` with a DISCONNECT rather than a dropped connection.
+struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = one(&mut self.int) => {}
+            _ = one(&mut self.term) => {}
+        }
+    }
 }
 
 fn filter(s: &str) -> Result<TopicFilter, Usage> {
@@ -41,30 +77,8 @@ fn filter(s: &str) -> Result<TopicFilter, Usage> {
     })
 }
 
-fn plan(a: &SubArgs) -> Result<Plan, Usage> {
-    let props = properties::parse(&a.client.property)?;
-    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false)?;
-    if a.no_retained && a.retained_only {
-        return Err(Usage(
-            "Combining '-R' and '--retained-only' makes no sense.".into(),
-        ));
-    }
-    let count = match a.count {
-        Some(c) if c < 1 => return Err(Usage(format!("Invalid message count \"{c}\"."))),
-        c => c.map(|c| c as u64),
-    };
-    let timeout = match a.timeout {
-        Some(w) if !(1..=3_153_600_000).contains(&w) => {
-            return Err(Usage(format!("Invalid timeout \"{w}\".")));
-        }
-        w => w.map(|w| Duration::from_secs(w as u64)),
-    };
-    let v5 = conn.options.version.is_v5();
-    if a.retain_as_published && !v5 {
-        return Err(Usage(
-            "--retain-as-published is only available with MQTT v5.".into(),
-        ));
-    }
+/// One subscription per `-t` (and the `-L` topic), all with the same options.
+fn subscriptions(a: &SubArgs, conn: &Connection, v5: bool) -> Result<Vec<Subscription>, Usage> {
     let mut topics: Vec<&str> = a.topic.iter().map(String::as_str).collect();
     if let Some(t) = &conn.url_topic {
         topics.push(t);
@@ -89,6 +103,42 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
             options,
         });
     }
+    Ok(subscriptions)
+}
+
+fn plan(a: &SubArgs) -> Result<Plan, Usage> {
+    let props = properties::parse(&a.client.property)?;
+    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false)?;
+    if a.no_retained && a.retained_only {
+        return Err(Usage(
+            "Combining '-R' and '--retained-only' makes no sense.".into(),
+        ));
+    }
+    let count = match a.count {
+        Some(c) if c < 1 => return Err(Usage(format!("Invalid message count \"{c}\"."))),
+        c => c.map(|c| c as u64),
+    };
+    let timeout = match a.timeout {
+        Some(w) if !(1..=3_153_600_000).contains(&w) => {
+            return Err(Usage(format!("Invalid timeout \"{w}\".")));
+        }
+        w => w.map(|w| Duration::from_secs(w as u64)),
+    };
+    let sample = match a.random_filter {
+        Some(p) if !(0.1..=100.0).contains(&p) => {
+            return Err(Usage(
+                "Invalid --random-filter value, must be between 0.1 and 100.0.".into(),
+            ));
+        }
+        p => p.filter(|p| *p < 100.0).map(|p| p / 100.0),
+    };
+    let v5 = conn.options.version.is_v5();
+    if a.retain_as_published && !v5 {
+        return Err(Usage(
+            "--retain-as-published is only available with MQTT v5.".into(),
+        ));
+    }
+    let subscriptions = subscriptions(a, &conn, v5)?;
     let filter_out = a
         .filter_out
         .iter()
@@ -120,17 +170,20 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
         retained_only: a.retained_only,
         remove_retained: a.remove_retained,
         exit_after_sub: a.exit_after_sub,
+        sample,
         props,
+        interrupted: false,
     })
 }
 
-/// Runs `mq sub`.
+/// Runs `mq sub`. Like mosquitto_sub, a connection lost after the first CONNACK is
+/// re-established (every second, until `-W` runs out) and the subscriptions made again.
 pub async fn run(args: SubArgs) -> ExitCode {
     let mut plan = match plan(&args) {
         Ok(p) => p,
         Err(u) => return u.report(Tool::Sub),
     };
-    let started = Instant::now();
+    let deadline = plan.timeout.map(|t| Instant::now() + t);
     let quiet = plan.conn.quiet;
     if let Some(c) = plan.count
         && c < 20
@@ -139,28 +192,71 @@ pub async fn run(args: SubArgs) -> ExitCode {
         // Ask the broker not to send more than we will print (as mosquitto_sub does).
         plan.conn.options.properties.receive_maximum = Some(c as u16);
     }
-    let client = match Client::connect(plan.conn.options.clone()).await {
+    let mut client = match Client::connect(plan.conn.options.clone()).await {
         Ok((c, _)) => Arc::new(c),
         Err(e) => return connect::report_connect_error(&e, quiet),
     };
-    match serve(&client, &mut plan, started).await {
-        Ok(code) => {
-            let _ = client
-                .disconnect_with(Disconnect {
-                    properties: Props::new(plan.props.disconnect.clone()),
-                    ..Disconnect::default()
-                })
-                .await;
-            code
+    let mut printed = 0u64;
+    loop {
+        match serve(&client, &mut plan, deadline, &mut printed).await {
+            Ok(code) => {
+                // mosquitto_sub ends a v5 session on a signal with "disconnect with will".
+                let reason = if plan.interrupted && plan.conn.options.version.is_v5() {
+                    ReasonCode::DisconnectWithWillMessage
+                } else {
+                    ReasonCode::NormalDisconnection
+                };
+                let _ = client
+                    .disconnect_with(Disconnect {
+                        reason,
+                        properties: Props::new(plan.props.disconnect.clone()),
+                    })
+                    .await;
+                return code;
+            }
+            Err(e) if connect::is_lost(&e) && !matches!(e, ClientError::Closed) => {
+                match reconnect(&plan, deadline).await {
+                    Some(c) => client = Arc::new(c),
+                    None => {
+                        if !quiet {
+                            eprintln!("Timed out");
+                        }
+                        return ExitCode::from(27);
+                    }
+                }
+            }
+            Err(e) => return connect::lost_connection_status(&e, quiet),
         }
-        Err(e) => connect::lost_connection_status(&e, quiet),
+    }
+}
+
+/// Tries to connect again every second; `None` when the `-W` deadline passes first.
+async fn reconnect(plan: &Plan, deadline: Option<Instant>) -> Option<Client> {
+    let attempts = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok((c, _)) = Client::connect(plan.conn.options.clone()).await {
+                return c;
+            }
+        }
+    };
+    tokio::select! {
+        c = attempts => Some(c),
+        _ = sleep_until(deadline) => None,
     }
 }
 
 fn print_suback(debug: bool, ack: &SubAck) {
     if debug {
         let codes: Vec<String> = ack.reasons.iter().map(|r| r.as_u8().to_string()).collect();
-        println!("Subscribed (mid: {}): {}", ack.packet_id, codes.join(", "));
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "Subscribed (mid: {}): {}",
+            ack.packet_id,
+            codes.join(", ")
+        );
+        let _ = out.flush();
     }
 }
 
@@ -173,7 +269,8 @@ enum Next {
 async fn serve(
     client: &Arc<Client>,
     plan: &mut Plan,
-    started: Instant,
+    deadline: Option<Instant>,
+    printed: &mut u64,
 ) -> Result<ExitCode, ClientError> {
     let ack = client
         .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
@@ -193,9 +290,8 @@ async fn serve(
     if plan.exit_after_sub {
         return Ok(ExitCode::SUCCESS);
     }
-    let deadline = plan.timeout.map(|t| started + t);
     let mut removals = Vec::new();
-    let mut printed = 0u64;
+    let mut signals = Signals::new();
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,
@@ -205,15 +301,18 @@ async fn serve(
                 }
                 break ExitCode::from(27);
             }
-            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+            _ = signals.recv() => {
+                plan.interrupted = true;
+                break ExitCode::SUCCESS;
+            }
         };
-        let mut next = handle(client, plan, &msg, &mut removals, &mut printed);
+        let mut next = handle(client, plan, &msg, &mut removals, printed);
         // Batch what is already buffered into one write; flush before waiting again.
         // With -d the client logs each PUBLISH as it is taken: print one at a time so the
         // log line and the message stay together.
         while matches!(next, Next::Continue) && !plan.conn.options.debug {
             let Some(m) = client.try_recv() else { break };
-            next = handle(client, plan, &m, &mut removals, &mut printed);
+            next = handle(client, plan, &m, &mut removals, printed);
         }
         if plan.printer.flush().is_err() {
             // Broken pipe: the reader is gone, which is a normal way to stop.
@@ -262,7 +361,10 @@ fn handle(
                 .await;
         }));
     }
-    plan.printer.push(msg);
+    // A message dropped by --random-filter still counts towards -C, as in mosquitto_sub.
+    if plan.sample.is_none_or(|p| rand::random::<f64>() < p) {
+        plan.printer.push(msg);
+    }
     *printed += 1;
     match plan.count {
         Some(c) if *printed >= c => Next::Stop,
