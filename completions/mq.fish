@@ -64,8 +64,11 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s I -l id-prefix -d 'Client 
 complete -c mq -n "__fish_mq_using_subcommand pub" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s L -l url -d 'mqtt(s)://[user[:password]@]host[:port]/topic' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
@@ -78,6 +81,7 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s s -l stdin-file -d 'Send a
 complete -c mq -n "__fish_mq_using_subcommand pub" -s l -l stdin-line -d 'Send each line of stdin as a message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s r -l retain -d 'Retain the message'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l hex -d 'The -m message (or each -l line) is hexadecimal: publish the bytes it spells'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm'
@@ -93,6 +97,7 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s q -l qos -d 'Requested QoS
 complete -c mq -n "__fish_mq_using_subcommand sub" -s F -d 'Output format (see the -F specifiers of mosquitto_sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s C -d 'Exit after this many messages' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s W -d 'Exit after this many seconds (status 27)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l random-filter -d 'Print only this percentage of messages, chosen at random (0.1 to 100)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s h -l host -d 'Broker host name or address' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s p -l port -d 'Broker port (1883, or 8883 when TLS is in use)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s u -l username -d 'User name' -r
@@ -104,8 +109,11 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s I -l id-prefix -d 'Client 
 complete -c mq -n "__fish_mq_using_subcommand sub" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'mqtt(s)://[user[:password]@]host[:port]/topic' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
@@ -149,8 +157,11 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s I -l id-prefix -d 'Client i
 complete -c mq -n "__fish_mq_using_subcommand rr" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'mqtt(s)://[user[:password]@]host[:port]/topic' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s M -d 'Maximum QoS 1/2 messages in flight' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F

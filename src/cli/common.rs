@@ -79,6 +79,29 @@ impl TlsArgs {
     pub fn enabled(&self) -> bool {
         self.cafile.is_some() || self.capath.is_some() || self.tls_use_os_certs
     }
+
+    /// The client TLS settings these flags describe; `os_certs` adds the system CA store (as
+    /// `mqtts://` URLs and port 8883 do) and `alpn` the protocol to offer.
+    pub fn to_options(
+        &self,
+        os_certs: bool,
+        alpn: Option<String>,
+    ) -> Result<crate::transport::TlsOptions, crate::transport::TransportError> {
+        let version = match &self.tls_version {
+            Some(v) => crate::transport::TlsVersion::parse(v)?,
+            None => crate::transport::TlsVersion::Any,
+        };
+        Ok(crate::transport::TlsOptions {
+            cafile: self.cafile.clone(),
+            capath: self.capath.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            insecure: self.insecure,
+            version,
+            os_certs: os_certs || self.tls_use_os_certs,
+            alpn,
+        })
+    }
 }
 
 /// The Last Will, as mosquitto's `--will-*` flags set it.

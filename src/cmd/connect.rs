@@ -7,7 +7,7 @@ use crate::cli::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
 use crate::client::{ClientError, ClientOptions, refusal_code};
 use crate::protocol::{Props, ReasonCode, Version, Will};
 use crate::topic::TopicName;
-use crate::transport::{TlsOptions, TlsVersion, TransportError};
+use crate::transport::TransportError;
 use bytes::Bytes;
 use std::process::ExitCode;
 
@@ -293,20 +293,9 @@ fn tls_options(
     client: &ClientArgs,
     os_certs: bool,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>, Usage> {
-    let version = match &tls.tls_version {
-        Some(v) => TlsVersion::parse(v).map_err(|e| Usage(e.to_string()))?,
-        None => TlsVersion::Any,
-    };
-    let opts = TlsOptions {
-        cafile: tls.cafile.clone(),
-        capath: tls.capath.clone(),
-        cert: tls.cert.clone(),
-        key: tls.key.clone(),
-        insecure: tls.insecure,
-        version,
-        os_certs: os_certs || tls.tls_use_os_certs,
-        alpn: client.tls_alpn.clone(),
-    };
+    let opts = tls
+        .to_options(os_certs, client.tls_alpn.clone())
+        .map_err(|e| Usage(e.to_string()))?;
     opts.client_config().map_err(|e| Usage(e.to_string()))
 }
 

@@ -8,7 +8,6 @@ use crate::cli::common::{ServerArgs, TlsArgs};
 use crate::client::{Client, ClientError, ClientOptions};
 use crate::protocol::{Props, QoS, Will};
 use crate::topic::TopicName;
-use crate::transport::{TlsOptions, TlsVersion};
 use bytes::Bytes;
 use std::time::Duration;
 
@@ -65,19 +64,7 @@ pub fn client_options(
         properties: Props::default(),
     });
     if tls.enabled() {
-        let version = match &tls.tls_version {
-            Some(v) => TlsVersion::parse(v).map_err(|e| e.to_string())?,
-            None => TlsVersion::Any,
-        };
-        let t = TlsOptions {
-            cafile: tls.cafile.clone(),
-            capath: tls.capath.clone(),
-            cert: tls.cert.clone(),
-            key: tls.key.clone(),
-            insecure: tls.insecure,
-            version,
-            os_certs: tls.tls_use_os_certs,
-        };
+        let t = tls.to_options(false, None).map_err(|e| e.to_string())?;
         opts.tls = Some(t.client_config().map_err(|e| e.to_string())?);
     }
     Ok(opts)
