@@ -1,4 +1,5 @@
-//! `mq meteo` publishing to a real broker (Debian's mosquitto), checked with `mosquitto_sub`:
+//! `mq meteo` publishing to real brokers (Debian's mosquitto, and `mq broker`), checked with
+//! `mosquitto_sub` and `mq sub`:
 //! every topic retained with the fixture values, publish only on change, the status topic and
 //! its will, an unreachable broker, and a service that survives a broker restart.
 
@@ -74,12 +75,14 @@ fn once_publishes_every_topic_retained_with_fixture_values() {
     );
 }
 
+/// The end-to-end run, entirely with this crate: `mq meteo` to `mq broker`, read back
+/// with `mq sub`.
 #[test]
-fn once_publishes_every_topic_seen_through_mq_sub() {
+fn once_publishes_every_topic_to_mq_broker_seen_through_mq_sub() {
     if skip() {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = Mosquitto::start_mq();
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once", "--discovery"];
@@ -241,11 +244,22 @@ fn partial_failure_publishes_the_rest_and_exits_3() {
 }
 
 #[test]
-fn service_survives_a_broker_restart() {
+fn service_survives_a_mosquitto_restart() {
     if skip() {
         return;
     }
-    let mut broker = Mosquitto::start();
+    service_survives_a_restart_of(Mosquitto::start());
+}
+
+#[test]
+fn service_survives_an_mq_broker_restart() {
+    if skip() {
+        return;
+    }
+    service_survives_a_restart_of(Mosquitto::start_mq());
+}
+
+fn service_survives_a_restart_of(mut broker: Mosquitto) {
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--interval", "1s"];

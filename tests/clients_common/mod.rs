@@ -4,7 +4,7 @@
 //! The broker under test is chosen with `MQ_TEST_BROKER`: `mosquitto` (default, Debian's
 //! `/usr/sbin/mosquitto`) or `mq` (`mq broker -p PORT` through the built binary). The
 //! differential tables run against every kind listed in `MQ_TEST_BROKERS` (comma separated,
-//! default `mosquitto`), so enabling `mq broker` in CI is `MQ_TEST_BROKERS=mosquitto,mq`.
+//! default `mosquitto,mq`: every case must give the same bytes against both brokers).
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -33,7 +33,7 @@ impl BrokerKind {
 
     /// The kinds the differential tables run against (`MQ_TEST_BROKERS`).
     pub fn under_test() -> Vec<BrokerKind> {
-        let list = std::env::var("MQ_TEST_BROKERS").unwrap_or_else(|_| "mosquitto".into());
+        let list = std::env::var("MQ_TEST_BROKERS").unwrap_or_else(|_| "mosquitto,mq".into());
         list.split(',').filter_map(BrokerKind::parse).collect()
     }
 }

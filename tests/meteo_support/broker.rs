@@ -52,12 +52,14 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-/// A running mosquitto; dropping it kills it.
+/// A running broker (mosquitto, or `mq broker`); dropping it kills it.
 pub struct Mosquitto {
     /// Its port.
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// `mq broker` instead of mosquitto (or `MQ_METEO_TEST_BROKER`).
+    mq: bool,
 }
 
 impl Mosquitto {
@@ -68,21 +70,53 @@ impl Mosquitto {
 
     /// Starts mosquitto on `port`.
     pub fn start_on(port: u16) -> Mosquitto {
+        Self::start_kind(port, false)
+    }
+
+    /// Starts `mq broker` (this crate's binary) on a free port, with the same configuration.
+    pub fn start_mq() -> Mosquitto {
+        Self::start_kind(free_port(), true)
+    }
+
+    fn start_kind(port: u16, mq: bool) -> Mosquitto {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut m = Mosquitto {
             port,
             dir,
             child: None,
+            mq,
         };
         m.spawn();
         m
+    }
+
+    fn command(&self) -> Command {
+        if self.mq {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_mq"));
+            c.arg("broker");
+            c
+        } else {
+            broker_command()
+        }
+    }
+
+    /// A mosquitto_sub-compatible command: `mq sub` for `mq broker`, else the default.
+    pub fn sub(&self) -> Command {
+        if self.mq {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_mq"));
+            c.arg("sub");
+            c
+        } else {
+            sub_command()
+        }
     }
 
     fn spawn(&mut self) {
         let conf = self.dir.path().join("mosquitto.conf");
         let text = format!("listener {} 127.0.0.1\nallow_anonymous true\n", self.port);
         std::fs::write(&conf, text).expect("write conf");
-        let child = broker_command()
+        let child = self
+            .command()
             .arg("-c")
             .arg(&conf)
             .stdout(Stdio::null())
@@ -113,7 +147,7 @@ impl Mosquitto {
 
     /// Retained messages under `filter`, as (topic, payload).
     pub fn retained(&self, filter: &str) -> Vec<(String, String)> {
-        self.retained_via(sub_command(), filter)
+        self.retained_via(self.sub(), filter)
     }
 
     /// Retained messages under `filter`, read with the given mosquitto_sub-compatible command.
