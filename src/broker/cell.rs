@@ -28,6 +28,10 @@ pub struct SessionState {
     pub expired: Option<u64>,
     /// User name of the attached connection (for access checks on delivery).
     pub username: Option<String>,
+    /// Session expiry interval in seconds once disconnected (`u32::MAX`: never).
+    pub expiry: u32,
+    /// When a disconnected session with an expiry interval ends, in router ms.
+    pub expires_at: Option<u64>,
 }
 
 /// One session, shared by the router (deliveries) and its link.
@@ -78,9 +82,10 @@ impl SessionCell {
     }
 }
 
-/// A trie entry: a session compared by identity.
+/// A trie entry: a session compared by identity, with the v5 subscription identifier of
+/// the subscription (0 = none), which takes no part in the comparison.
 #[derive(Clone)]
-pub struct Sub(pub Arc<SessionCell>);
+pub struct Sub(pub Arc<SessionCell>, pub u32);
 
 impl PartialEq for Sub {
     fn eq(&self, other: &Sub) -> bool {
@@ -100,6 +105,8 @@ impl SessionCell {
                 link: None,
                 expired: None,
                 username: None,
+                expiry: u32::MAX,
+                expires_at: None,
             }),
             wake: Notify::new(),
             last_seen: AtomicU64::new(0),

@@ -83,6 +83,7 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         max_keepalive: config.max_keepalive,
         allow_zero_length_clientid: config.allow_zero_length_clientid,
         auto_id_prefix: config.auto_id_prefix.clone(),
+        max_inflight: config.max_inflight_messages,
     }
 }
 
@@ -241,7 +242,10 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     loop {
         tokio::select! {
-            _ = tick.tick() => router.sweep_keepalive(),
+            _ = tick.tick() => {
+                router.sweep_keepalive();
+                router.sweep_expired();
+            }
             _ = stop.recv() => return,
         }
     }

@@ -146,6 +146,46 @@ impl Router {
         }
     }
 
+    /// Ends disconnected sessions whose expiry interval ran out.
+    pub fn sweep_expired(&self) {
+        let now = self.now_ms();
+        let mut sessions = lock(&self.sessions);
+        let gone: Vec<Arc<SessionCell>> = sessions
+            .values()
+            .filter(|c| {
+                let st = c.lock();
+                st.link.is_none() && st.expires_at.is_some_and(|at| at <= now)
+            })
+            .cloned()
+            .collect();
+        for cell in &gone {
+            sessions.remove(&cell.client_id);
+        }
+        drop(sessions);
+        for cell in &gone {
+            self.discard(cell);
+        }
+    }
+
+    /// Sets the expiry interval of `cell`'s session (CONNECT or DISCONNECT); 0 ends it when
+    /// its connection ends.
+    pub fn set_expiry(&self, cell: &Arc<SessionCell>, secs: u32) {
+        let mut st = cell.lock();
+        st.expiry = secs;
+        if secs == 0 && !st.clean {
+            st.clean = true;
+            drop(st);
+            if let Some(store) = &self.store {
+                store.send(StoreOp::DropSession(cell.client_id.clone()));
+            }
+        }
+    }
+
+    /// Whether a connection is attached to `cell`'s session.
+    pub fn is_attached(&self, cell: &SessionCell) -> bool {
+        cell.lock().link.is_some()
+    }
+
     /// The access policy.
     pub fn access(&self) -> &dyn Access {
         &*self.access
@@ -201,7 +241,14 @@ impl Router {
         let id: Arc<str> = client_id.into();
         let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut sessions = lock(&self.sessions);
-        let existing = sessions.get(&id).cloned();
+        let now = self.now_ms();
+        // A session past its expiry that the sweep has not removed yet is gone all the same.
+        let existing = sessions
+            .get(&id)
+            .filter(|c| c.lock().expires_at.is_none_or(|at| at > now))
+            .cloned();
+        let clean_start = clean_start || existing.is_none();
+        let existing = existing.or_else(|| sessions.get(&id).cloned());
         let (cell, present) = match existing {
             Some(cell) if !clean_start => (cell, true),
             other => {
@@ -222,6 +269,7 @@ impl Router {
         let was_stored = !st.clean;
         st.clean = clean;
         st.username = username;
+        st.expires_at = None;
         drop(st);
         if replaced {
             cell.wake.notify_waiters();
@@ -254,6 +302,9 @@ impl Router {
         st.link = None;
         cell.keepalive_ms.store(0, Ordering::Relaxed);
         st.session.disconnect();
+        if !st.clean && st.expiry != u32::MAX {
+            st.expires_at = Some(self.now_ms() + st.expiry as u64 * 1000);
+        }
         let clean = st.clean;
         drop(st);
         if clean {
@@ -277,7 +328,7 @@ impl Router {
         };
         let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
         for (filter, _) in subs.values() {
-            tree.unsubscribe(filter, &Sub(cell.clone()));
+            tree.unsubscribe(filter, &Sub(cell.clone(), 0));
         }
         drop(tree);
         if let (true, Some(store)) = (was_stored, &self.store) {
@@ -295,18 +346,20 @@ impl Router {
         }
     }
 
-    /// Adds a subscription; returns the granted QoS and whether it is new.
+    /// Adds a subscription with its v5 subscription identifier (0 = none); returns whether
+    /// it is new.
     pub fn subscribe(
         &self,
         cell: &Arc<SessionCell>,
         filter: &TopicFilter,
         opts: SubscriptionOptions,
+        sub_id: u32,
     ) -> bool {
         let new = self
             .subs
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .subscribe(filter, Sub(cell.clone()), opts);
+            .subscribe(filter, Sub(cell.clone(), sub_id), opts);
         cell.lock()
             .subs
             .insert(filter.as_str().into(), (filter.clone(), opts));
@@ -320,7 +373,7 @@ impl Router {
             .subs
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .unsubscribe(filter, &Sub(cell.clone()));
+            .unsubscribe(filter, &Sub(cell.clone(), 0));
         cell.lock().subs.remove(filter.as_str());
         self.save_session(cell);
         existed
@@ -333,6 +386,7 @@ impl Router {
         filter: &TopicFilter,
         opts: SubscriptionOptions,
         new: bool,
+        sub_id: u32,
     ) {
         let skip = filter.share().is_some()
             || opts.retain_handling == RetainHandling::DoNotSend
@@ -345,22 +399,27 @@ impl Router {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .matching(filter.pattern());
+        let ids: Box<[u32]> = if sub_id == 0 {
+            Box::default()
+        } else {
+            Box::new([sub_id])
+        };
         for msg in msgs {
-            self.deliver(cell, msg, opts.qos, true);
+            self.deliver(cell, msg, opts.qos, true, ids.clone());
         }
     }
 
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
-    /// Returns a subscriber (other than the publisher) whose queue is half full while it can
-    /// still write: the publisher's link gives it time to catch up before reading more, the
-    /// backpressure a single-threaded broker gets for free.
+    /// Returns whether any subscription matched, and a subscriber (other than the publisher)
+    /// whose queue is half full while it can still write: the publisher's link gives it time
+    /// to catch up before reading more, the backpressure a single-threaded broker gets for free.
     pub fn publish(
         &self,
         msg: Arc<Message>,
         from: Option<&Arc<SessionCell>>,
-    ) -> Option<Arc<SessionCell>> {
+    ) -> (bool, Option<Arc<SessionCell>>) {
         if msg.retain {
             let changed = self
                 .retained
@@ -377,7 +436,7 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return None;
+            return (false, None);
         }
         let mut behind = None;
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
@@ -385,23 +444,33 @@ impl Router {
         let mut i = 0;
         while i < matched.len() {
             let mut j = i + 1;
-            let mut opts = matched[i].1;
             while j < matched.len() && matched[j].0 == matched[i].0 {
-                opts.qos = opts.qos.max(matched[j].1.qos);
-                opts.retain_as_published |= matched[j].1.retain_as_published;
                 j += 1;
             }
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
-            if !(own && opts.no_local) {
-                let rap = msg.retain && opts.retain_as_published;
-                if self.deliver(cell, msg.clone(), opts.qos, rap) && !own && behind.is_none() {
+            // [MQTT-3.8.3-3]: no-local applies per subscription.
+            let group = matched[i..j].iter().filter(|(_, o)| !(own && o.no_local));
+            let mut qos = None;
+            let mut rap = false;
+            let mut ids = Vec::new();
+            for (sub, o) in group {
+                qos = Some(qos.map_or(o.qos, |q: QoS| q.max(o.qos)));
+                rap |= o.retain_as_published;
+                if sub.1 != 0 {
+                    ids.push(sub.1);
+                }
+            }
+            if let Some(qos) = qos {
+                let rap = msg.retain && rap;
+                let ids = ids.into_boxed_slice();
+                if self.deliver(cell, msg.clone(), qos, rap, ids) && !own && behind.is_none() {
                     behind = Some(cell.clone());
                 }
             }
             i = j;
         }
-        behind
+        (true, behind)
     }
 
     /// Queues one delivery for one session and wakes its link.
@@ -412,6 +481,7 @@ impl Router {
         msg: Arc<Message>,
         granted: QoS,
         retain: bool,
+        sub_ids: Box<[u32]>,
     ) -> bool {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
@@ -433,6 +503,7 @@ impl Router {
             qos,
             retain,
             seq,
+            sub_ids,
         };
         match st.session.enqueue(d) {
             Ok(()) => {
@@ -474,7 +545,7 @@ impl Router {
                 let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
                 let mut st = cell.lock();
                 for (filter, opts) in s.subscriptions {
-                    tree.subscribe(&filter, Sub(cell.clone()), opts);
+                    tree.subscribe(&filter, Sub(cell.clone(), 0), opts);
                     st.subs.insert(filter.as_str().into(), (filter, opts));
                 }
                 for (seq, m, qos) in s.queue {
@@ -484,6 +555,7 @@ impl Router {
                         qos,
                         retain,
                         seq,
+                        sub_ids: Box::default(),
                     };
                     let _ = st.session.enqueue(d);
                 }

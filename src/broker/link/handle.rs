@@ -9,7 +9,8 @@ use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
     SubAck, UnsubAck, Version, Will,
 };
-use crate::session::{Message, Outgoing};
+use crate::session::{Message, Outgoing, Peer};
+use crate::topic::TopicName;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -28,7 +29,14 @@ pub(super) struct Link {
     needs_sync: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
+    /// Topics of the client's topic aliases (index = alias - 1), up to [`TOPIC_ALIAS_MAX`].
+    aliases: Vec<Option<TopicName>>,
+    /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
+    connect_expiry: u32,
 }
+
+/// Topic aliases a v5 client may use towards the broker (CONNACK topic alias maximum).
+pub(crate) const TOPIC_ALIAS_MAX: u16 = 10;
 
 fn proto_tag(v: Version) -> u8 {
     // mosquitto's log shows the protocol as p1 (3.1), p2 (3.1.1), p5 (5.0).
@@ -76,6 +84,11 @@ fn connack_properties(
     };
     let mut keep_alive = c.keep_alive;
     if c.version.is_v5() {
+        props.topic_alias_maximum = Some(TOPIC_ALIAS_MAX);
+        props.receive_maximum = Some(receive_max(limits));
+        props.wildcard_subscription_available = Some(1);
+        props.shared_subscription_available = Some(1);
+        props.subscription_identifier_available = Some(1);
         let max = limits.max_keepalive;
         if keep_alive > max || (keep_alive == 0 && max > 0) {
             keep_alive = max;
@@ -86,6 +99,14 @@ fn connack_properties(
         }
     }
     (keep_alive, props)
+}
+
+/// Our receive maximum: unacknowledged incoming QoS 2 PUBLISHes a client may have.
+fn receive_max(limits: &LinkLimits) -> u16 {
+    match limits.max_inflight {
+        0 => u16::MAX,
+        n => n,
+    }
 }
 
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
@@ -151,14 +172,17 @@ where
         }
     };
     let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
-    // 5.0 keeps a session only with a session expiry interval (its expiry is not enforced:
-    // any non-zero interval keeps it until a clean start).
-    let keep = if c.version.is_v5() {
-        c.properties.session_expiry_interval.unwrap_or(0) > 0
+    // 5.0 keeps a session only with a session expiry interval; 3.1.1 without clean session,
+    // for ever.
+    let expiry = if c.version.is_v5() {
+        c.properties.session_expiry_interval.unwrap_or(0)
+    } else if c.clean_start {
+        0
     } else {
-        !c.clean_start
+        u32::MAX
     };
-    let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
+    let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
+    router.set_expiry(&attached.cell, expiry);
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
     let mut out: Vec<Outgoing> = vec![Outgoing::Packet(Packet::ConnAck(ConnAck {
@@ -170,7 +194,14 @@ where
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
         .store(keep_alive as u64 * 1500, Ordering::Relaxed);
-    cell.lock().session.connect(&mut out);
+    {
+        let mut st = cell.lock();
+        st.session.set_peer(Peer {
+            receive_max: c.properties.receive_maximum.unwrap_or(0),
+            max_packet: c.properties.maximum_packet_size.unwrap_or(0),
+        });
+        st.session.connect(&mut out);
+    }
     let _ = io.encode(&mut out, router);
     let link = Link {
         cell: attached.cell.clone(),
@@ -183,6 +214,8 @@ where
         limits: ctx.limits.clone(),
         needs_sync: false,
         behind: None,
+        aliases: Vec::new(),
+        connect_expiry: expiry,
     };
     Some((link, attached))
 }
@@ -198,11 +231,50 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
-    /// Routes a message, remembering a subscriber that is falling behind.
-    fn route(&mut self, msg: Message) {
-        if let Some(cell) = self.router.publish(Arc::new(msg), Some(&self.cell)) {
+    /// Routes a message, remembering a subscriber that is falling behind; false when no
+    /// subscription matched.
+    fn route(&mut self, msg: Message) -> bool {
+        let (matched, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
+        if let Some(cell) = behind {
             self.behind.get_or_insert(cell);
         }
+        matched
+    }
+
+    /// Resolves a v5 topic alias ([MQTT-3.3.2-7..12]): an alias with a topic is (re)defined,
+    /// an alias alone stands for its topic. The alias is not forwarded.
+    fn resolve_alias(&mut self, p: &mut Publish) -> Result<(), Close> {
+        let Some(alias) = p.properties.topic_alias else {
+            return Ok(());
+        };
+        if alias == 0 || alias > TOPIC_ALIAS_MAX || !self.version.is_v5() {
+            return Err(Close::Error(
+                format!("disconnected due to invalid topic alias {alias}"),
+                Some(ReasonCode::TopicAliasInvalid),
+            ));
+        }
+        let slot = alias as usize - 1;
+        if self.aliases.len() <= slot {
+            self.aliases.resize(slot + 1, None);
+        }
+        if p.topic.is_empty() {
+            match &self.aliases[slot] {
+                Some(t) => p.topic = t.clone(),
+                None => {
+                    return Err(Close::Error(
+                        format!("disconnected due to protocol error (unknown topic alias {alias})"),
+                        Some(ReasonCode::ProtocolError),
+                    ));
+                }
+            }
+        } else {
+            self.aliases[slot] = Some(p.topic.clone());
+        }
+        p.properties.topic_alias = None;
+        if p.properties.is_empty() {
+            p.properties = Props::default();
+        }
+        Ok(())
     }
 
     /// A subscriber this link's last batch found falling behind, to wait for.
@@ -273,9 +345,22 @@ impl Link {
                 push(out, Packet::PingResp);
                 Ok(())
             }
-            Packet::Disconnect(d) => Err(Close::Clean {
-                send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
-            }),
+            Packet::Disconnect(d) => {
+                if let Some(secs) = d.properties.session_expiry_interval {
+                    if self.connect_expiry == 0 && secs != 0 {
+                        // [MQTT-3.14.2-2]
+                        return Err(Close::Error(
+                            "disconnected due to protocol error (session expiry raised from 0)"
+                                .into(),
+                            Some(ReasonCode::ProtocolError),
+                        ));
+                    }
+                    self.router.set_expiry(&self.cell, secs);
+                }
+                Err(Close::Clean {
+                    send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
+                })
+            }
             Packet::Connect(_) => Err(Close::Error(
                 "disconnected due to protocol error (second CONNECT)".into(),
                 Some(ReasonCode::ProtocolError),
@@ -307,8 +392,8 @@ impl Link {
     fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
-                "disconnected due to protocol error (topic alias not supported)".into(),
-                Some(ReasonCode::TopicAliasInvalid),
+                "disconnected due to protocol error (empty topic without alias)".into(),
+                Some(ReasonCode::ProtocolError),
             ));
         }
         if p.retain && !self.limits.retain_available {
@@ -356,13 +441,30 @@ impl Link {
         }
     }
 
-    fn publish(&mut self, p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
+    fn publish(&mut self, mut p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
         self.router
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
+        self.resolve_alias(&mut p)?;
         self.log_publish(&p);
-        let (route, reason) = self.admit(&p)?;
+        let (route, mut reason) = self.admit(&p)?;
+        let v5 = self.version.is_v5();
+        // A QoS 2 message beyond our receive maximum ([MQTT-3.3.4-9]).
+        if v5 && p.qos == QoS::ExactlyOnce {
+            let waiting = self.cell.lock().session.incoming_count();
+            if waiting >= receive_max(&self.limits) as usize {
+                return Err(Close::Error(
+                    "disconnected due to receive maximum exceeded".into(),
+                    Some(ReasonCode::ReceiveMaximumExceeded),
+                ));
+            }
+        }
+        let mut matched = |me: &mut Self, m: Message| {
+            if !me.route(m) && v5 && reason == ReasonCode::Success {
+                reason = ReasonCode::NoMatchingSubscribers;
+            }
+        };
         let msg = || {
             let props = p.properties.clone();
             Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
@@ -375,7 +477,7 @@ impl Link {
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
-                    self.route(msg());
+                    matched(self, msg());
                     self.needs_sync = true;
                 }
                 push(
@@ -390,7 +492,7 @@ impl Link {
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
-                    self.route(msg());
+                    matched(self, msg());
                 }
                 if first {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
@@ -418,8 +520,16 @@ impl Link {
     fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Outgoing>) {
         let mut reasons = Vec::with_capacity(s.subscriptions.len());
         let mut added = Vec::new();
+        let sub_id = s
+            .properties
+            .subscription_identifiers
+            .first()
+            .copied()
+            .unwrap_or(0);
         for sub in &s.subscriptions {
-            let new = self.router.subscribe(&self.cell, &sub.filter, sub.options);
+            let new = self
+                .router
+                .subscribe(&self.cell, &sub.filter, sub.options, sub_id);
             self.log.subscribe(format_args!(
                 "{} {} {}",
                 self.client_id, sub.options.qos as u8, sub.filter
@@ -441,7 +551,8 @@ impl Link {
         );
         // Retained messages go after SUBACK ([MQTT-3.8.4-4] order), through the session queue.
         for (filter, opts, new) in added {
-            self.router.send_retained(&self.cell, &filter, opts, new);
+            self.router
+                .send_retained(&self.cell, &filter, opts, new, sub_id);
         }
     }
 
@@ -480,22 +591,58 @@ impl Link {
                 }
                 true
             }
-            Close::Shutdown => false,
+            Close::Shutdown => {
+                if self.version.is_v5() {
+                    let mut out: Vec<Outgoing> = vec![
+                        Packet::Disconnect(Disconnect {
+                            reason: ReasonCode::ServerShuttingDown,
+                            properties: Props::default(),
+                        })
+                        .into(),
+                    ];
+                    let _ = io.encode(&mut out, &self.router);
+                }
+                false
+            }
         };
         self.sync_store().await;
         io.flush_all().await;
-        if let (true, Some(will)) = (send_will, self.will.take().map(|w| *w)) {
-            if self
-                .router
-                .access()
-                .can_write(&id, self.username.as_deref(), &will.topic)
-            {
-                let retain = will.retain && self.limits.retain_available;
-                let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
-                let _ = self.router.publish(Arc::new(msg), Some(&self.cell));
-            }
-        }
+        let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
+        if let Some(will) = will {
+            self.send_will(*will);
+        }
+    }
+
+    /// Publishes the will now, or after its v5 will delay interval (bounded by the session
+    /// expiry) unless a connection resumed the session by then.
+    fn send_will(&self, mut will: Will) {
+        if !self
+            .router
+            .access()
+            .can_write(&self.client_id, self.username.as_deref(), &will.topic)
+        {
+            return;
+        }
+        let expiry = self.cell.lock().expiry;
+        let delay = will.properties.will_delay_interval.unwrap_or(0).min(expiry);
+        will.properties.will_delay_interval = None;
+        if will.properties.is_empty() {
+            will.properties = Props::default();
+        }
+        let retain = will.retain && self.limits.retain_available;
+        let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
+        let (router, cell) = (self.router.clone(), self.cell.clone());
+        if delay == 0 {
+            let _ = router.publish(Arc::new(msg), Some(&cell));
+            return;
+        }
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(delay.into())).await;
+            if !router.is_attached(&cell) {
+                let _ = router.publish(Arc::new(msg), Some(&cell));
+            }
+        });
     }
 }
