@@ -421,9 +421,10 @@ impl Session {
         self.incoming.insert(id)
     }
 
-    /// Incoming QoS 2 messages awaiting PUBREL (counted against our receive maximum).
-    pub fn incoming_count(&self) -> usize {
-        self.incoming.len()
+    /// Incoming QoS 2 messages awaiting PUBREL (counted against our receive maximum), not
+    /// counting `id` itself (a resend takes no new slot).
+    pub fn incoming_count(&self, id: PacketId) -> usize {
+        self.incoming.len() - self.incoming.contains(&id) as usize
     }
 
     /// PUBREL received: forgets the id and answers PUBCOMP.

@@ -451,8 +451,8 @@ impl Link {
         let (route, mut reason) = self.admit(&p)?;
         let v5 = self.version.is_v5();
         // A QoS 2 message beyond our receive maximum ([MQTT-3.3.4-9]).
-        if v5 && p.qos == QoS::ExactlyOnce {
-            let waiting = self.cell.lock().session.incoming_count();
+        if let (true, Some(id)) = (v5 && p.qos == QoS::ExactlyOnce, p.packet_id) {
+            let waiting = self.cell.lock().session.incoming_count(id);
             if waiting >= receive_max(&self.limits) as usize {
                 return Err(Close::Error(
                     "disconnected due to receive maximum exceeded".into(),
