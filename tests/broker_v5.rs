@@ -603,3 +603,165 @@ async fn server_disconnect_reasons_takeover_keepalive_shutdown() {
         ReasonCode::ServerShuttingDown
     );
 }
+
+/// A v5 `mosquitto_sub` on `filter` with output `format`, its lines arriving on a channel once
+/// it is surely subscribed (a probe on `<filter base>/ready` came through).
+struct Sub {
+    _guard: ChildGuard,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Sub {
+    fn start(port: u16, base: &str, format: &str) -> Sub {
+        let mut guard = ChildGuard::spawn(std::process::Command::new("mosquitto_sub").args([
+            "-V",
+            "5",
+            "-p",
+            &port.to_string(),
+            "-t",
+            &format!("{base}/#"),
+            "-F",
+            format,
+            "-W",
+            "20",
+        ]));
+        let out = guard.0.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(out)).map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let sub = Sub {
+            _guard: guard,
+            lines,
+        };
+        for _ in 0..50 {
+            let _ = std::process::Command::new("mosquitto_pub")
+                .args([
+                    "-p",
+                    &port.to_string(),
+                    "-t",
+                    &format!("{base}/ready"),
+                    "-m",
+                    "ready",
+                ])
+                .status();
+            if let Ok(line) = sub.lines.recv_timeout(Duration::from_millis(200)) {
+                assert!(line.contains("ready"), "{line}");
+                while sub.lines.recv_timeout(Duration::from_millis(100)).is_ok() {}
+                return sub;
+            }
+        }
+        panic!("mosquitto_sub never subscribed");
+    }
+
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a line from mosquitto_sub")
+    }
+}
+
+#[test]
+fn mosquitto_pub_topic_alias_and_properties_reach_mosquitto_sub_v5() {
+    if !have("mosquitto_pub") || !have("mosquitto_sub") {
+        return;
+    }
+    let (_b, port) = spawn_mq_broker(&[]);
+    let sub = Sub::start(port, "cli", "%t|%P|%C|%R|%E|%p");
+    let port_s = port.to_string();
+    // With a topic alias, mosquitto_pub sends the topic once, then only the alias.
+    let mut p = std::process::Command::new("mosquitto_pub")
+        .args(["-V", "5", "-p", &port_s, "-t", "cli/alias", "-q", "1", "-l"])
+        .args(["-D", "publish", "topic-alias", "1"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("mosquitto_pub");
+    if let Some(mut stdin) = p.stdin.take() {
+        std::io::Write::write_all(&mut stdin, b"one\ntwo\nthree\n").expect("stdin");
+    }
+    assert!(
+        p.wait().expect("wait").success(),
+        "mosquitto_pub -l with alias"
+    );
+    for want in ["one", "two", "three"] {
+        assert_eq!(sub.next(), format!("cli/alias|||||{want}"));
+    }
+    let status = std::process::Command::new("mosquitto_pub")
+        .args(["-V", "5", "-p", &port_s, "-t", "cli/props", "-m", "hi"])
+        .args(["-D", "publish", "user-property", "k", "v"])
+        .args(["-D", "publish", "content-type", "text/plain"])
+        .args(["-D", "publish", "response-topic", "re/ply"])
+        .args(["-D", "publish", "message-expiry-interval", "30"])
+        .status()
+        .expect("mosquitto_pub");
+    assert!(status.success());
+    let line = sub.next();
+    let fields: Vec<&str> = line.split('|').collect();
+    assert_eq!(
+        fields[..4],
+        ["cli/props", "k:v", "text/plain", "re/ply"],
+        "{line}"
+    );
+    let left: u32 = fields[4].parse().expect("expiry");
+    assert!((28..=30).contains(&left), "{line}");
+    assert_eq!(fields[5], "hi");
+}
+
+#[test]
+fn mq_pub_v5_properties_show_in_mosquitto_sub_json() {
+    if !have("mosquitto_sub") {
+        return;
+    }
+    let (_b, port) = spawn_mq_broker(&[]);
+    let sub = Sub::start(port, "mqv5", "%j");
+    mq().args([
+        "pub",
+        "-V",
+        "mqttv5",
+        "-p",
+        &port.to_string(),
+        "-t",
+        "mqv5/x",
+        "-m",
+        "yo",
+    ])
+    .args(["-D", "publish", "user-property", "who", "mq"])
+    .args(["-D", "publish", "content-type", "text/x"])
+    .timeout(Duration::from_secs(10))
+    .assert()
+    .success();
+    let line = sub.next();
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+    assert_eq!(v["topic"], "mqv5/x");
+    assert_eq!(v["payload"], "yo");
+    assert_eq!(v["properties"]["user-properties"]["who"], "mq", "{line}");
+    assert_eq!(v["properties"]["content-type"], "text/x", "{line}");
+}
+
+#[test]
+fn paho_v5_session_expiry_and_will_delay() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import paho.mqtt.client"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipping: python3 with paho-mqtt is not installed (pip install paho-mqtt)");
+        return;
+    }
+    let (_b, port) = spawn_mq_broker(&[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/paho_v5.py");
+    let out = std::process::Command::new("timeout")
+        .args(["30", "python3", script, &port.to_string()])
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
