@@ -765,3 +765,44 @@ fn paho_v5_session_expiry_and_will_delay() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn v5_properties_of_stored_messages_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = || {
+        let mut c = test_config();
+        c.persistence = true;
+        c.persistence_location = dir.path().to_path_buf();
+        c
+    };
+    let b = start_broker(config()).await;
+    let keep = Properties {
+        session_expiry_interval: Some(300),
+        ..Properties::default()
+    };
+    let (mut s, _) = v5(b.addr, "stored-sub", true, keep.clone()).await;
+    subscribe5(&mut s, "st/#", qos_opts(QoS::AtLeastOnce), 0).await;
+    drop(s);
+    let (mut p, _) = v5(b.addr, "stored-pub", true, Properties::default()).await;
+    let props = Properties {
+        content_type: Some("application/json".into()),
+        user_properties: vec![("src".into(), "test".into())],
+        ..Properties::default()
+    };
+    let mut retained = publish5("st/r", b"{}", QoS::AtLeastOnce, 1, props.clone());
+    if let Packet::Publish(x) = &mut retained {
+        x.retain = true;
+    }
+    p.send(&retained).await;
+    assert_eq!(ack_reason(&mut p).await, ReasonCode::Success);
+    b.stop().await;
+    let b = start_broker(config()).await;
+    let (mut s, ack) = v5(b.addr, "stored-sub", false, keep).await;
+    assert!(ack.session_present);
+    let queued = s.next_publish().await.expect("queued message");
+    assert_eq!(*queued.properties, props);
+    let (mut r, _) = v5(b.addr, "stored-late", true, Properties::default()).await;
+    subscribe5(&mut r, "st/r", qos_opts(QoS::AtMostOnce), 0).await;
+    let m = r.next_publish().await.expect("retained message");
+    assert_eq!(*m.properties, props);
+}

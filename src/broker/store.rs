@@ -7,16 +7,20 @@
 //!  queue     (client id, seq)  -> message + delivery QoS      one row per stored delivery
 //!  incoming  (client id, id)   -> ()                          QoS 2 awaiting PUBREL
 //!  message:  [qos][retain][topic len: u16 BE][topic][payload]
+//!       or:  [qos | 0x80][retain][a v5 QoS 0 PUBLISH: topic, properties, payload]
 //! ```
+//!
+//! The second form keeps a message's v5 properties (its message expiry interval as what is
+//! left when written); messages without properties keep the compact first form.
 //!
 //! Writers send [`StoreOp`]s over a channel to one thread that applies everything waiting in a
 //! single transaction (group commit) and then answers every [`StoreTx::barrier`] waiting on it.
 //! A link sends its PUBACK/PUBREC only after a barrier, so an acknowledged message is on disk.
 
-use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
+use crate::protocol::{self, Packet, Publish, QoS, RetainHandling, SubscriptionOptions, Version};
 use crate::session::Message;
 use crate::topic::{TopicFilter, TopicName};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
@@ -226,7 +230,33 @@ fn apply(db: &Database, batch: &mut Vec<StoreOp>) -> Result<(), redb::Error> {
     Ok(())
 }
 
+/// Marks the message form carrying v5 properties.
+const WITH_PROPERTIES: u8 = 0x80;
+
 fn encode_message(m: &Message, qos: QoS) -> Vec<u8> {
+    if !m.properties.is_empty() {
+        let mut properties = m.properties.clone();
+        if let Some(left) = m.remaining_secs(std::time::Instant::now()) {
+            properties.message_expiry_interval = Some(left);
+        }
+        let packet = Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: m.topic.clone(),
+            packet_id: None,
+            properties,
+            payload: m.payload.clone(),
+        });
+        let mut buf = BytesMut::new();
+        if protocol::encode(&packet, Version::V5, &mut buf).is_ok() {
+            let mut v = Vec::with_capacity(2 + buf.len());
+            v.push(qos as u8 | WITH_PROPERTIES);
+            v.push(m.retain as u8);
+            v.extend_from_slice(&buf);
+            return v;
+        }
+    }
     let topic = m.topic.as_bytes();
     let mut v = Vec::with_capacity(4 + topic.len() + m.payload.len());
     v.push(qos as u8);
@@ -238,8 +268,17 @@ fn encode_message(m: &Message, qos: QoS) -> Vec<u8> {
 }
 
 fn decode_message(b: &[u8]) -> Option<(Message, QoS)> {
-    let qos = QoS::from_u8(*b.first()?)?;
+    let first = *b.first()?;
+    let qos = QoS::from_u8(first & !WITH_PROPERTIES)?;
     let retain = *b.get(1)? != 0;
+    if first & WITH_PROPERTIES != 0 {
+        let mut buf = BytesMut::from(b.get(2..)?);
+        let Ok(Some(Packet::Publish(p))) = protocol::decode(&mut buf, Version::V5, u32::MAX) else {
+            return None;
+        };
+        let msg = Message::new(p.topic, p.payload, qos, retain, p.properties);
+        return Some((msg, qos));
+    }
     let len = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize;
     let topic = std::str::from_utf8(b.get(4..4 + len)?).ok()?;
     let topic = TopicName::new(topic).ok()?;
@@ -301,6 +340,47 @@ mod tests {
             true,
             Default::default(),
         ))
+    }
+
+    #[test]
+    fn v5_properties_survive_the_message_encoding() {
+        let props = crate::protocol::Properties {
+            content_type: Some("text/plain".into()),
+            user_properties: vec![("k".into(), "v".into())],
+            message_expiry_interval: Some(120),
+            correlation_data: Some(Bytes::from_static(b"\x00\x01")),
+            ..Default::default()
+        };
+        let m = Message::new(
+            TopicName::new("p/q").unwrap(),
+            Bytes::from_static(b"body"),
+            QoS::ExactlyOnce,
+            true,
+            crate::protocol::Props::new(props),
+        );
+        let (back, qos) = decode_message(&encode_message(&m, QoS::AtLeastOnce)).unwrap();
+        assert_eq!(qos, QoS::AtLeastOnce);
+        assert!(back.retain);
+        assert_eq!(
+            (back.topic.as_str(), &back.payload[..]),
+            ("p/q", &b"body"[..])
+        );
+        assert_eq!(back.properties.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            back.properties.user_properties,
+            m.properties.user_properties
+        );
+        assert_eq!(
+            back.properties.correlation_data,
+            m.properties.correlation_data
+        );
+        let left = back.properties.message_expiry_interval.unwrap();
+        assert!((119..=120).contains(&left), "{left}");
+        assert!(back.expires.is_some(), "expiry runs again after a restart");
+        let plain = msg("a", b"x");
+        let (back, _) = decode_message(&encode_message(&plain, QoS::AtMostOnce)).unwrap();
+        assert_eq!(back.payload, plain.payload);
+        assert!(back.properties.is_empty());
     }
 
     #[tokio::test]
