@@ -806,3 +806,61 @@ async fn v5_properties_of_stored_messages_survive_a_restart() {
     let m = r.next_publish().await.expect("retained message");
     assert_eq!(*m.properties, props);
 }
+
+#[tokio::test]
+async fn configured_max_qos_and_topic_alias_maximum_apply() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("mq.conf");
+    std::fs::write(
+        &conf,
+        "listener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\nmax_topic_alias 2\n",
+    )
+    .expect("conf");
+    let mut config = mq::broker::config::Config::from_file(&conf).expect("config parses");
+    config.sys_interval = 0;
+    let b = start_broker(config).await;
+    let (mut c, ack) = v5(b.addr, "maxq", true, Properties::default()).await;
+    assert_eq!(ack.properties.maximum_qos, Some(1));
+    assert_eq!(ack.properties.topic_alias_maximum, Some(2));
+    c.send(&Packet::Subscribe(Subscribe {
+        packet_id: pid(3),
+        subscriptions: vec![Subscription {
+            filter: "mq/#".parse().expect("filter"),
+            options: qos_opts(QoS::ExactlyOnce),
+        }],
+        properties: Props::default(),
+    }))
+    .await;
+    match c.recv().await {
+        Some(Packet::SubAck(a)) => assert_eq!(a.reasons, vec![ReasonCode::GrantedQoS1]),
+        other => panic!("expected SUBACK, got {other:?}"),
+    }
+    let alias = Properties {
+        topic_alias: Some(3),
+        ..Properties::default()
+    };
+    c.send(&publish5("mq/a", b"x", QoS::AtMostOnce, 0, alias))
+        .await;
+    assert_eq!(
+        expect_disconnect(&mut c).await,
+        ReasonCode::TopicAliasInvalid
+    );
+    let (mut c, _) = v5(b.addr, "maxq2", true, Properties::default()).await;
+    c.send(&publish5(
+        "mq/a",
+        b"x",
+        QoS::ExactlyOnce,
+        1,
+        Properties::default(),
+    ))
+    .await;
+    assert_eq!(expect_disconnect(&mut c).await, ReasonCode::QoSNotSupported);
+    let mut will = with_will("maxq3", 0, 0);
+    if let Packet::Connect(c) = &mut will {
+        if let Some(w) = &mut c.will {
+            w.qos = QoS::ExactlyOnce;
+        }
+    }
+    let (_c, ack) = RawClient::connect_with(b.addr, will).await;
+    assert_eq!(ack.reason, ReasonCode::QoSNotSupported);
+}

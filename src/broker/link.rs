@@ -29,6 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
 mod handle;
+mod v5;
 
 /// Bytes read at once while a connection is busy.
 const READ_CHUNK: usize = 8 * 1024;
@@ -72,6 +73,10 @@ pub struct LinkLimits {
     pub auto_id_prefix: String,
     /// Our inflight window, also the receive maximum told to v5 clients (0 = none).
     pub max_inflight: u16,
+    /// Highest QoS accepted from clients (v5 CONNACK maximum QoS when below 2).
+    pub max_qos: u8,
+    /// Topic aliases a v5 client may define (CONNACK topic alias maximum; 0 = none).
+    pub max_topic_alias: u16,
 }
 
 /// Why a connection ends.

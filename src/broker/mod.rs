@@ -84,6 +84,8 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         allow_zero_length_clientid: config.allow_zero_length_clientid,
         auto_id_prefix: config.auto_id_prefix.clone(),
         max_inflight: config.max_inflight_messages,
+        max_qos: config.max_qos,
+        max_topic_alias: config.max_topic_alias,
     }
 }
 

@@ -1,13 +1,14 @@
 //! What a link does with each packet, from CONNECT to the will.
 
+use super::v5::{self, connack_properties, receive_max};
 use super::{Close, Io, LinkContext, LinkLimits};
 use crate::broker::access::ConnectInfo;
 use crate::broker::log::Log;
 use crate::broker::router::{Attached, Router, SessionCell};
 use crate::broker::store::StoreOp;
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
-    SubAck, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
+    UnsubAck, Version, Will,
 };
 use crate::session::{Message, Outgoing, Peer};
 use crate::topic::TopicName;
@@ -29,14 +30,11 @@ pub(super) struct Link {
     needs_sync: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
-    /// Topics of the client's topic aliases (index = alias - 1), up to [`TOPIC_ALIAS_MAX`].
+    /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
     aliases: Vec<Option<TopicName>>,
     /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
     connect_expiry: u32,
 }
-
-/// Topic aliases a v5 client may use towards the broker (CONNACK topic alias maximum).
-pub(crate) const TOPIC_ALIAS_MAX: u16 = 10;
 
 fn proto_tag(v: Version) -> u8 {
     // mosquitto's log shows the protocol as p1 (3.1), p2 (3.1.1), p5 (5.0).
@@ -72,49 +70,18 @@ fn client_identity(
     Ok((id.clone(), v5.then_some(id)))
 }
 
-/// The keepalive in force and the CONNACK properties telling a v5 client about limits.
-fn connack_properties(
-    c: &Connect,
-    limits: &LinkLimits,
-    assigned: Option<String>,
-) -> (u16, Properties) {
-    let mut props = Properties {
-        assigned_client_identifier: assigned,
-        ..Properties::default()
-    };
-    let mut keep_alive = c.keep_alive;
-    if c.version.is_v5() {
-        props.topic_alias_maximum = Some(TOPIC_ALIAS_MAX);
-        props.receive_maximum = Some(receive_max(limits));
-        props.wildcard_subscription_available = Some(1);
-        props.shared_subscription_available = Some(1);
-        props.subscription_identifier_available = Some(1);
-        let max = limits.max_keepalive;
-        if keep_alive > max || (keep_alive == 0 && max > 0) {
-            keep_alive = max;
-            props.server_keep_alive = Some(keep_alive);
-        }
-        if !limits.retain_available {
-            props.retain_available = Some(0);
-        }
-    }
-    (keep_alive, props)
-}
-
-/// Our receive maximum: unacknowledged incoming QoS 2 PUBLISHes a client may have.
-fn receive_max(limits: &LinkLimits) -> u16 {
-    match limits.max_inflight {
-        0 => u16::MAX,
-        n => n,
-    }
-}
-
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
 /// CONNACK reason of a refusal.
 type Identity = (String, Option<String>, Option<String>);
 
 async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode> {
     let (id, assigned) = client_identity(c, &ctx.limits)?;
+    if c.will
+        .as_ref()
+        .is_some_and(|w| w.qos as u8 > ctx.limits.max_qos)
+    {
+        return Err(ReasonCode::QoSNotSupported);
+    }
     let info = ConnectInfo {
         listener: ctx.listener,
         client_id: &id,
@@ -241,42 +208,6 @@ impl Link {
         matched
     }
 
-    /// Resolves a v5 topic alias ([MQTT-3.3.2-7..12]): an alias with a topic is (re)defined,
-    /// an alias alone stands for its topic. The alias is not forwarded.
-    fn resolve_alias(&mut self, p: &mut Publish) -> Result<(), Close> {
-        let Some(alias) = p.properties.topic_alias else {
-            return Ok(());
-        };
-        if alias == 0 || alias > TOPIC_ALIAS_MAX || !self.version.is_v5() {
-            return Err(Close::Error(
-                format!("disconnected due to invalid topic alias {alias}"),
-                Some(ReasonCode::TopicAliasInvalid),
-            ));
-        }
-        let slot = alias as usize - 1;
-        if self.aliases.len() <= slot {
-            self.aliases.resize(slot + 1, None);
-        }
-        if p.topic.is_empty() {
-            match &self.aliases[slot] {
-                Some(t) => p.topic = t.clone(),
-                None => {
-                    return Err(Close::Error(
-                        format!("disconnected due to protocol error (unknown topic alias {alias})"),
-                        Some(ReasonCode::ProtocolError),
-                    ));
-                }
-            }
-        } else {
-            self.aliases[slot] = Some(p.topic.clone());
-        }
-        p.properties.topic_alias = None;
-        if p.properties.is_empty() {
-            p.properties = Props::default();
-        }
-        Ok(())
-    }
-
     /// A subscriber this link's last batch found falling behind, to wait for.
     pub(super) fn take_behind(&mut self) -> Option<Arc<SessionCell>> {
         self.behind.take()
@@ -396,6 +327,12 @@ impl Link {
                 Some(ReasonCode::ProtocolError),
             ));
         }
+        if p.qos as u8 > self.limits.max_qos {
+            return Err(Close::Error(
+                "disconnected due to QoS not supported".into(),
+                Some(ReasonCode::QoSNotSupported),
+            ));
+        }
         if p.retain && !self.limits.retain_available {
             return Err(Close::Error(
                 "disconnected due to retain not available".into(),
@@ -446,7 +383,7 @@ impl Link {
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
-        self.resolve_alias(&mut p)?;
+        v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
         self.log_publish(&p);
         let (route, mut reason) = self.admit(&p)?;
         let v5 = self.version.is_v5();
@@ -526,7 +463,10 @@ impl Link {
             .first()
             .copied()
             .unwrap_or(0);
+        let max_qos = QoS::from_u8(self.limits.max_qos).unwrap_or(QoS::ExactlyOnce);
         for sub in &s.subscriptions {
+            let mut sub = sub.clone();
+            sub.options.qos = sub.options.qos.min(max_qos);
             let new = self
                 .router
                 .subscribe(&self.cell, &sub.filter, sub.options, sub_id);
@@ -611,38 +551,13 @@ impl Link {
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
         if let Some(will) = will {
-            self.send_will(*will);
+            v5::send_will(
+                &self.router,
+                &self.cell,
+                self.username.as_deref(),
+                *will,
+                self.limits.retain_available,
+            );
         }
-    }
-
-    /// Publishes the will now, or after its v5 will delay interval (bounded by the session
-    /// expiry) unless a connection resumed the session by then.
-    fn send_will(&self, mut will: Will) {
-        if !self
-            .router
-            .access()
-            .can_write(&self.client_id, self.username.as_deref(), &will.topic)
-        {
-            return;
-        }
-        let expiry = self.cell.lock().expiry;
-        let delay = will.properties.will_delay_interval.unwrap_or(0).min(expiry);
-        will.properties.will_delay_interval = None;
-        if will.properties.is_empty() {
-            will.properties = Props::default();
-        }
-        let retain = will.retain && self.limits.retain_available;
-        let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
-        let (router, cell) = (self.router.clone(), self.cell.clone());
-        if delay == 0 {
-            let _ = router.publish(Arc::new(msg), Some(&cell));
-            return;
-        }
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(delay.into())).await;
-            if !router.is_attached(&cell) {
-                let _ = router.publish(Arc::new(msg), Some(&cell));
-            }
-        });
     }
 }
