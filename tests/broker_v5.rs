@@ -864,3 +864,37 @@ async fn configured_max_qos_and_topic_alias_maximum_apply() {
     let (_c, ack) = RawClient::connect_with(b.addr, will).await;
     assert_eq!(ack.reason, ReasonCode::QoSNotSupported);
 }
+
+#[tokio::test]
+async fn puback_says_quota_exceeded_when_every_subscriber_queue_is_full() {
+    let mut config = test_config();
+    config.max_inflight_messages = 1;
+    config.max_queued_messages = 1;
+    let b = start_broker(config).await;
+    let (mut s, _) = v5(b.addr, "full-sub", true, Properties::default()).await;
+    subscribe5(&mut s, "full", qos_opts(QoS::AtLeastOnce), 0).await;
+    let (mut p, _) = v5(b.addr, "full-pub", true, Properties::default()).await;
+    let mut reasons = Vec::new();
+    for i in 1..=4 {
+        p.send(&publish5(
+            "full",
+            b"x",
+            QoS::AtLeastOnce,
+            i,
+            Properties::default(),
+        ))
+        .await;
+        reasons.push(ack_reason(&mut p).await);
+    }
+    assert_eq!(
+        reasons,
+        vec![
+            ReasonCode::Success,
+            ReasonCode::Success,
+            ReasonCode::QuotaExceeded,
+            ReasonCode::QuotaExceeded
+        ],
+        "one in flight, one queued, then full"
+    );
+    drop(s);
+}

@@ -60,6 +60,27 @@ pub struct Router {
     pub stats: Stats,
 }
 
+/// What became of a published message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fanout {
+    /// No subscription matched (v5 acknowledgement 0x10).
+    NoSubscribers,
+    /// Queued for at least one matching session (or skipped by its policy).
+    Delivered,
+    /// Every matching session's queue was full (v5 acknowledgement 0x97).
+    QueuesFull,
+}
+
+/// What [`Router::deliver`] did with one delivery.
+enum Queued {
+    /// In the queue; `behind` when the queue is half full or more.
+    Yes { behind: bool },
+    /// Dropped: the queue is full.
+    Full,
+    /// Not queued by policy (offline QoS 0, read access denied).
+    Skipped,
+}
+
 /// What [`Router::connect`] hands the link.
 pub struct Attached {
     /// The session.
@@ -412,14 +433,14 @@ impl Router {
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
-    /// Returns whether any subscription matched, and a subscriber (other than the publisher)
+    /// Returns what became of the message, and a subscriber (other than the publisher)
     /// whose queue is half full while it can still write: the publisher's link gives it time
     /// to catch up before reading more, the backpressure a single-threaded broker gets for free.
     pub fn publish(
         &self,
         msg: Arc<Message>,
         from: Option<&Arc<SessionCell>>,
-    ) -> (bool, Option<Arc<SessionCell>>) {
+    ) -> (Fanout, Option<Arc<SessionCell>>) {
         if msg.retain {
             let changed = self
                 .retained
@@ -436,9 +457,10 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return (false, None);
+            return (Fanout::NoSubscribers, None);
         }
         let mut behind = None;
+        let (mut taken, mut full) = (false, false);
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         let mut i = 0;
@@ -464,17 +486,36 @@ impl Router {
             if let Some(qos) = qos {
                 let rap = msg.retain && rap;
                 let ids = ids.into_boxed_slice();
-                if self.deliver(cell, msg.clone(), qos, rap, ids) && !own && behind.is_none() {
+                let lagging = match self.deliver(cell, msg.clone(), qos, rap, ids) {
+                    Queued::Yes { behind } => {
+                        taken = true;
+                        behind
+                    }
+                    Queued::Full => {
+                        full = true;
+                        true
+                    }
+                    Queued::Skipped => {
+                        taken = true;
+                        false
+                    }
+                };
+                if lagging && !own && behind.is_none() {
                     behind = Some(cell.clone());
                 }
             }
             i = j;
         }
-        (true, behind)
+        let fanout = if full && !taken {
+            Fanout::QueuesFull
+        } else {
+            Fanout::Delivered
+        };
+        (fanout, behind)
     }
 
     /// Queues one delivery for one session and wakes its link.
-    /// Returns true when the session's queue is half full or more.
+    /// Says whether it was queued, and if so whether the queue is half full or more.
     fn deliver(
         &self,
         cell: &Arc<SessionCell>,
@@ -482,7 +523,7 @@ impl Router {
         granted: QoS,
         retain: bool,
         sub_ids: Box<[u32]>,
-    ) -> bool {
+    ) -> Queued {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
         if !self.access.allows_everything()
@@ -490,7 +531,7 @@ impl Router {
                 .access
                 .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
         {
-            return false;
+            return Queued::Skipped;
         }
         let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
         let seq = if stored {
@@ -518,13 +559,13 @@ impl Router {
                 if online {
                     cell.wake.notify_one();
                 }
-                behind
+                Queued::Yes { behind }
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                true
+                Queued::Full
             }
-            Err(Refused::Offline) => false,
+            Err(Refused::Offline) => Queued::Skipped,
         }
     }
 

@@ -4,7 +4,7 @@ use super::v5::{self, connack_properties, receive_max};
 use super::{Close, Io, LinkContext, LinkLimits};
 use crate::broker::access::ConnectInfo;
 use crate::broker::log::Log;
-use crate::broker::router::{Attached, Router, SessionCell};
+use crate::broker::router::{Attached, Fanout, Router, SessionCell};
 use crate::broker::store::StoreOp;
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
@@ -198,14 +198,18 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
-    /// Routes a message, remembering a subscriber that is falling behind; false when no
-    /// subscription matched.
-    fn route(&mut self, msg: Message) -> bool {
-        let (matched, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
+    /// Routes a message, remembering a subscriber that is falling behind; returns the v5
+    /// acknowledgement reason for a message that went nowhere.
+    fn route(&mut self, msg: Message) -> Option<ReasonCode> {
+        let (fanout, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
         if let Some(cell) = behind {
             self.behind.get_or_insert(cell);
         }
-        matched
+        match fanout {
+            Fanout::Delivered => None,
+            Fanout::NoSubscribers => Some(ReasonCode::NoMatchingSubscribers),
+            Fanout::QueuesFull => Some(ReasonCode::QuotaExceeded),
+        }
     }
 
     /// A subscriber this link's last batch found falling behind, to wait for.
@@ -398,8 +402,8 @@ impl Link {
             }
         }
         let mut matched = |me: &mut Self, m: Message| {
-            if !me.route(m) && v5 && reason == ReasonCode::Success {
-                reason = ReasonCode::NoMatchingSubscribers;
+            if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
+                reason = why;
             }
         };
         let msg = || {
