@@ -781,8 +781,14 @@ async fn v5_properties_of_stored_messages_survive_a_restart() {
         ..Properties::default()
     };
     let (mut s, _) = v5(b.addr, "stored-sub", true, keep.clone()).await;
-    subscribe5(&mut s, "st/#", qos_opts(QoS::AtLeastOnce), 0).await;
+    subscribe5(&mut s, "st/#", qos_opts(QoS::AtLeastOnce), 4).await;
     drop(s);
+    let short = Properties {
+        session_expiry_interval: Some(1),
+        ..Properties::default()
+    };
+    let (brief, _) = v5(b.addr, "stored-brief", true, short.clone()).await;
+    drop(brief);
     let (mut p, _) = v5(b.addr, "stored-pub", true, Properties::default()).await;
     let props = Properties {
         content_type: Some("application/json".into()),
@@ -799,8 +805,14 @@ async fn v5_properties_of_stored_messages_survive_a_restart() {
     let b = start_broker(config()).await;
     let (mut s, ack) = v5(b.addr, "stored-sub", false, keep).await;
     assert!(ack.session_present);
-    let queued = s.next_publish().await.expect("queued message");
+    let mut queued = s.next_publish().await.expect("queued message");
+    assert_eq!(queued.properties.subscription_identifiers, vec![4]);
+    queued.properties.subscription_identifiers.clear();
     assert_eq!(*queued.properties, props);
+    // The 1 s session expiry was stored too: it runs again from the restart.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (_brief, ack) = v5(b.addr, "stored-brief", false, short).await;
+    assert!(!ack.session_present, "expired after the restart");
     let (mut r, _) = v5(b.addr, "stored-late", true, Properties::default()).await;
     subscribe5(&mut r, "st/r", qos_opts(QoS::AtMostOnce), 0).await;
     let m = r.next_publish().await.expect("retained message");

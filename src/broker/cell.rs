@@ -19,8 +19,9 @@ pub struct SessionState {
     pub session: Session,
     /// Clean session / clean start of the current or last connection.
     pub clean: bool,
-    /// Subscriptions by filter text, mirrored in the trie.
-    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions)>,
+    /// Subscriptions by filter text (with their v5 subscription identifiers), mirrored in
+    /// the trie.
+    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions, u32)>,
     /// Generation of the attached link; a link whose generation is no longer here was taken
     /// over and closes.
     pub link: Option<u64>,

@@ -7,7 +7,7 @@
 use super::access::Access;
 use super::log::Log;
 use super::retained::RetainedStore;
-use super::store::{StoreOp, StoreTx};
+use super::store::{SessionRecord, StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused};
@@ -192,6 +192,9 @@ impl Router {
     /// its connection ends.
     pub fn set_expiry(&self, cell: &Arc<SessionCell>, secs: u32) {
         let mut st = cell.lock();
+        if st.expiry == secs {
+            return;
+        }
         st.expiry = secs;
         if secs == 0 && !st.clean {
             st.clean = true;
@@ -199,6 +202,9 @@ impl Router {
             if let Some(store) = &self.store {
                 store.send(StoreOp::DropSession(cell.client_id.clone()));
             }
+        } else {
+            drop(st);
+            self.save_session(cell);
         }
     }
 
@@ -348,7 +354,7 @@ impl Router {
             (std::mem::take(&mut st.subs), !st.clean)
         };
         let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
-        for (filter, _) in subs.values() {
+        for (filter, _, _) in subs.values() {
             tree.unsubscribe(filter, &Sub(cell.clone(), 0));
         }
         drop(tree);
@@ -361,8 +367,11 @@ impl Router {
         if let Some(store) = &self.store {
             let st = cell.lock();
             if !st.clean {
-                let subs = st.subs.values().cloned().collect();
-                store.send(StoreOp::Session(cell.client_id.clone(), subs));
+                let record = SessionRecord {
+                    subs: st.subs.values().cloned().collect(),
+                    expiry: st.expiry,
+                };
+                store.send(StoreOp::Session(cell.client_id.clone(), record));
             }
         }
     }
@@ -383,7 +392,7 @@ impl Router {
             .subscribe(filter, Sub(cell.clone(), sub_id), opts);
         cell.lock()
             .subs
-            .insert(filter.as_str().into(), (filter.clone(), opts));
+            .insert(filter.as_str().into(), (filter.clone(), opts, sub_id));
         self.save_session(cell);
         new
     }
@@ -585,18 +594,32 @@ impl Router {
             {
                 let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
                 let mut st = cell.lock();
-                for (filter, opts) in s.subscriptions {
-                    tree.subscribe(&filter, Sub(cell.clone(), 0), opts);
-                    st.subs.insert(filter.as_str().into(), (filter, opts));
+                for (filter, opts, sub_id) in s.subscriptions {
+                    tree.subscribe(&filter, Sub(cell.clone(), sub_id), opts);
+                    st.subs
+                        .insert(filter.as_str().into(), (filter, opts, sub_id));
+                }
+                // Disconnected since the restart: the expiry interval runs from now.
+                st.expiry = s.expiry;
+                if s.expiry != u32::MAX {
+                    st.expires_at = Some(self.now_ms() + s.expiry as u64 * 1000);
                 }
                 for (seq, m, qos) in s.queue {
                     let retain = m.retain;
+                    // Identifiers are not stored per delivery: those of the matching
+                    // subscriptions are the ones it was queued with.
+                    let sub_ids = st
+                        .subs
+                        .values()
+                        .filter(|(f, _, id)| *id != 0 && f.matches(&m.topic))
+                        .map(|(_, _, id)| *id)
+                        .collect();
                     let d = Delivery {
                         msg: Arc::new(m),
                         qos,
                         retain,
                         seq,
-                        sub_ids: Box::default(),
+                        sub_ids,
                     };
                     let _ = st.session.enqueue(d);
                 }
