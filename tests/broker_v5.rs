@@ -102,6 +102,16 @@ async fn connack_tells_v5_clients_the_broker_limits() {
     assert_eq!(ack.properties.wildcard_subscription_available, Some(1));
     assert_eq!(ack.properties.shared_subscription_available, Some(1));
     assert_eq!(ack.properties.subscription_identifier_available, Some(1));
+    assert_eq!(ack.properties.maximum_qos, None, "QoS 2 available");
+    assert_eq!(
+        ack.properties.server_keep_alive, None,
+        "60 s is within the maximum"
+    );
+    let mut config = test_config();
+    config.max_keepalive = 30;
+    let b = start_broker(config).await;
+    let (_c, ack) = v5(b.addr, "limits", true, Properties::default()).await;
+    assert_eq!(ack.properties.server_keep_alive, Some(30));
 }
 
 #[tokio::test]
@@ -197,6 +207,14 @@ async fn subscription_identifiers_travel_with_deliveries() {
     ids.sort();
     assert_eq!(ids, vec![5, 7], "one delivery, every matching identifier");
     assert!(s.recv_within(Duration::from_millis(200)).await.is_none());
+    // A client may not send one.
+    let own = Properties {
+        subscription_identifiers: vec![3],
+        ..Properties::default()
+    };
+    p.send(&publish5("sid/a", b"no", QoS::AtMostOnce, 0, own))
+        .await;
+    assert_eq!(expect_disconnect(&mut p).await, ReasonCode::ProtocolError);
 }
 
 /// The reason of the next PUBACK or PUBREC.

@@ -331,6 +331,13 @@ impl Link {
                 Some(ReasonCode::ProtocolError),
             ));
         }
+        if !p.properties.subscription_identifiers.is_empty() {
+            // [MQTT-3.3.4-6]: only the server sends subscription identifiers.
+            return Err(Close::Error(
+                "disconnected due to protocol error (subscription identifier in PUBLISH)".into(),
+                Some(ReasonCode::ProtocolError),
+            ));
+        }
         if p.qos as u8 > self.limits.max_qos {
             return Err(Close::Error(
                 "disconnected due to QoS not supported".into(),
