@@ -31,8 +31,6 @@ pub struct SessionState {
     pub username: Option<String>,
     /// Session expiry interval in seconds once disconnected (`u32::MAX`: never).
     pub expiry: u32,
-    /// When a disconnected session with an expiry interval ends, in router ms.
-    pub expires_at: Option<u64>,
 }
 
 /// One session, shared by the router (deliveries) and its link.
@@ -50,6 +48,9 @@ pub struct SessionCell {
     /// When the link last had nothing to write or wrote something, in router ms. A link
     /// stalled longer than [`STALL_MS`] is not waited for: its queue just overflows.
     pub last_progress: AtomicU64,
+    /// When this disconnected session ends, in router ms (0 = not scheduled). An atomic, so
+    /// the periodic sweep reads it without taking every session's lock.
+    pub expires_at: AtomicU64,
     /// Set by a publisher waiting for this session's queue to drain.
     pub pressured: AtomicBool,
     /// Woken when the queue drained below half after `pressured` was set.
@@ -107,12 +108,12 @@ impl SessionCell {
                 expired: None,
                 username: None,
                 expiry: u32::MAX,
-                expires_at: None,
             }),
             wake: Notify::new(),
             last_seen: AtomicU64::new(0),
             keepalive_ms: AtomicU64::new(0),
             last_progress: AtomicU64::new(0),
+            expires_at: AtomicU64::new(0),
             pressured: AtomicBool::new(false),
             drained: Notify::new(),
         }

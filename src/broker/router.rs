@@ -174,8 +174,8 @@ impl Router {
         let gone: Vec<Arc<SessionCell>> = sessions
             .values()
             .filter(|c| {
-                let st = c.lock();
-                st.link.is_none() && st.expires_at.is_some_and(|at| at <= now)
+                let at = c.expires_at.load(Ordering::Relaxed);
+                at != 0 && at <= now && c.lock().link.is_none()
             })
             .cloned()
             .collect();
@@ -272,7 +272,10 @@ impl Router {
         // A session past its expiry that the sweep has not removed yet is gone all the same.
         let existing = sessions
             .get(&id)
-            .filter(|c| c.lock().expires_at.is_none_or(|at| at > now))
+            .filter(|c| {
+                let at = c.expires_at.load(Ordering::Relaxed);
+                at == 0 || at > now
+            })
             .cloned();
         let clean_start = clean_start || existing.is_none();
         let existing = existing.or_else(|| sessions.get(&id).cloned());
@@ -296,7 +299,7 @@ impl Router {
         let was_stored = !st.clean;
         st.clean = clean;
         st.username = username;
-        st.expires_at = None;
+        cell.expires_at.store(0, Ordering::Relaxed);
         drop(st);
         if replaced {
             cell.wake.notify_waiters();
@@ -330,7 +333,8 @@ impl Router {
         cell.keepalive_ms.store(0, Ordering::Relaxed);
         st.session.disconnect();
         if !st.clean && st.expiry != u32::MAX {
-            st.expires_at = Some(self.now_ms() + st.expiry as u64 * 1000);
+            let at = self.now_ms() + st.expiry as u64 * 1000;
+            cell.expires_at.store(at, Ordering::Relaxed);
         }
         let clean = st.clean;
         drop(st);
@@ -602,7 +606,8 @@ impl Router {
                 // Disconnected since the restart: the expiry interval runs from now.
                 st.expiry = s.expiry;
                 if s.expiry != u32::MAX {
-                    st.expires_at = Some(self.now_ms() + s.expiry as u64 * 1000);
+                    let at = self.now_ms() + s.expiry as u64 * 1000;
+                    cell.expires_at.store(at, Ordering::Relaxed);
                 }
                 for (seq, m, qos) in s.queue {
                     let retain = m.retain;
