@@ -389,6 +389,24 @@ impl Link {
         }
     }
 
+    /// A v5 QoS 2 message beyond our receive maximum closes the connection ([MQTT-3.3.4-9]).
+    fn check_receive_max(&self, p: &Publish) -> Result<(), Close> {
+        let Some(id) = p.packet_id.filter(|_| p.qos == QoS::ExactlyOnce) else {
+            return Ok(());
+        };
+        if !self.version.is_v5() {
+            return Ok(());
+        }
+        let waiting = self.cell.lock().session.incoming_count(id);
+        if waiting >= receive_max(&self.limits) as usize {
+            return Err(Close::Error(
+                "disconnected due to receive maximum exceeded".into(),
+                Some(ReasonCode::ReceiveMaximumExceeded),
+            ));
+        }
+        Ok(())
+    }
+
     fn publish(&mut self, mut p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
         self.router
             .stats
@@ -398,16 +416,7 @@ impl Link {
         self.log_publish(&p);
         let (route, mut reason) = self.admit(&p)?;
         let v5 = self.version.is_v5();
-        // A QoS 2 message beyond our receive maximum ([MQTT-3.3.4-9]).
-        if let (true, Some(id)) = (v5 && p.qos == QoS::ExactlyOnce, p.packet_id) {
-            let waiting = self.cell.lock().session.incoming_count(id);
-            if waiting >= receive_max(&self.limits) as usize {
-                return Err(Close::Error(
-                    "disconnected due to receive maximum exceeded".into(),
-                    Some(ReasonCode::ReceiveMaximumExceeded),
-                ));
-            }
-        }
+        self.check_receive_max(&p)?;
         let mut matched = |me: &mut Self, m: Message| {
             if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
                 reason = why;
