@@ -484,38 +484,22 @@ impl Router {
             }
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
-            // [MQTT-3.8.3-3]: no-local applies per subscription.
-            let group = matched[i..j].iter().filter(|(_, o)| !(own && o.no_local));
-            let mut qos = None;
-            let mut rap = false;
-            let mut ids = Vec::new();
-            for (sub, o) in group {
-                qos = Some(qos.map_or(o.qos, |q: QoS| q.max(o.qos)));
-                rap |= o.retain_as_published;
-                if sub.1 != 0 {
-                    ids.push(sub.1);
+            let lagging = match self.deliver_merged(&msg, &matched[i..j], own) {
+                Some(Queued::Yes { behind }) => {
+                    taken = true;
+                    behind
                 }
-            }
-            if let Some(qos) = qos {
-                let rap = msg.retain && rap;
-                let ids = ids.into_boxed_slice();
-                let lagging = match self.deliver(cell, msg.clone(), qos, rap, ids) {
-                    Queued::Yes { behind } => {
-                        taken = true;
-                        behind
-                    }
-                    Queued::Full => {
-                        full = true;
-                        true
-                    }
-                    Queued::Skipped => {
-                        taken = true;
-                        false
-                    }
-                };
-                if lagging && !own && behind.is_none() {
-                    behind = Some(cell.clone());
+                Some(Queued::Full) => {
+                    full = true;
+                    true
                 }
+                Some(Queued::Skipped) | None => {
+                    taken = true;
+                    false
+                }
+            };
+            if lagging && !own && behind.is_none() {
+                behind = Some(cell.clone());
             }
             i = j;
         }
@@ -525,6 +509,30 @@ impl Router {
             Fanout::Delivered
         };
         (fanout, behind)
+    }
+
+    /// Delivers once to a session with several matching subscriptions: the highest QoS, retain
+    /// as published if any asks, every subscription identifier. `None` when no-local left none.
+    fn deliver_merged(
+        &self,
+        msg: &Arc<Message>,
+        group: &[(Sub, SubscriptionOptions)],
+        own: bool,
+    ) -> Option<Queued> {
+        let mut qos = None;
+        let mut rap = false;
+        let mut ids = Vec::new();
+        // [MQTT-3.8.3-3]: no-local applies per subscription.
+        for (sub, o) in group.iter().filter(|(_, o)| !(own && o.no_local)) {
+            qos = Some(qos.map_or(o.qos, |q: QoS| q.max(o.qos)));
+            rap |= o.retain_as_published;
+            if sub.1 != 0 {
+                ids.push(sub.1);
+            }
+        }
+        let rap = msg.retain && rap;
+        let cell = &group.first()?.0.0;
+        Some(self.deliver(cell, msg.clone(), qos?, rap, ids.into_boxed_slice()))
     }
 
     /// Queues one delivery for one session and wakes its link.
