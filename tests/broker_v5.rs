@@ -594,6 +594,27 @@ async fn will_delay_interval_holds_the_will_unless_the_client_returns() {
     let (c, _) = RawClient::connect_with(b.addr, with_will("wd3", 5, 0)).await;
     drop(c);
     assert!(s.recv_within(Duration::from_millis(1000)).await.is_some());
+    // A clean start ends the waiting session: its will goes at once.
+    let (c, _) = RawClient::connect_with(b.addr, with_will("wd4", 5, 30)).await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(s.recv_within(Duration::from_millis(100)).await.is_none());
+    let (_again, _) = v5(b.addr, "wd4", true, Properties::default()).await;
+    let m = s.next_publish().await.expect("will when the session ended");
+    assert_eq!(&m.payload[..], b"gone");
+    // Taken over by a connection resuming the session: no will.
+    let (mut c, _) = RawClient::connect_with(b.addr, with_will("wd5", 1, 30)).await;
+    let keep = Properties {
+        session_expiry_interval: Some(30),
+        ..Properties::default()
+    };
+    let (_new, ack) = v5(b.addr, "wd5", false, keep).await;
+    assert!(ack.session_present);
+    assert_eq!(
+        expect_disconnect(&mut c).await,
+        ReasonCode::SessionTakenOver
+    );
+    assert!(s.recv_within(Duration::from_millis(1600)).await.is_none());
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ pub mod store;
 pub mod subscriptions;
 pub mod sys;
 pub mod tls;
+pub mod wills;
 
 use crate::session::Limits;
 use access::Access;

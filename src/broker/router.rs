@@ -9,6 +9,7 @@ use super::log::Log;
 use super::retained::RetainedStore;
 use super::store::{SessionRecord, StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
+use super::wills::PendingWills;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused};
 
@@ -56,6 +57,7 @@ pub struct Router {
     next_gen: AtomicU64,
     started: std::time::Instant,
     closing: AtomicBool,
+    wills: PendingWills,
     /// Counters.
     pub stats: Stats,
 }
@@ -109,6 +111,7 @@ impl Router {
             next_gen: AtomicU64::new(1),
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
+            wills: PendingWills::default(),
             stats: Stats::default(),
         }
     }
@@ -167,9 +170,37 @@ impl Router {
         }
     }
 
-    /// Ends disconnected sessions whose expiry interval ran out.
+    /// Publishes a will now, or once `delay_secs` have passed unless the session is resumed
+    /// first; a new session for the client (clean start) publishes it at once.
+    pub fn publish_will(&self, cell: &Arc<SessionCell>, msg: Message, delay_secs: u32) {
+        let msg = Arc::new(msg);
+        // The session ended already (replaced by a clean start): due now.
+        let ended = !lock(&self.sessions)
+            .get(&cell.client_id)
+            .is_some_and(|c| Arc::ptr_eq(c, cell));
+        if delay_secs == 0 || ended {
+            let _ = self.publish(msg, Some(cell));
+            return;
+        }
+        if self.is_attached(cell) {
+            // Taken over by a connection resuming the session: no will.
+            return;
+        }
+        let due = self.now_ms() + delay_secs as u64 * 1000;
+        if let Some((earlier, from)) = self.wills.add(cell, msg, due) {
+            let _ = self.publish(earlier, Some(&from));
+        }
+    }
+
+    /// Ends disconnected sessions whose expiry interval ran out and publishes wills whose
+    /// delay is over.
     pub fn sweep_expired(&self) {
         let now = self.now_ms();
+        for (msg, cell) in self.wills.due(now) {
+            if !self.is_attached(&cell) {
+                let _ = self.publish(msg, Some(&cell));
+            }
+        }
         let mut sessions = lock(&self.sessions);
         let gone: Vec<Arc<SessionCell>> = sessions
             .values()
@@ -266,6 +297,7 @@ impl Router {
     ) -> Attached {
         let clean = !keep;
         let id: Arc<str> = client_id.into();
+        let will = self.wills.take(client_id);
         let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut sessions = lock(&self.sessions);
         let now = self.now_ms();
@@ -311,6 +343,10 @@ impl Router {
                 store.send(StoreOp::DropSession(cell.client_id.clone()));
             }
             _ => {}
+        }
+        // A delayed will is cancelled by resuming its session and due when the session ends.
+        if let (false, Some((msg, from))) = (present, will) {
+            let _ = self.publish(msg, Some(&from));
         }
         Attached {
             cell,

@@ -113,15 +113,5 @@ pub(super) fn send_will(
     }
     let retain = will.retain && retain_available;
     let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
-    if delay == 0 {
-        let _ = router.publish(Arc::new(msg), Some(cell));
-        return;
-    }
-    let (router, cell) = (router.clone(), cell.clone());
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_secs(delay.into())).await;
-        if !router.is_attached(&cell) {
-            let _ = router.publish(Arc::new(msg), Some(&cell));
-        }
-    });
+    router.publish_will(cell, msg, delay);
 }
