@@ -98,8 +98,32 @@ pub struct Delivery {
     pub retain: bool,
     /// Store key when the delivery is persisted, 0 otherwise.
     pub seq: u64,
-    /// v5 subscription identifiers of the matching subscriptions (empty: none).
-    pub sub_ids: Box<[u32]>,
+    /// v5 subscription identifiers of the matching subscriptions.
+    pub sub_ids: SubIds,
+}
+
+/// The v5 subscription identifiers of one delivery: one pointer wide, as most deliveries have
+/// none and a queued delivery's size counts for every subscriber.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+// The box keeps the field one (thin) pointer wide; a bare Vec or boxed slice takes 16+ bytes.
+#[allow(clippy::box_collection)]
+pub struct SubIds(Option<Box<Vec<u32>>>);
+
+impl SubIds {
+    /// Identifiers from a list (no allocation when it is empty).
+    pub fn new(ids: Vec<u32>) -> SubIds {
+        SubIds((!ids.is_empty()).then(|| Box::new(ids)))
+    }
+
+    /// True without identifiers.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The identifiers.
+    pub fn as_slice(&self) -> &[u32] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Delivery {
@@ -118,7 +142,7 @@ impl Delivery {
     fn publish(&self, packet_id: Option<PacketId>, dup: bool, now: Instant) -> Packet {
         let mut properties = self.msg.properties.clone();
         if !self.sub_ids.is_empty() {
-            properties.subscription_identifiers = self.sub_ids.to_vec();
+            properties.subscription_identifiers = self.sub_ids.as_slice().to_vec();
         }
         if let Some(left) = self.msg.remaining_secs(now) {
             properties.message_expiry_interval = Some(left.max(1));
@@ -465,7 +489,7 @@ mod tests {
             qos,
             retain: false,
             seq: 7,
-            sub_ids: Box::default(),
+            sub_ids: SubIds::default(),
         }
     }
 
@@ -575,6 +599,12 @@ mod tests {
         assert_eq!(s.puback(id, &mut out), None, "PUBACK for a QoS 2 message");
         assert_eq!(s.pubcomp(id, &mut out), None, "PUBCOMP before PUBREC");
         assert_eq!(s.pending(), 1);
+    }
+
+    #[test]
+    fn a_queued_delivery_stays_four_words() {
+        // One per subscriber per queued message: subscription identifiers cost a pointer.
+        assert_eq!(std::mem::size_of::<Delivery>(), 32);
     }
 
     #[test]

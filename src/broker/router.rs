@@ -11,7 +11,7 @@ use super::store::{SessionRecord, StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
 use super::wills::PendingWills;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
-use crate::session::{Delivery, Limits, Message, Refused};
+use crate::session::{Delivery, Limits, Message, Refused, SubIds};
 
 pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
 use crate::topic::TopicFilter;
@@ -469,11 +469,7 @@ impl Router {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .matching(filter.pattern());
-        let ids: Box<[u32]> = if sub_id == 0 {
-            Box::default()
-        } else {
-            Box::new([sub_id])
-        };
+        let ids = SubIds::new(if sub_id == 0 { vec![] } else { vec![sub_id] });
         for msg in msgs {
             self.deliver(cell, msg, opts.qos, true, ids.clone());
         }
@@ -568,7 +564,7 @@ impl Router {
         }
         let rap = msg.retain && rap;
         let cell = &group.first()?.0.0;
-        Some(self.deliver(cell, msg.clone(), qos?, rap, ids.into_boxed_slice()))
+        Some(self.deliver(cell, msg.clone(), qos?, rap, SubIds::new(ids)))
     }
 
     /// Queues one delivery for one session and wakes its link.
@@ -579,7 +575,7 @@ impl Router {
         msg: Arc<Message>,
         granted: QoS,
         retain: bool,
-        sub_ids: Box<[u32]>,
+        sub_ids: SubIds,
     ) -> Queued {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
@@ -663,6 +659,7 @@ impl Router {
                         .filter(|(f, _, id)| *id != 0 && f.matches(&m.topic))
                         .map(|(_, _, id)| *id)
                         .collect();
+                    let sub_ids = SubIds::new(sub_ids);
                     let d = Delivery {
                         msg: Arc::new(m),
                         qos,
