@@ -52,6 +52,32 @@ async fn zero_length_client_id_is_generated_with_clean_session_and_refused_witho
     );
 }
 
+/// paho and other clients pipeline SUBSCRIBE behind CONNECT without waiting for CONNACK: bytes
+/// that arrive in the same segment as CONNECT must be handled at once.
+#[tokio::test]
+async fn packets_pipelined_behind_connect_are_handled_without_more_input() {
+    let b = start_broker(test_config()).await;
+    let mut c = RawClient::open(b.addr, Version::V311).await;
+    let mut wire = bytes::BytesMut::new();
+    let connect = connect_packet("pipelined", true, 60, Version::V311);
+    protocol::encode(&connect, Version::V311, &mut wire).unwrap();
+    let subscribe = Packet::Subscribe(protocol::Subscribe {
+        packet_id: pid(7),
+        subscriptions: vec![protocol::Subscription {
+            filter: "pipe/#".parse().unwrap(),
+            options: protocol::SubscriptionOptions::default(),
+        }],
+        properties: Props::default(),
+    });
+    protocol::encode(&subscribe, Version::V311, &mut wire).unwrap();
+    c.send_raw(&wire).await;
+    assert!(matches!(c.recv().await, Some(Packet::ConnAck(_))));
+    match c.recv().await {
+        Some(Packet::SubAck(a)) => assert_eq!(a.packet_id, pid(7)),
+        other => panic!("expected SUBACK for the pipelined SUBSCRIBE, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn second_connect_closes_the_connection() {
     let b = start_broker(test_config()).await;

@@ -398,6 +398,13 @@ where
     let router = link.router.clone();
     let cell: Arc<SessionCell> = link.cell.clone();
     let mut out = Vec::new();
+    // Clients may send packets right behind CONNECT without waiting for CONNACK; whatever
+    // arrived with it is still buffered and must be handled now, not at the next read.
+    if !io.rbuf.is_empty()
+        && let Err(close) = on_read(io, link, &mut out, 0).await
+    {
+        return close;
+    }
     let wake = cell.wake.notified();
     tokio::pin!(wake);
     loop {
