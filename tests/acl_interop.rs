@@ -2,10 +2,10 @@
 //! `Acl::check`, the same clients publishing and subscribing; what mosquitto delivers must be
 //! exactly what `Acl` predicts.
 
-mod security_common;
+mod common;
 
-use security_common::auth::{Access, Acl};
-use security_common::{Mosquitto, have_mosquitto, path};
+use common::{Mosquitto, have_mosquitto, path};
+use mq::broker::auth::{Access, Acl};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -143,7 +143,7 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn mosquitto_delivers_what_acl_check_predicts() {
-    if !have_mosquitto("mosquitto_delivers_what_acl_check_predicts") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -2,10 +2,10 @@
 //! Debian's mosquitto_pub/mosquitto_sub against `mq broker`, and `mq pub`/`mq sub` against a
 //! Debian mosquitto configured for TLS. Certificates are made at test time (rcgen).
 
-mod security_common;
+mod common;
 
-use security_common::pki::Pki;
-use security_common::{Mosquitto, free_port, have_mosquitto, mq};
+use common::pki::Pki;
+use common::{Mosquitto, free_port, have_mosquitto, mq_process};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ impl MqBroker {
         let path = dir.join("mq.conf");
         std::fs::write(&path, conf).unwrap();
         let log = dir.join("mq.log");
-        let child = mq()
+        let child = mq_process()
             .args(["broker", "-c"])
             .arg(&path)
             .stdout(Stdio::null())
@@ -86,7 +86,7 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
 
 /// Adds `user` with password `{user}-pw` to the password file `file` through `mq passwd -b`.
 fn add_user(file: &Path, user: &str, extra: &[&str]) {
-    let mut cmd = mq();
+    let mut cmd = mq_process();
     cmd.arg("passwd");
     if !file.exists() {
         cmd.arg("-c");
@@ -259,7 +259,7 @@ fn acl_broker(dir: &Path, acl: &str) -> (MqBroker, u16) {
 
 #[test]
 fn every_acl_rule_kind_with_real_clients() {
-    if !have_mosquitto("every_acl_rule_kind_with_real_clients") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -346,7 +346,7 @@ fn every_acl_rule_kind_with_real_clients() {
 
 #[test]
 fn retained_messages_and_wills_are_checked() {
-    if !have_mosquitto("retained_messages_and_wills_are_checked") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -402,7 +402,7 @@ fn retained_messages_and_wills_are_checked() {
 
 #[test]
 fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
-    if !have_mosquitto("anonymous_and_wrong_passwords_are_refused_with_their_codes") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -439,12 +439,13 @@ fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
     let (st, err) = sub(&["-u", "mallory", "-P", "alice-pw"]);
     assert_eq!(st.code(), Some(4), "unknown user: {err}");
     let (st, _) = run_bounded(
-        mq().args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
+        mq_process()
+            .args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
             .args(["-u", "alice", "-P", "bad"]),
     );
     assert_eq!(st.code(), Some(4), "mq pub exits with the CONNACK code");
     // The right password gets through, from mq sub and mosquitto_pub.
-    let mut s = mq()
+    let mut s = mq_process()
         .args([
             "sub",
             "-p",
@@ -533,7 +534,7 @@ fn tls_broker(dir: &Path, pki: &Pki) -> (MqBroker, [u16; 3]) {
 
 #[test]
 fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
-    if !have_mosquitto("mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker") {
+    if !have_mosquitto() {
         return;
     }
     let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
@@ -619,7 +620,7 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
 
 #[test]
 fn mq_clients_over_tls_against_mosquitto() {
-    if !have_mosquitto("mq_clients_over_tls_against_mosquitto") {
+    if !have_mosquitto() {
         return;
     }
     let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
@@ -633,7 +634,7 @@ fn mq_clients_over_tls_against_mosquitto() {
         ),
     );
     let args = tls(&pki, m.port, Some("client"));
-    let mut sub = mq()
+    let mut sub = mq_process()
         .arg("sub")
         .args(&args)
         .args(["-t", "tls/#", "-C", "1", "-v", "-W", "20"])
@@ -643,7 +644,8 @@ fn mq_clients_over_tls_against_mosquitto() {
         .unwrap();
     let done = wait_until(|| {
         let (st, err) = run_bounded(
-            mq().arg("pub")
+            mq_process()
+                .arg("pub")
                 .args(&args)
                 .args(["-t", "tls/x", "-m", "hi"]),
         );
@@ -656,7 +658,8 @@ fn mq_clients_over_tls_against_mosquitto() {
     assert_eq!(out, "tls/x hi\n");
     // Without a client certificate mosquitto refuses the handshake and mq pub fails.
     let (st, _) = run_bounded(
-        mq().arg("pub")
+        mq_process()
+            .arg("pub")
             .args(tls(&pki, m.port, None))
             .args(["-t", "t", "-m", "x"]),
     );
@@ -665,7 +668,7 @@ fn mq_clients_over_tls_against_mosquitto() {
 
 #[test]
 fn sighup_reloads_passwords_and_acl_while_clients_stay_connected() {
-    if !have_mosquitto("sighup_reloads_passwords_and_acl_while_clients_stay_connected") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -772,7 +775,7 @@ fn broken_password_or_acl_file_stops_the_broker_at_start() {
     for (line, expected) in cases {
         let conf = dir.path().join("mq.conf");
         std::fs::write(&conf, format!("listener {port} 127.0.0.1\n{line}\n")).unwrap();
-        let (st, err) = run_bounded(mq().args(["broker", "-c"]).arg(&conf));
+        let (st, err) = run_bounded(mq_process().args(["broker", "-c"]).arg(&conf));
         assert_eq!(st.code(), Some(1), "{line}: {err}");
         assert!(
             err.contains(&expected),
@@ -801,7 +804,7 @@ fn raw_connect(port: u16, id: &str, user: &str, password: &str) -> Option<u8> {
 
 #[test]
 fn password_brute_force_does_not_stall_other_clients() {
-    if !have_mosquitto("password_brute_force_does_not_stall_other_clients") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

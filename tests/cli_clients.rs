@@ -2,9 +2,10 @@
 //! `--pw-file`, `MQ_PASSWORD`, `mq/` options files), TLS, `-l` surviving a broker restart,
 //! broken pipes.
 
-mod clients_common;
+mod common;
 
-use clients_common::{Broker, free_port, have_mosquitto};
+use common::brokers::Broker;
+use common::{free_port, have_mosquitto, which};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -138,7 +139,7 @@ fn help_exits_1_like_mosquitto() {
 
 #[test]
 fn passwords_come_from_a_file_or_the_environment() {
-    if !have_mosquitto() || clients_common::which("mosquitto_passwd").is_none() {
+    if !have_mosquitto() || which("mosquitto_passwd").is_none() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -405,7 +406,7 @@ fn make_pki(dir: &Path) {
 
 #[test]
 fn tls_with_cafile_client_certificates_and_clear_errors() {
-    if !have_mosquitto() || clients_common::which("openssl").is_none() {
+    if !have_mosquitto() || which("openssl").is_none() {
         return;
     }
     let pki = tempfile::tempdir().unwrap();

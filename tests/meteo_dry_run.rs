@@ -1,6 +1,7 @@
 //! `mq meteo --dry-run` against the fake AEMET: every topic and payload from the fixtures,
 //! `--all-stations`, `--near` with the cache, discovery, staleness and the Madrid calendar.
 
+mod common;
 mod meteo_support;
 use meteo_support::*;
 use serde_json::Value;

@@ -3,6 +3,7 @@
 //! every topic retained with the fixture values, publish only on change, the status topic and
 //! its will, an unreachable broker, and a service that survives a broker restart.
 
+mod common;
 mod meteo_support;
 use meteo_support::broker::{Mosquitto, skip};
 use meteo_support::*;

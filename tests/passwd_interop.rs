@@ -1,10 +1,10 @@
 //! `mq passwd` files work with mosquitto 2.0, and mosquitto_passwd files verify with
 //! `PasswordFile`: tested both ways with Debian's tools.
 
-mod security_common;
+mod common;
 
-use security_common::auth::PasswordFile;
-use security_common::{Mosquitto, have_mosquitto, mq, path};
+use common::{Mosquitto, have_mosquitto, mq_process, path};
+use mq::broker::auth::PasswordFile;
 use std::process::{Command, Output, Stdio};
 
 fn run(cmd: &mut Command) -> Output {
@@ -29,29 +29,29 @@ fn pub_status(port: u16, user: &str, pass: &str) -> i32 {
 
 #[test]
 fn mosquitto_accepts_files_written_by_mq_passwd() {
-    if !have_mosquitto("mosquitto_accepts_files_written_by_mq_passwd") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
     assert!(
-        run(mq().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
+        run(mq_process().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
             .status
             .success()
     );
     assert!(
-        run(mq().args(["passwd", "-b", pw_s, "bob", "hunter2"]))
+        run(mq_process().args(["passwd", "-b", pw_s, "bob", "hunter2"]))
             .status
             .success()
     );
     assert!(
-        run(mq().args(["passwd", "-H", "sha512", "-b", pw_s, "carol", "pw3"]))
+        run(mq_process().args(["passwd", "-H", "sha512", "-b", pw_s, "carol", "pw3"]))
             .status
             .success()
     );
     assert!(
-        run(mq().args(["passwd", "-I", "1000", "-b", pw_s, "dave", "pw4"]))
+        run(mq_process().args(["passwd", "-I", "1000", "-b", pw_s, "dave", "pw4"]))
             .status
             .success()
     );
@@ -78,7 +78,7 @@ fn mosquitto_accepts_files_written_by_mq_passwd() {
 
 #[test]
 fn password_file_verifies_mosquitto_passwd_output() {
-    if !have_mosquitto("password_file_verifies_mosquitto_passwd_output") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -109,14 +109,14 @@ fn password_file_verifies_mosquitto_passwd_output() {
 
 #[test]
 fn mosquitto_passwd_edits_files_written_by_mq_passwd() {
-    if !have_mosquitto("mosquitto_passwd_edits_files_written_by_mq_passwd") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
     assert!(
-        run(mq().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
+        run(mq_process().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
             .status
             .success()
     );

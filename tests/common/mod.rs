@@ -3,6 +3,13 @@
 //! built on the codec for tests that need byte-level control.
 #![allow(dead_code)]
 
+pub mod brokers;
+pub mod mosquitto;
+pub mod pki;
+
+#[allow(unused_imports)]
+pub use mosquitto::{Mosquitto, have_mosquitto, which};
+
 use bytes::BytesMut;
 use mq::broker::config::{Config, ListenerConfig};
 use mq::protocol::{self, Connect, Packet, Props, QoS, Version};
@@ -90,6 +97,16 @@ pub fn mq() -> assert_cmd::Command {
 /// Path of the `mq` binary, for processes spawned in the background.
 pub fn mq_path() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_mq"))
+}
+
+/// The `mq` binary as a plain process, for tests that spawn it or set its stdio.
+pub fn mq_process() -> Command {
+    Command::new(mq_path())
+}
+
+/// A path inside `dir`.
+pub fn path(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
+    dir.path().join(name)
 }
 
 /// True when `program` can be run; prints a skip notice otherwise.
