@@ -85,15 +85,7 @@ fn plan(a: &RrArgs) -> Result<Plan, ExitCode> {
                 "Invalid response topic '{resp}', does it contain '+' or '#'?"
             )))
         })?;
-    let printer = Printer::new(
-        a.format.as_deref(),
-        a.json,
-        a.verbose,
-        a.pretty,
-        a.no_eol,
-        conn.quiet,
-    )
-    .map_err(|e| usage(Usage(e.to_string())))?;
+    let printer = Printer::new(&a.output, conn.quiet).map_err(|e| usage(Usage(e.to_string())))?;
     let mut request_props = props.publish.clone();
     request_props.response_topic = Some(resp);
     let retain_handling = if a.no_retained {
