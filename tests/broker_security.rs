@@ -488,16 +488,7 @@ fn write_secret(dir: &Path, secret: &str) -> PathBuf {
 fn tls(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
     let mut args = strings(&["-h", "localhost", "-p", &port.to_string(), "--cafile"]);
     args.push(pki.path("ca.pem").display().to_string());
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 

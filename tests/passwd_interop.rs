@@ -11,6 +11,11 @@ fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("run command")
 }
 
+/// Runs `mq passwd ARGS`; true when it succeeds.
+fn mq_passwd(args: &[&str]) -> bool {
+    run(mq_process().arg("passwd").args(args)).status.success()
+}
+
 fn pub_status(port: u16, user: &str, pass: &str) -> i32 {
     let out = run(Command::new("mosquitto_pub")
         .args([
@@ -35,26 +40,10 @@ fn mosquitto_accepts_files_written_by_mq_passwd() {
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
-    assert!(
-        run(mq_process().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq_process().args(["passwd", "-b", pw_s, "bob", "hunter2"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq_process().args(["passwd", "-H", "sha512", "-b", pw_s, "carol", "pw3"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq_process().args(["passwd", "-I", "1000", "-b", pw_s, "dave", "pw4"]))
-            .status
-            .success()
-    );
+    assert!(mq_passwd(&["-c", "-b", pw_s, "alice", "secret"]));
+    assert!(mq_passwd(&["-b", pw_s, "bob", "hunter2"]));
+    assert!(mq_passwd(&["-H", "sha512", "-b", pw_s, "carol", "pw3"]));
+    assert!(mq_passwd(&["-I", "1000", "-b", pw_s, "dave", "pw4"]));
     let text = std::fs::read_to_string(&pw).unwrap();
     assert!(
         text.contains("carol:$6$") && text.contains("dave:$7$1000$"),
@@ -115,11 +104,7 @@ fn mosquitto_passwd_edits_files_written_by_mq_passwd() {
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
-    assert!(
-        run(mq_process().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
-            .status
-            .success()
-    );
+    assert!(mq_passwd(&["-c", "-b", pw_s, "alice", "secret"]));
     let out = run(Command::new("mosquitto_passwd").args(["-b", pw_s, "bob", "b"]));
     assert!(out.status.success(), "{out:?}");
     let out = run(Command::new("mosquitto_passwd").args(["-D", pw_s, "alice"]));

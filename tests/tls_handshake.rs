@@ -292,16 +292,7 @@ fn mosquitto_pub_args(pki: &Pki, ca: &str, cert: Option<&str>) -> Vec<String> {
         .map(|s| s.to_string())
         .collect();
     args.extend(["--cafile".into(), pki.path(ca).display().to_string()]);
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 

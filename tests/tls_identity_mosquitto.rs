@@ -22,16 +22,7 @@ fn tls_args(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
         "--cafile".into(),
         pki.path("ca.pem").display().to_string(),
     ];
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 
