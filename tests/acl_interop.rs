@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{Mosquitto, have_mosquitto, path};
+use common::{Mosquitto, have_mosquitto, path, wait_until};
 use mq::broker::auth::{Access, Acl};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ACL: &str = "\
 # anonymous clients
@@ -127,18 +127,6 @@ impl Drop for Sub {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Polls `done` every 20 ms for up to ten seconds.
-fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
 }
 
 #[test]

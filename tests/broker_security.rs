@@ -5,7 +5,7 @@
 mod common;
 
 use common::pki::Pki;
-use common::{Mosquitto, free_port, have_mosquitto, mq_process};
+use common::{Mosquitto, free_port, have_mosquitto, mq_process, wait_until};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -70,18 +70,6 @@ impl Drop for MqBroker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Polls `done` every 20 ms for up to ten seconds.
-fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
 }
 
 /// Adds `user` with password `{user}-pw` to the password file `file` through `mq passwd -b`.

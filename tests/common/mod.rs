@@ -191,13 +191,21 @@ pub fn spawn_mq_broker(extra: &[&str]) -> (ChildGuard, u16) {
 
 /// Waits until something accepts connections on 127.0.0.1:`port` (at most 10 s).
 pub fn wait_for_port(port: u16) {
-    for _ in 0..500 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+    if !wait_until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+        panic!("nothing listening on port {port}");
+    }
+}
+
+/// Polls `done` every 20 ms for up to ten seconds; false if it never became true.
+pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if std::time::Instant::now() > deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("nothing listening on port {port}");
+    true
 }
 
 /// A raw MQTT client over the codec: full control of every packet.
