@@ -4,13 +4,14 @@
 
 mod common;
 
+use common::mosquitto::{DebugSub, creds};
 use common::pki::Pki;
 use common::{Mosquitto, free_port, have_mosquitto, mq_process, wait_until};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A running `mq broker -c FILE`, its log in a file, killed on drop.
@@ -87,80 +88,6 @@ fn add_user(file: &Path, user: &str, extra: &[&str]) {
         .status()
         .unwrap();
     assert!(st.success(), "mq passwd failed for {user}");
-}
-
-fn creds(user: Option<&str>) -> Vec<String> {
-    match user {
-        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
-        None => vec![],
-    }
-}
-
-/// A running mosquitto_sub with `-d -v`: a reader thread collects its lines; the debug lines
-/// tell when the subscription is in place.
-struct Sub {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Sub {
-    fn start(port: u16, id: &str, args: &[String]) -> Sub {
-        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
-        let mut child = Command::new("stdbuf")
-            .args([
-                "-oL",
-                "mosquitto_sub",
-                "-h",
-                "127.0.0.1",
-                "-q",
-                "1",
-                "-v",
-                "-d",
-            ])
-            .args(["-p", &port.to_string(), "-i", id, "-W", "60"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Sub { child, lines }
-    }
-
-    /// Starts and waits for the SUBACK.
-    fn ready(port: u16, id: &str, args: &[String]) -> Sub {
-        let s = Sub::start(port, id, args);
-        let ok = wait_until(|| s.lines.lock().unwrap().iter().any(|l| l.contains("SUBACK")));
-        assert!(ok, "{id} not subscribed: {:?}", s.lines.lock().unwrap());
-        s
-    }
-
-    /// Delivered messages as `topic payload`, without the debug lines.
-    fn messages(&self) -> BTreeSet<String> {
-        let lines = self.lines.lock().unwrap();
-        lines
-            .iter()
-            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
-            .cloned()
-            .collect()
-    }
-
-    fn has(&self, message: &str) -> bool {
-        self.messages().contains(message)
-    }
-}
-
-impl Drop for Sub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs mosquitto_pub (bounded) and returns its status and stderr.
@@ -254,10 +181,10 @@ fn every_acl_rule_kind_with_real_clients() {
     let (_broker, port) = acl_broker(dir.path(), ACL);
     let all = strings(&["-t", "#"]);
     let with = |u: &str| [all.clone(), creds(Some(u))].concat();
-    let anon = Sub::ready(port, "anonsub", &all);
-    let alice = Sub::ready(port, "alicesub", &with("alice"));
-    let bob = Sub::ready(port, "bobsub", &with("bob"));
-    let monitor = Sub::ready(port, "monitorsub", &with("monitor"));
+    let anon = DebugSub::ready(port, "anonsub", &all);
+    let alice = DebugSub::ready(port, "alicesub", &with("alice"));
+    let bob = DebugSub::ready(port, "bobsub", &with("bob"));
+    let monitor = DebugSub::ready(port, "monitorsub", &with("monitor"));
     // Reads: the writer may publish anywhere; each reader gets what its rules grant.
     for t in [
         "public/a",
@@ -345,17 +272,17 @@ fn retained_messages_and_wills_are_checked() {
         assert!(mosquitto_pub(port, &a).0.success());
     }
     // Retained on subscribe, filtered per reader.
-    let alice = Sub::ready(
+    let alice = DebugSub::ready(
         port,
         "alicesub",
         &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
     );
-    let bob = Sub::ready(
+    let bob = DebugSub::ready(
         port,
         "bobsub",
         &[strings(&["-t", "#"]), creds(Some("bob"))].concat(),
     );
-    let monitor = Sub::ready(
+    let monitor = DebugSub::ready(
         port,
         "mon",
         &[strings(&["-t", "#"]), creds(Some("monitor"))].concat(),
@@ -380,7 +307,7 @@ fn retained_messages_and_wills_are_checked() {
             "gone",
         ]);
         args.extend(creds(Some("alice")));
-        let s = Sub::ready(port, id, &args);
+        let s = DebugSub::ready(port, id, &args);
         drop(s); // SIGKILL: no DISCONNECT, so the will goes out
     }
     assert!(wait_until(|| monitor.has("alice/will gone")));
@@ -519,7 +446,7 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
     let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
     let (broker, [plain, tls_port, mtls]) = tls_broker(dir.path(), &pki);
     // --cafile only.
-    let sub = Sub::ready(
+    let sub = DebugSub::ready(
         tls_port,
         "tls-sub",
         &[tls(&pki, tls_port, None), strings(&["-t", "t"])].concat(),
@@ -535,7 +462,7 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
     assert!(st.success(), "{err}");
     assert!(wait_until(|| sub.has("t over tls")), "{:?}", sub.messages());
     // Client certificates: CN device7 is the ACL username.
-    let dev = Sub::ready(
+    let dev = DebugSub::ready(
         mtls,
         "dev-sub",
         &[tls(&pki, mtls, Some("client")), strings(&["-t", "#"])].concat(),
@@ -653,14 +580,14 @@ fn sighup_reloads_passwords_and_acl_while_clients_stay_connected() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, port) = acl_broker(dir.path(), ACL);
     let acl = dir.path().join("acl");
-    let alice = Sub::ready(
+    let alice = DebugSub::ready(
         port,
         "alicesub",
         &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
     );
     // Publishes news/N, then a marker alice always reads; returns whether news/N arrived.
     let mut round = 0;
-    let mut news_arrives = |alice: &Sub| {
+    let mut news_arrives = |alice: &DebugSub| {
         round += 1;
         pub_msg(port, Some("writer"), "news/n", &round.to_string(), "1");
         pub_msg(
@@ -811,7 +738,7 @@ fn password_brute_force_does_not_stall_other_clients() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let sub = Sub::ready(
+    let sub = DebugSub::ready(
         port,
         "bobsub",
         &[strings(&["-t", "t"]), creds(Some("bob"))].concat(),

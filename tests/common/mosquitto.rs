@@ -1,9 +1,12 @@
 //! Debian's mosquitto (or any broker reading a mosquitto-style config) on a free loopback
 //! port, killed on drop; the skip check for the mosquitto tools.
 
-use super::{ChildGuard, free_port, wait_for_port};
+use super::{ChildGuard, free_port, wait_for_port, wait_until};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// Debian's broker binary.
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
@@ -72,5 +75,89 @@ impl Mosquitto {
             _child: start_with_config(Command::new(MOSQUITTO), &conf, port),
             port,
         }
+    }
+}
+
+/// `-u USER -P USER-pw` (the password convention of the security tests), or nothing.
+pub fn creds(user: Option<&str>) -> Vec<String> {
+    match user {
+        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
+        None => vec![],
+    }
+}
+
+/// A running mosquitto_sub with `-d -v`: a reader thread collects its lines; the debug lines
+/// tell when the subscription is in place. Killed on drop.
+pub struct DebugSub {
+    _child: ChildGuard,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl DebugSub {
+    /// Starts `mosquitto_sub -q 1 -v -d -W 60 -i ID ARGS` against 127.0.0.1:`port`.
+    pub fn start(port: u16, id: &str, args: &[String]) -> DebugSub {
+        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
+        let mut child = Command::new("stdbuf")
+            .args([
+                "-oL",
+                "mosquitto_sub",
+                "-h",
+                "127.0.0.1",
+                "-q",
+                "1",
+                "-v",
+                "-d",
+            ])
+            .args(["-p", &port.to_string(), "-i", id, "-W", "60"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto_sub");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (stdout, sink) = (child.stdout.take().expect("stdout"), Arc::clone(&lines));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        DebugSub {
+            _child: ChildGuard(child),
+            lines,
+        }
+    }
+
+    /// Starts and waits for the SUBACK.
+    pub fn ready(port: u16, id: &str, args: &[String]) -> DebugSub {
+        let s = DebugSub::start(port, id, args);
+        let ok = wait_until(|| s.subscribed());
+        assert!(ok, "{id} not subscribed: {:?}", s.lines());
+        s
+    }
+
+    /// Every line printed so far (debug lines included).
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// True once the SUBACK has arrived.
+    pub fn subscribed(&self) -> bool {
+        let lines = self.lines.lock().unwrap();
+        lines.iter().any(|l| l.contains("SUBACK"))
+    }
+
+    /// Delivered messages as `topic payload`, without the debug lines.
+    pub fn messages(&self) -> BTreeSet<String> {
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
+            .cloned()
+            .collect()
+    }
+
+    /// True when `message` (`topic payload`) was delivered.
+    pub fn has(&self, message: &str) -> bool {
+        self.messages().contains(message)
     }
 }
