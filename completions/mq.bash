@@ -843,7 +843,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-e -t -m -f -s -n -q -W -v -N -F -R -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --verbose --pretty --json --retain-as-published --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1041,7 +1041,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-t -T -U -q -v -N -F -C -W -R -E -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --verbose --pretty --json --retained-only --remove-retained --random-filter --retain-as-published --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1079,10 +1079,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -F)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 -C)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1092,6 +1088,10 @@ _mq() {
                     return 0
                     ;;
                 --random-filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -94,10 +94,10 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s t -l topic -d 'Topic filte
 complete -c mq -n "__fish_mq_using_subcommand sub" -s T -l filter-out -d 'Do not print messages whose topic matches this filter (repeatable)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s U -l unsubscribe -d 'Unsubscribe from this filter after subscribing (repeatable)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s q -l qos -d 'Requested QoS of the subscriptions' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s F -d 'Output format (see the -F specifiers of mosquitto_sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s C -d 'Exit after this many messages' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s W -d 'Exit after this many seconds (status 27)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l random-filter -d 'Print only this percentage of messages, chosen at random (0.1 to 100)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s F -d 'Output format (see the -F specifiers of mosquitto_sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s h -l host -d 'Broker host name or address' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s p -l port -d 'Broker port (1883, or 8883 when TLS is in use)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s u -l username -d 'User name' -r
@@ -122,15 +122,15 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'TLS versio
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-topic -d 'Topic of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-payload -d 'Payload of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s v -l verbose -d 'Print the topic before the payload'
-complete -c mq -n "__fish_mq_using_subcommand sub" -s N -d 'Do not print a newline after each message'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l pretty -d 'Pretty-print %j and %J JSON'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l json -d 'One JSON object per message (NDJSON): payload as JSON when it parses, else as a string, base64 for binary'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s R -d 'Do not print retained messages'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l retained-only -d 'Only print retained messages; exit at the first live one'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l remove-retained -d 'Clear every retained message received'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s E -d 'Exit right after the subscription is acknowledged'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l retain-as-published -d 'v5: keep the retain flag as published'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s v -l verbose -d 'Print the topic before the payload'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s N -d 'Do not print a newline after each message'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l pretty -d 'Pretty-print %j and %J JSON'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l json -d 'One JSON object per message (NDJSON): payload as JSON when it parses, else as a string, base64 for binary'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm'
@@ -145,7 +145,7 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s m -l message -d 'Request pa
 complete -c mq -n "__fish_mq_using_subcommand rr" -s f -l file -d 'Send the whole file as the request' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -s q -l qos -d 'QoS of the request and of the response subscription' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s W -d 'Give up after this many seconds (status 27)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s F -d 'Output format (mosquitto_sub\'s -F)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s F -d 'Output format (see the -F specifiers of mosquitto_sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s h -l host -d 'Broker host name or address' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s p -l port -d 'Broker port (1883, or 8883 when TLS is in use)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s u -l username -d 'User name' -r
@@ -172,12 +172,12 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -l will-payload -d 'Payload of
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-qos -d 'QoS of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s s -l stdin-file -d 'Send all of stdin as the request'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s n -l null-message -d 'Send a zero-length request'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s v -l verbose -d 'Print the topic before the payload'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s N -d 'Do not print a newline after the response'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l pretty -d 'Pretty-print %j and %J JSON'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l json -d 'Print the response as one JSON object'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s R -d 'Ignore retained responses'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l retain-as-published -d 'v5: keep the retain flag as published'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s v -l verbose -d 'Print the topic before the payload'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s N -d 'Do not print a newline after each message'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l pretty -d 'Pretty-print %j and %J JSON'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l json -d 'One JSON object per message (NDJSON): payload as JSON when it parses, else as a string, base64 for binary'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm'

@@ -2,15 +2,14 @@
 //! `Acl::check`, the same clients publishing and subscribing; what mosquitto delivers must be
 //! exactly what `Acl` predicts.
 
-mod security_common;
+mod common;
 
-use security_common::auth::{Access, Acl};
-use security_common::{Mosquitto, have_mosquitto, path};
+use common::mosquitto::{DebugSub, creds};
+use common::{Mosquitto, have_mosquitto, path, wait_until};
+use mq::broker::auth::{Access, Acl};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const ACL: &str = "\
 # anonymous clients
@@ -59,91 +58,9 @@ const TOPICS: &[&str] = &[
     "users/bob/inbox",
 ];
 
-fn auth_args(user: Option<&str>) -> Vec<String> {
-    match user {
-        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
-        None => vec![],
-    }
-}
-
-/// A running mosquitto_sub with `-d`: its lines are collected by a reader thread; debug lines
-/// (which mosquitto_sub prints on stdout) tell when the subscription is in place.
-struct Sub {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Sub {
-    fn start(port: &str, id: &str, user: Option<&str>) -> Sub {
-        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
-        let mut child = Command::new("stdbuf")
-            .args(["-oL", "mosquitto_sub"])
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-q",
-                "1",
-                "-v",
-                "-d",
-                "-W",
-                "60",
-            ])
-            .args(["-i", id, "-t", "#"])
-            .args(auth_args(user))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Sub { child, lines }
-    }
-
-    fn subscribed(&self) -> bool {
-        let lines = self.lines.lock().unwrap();
-        lines.iter().any(|l| l.contains("received SUBACK"))
-    }
-
-    /// Delivered messages as `topic payload`, without the debug lines.
-    fn messages(&self) -> BTreeSet<String> {
-        let lines = self.lines.lock().unwrap();
-        lines
-            .iter()
-            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
-            .cloned()
-            .collect()
-    }
-}
-
-impl Drop for Sub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Polls `done` every 20 ms for up to ten seconds.
-fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
 #[test]
 fn mosquitto_delivers_what_acl_check_predicts() {
-    if !have_mosquitto("mosquitto_delivers_what_acl_check_predicts") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -170,23 +87,25 @@ fn mosquitto_delivers_what_acl_check_predicts() {
             acl_path.display()
         ),
     );
-    let port = broker.port.to_string();
-    let subs: Vec<Sub> = CLIENTS
+    let subs: Vec<DebugSub> = CLIENTS
         .iter()
-        .map(|&(_, id, user)| Sub::start(&port, id, user))
+        .map(|&(_, id, user)| {
+            DebugSub::start(
+                broker.port,
+                id,
+                &[vec!["-t".to_string(), "#".to_string()], creds(user)].concat(),
+            )
+        })
         .collect();
-    let ready = wait_until(|| subs.iter().all(Sub::subscribed));
-    let lines: Vec<_> = subs
-        .iter()
-        .map(|s| s.lines.lock().unwrap().clone())
-        .collect();
+    let ready = wait_until(|| subs.iter().all(DebugSub::subscribed));
+    let lines: Vec<_> = subs.iter().map(DebugSub::lines).collect();
     assert!(ready, "subscriptions: {lines:#?}");
     for &(pub_id, _, user) in CLIENTS {
         for topic in TOPICS {
             let st = Command::new("mosquitto_pub")
-                .args(["-h", "127.0.0.1", "-p", &port, "-q", "1"])
+                .args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1"])
                 .args(["-i", pub_id, "-t", topic, "-m", pub_id])
-                .args(auth_args(user))
+                .args(creds(user))
                 .status()
                 .unwrap();
             assert!(st.success(), "mosquitto_pub as {pub_id} to {topic}");

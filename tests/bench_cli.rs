@@ -1,25 +1,15 @@
 //! `mq bench` refuses impossible plans before connecting and fails fast on an unreachable broker.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{free_port, mq};
 use predicates::prelude::*;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-fn mq() -> Command {
-    Command::cargo_bin("mq").expect("the mq binary")
-}
-
-/// A loopback port with nothing listening on it.
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    drop(l);
-    port
-}
-
 #[test]
 fn unbounded_run_is_refused_before_connecting() {
-    let port = closed_port().to_string();
+    let port = free_port().to_string();
     mq().args(["bench", "pub", "-h", "127.0.0.1", "-p", &port, "-c", "5"])
         .assert()
         .code(1)
@@ -32,7 +22,7 @@ fn unbounded_run_is_refused_before_connecting() {
 
 #[test]
 fn more_clients_than_the_file_limit_are_refused() {
-    let port = closed_port().to_string();
+    let port = free_port().to_string();
     mq().args([
         "bench",
         "conn",
@@ -55,7 +45,7 @@ fn more_clients_than_the_file_limit_are_refused() {
 
 #[test]
 fn invalid_topic_template_is_refused() {
-    let port = closed_port().to_string();
+    let port = free_port().to_string();
     mq().args(["bench", "pub", "-p", &port, "-d", "1", "-t", "a/+/b"])
         .assert()
         .code(1)
@@ -64,7 +54,7 @@ fn invalid_topic_template_is_refused() {
 
 #[test]
 fn unreachable_broker_fails_fast_with_a_clear_message() {
-    let port = closed_port().to_string();
+    let port = free_port().to_string();
     let started = Instant::now();
     mq().args([
         "bench",

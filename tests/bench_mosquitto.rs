@@ -1,18 +1,19 @@
 //! `mq bench` against Debian's mosquitto: small, bounded runs (tens of clients, a few seconds).
 
+mod common;
+
+use common::mosquitto::{MOSQUITTO, start_with_config, write_config};
+use common::{ChildGuard, free_port};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
 /// A mosquitto on a free loopback port, killed on drop.
 struct Mosquitto {
-    child: Child,
+    child: Option<ChildGuard>,
     port: u16,
     _dir: tempfile::TempDir,
 }
@@ -24,21 +25,14 @@ impl Mosquitto {
             eprintln!("skipping: {MOSQUITTO} is not installed");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
+        let port = free_port();
         let dir = tempfile::tempdir().ok()?;
-        let conf = dir.path().join("mosquitto.conf");
-        let text =
-            format!("listener {port} 127.0.0.1\nmax_connections -1\nlog_dest none\n{extra}\n");
-        std::fs::write(&conf, text).ok()?;
+        let conf = write_config(
+            dir.path(),
+            port,
+            &format!("max_connections -1\nlog_dest none\n{extra}"),
+        );
         let mut cmd = Command::new(MOSQUITTO);
-        cmd.arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
         // SAFETY: setrlimit is async-signal-safe; the child raises its own file limit.
         unsafe {
             cmd.pre_exec(|| {
@@ -53,32 +47,16 @@ impl Mosquitto {
                 Ok(())
             });
         }
-        let child = cmd.spawn().ok()?;
-        let m = Mosquitto {
-            child,
+        Some(Mosquitto {
+            child: Some(start_with_config(cmd, &conf, port)),
             port,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(m)
+        })
     }
 
+    /// Kills the broker now (the guard reaps it).
     fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        self.kill();
+        self.child = None;
     }
 }
 

@@ -2,15 +2,16 @@
 //! Debian's mosquitto_pub/mosquitto_sub against `mq broker`, and `mq pub`/`mq sub` against a
 //! Debian mosquitto configured for TLS. Certificates are made at test time (rcgen).
 
-mod security_common;
+mod common;
 
-use security_common::pki::Pki;
-use security_common::{Mosquitto, free_port, have_mosquitto, mq};
+use common::mosquitto::{DebugSub, creds};
+use common::pki::Pki;
+use common::{Mosquitto, free_port, have_mosquitto, mq_process, wait_until};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A running `mq broker -c FILE`, its log in a file, killed on drop.
@@ -26,7 +27,7 @@ impl MqBroker {
         let path = dir.join("mq.conf");
         std::fs::write(&path, conf).unwrap();
         let log = dir.join("mq.log");
-        let child = mq()
+        let child = mq_process()
             .args(["broker", "-c"])
             .arg(&path)
             .stdout(Stdio::null())
@@ -72,21 +73,9 @@ impl Drop for MqBroker {
     }
 }
 
-/// Polls `done` every 20 ms for up to ten seconds.
-fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
-
 /// Adds `user` with password `{user}-pw` to the password file `file` through `mq passwd -b`.
 fn add_user(file: &Path, user: &str, extra: &[&str]) {
-    let mut cmd = mq();
+    let mut cmd = mq_process();
     cmd.arg("passwd");
     if !file.exists() {
         cmd.arg("-c");
@@ -99,80 +88,6 @@ fn add_user(file: &Path, user: &str, extra: &[&str]) {
         .status()
         .unwrap();
     assert!(st.success(), "mq passwd failed for {user}");
-}
-
-fn creds(user: Option<&str>) -> Vec<String> {
-    match user {
-        Some(u) => vec!["-u".into(), u.into(), "-P".into(), format!("{u}-pw")],
-        None => vec![],
-    }
-}
-
-/// A running mosquitto_sub with `-d -v`: a reader thread collects its lines; the debug lines
-/// tell when the subscription is in place.
-struct Sub {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Sub {
-    fn start(port: u16, id: &str, args: &[String]) -> Sub {
-        // mosquitto_sub flushes stdout per message only; line buffering shows the SUBACK too.
-        let mut child = Command::new("stdbuf")
-            .args([
-                "-oL",
-                "mosquitto_sub",
-                "-h",
-                "127.0.0.1",
-                "-q",
-                "1",
-                "-v",
-                "-d",
-            ])
-            .args(["-p", &port.to_string(), "-i", id, "-W", "60"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (stdout, sink) = (child.stdout.take().unwrap(), Arc::clone(&lines));
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Sub { child, lines }
-    }
-
-    /// Starts and waits for the SUBACK.
-    fn ready(port: u16, id: &str, args: &[String]) -> Sub {
-        let s = Sub::start(port, id, args);
-        let ok = wait_until(|| s.lines.lock().unwrap().iter().any(|l| l.contains("SUBACK")));
-        assert!(ok, "{id} not subscribed: {:?}", s.lines.lock().unwrap());
-        s
-    }
-
-    /// Delivered messages as `topic payload`, without the debug lines.
-    fn messages(&self) -> BTreeSet<String> {
-        let lines = self.lines.lock().unwrap();
-        lines
-            .iter()
-            .filter(|l| !l.starts_with("Client ") && !l.starts_with("Subscribed ("))
-            .cloned()
-            .collect()
-    }
-
-    fn has(&self, message: &str) -> bool {
-        self.messages().contains(message)
-    }
-}
-
-impl Drop for Sub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs mosquitto_pub (bounded) and returns its status and stderr.
@@ -259,17 +174,17 @@ fn acl_broker(dir: &Path, acl: &str) -> (MqBroker, u16) {
 
 #[test]
 fn every_acl_rule_kind_with_real_clients() {
-    if !have_mosquitto("every_acl_rule_kind_with_real_clients") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let (_broker, port) = acl_broker(dir.path(), ACL);
     let all = strings(&["-t", "#"]);
     let with = |u: &str| [all.clone(), creds(Some(u))].concat();
-    let anon = Sub::ready(port, "anonsub", &all);
-    let alice = Sub::ready(port, "alicesub", &with("alice"));
-    let bob = Sub::ready(port, "bobsub", &with("bob"));
-    let monitor = Sub::ready(port, "monitorsub", &with("monitor"));
+    let anon = DebugSub::ready(port, "anonsub", &all);
+    let alice = DebugSub::ready(port, "alicesub", &with("alice"));
+    let bob = DebugSub::ready(port, "bobsub", &with("bob"));
+    let monitor = DebugSub::ready(port, "monitorsub", &with("monitor"));
     // Reads: the writer may publish anywhere; each reader gets what its rules grant.
     for t in [
         "public/a",
@@ -346,7 +261,7 @@ fn every_acl_rule_kind_with_real_clients() {
 
 #[test]
 fn retained_messages_and_wills_are_checked() {
-    if !have_mosquitto("retained_messages_and_wills_are_checked") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -357,17 +272,17 @@ fn retained_messages_and_wills_are_checked() {
         assert!(mosquitto_pub(port, &a).0.success());
     }
     // Retained on subscribe, filtered per reader.
-    let alice = Sub::ready(
+    let alice = DebugSub::ready(
         port,
         "alicesub",
         &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
     );
-    let bob = Sub::ready(
+    let bob = DebugSub::ready(
         port,
         "bobsub",
         &[strings(&["-t", "#"]), creds(Some("bob"))].concat(),
     );
-    let monitor = Sub::ready(
+    let monitor = DebugSub::ready(
         port,
         "mon",
         &[strings(&["-t", "#"]), creds(Some("monitor"))].concat(),
@@ -392,7 +307,7 @@ fn retained_messages_and_wills_are_checked() {
             "gone",
         ]);
         args.extend(creds(Some("alice")));
-        let s = Sub::ready(port, id, &args);
+        let s = DebugSub::ready(port, id, &args);
         drop(s); // SIGKILL: no DISCONNECT, so the will goes out
     }
     assert!(wait_until(|| monitor.has("alice/will gone")));
@@ -402,7 +317,7 @@ fn retained_messages_and_wills_are_checked() {
 
 #[test]
 fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
-    if !have_mosquitto("anonymous_and_wrong_passwords_are_refused_with_their_codes") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -439,12 +354,13 @@ fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
     let (st, err) = sub(&["-u", "mallory", "-P", "alice-pw"]);
     assert_eq!(st.code(), Some(4), "unknown user: {err}");
     let (st, _) = run_bounded(
-        mq().args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
+        mq_process()
+            .args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
             .args(["-u", "alice", "-P", "bad"]),
     );
     assert_eq!(st.code(), Some(4), "mq pub exits with the CONNACK code");
     // The right password gets through, from mq sub and mosquitto_pub.
-    let mut s = mq()
+    let mut s = mq_process()
         .args([
             "sub",
             "-p",
@@ -487,16 +403,7 @@ fn write_secret(dir: &Path, secret: &str) -> PathBuf {
 fn tls(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
     let mut args = strings(&["-h", "localhost", "-p", &port.to_string(), "--cafile"]);
     args.push(pki.path("ca.pem").display().to_string());
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 
@@ -533,13 +440,13 @@ fn tls_broker(dir: &Path, pki: &Pki) -> (MqBroker, [u16; 3]) {
 
 #[test]
 fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
-    if !have_mosquitto("mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker") {
+    if !have_mosquitto() {
         return;
     }
     let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
     let (broker, [plain, tls_port, mtls]) = tls_broker(dir.path(), &pki);
     // --cafile only.
-    let sub = Sub::ready(
+    let sub = DebugSub::ready(
         tls_port,
         "tls-sub",
         &[tls(&pki, tls_port, None), strings(&["-t", "t"])].concat(),
@@ -555,7 +462,7 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
     assert!(st.success(), "{err}");
     assert!(wait_until(|| sub.has("t over tls")), "{:?}", sub.messages());
     // Client certificates: CN device7 is the ACL username.
-    let dev = Sub::ready(
+    let dev = DebugSub::ready(
         mtls,
         "dev-sub",
         &[tls(&pki, mtls, Some("client")), strings(&["-t", "#"])].concat(),
@@ -619,7 +526,7 @@ fn mosquitto_clients_over_tls_and_mutual_tls_against_mq_broker() {
 
 #[test]
 fn mq_clients_over_tls_against_mosquitto() {
-    if !have_mosquitto("mq_clients_over_tls_against_mosquitto") {
+    if !have_mosquitto() {
         return;
     }
     let (dir, pki) = (tempfile::tempdir().unwrap(), Pki::new());
@@ -633,7 +540,7 @@ fn mq_clients_over_tls_against_mosquitto() {
         ),
     );
     let args = tls(&pki, m.port, Some("client"));
-    let mut sub = mq()
+    let mut sub = mq_process()
         .arg("sub")
         .args(&args)
         .args(["-t", "tls/#", "-C", "1", "-v", "-W", "20"])
@@ -643,7 +550,8 @@ fn mq_clients_over_tls_against_mosquitto() {
         .unwrap();
     let done = wait_until(|| {
         let (st, err) = run_bounded(
-            mq().arg("pub")
+            mq_process()
+                .arg("pub")
                 .args(&args)
                 .args(["-t", "tls/x", "-m", "hi"]),
         );
@@ -656,7 +564,8 @@ fn mq_clients_over_tls_against_mosquitto() {
     assert_eq!(out, "tls/x hi\n");
     // Without a client certificate mosquitto refuses the handshake and mq pub fails.
     let (st, _) = run_bounded(
-        mq().arg("pub")
+        mq_process()
+            .arg("pub")
             .args(tls(&pki, m.port, None))
             .args(["-t", "t", "-m", "x"]),
     );
@@ -665,20 +574,20 @@ fn mq_clients_over_tls_against_mosquitto() {
 
 #[test]
 fn sighup_reloads_passwords_and_acl_while_clients_stay_connected() {
-    if !have_mosquitto("sighup_reloads_passwords_and_acl_while_clients_stay_connected") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let (broker, port) = acl_broker(dir.path(), ACL);
     let acl = dir.path().join("acl");
-    let alice = Sub::ready(
+    let alice = DebugSub::ready(
         port,
         "alicesub",
         &[strings(&["-t", "#"]), creds(Some("alice"))].concat(),
     );
     // Publishes news/N, then a marker alice always reads; returns whether news/N arrived.
     let mut round = 0;
-    let mut news_arrives = |alice: &Sub| {
+    let mut news_arrives = |alice: &DebugSub| {
         round += 1;
         pub_msg(port, Some("writer"), "news/n", &round.to_string(), "1");
         pub_msg(
@@ -772,7 +681,7 @@ fn broken_password_or_acl_file_stops_the_broker_at_start() {
     for (line, expected) in cases {
         let conf = dir.path().join("mq.conf");
         std::fs::write(&conf, format!("listener {port} 127.0.0.1\n{line}\n")).unwrap();
-        let (st, err) = run_bounded(mq().args(["broker", "-c"]).arg(&conf));
+        let (st, err) = run_bounded(mq_process().args(["broker", "-c"]).arg(&conf));
         assert_eq!(st.code(), Some(1), "{line}: {err}");
         assert!(
             err.contains(&expected),
@@ -801,7 +710,7 @@ fn raw_connect(port: u16, id: &str, user: &str, password: &str) -> Option<u8> {
 
 #[test]
 fn password_brute_force_does_not_stall_other_clients() {
-    if !have_mosquitto("password_brute_force_does_not_stall_other_clients") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -829,7 +738,7 @@ fn password_brute_force_does_not_stall_other_clients() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let sub = Sub::ready(
+    let sub = DebugSub::ready(
         port,
         "bobsub",
         &[strings(&["-t", "t"]), creds(Some("bob"))].concat(),

@@ -2,9 +2,11 @@
 //! `--pw-file`, `MQ_PASSWORD`, `mq/` options files), TLS, `-l` surviving a broker restart,
 //! broken pipes.
 
-mod clients_common;
+mod common;
 
-use clients_common::{Broker, free_port, have_mosquitto};
+use common::brokers::Broker;
+use common::mosquitto::{MOSQUITTO, start_with_config, write_config};
+use common::{ChildGuard, free_port, have_mosquitto, which};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -138,7 +140,7 @@ fn help_exits_1_like_mosquitto() {
 
 #[test]
 fn passwords_come_from_a_file_or_the_environment() {
-    if !have_mosquitto() || clients_common::which("mosquitto_passwd").is_none() {
+    if !have_mosquitto() || which("mosquitto_passwd").is_none() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -254,25 +256,10 @@ fn wiping_retained_messages_exits_0_once_acknowledged() {
 }
 
 /// Starts mosquitto on `port` (fixed, so a restart comes back at the same address).
-fn mosquitto_on(port: u16, dir: &Path) -> std::process::Child {
-    let conf = dir.join(format!("m{port}.conf"));
-    std::fs::write(
-        &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
-    )
-    .unwrap();
-    let c = Command::new("/usr/sbin/mosquitto")
-        .arg("-c")
-        .arg(&conf)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    c
+/// Mosquitto on `port` (anonymous), its config in `dir`; killed when the guard drops.
+fn mosquitto_on(port: u16, dir: &Path) -> ChildGuard {
+    let conf = write_config(dir, port, "allow_anonymous true");
+    start_with_config(Command::new(MOSQUITTO), &conf, port)
 }
 
 #[test]
@@ -282,7 +269,7 @@ fn line_mode_reconnects_after_a_broker_restart() {
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut broker = mosquitto_on(port, dir.path());
+    let broker = mosquitto_on(port, dir.path());
     let p = port.to_string();
     let mut publisher = mq(dir.path())
         .args(["pub", "-p", &p, "-t", "lines/x", "-l", "-q", "1", "--quiet"])
@@ -292,12 +279,11 @@ fn line_mode_reconnects_after_a_broker_restart() {
     let mut stdin = publisher.stdin.take().unwrap();
     writeln!(stdin, "before").unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     // Lines written while the broker is down must not be lost.
     writeln!(stdin, "during").unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let mut broker = mosquitto_on(port, dir.path());
+    let broker = mosquitto_on(port, dir.path());
     let observer = Command::new("mosquitto_sub")
         .args(["-p", &p, "-t", "lines/#", "-C", "2", "-W", "8", "-q", "1"])
         .stdout(Stdio::piped())
@@ -309,8 +295,7 @@ fn line_mode_reconnects_after_a_broker_restart() {
     drop(stdin);
     let out = observer.wait_with_output().unwrap();
     let status = publisher.wait().unwrap();
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     assert_eq!(status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "during\nafter\n");
 }
@@ -405,7 +390,7 @@ fn make_pki(dir: &Path) {
 
 #[test]
 fn tls_with_cafile_client_certificates_and_clear_errors() {
-    if !have_mosquitto() || clients_common::which("openssl").is_none() {
+    if !have_mosquitto() || which("openssl").is_none() {
         return;
     }
     let pki = tempfile::tempdir().unwrap();
@@ -488,39 +473,16 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
     );
 
     // The wrong CA, and a missing file named in the error.
-    let out = mq(d)
-        .args([
-            "pub",
-            "-h",
-            "localhost",
-            "-p",
-            &p,
-            "-t",
-            "a",
-            "-m",
-            "x",
-            "--cafile",
-            &f("other.crt"),
-        ])
-        .output()
-        .unwrap();
+    let pub_trusting = |ca: &str| {
+        mq(d)
+            .args(["pub", "-h", "localhost", "-p", &p, "-t", "a", "-m", "x"])
+            .args(["--cafile", &f(ca)])
+            .output()
+            .unwrap()
+    };
+    let out = pub_trusting("other.crt");
     assert_eq!(out.status.code(), Some(1));
-    let out = mq(d)
-        .args([
-            "pub",
-            "-h",
-            "localhost",
-            "-p",
-            &p,
-            "-t",
-            "a",
-            "-m",
-            "x",
-            "--cafile",
-            &f("nope.crt"),
-        ])
-        .output()
-        .unwrap();
+    let out = pub_trusting("nope.crt");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -537,7 +499,7 @@ fn sub_resubscribes_after_a_broker_restart() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let p = port.to_string();
-    let mut broker = mosquitto_on(port, dir.path());
+    let broker = mosquitto_on(port, dir.path());
     let sub = mq(dir.path())
         .args(["sub", "-p", &p, "-t", "rs/#", "-C", "2", "-W", "10"])
         .stdout(Stdio::piped())
@@ -550,9 +512,8 @@ fn sub_resubscribes_after_a_broker_restart() {
         .unwrap();
     // Let the broker forward it before it dies.
     std::thread::sleep(Duration::from_millis(200));
-    let _ = broker.kill();
-    let _ = broker.wait();
-    let mut broker = mosquitto_on(port, dir.path());
+    drop(broker);
+    let broker = mosquitto_on(port, dir.path());
     // The subscriber retries every second; then it subscribes again.
     std::thread::sleep(Duration::from_millis(1800));
     Command::new("mosquitto_pub")
@@ -560,8 +521,7 @@ fn sub_resubscribes_after_a_broker_restart() {
         .status()
         .unwrap();
     let out = sub.wait_with_output().unwrap();
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     assert_eq!(
         (out.status.code(), &out.stdout[..]),
         (Some(0), &b"first\nsecond\n"[..])

@@ -5,9 +5,10 @@
 //! The broker kinds come from `MQ_TEST_BROKERS` (see `clients_common`): `mosquitto` by default,
 //! `mosquitto,mq` to run the table against `mq broker` too.
 
-mod clients_common;
+mod common;
 
-use clients_common::{Broker, BrokerKind, have_mosquitto};
+use common::brokers::{Broker, BrokerKind};
+use common::have_mosquitto;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

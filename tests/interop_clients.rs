@@ -1,10 +1,10 @@
 //! The shared client library against Debian's mosquitto broker: QoS 0/1/2, inflight window,
 //! keep-alive, will, credentials, persistent sessions, v5 properties, refusals.
 
-mod clients_common;
+mod common;
 
 use bytes::Bytes;
-use clients_common::Broker;
+use common::brokers::Broker;
 use mq::client::{Client, ClientError, ClientOptions};
 use mq::protocol::{Properties, Props, Publish, QoS, ReasonCode, Version, Will};
 use mq::topic::TopicName;
@@ -187,7 +187,7 @@ async fn anonymous_refused_is_reported_with_the_connack_reason() {
 
 #[tokio::test]
 async fn username_and_password_are_checked_by_the_broker() {
-    if !clients_common::have_mosquitto() || clients_common::which("mosquitto_passwd").is_none() {
+    if !common::have_mosquitto() || common::which("mosquitto_passwd").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -254,7 +254,7 @@ async fn v5_properties_travel_and_the_broker_assigns_an_id() {
 
 #[tokio::test]
 async fn connecting_to_a_closed_port_is_a_transport_error() {
-    let port = clients_common::free_port();
+    let port = common::free_port();
     let o = ClientOptions::new("127.0.0.1", port);
     assert!(matches!(
         Client::connect(o).await,

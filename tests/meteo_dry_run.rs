@@ -1,6 +1,7 @@
 //! `mq meteo --dry-run` against the fake AEMET: every topic and payload from the fixtures,
 //! `--all-stations`, `--near` with the cache, discovery, staleness and the Madrid calendar.
 
+mod common;
 mod meteo_support;
 use meteo_support::*;
 use serde_json::Value;
@@ -27,6 +28,15 @@ fn num(out: &[(String, String)], topic: &str) -> f64 {
 }
 
 /// The fixture record with the largest `fint`.
+/// Asserts municipality 28065's (max, min) temperatures for today and tomorrow.
+fn assert_temperatures(out: &[(String, String)], today: (f64, f64), tomorrow: (f64, f64)) {
+    for (day, (max, min)) in [("today", today), ("tomorrow", tomorrow)] {
+        let topic = |m: &str| format!("meteo/aemet/forecast/28065/{day}/temperature/{m}");
+        assert_eq!(num(out, &topic("max")), max, "{day} max");
+        assert_eq!(num(out, &topic("min")), min, "{day} min");
+    }
+}
+
 fn latest_fixture_record() -> Value {
     let v: Vec<Value> = serde_json::from_slice(&fixture("observation-station-3195.json")).unwrap();
     v.into_iter()
@@ -120,22 +130,7 @@ fn forecast_topics_follow_the_fixtures() {
         days[6].get("uv_max").is_none(),
         "uvMax missing on later days"
     );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/today/temperature/max"),
-        2.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/today/temperature/min"),
-        -1.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/tomorrow/temperature/max"),
-        4.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/tomorrow/temperature/min"),
-        -4.0
-    );
+    assert_temperatures(&out, (2.0, -1.0), (4.0, -4.0));
 
     let hourly = json(&out, "meteo/aemet/forecast/28065/hourly");
     assert_eq!(hourly["issued"], "2021-01-09T11:47:45+01:00");
@@ -176,22 +171,7 @@ fn today_and_tomorrow_follow_the_madrid_date() {
         cache.path(),
         &["--municipality", "28065", "--now", "2021-01-09T23:30:00Z"],
     );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/today/temperature/max"),
-        4.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/today/temperature/min"),
-        -4.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/tomorrow/temperature/max"),
-        3.0
-    );
-    assert_eq!(
-        num(&out, "meteo/aemet/forecast/28065/tomorrow/temperature/min"),
-        -7.0
-    );
+    assert_temperatures(&out, (4.0, -4.0), (3.0, -7.0));
 }
 
 #[test]

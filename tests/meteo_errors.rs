@@ -2,6 +2,7 @@
 //! requests (retries only for 429, 5xx and network errors), nothing printed for what failed
 //! and the rest still published. Runs with `--dry-run`, so no broker is needed.
 
+mod common;
 mod meteo_support;
 use meteo_support::*;
 

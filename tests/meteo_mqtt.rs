@@ -3,6 +3,7 @@
 //! every topic retained with the fixture values, publish only on change, the status topic and
 //! its will, an unreachable broker, and a service that survives a broker restart.
 
+mod common;
 mod meteo_support;
 use meteo_support::broker::{Mosquitto, skip};
 use meteo_support::*;
@@ -93,35 +94,18 @@ fn once_publishes_every_topic_to_mq_broker_seen_through_mq_sub() {
     sub.arg("sub");
     let got = broker.retained_via(sub, "#");
     let p = |t: &str| meteo_support::payload(&got, t).map(str::to_owned);
-    assert_eq!(p("meteo/status").as_deref(), Some("offline"));
-    assert_eq!(
-        p("meteo/aemet/station/3195/temperature").as_deref(),
-        Some("-0.7")
-    );
-    assert_eq!(
-        p("meteo/aemet/station/3195/humidity").as_deref(),
-        Some("99")
-    );
-    assert_eq!(
-        p("meteo/aemet/station/3195/pressure").as_deref(),
-        Some("924.6")
-    );
-    assert_eq!(
-        p("meteo/aemet/forecast/28065/today/temperature/max").as_deref(),
-        Some("2")
-    );
-    assert_eq!(
-        p("meteo/aemet/forecast/28065/today/temperature/min").as_deref(),
-        Some("-1")
-    );
-    assert_eq!(
-        p("meteo/aemet/forecast/28065/tomorrow/temperature/max").as_deref(),
-        Some("4")
-    );
-    assert_eq!(
-        p("meteo/aemet/forecast/28065/tomorrow/temperature/min").as_deref(),
-        Some("-4")
-    );
+    for (topic, want) in [
+        ("meteo/status", "offline"),
+        ("meteo/aemet/station/3195/temperature", "-0.7"),
+        ("meteo/aemet/station/3195/humidity", "99"),
+        ("meteo/aemet/station/3195/pressure", "924.6"),
+        ("meteo/aemet/forecast/28065/today/temperature/max", "2"),
+        ("meteo/aemet/forecast/28065/today/temperature/min", "-1"),
+        ("meteo/aemet/forecast/28065/tomorrow/temperature/max", "4"),
+        ("meteo/aemet/forecast/28065/tomorrow/temperature/min", "-4"),
+    ] {
+        assert_eq!(p(topic).as_deref(), Some(want), "{topic}");
+    }
     let station: serde_json::Value =
         serde_json::from_str(&p("meteo/aemet/station/3195").unwrap()).unwrap();
     assert_eq!(station["time"], "2021-01-09T12:00:00Z");

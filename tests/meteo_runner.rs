@@ -1,6 +1,7 @@
 //! The service cycle through the library: an AEMET outage keeps the last good values, which
 //! are republished marked stale once they age, and come back fresh when AEMET does.
 
+mod common;
 mod meteo_support;
 use chrono::{DateTime, Utc};
 use meteo_support::*;

@@ -1,15 +1,15 @@
 //! `mq passwd`'s interface: mosquitto_passwd's flags, conflicts, prompts and exit statuses.
 
-mod security_common;
+mod common;
 
-use security_common::auth::PasswordFile;
-use security_common::{mq, path};
+use common::{mq_process, path};
+use mq::broker::auth::PasswordFile;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};
 
 fn mq_passwd(args: &[&str], stdin: &str) -> Output {
-    let mut child = mq()
+    let mut child = mq_process()
         .arg("passwd")
         .args(args)
         .stdin(Stdio::piped())

@@ -1,14 +1,19 @@
 //! `mq passwd` files work with mosquitto 2.0, and mosquitto_passwd files verify with
 //! `PasswordFile`: tested both ways with Debian's tools.
 
-mod security_common;
+mod common;
 
-use security_common::auth::PasswordFile;
-use security_common::{Mosquitto, have_mosquitto, mq, path};
+use common::{Mosquitto, have_mosquitto, mq_process, path};
+use mq::broker::auth::PasswordFile;
 use std::process::{Command, Output, Stdio};
 
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("run command")
+}
+
+/// Runs `mq passwd ARGS`; true when it succeeds.
+fn mq_passwd(args: &[&str]) -> bool {
+    run(mq_process().arg("passwd").args(args)).status.success()
 }
 
 fn pub_status(port: u16, user: &str, pass: &str) -> i32 {
@@ -29,32 +34,16 @@ fn pub_status(port: u16, user: &str, pass: &str) -> i32 {
 
 #[test]
 fn mosquitto_accepts_files_written_by_mq_passwd() {
-    if !have_mosquitto("mosquitto_accepts_files_written_by_mq_passwd") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
-    assert!(
-        run(mq().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq().args(["passwd", "-b", pw_s, "bob", "hunter2"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq().args(["passwd", "-H", "sha512", "-b", pw_s, "carol", "pw3"]))
-            .status
-            .success()
-    );
-    assert!(
-        run(mq().args(["passwd", "-I", "1000", "-b", pw_s, "dave", "pw4"]))
-            .status
-            .success()
-    );
+    assert!(mq_passwd(&["-c", "-b", pw_s, "alice", "secret"]));
+    assert!(mq_passwd(&["-b", pw_s, "bob", "hunter2"]));
+    assert!(mq_passwd(&["-H", "sha512", "-b", pw_s, "carol", "pw3"]));
+    assert!(mq_passwd(&["-I", "1000", "-b", pw_s, "dave", "pw4"]));
     let text = std::fs::read_to_string(&pw).unwrap();
     assert!(
         text.contains("carol:$6$") && text.contains("dave:$7$1000$"),
@@ -78,7 +67,7 @@ fn mosquitto_accepts_files_written_by_mq_passwd() {
 
 #[test]
 fn password_file_verifies_mosquitto_passwd_output() {
-    if !have_mosquitto("password_file_verifies_mosquitto_passwd_output") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -109,17 +98,13 @@ fn password_file_verifies_mosquitto_passwd_output() {
 
 #[test]
 fn mosquitto_passwd_edits_files_written_by_mq_passwd() {
-    if !have_mosquitto("mosquitto_passwd_edits_files_written_by_mq_passwd") {
+    if !have_mosquitto() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let pw = path(&dir, "pw");
     let pw_s = pw.to_str().unwrap();
-    assert!(
-        run(mq().args(["passwd", "-c", "-b", pw_s, "alice", "secret"]))
-            .status
-            .success()
-    );
+    assert!(mq_passwd(&["-c", "-b", pw_s, "alice", "secret"]));
     let out = run(Command::new("mosquitto_passwd").args(["-b", pw_s, "bob", "b"]));
     assert!(out.status.success(), "{out:?}");
     let out = run(Command::new("mosquitto_passwd").args(["-D", pw_s, "alice"]));

@@ -1,13 +1,11 @@
 //! TLS listener configuration and handshake-failure classification, against a tokio-rustls
 //! client, `openssl s_client` and `mosquitto_pub`, with a PKI made at test time.
 
-mod security_common;
+mod common;
 
+use common::pki::Pki;
+use mq::broker::tls::{HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config};
 use rustls::pki_types::ServerName;
-use security_common::pki::Pki;
-use security_common::tls::{
-    HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config,
-};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -71,7 +69,7 @@ fn client_config_versions(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
-    for c in security_common::tls::load_certs(&pki.path(ca)).unwrap() {
+    for c in mq::broker::tls::load_certs(&pki.path(ca)).unwrap() {
         roots.add(c).unwrap();
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
@@ -80,9 +78,8 @@ fn client_config_versions(
         .with_root_certificates(roots);
     match cert {
         Some(name) => {
-            let certs =
-                security_common::tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
-            let key = security_common::tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
+            let certs = mq::broker::tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
+            let key = mq::broker::tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
             builder.with_client_auth_cert(certs, key).unwrap()
         }
         None => builder.with_no_client_auth(),
@@ -295,22 +292,13 @@ fn mosquitto_pub_args(pki: &Pki, ca: &str, cert: Option<&str>) -> Vec<String> {
         .map(|s| s.to_string())
         .collect();
     args.extend(["--cafile".into(), pki.path(ca).display().to_string()]);
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 
 #[tokio::test]
 async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
-    if !security_common::have_mosquitto("mosquitto_pub_connects_over_tls_and_mutual_tls") {
+    if !common::have_mosquitto() {
         return;
     }
     let pki = Pki::new();

@@ -2,12 +2,12 @@
 //! client certificate's CN becomes the username the ACL sees. Also shows that mosquitto accepts
 //! the test PKI, so broker TLS tests can share it.
 
-mod security_common;
+mod common;
 
-use security_common::auth::{AuthConfig, Authenticator};
-use security_common::pki::Pki;
-use security_common::tls::{certificate_common_name, load_certs};
-use security_common::{Mosquitto, have_mosquitto};
+use common::pki::Pki;
+use common::{Mosquitto, have_mosquitto};
+use mq::broker::auth::{AuthConfig, Authenticator};
+use mq::broker::tls::{certificate_common_name, load_certs};
 use std::process::{Command, Stdio};
 
 const ACL: &str = "pattern readwrite dev/%u/#\nuser device7\ntopic read other/#\n";
@@ -22,22 +22,13 @@ fn tls_args(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
         "--cafile".into(),
         pki.path("ca.pem").display().to_string(),
     ];
-    if let Some(c) = cert {
-        args.extend([
-            "--cert".into(),
-            pki.path(&format!("{c}.pem")).display().to_string(),
-        ]);
-        args.extend([
-            "--key".into(),
-            pki.path(&format!("{c}.key")).display().to_string(),
-        ]);
-    }
+    args.extend(pki.cert_args(cert));
     args
 }
 
 #[test]
 fn certificate_cn_is_the_acl_username_in_both() {
-    if !have_mosquitto("certificate_cn_is_the_acl_username_in_both") {
+    if !have_mosquitto() {
         return;
     }
     let pki = Pki::new();

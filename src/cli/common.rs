@@ -121,6 +121,27 @@ pub struct WillArgs {
     pub will_retain: bool,
 }
 
+/// How sub and rr print what they receive (mosquitto_sub's names, plus `--json`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Print the topic before the payload.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Do not print a newline after each message.
+    #[arg(short = 'N')]
+    pub no_eol: bool,
+    /// Output format (see the -F specifiers of mosquitto_sub).
+    #[arg(short = 'F', value_name = "FORMAT", allow_hyphen_values = true)]
+    pub format: Option<String>,
+    /// Pretty-print %j and %J JSON.
+    #[arg(long = "pretty")]
+    pub pretty: bool,
+    /// One JSON object per message (NDJSON): payload as JSON when it parses, else as a string,
+    /// base64 for binary.
+    #[arg(long = "json", conflicts_with = "format")]
+    pub json: bool,
+}
+
 /// Session, identity and diagnostics flags shared by pub, sub and rr (mosquitto's names).
 #[derive(Args, Debug, Clone, Default)]
 pub struct ClientArgs {

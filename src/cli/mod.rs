@@ -17,7 +17,7 @@ pub mod subscribe;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
-pub use common::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
+pub use common::{ClientArgs, OutputArgs, ServerArgs, TlsArgs, WillArgs};
 
 /// mq: MQTT broker, clients, AEMET weather publisher and load generator.
 #[derive(Parser, Debug)]

@@ -1,6 +1,6 @@
 //! `mq rr`: mosquitto_rr's flags (MQTT v5 request/response).
 
-use super::common::{ClientArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use super::common::{ClientArgs, OutputArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::Args;
 use std::path::PathBuf;
@@ -33,27 +33,15 @@ pub struct RrArgs {
     /// Give up after this many seconds (status 27).
     #[arg(short = 'W', value_name = "SECS")]
     pub timeout: Option<i64>,
-    /// Print the topic before the payload.
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
-    /// Do not print a newline after the response.
-    #[arg(short = 'N')]
-    pub no_eol: bool,
-    /// Output format (mosquitto_sub's -F).
-    #[arg(short = 'F', value_name = "FORMAT", allow_hyphen_values = true)]
-    pub format: Option<String>,
-    /// Pretty-print %j and %J JSON.
-    #[arg(long = "pretty")]
-    pub pretty: bool,
-    /// Print the response as one JSON object.
-    #[arg(long = "json", conflicts_with = "format")]
-    pub json: bool,
     /// Ignore retained responses.
     #[arg(short = 'R')]
     pub no_retained: bool,
     /// v5: keep the retain flag as published.
     #[arg(long = "retain-as-published")]
     pub retain_as_published: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Connection options.
     #[command(flatten)]
     pub server: ServerArgs,

@@ -1,6 +1,6 @@
 //! `mq sub`: mosquitto_sub's flags, plus `--json`.
 
-use super::common::{ClientArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use super::common::{ClientArgs, OutputArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::Args;
 
@@ -20,22 +20,6 @@ pub struct SubArgs {
     /// Requested QoS of the subscriptions.
     #[arg(short = 'q', long = "qos", value_parser = parse_qos, default_value = "0")]
     pub qos: QoS,
-    /// Print the topic before the payload.
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
-    /// Do not print a newline after each message.
-    #[arg(short = 'N')]
-    pub no_eol: bool,
-    /// Output format (see the -F specifiers of mosquitto_sub).
-    #[arg(short = 'F', value_name = "FORMAT", allow_hyphen_values = true)]
-    pub format: Option<String>,
-    /// Pretty-print %j and %J JSON.
-    #[arg(long = "pretty")]
-    pub pretty: bool,
-    /// One JSON object per message (NDJSON): payload as JSON when it parses, else as a string,
-    /// base64 for binary.
-    #[arg(long = "json", conflicts_with = "format")]
-    pub json: bool,
     /// Exit after this many messages.
     #[arg(short = 'C', value_name = "COUNT")]
     pub count: Option<i64>,
@@ -60,6 +44,9 @@ pub struct SubArgs {
     /// v5: keep the retain flag as published.
     #[arg(long = "retain-as-published")]
     pub retain_as_published: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Connection options.
     #[command(flatten)]
     pub server: ServerArgs,

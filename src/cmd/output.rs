@@ -1,6 +1,7 @@
 //! How sub and rr print a message: payload only, `-v`, `-F`, or `--json`, with or without the
 //! end of line, exactly as mosquitto_sub does (an empty payload prints nothing without `-v`).
 
+use crate::cli::OutputArgs;
 use crate::format::{Format, FormatError, JsonMode, json_object};
 use crate::protocol::Publish;
 use std::io::{self, Write};
@@ -33,22 +34,18 @@ pub struct Printer {
 
 impl Printer {
     /// Builds the printer from the flags; a bad `-F` is a usage error.
-    pub fn new(
-        format: Option<&str>,
-        json: bool,
-        verbose: bool,
-        pretty: bool,
-        no_eol: bool,
-        quiet: bool,
-    ) -> Result<Printer, FormatError> {
-        let style = match (format, json) {
+    pub fn new(args: &OutputArgs, quiet: bool) -> Result<Printer, FormatError> {
+        let pretty = args.pretty;
+        let style = match (args.format.as_deref(), args.json) {
             (_, true) => Style::Json { pretty },
             (Some(f), false) => Style::Format(Format::parse(f)?.pretty(pretty)),
-            (None, false) => Style::Plain { verbose },
+            (None, false) => Style::Plain {
+                verbose: args.verbose,
+            },
         };
         Ok(Printer {
             style,
-            eol: !no_eol,
+            eol: !args.no_eol,
             quiet,
             buf: Vec::with_capacity(64 * 1024),
         })

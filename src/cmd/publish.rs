@@ -87,15 +87,19 @@ fn load_source(a: &PubArgs) -> Result<Option<Source>, Usage> {
     })
 }
 
-/// Reads `-f`/`-s` (after the argument checks, as mosquitto does); errors are its two lines.
-fn load_payload(a: &PubArgs) -> Result<Option<Bytes>, String> {
-    if let Some(f) = &a.file {
+/// Reads `-f FILE` or `-s` (after the argument checks, as mosquitto does); errors are its two
+/// lines. Shared by pub and rr.
+pub(super) fn load_payload(
+    file: Option<&std::path::Path>,
+    stdin_file: bool,
+) -> Result<Option<Bytes>, String> {
+    if let Some(f) = file {
         return std::fs::read(f).map(|d| Some(Bytes::from(d))).map_err(|_| {
             let f = f.display();
             format!("Error: Unable to open file \"{f}\".\nError loading input file \"{f}\".")
         });
     }
-    if a.stdin_file {
+    if stdin_file {
         let mut data = Vec::new();
         let _ = std::io::stdin().lock().read_to_end(&mut data);
         if data.is_empty() {
@@ -138,7 +142,7 @@ fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
     })?;
     let source = match source {
         Some(s) => s,
-        None => match load_payload(a) {
+        None => match load_payload(a.file.as_deref(), a.stdin_file) {
             Ok(Some(p)) => Source::Once(p),
             Ok(None) => Source::Once(Bytes::new()),
             Err(e) => {

@@ -9,7 +9,6 @@ use crate::client::{Client, ClientError};
 use crate::protocol::{Props, Publish, RetainHandling, Subscription, SubscriptionOptions};
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
-use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -29,26 +28,10 @@ fn payload(a: &RrArgs) -> Result<Option<Bytes>, ExitCode> {
     if a.null_message {
         return Ok(Some(Bytes::new()));
     }
-    if let Some(f) = &a.file {
-        return match std::fs::read(f) {
-            Ok(d) => Ok(Some(Bytes::from(d))),
-            Err(_) => {
-                let f = f.display();
-                eprintln!("Error: Unable to open file \"{f}\".\nError loading input file \"{f}\".");
-                Err(ExitCode::from(1))
-            }
-        };
-    }
-    if a.stdin_file {
-        let mut data = Vec::new();
-        let _ = std::io::stdin().lock().read_to_end(&mut data);
-        if data.is_empty() {
-            eprintln!("Error: Zero length input.\nError loading input from stdin.");
-            return Err(ExitCode::from(1));
-        }
-        return Ok(Some(Bytes::from(data)));
-    }
-    Ok(None)
+    super::publish::load_payload(a.file.as_deref(), a.stdin_file).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(1)
+    })
 }
 
 /// The checked command.
@@ -85,15 +68,7 @@ fn plan(a: &RrArgs) -> Result<Plan, ExitCode> {
                 "Invalid response topic '{resp}', does it contain '+' or '#'?"
             )))
         })?;
-    let printer = Printer::new(
-        a.format.as_deref(),
-        a.json,
-        a.verbose,
-        a.pretty,
-        a.no_eol,
-        conn.quiet,
-    )
-    .map_err(|e| usage(Usage(e.to_string())))?;
+    let printer = Printer::new(&a.output, conn.quiet).map_err(|e| usage(Usage(e.to_string())))?;
     let mut request_props = props.publish.clone();
     request_props.response_topic = Some(resp);
     let retain_handling = if a.no_retained {

@@ -149,15 +149,7 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
         .iter()
         .map(|t| filter(t))
         .collect::<Result<_, _>>()?;
-    let printer = Printer::new(
-        a.format.as_deref(),
-        a.json,
-        a.verbose,
-        a.pretty,
-        a.no_eol,
-        a.client.quiet,
-    )
-    .map_err(|e| Usage(e.to_string()))?;
+    let printer = Printer::new(&a.output, a.client.quiet).map_err(|e| Usage(e.to_string()))?;
     Ok(Plan {
         conn,
         subscriptions,

@@ -3,6 +3,13 @@
 //! built on the codec for tests that need byte-level control.
 #![allow(dead_code)]
 
+pub mod brokers;
+pub mod mosquitto;
+pub mod pki;
+
+#[allow(unused_imports)]
+pub use mosquitto::{Mosquitto, have_mosquitto, which};
+
 use bytes::BytesMut;
 use mq::broker::config::{Config, ListenerConfig};
 use mq::protocol::{self, Connect, Packet, Props, QoS, Version};
@@ -92,6 +99,16 @@ pub fn mq_path() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_mq"))
 }
 
+/// The `mq` binary as a plain process, for tests that spawn it or set its stdio.
+pub fn mq_process() -> Command {
+    Command::new(mq_path())
+}
+
+/// A path inside `dir`.
+pub fn path(dir: &tempfile::TempDir, name: &str) -> std::path::PathBuf {
+    dir.path().join(name)
+}
+
 /// True when `program` can be run; prints a skip notice otherwise.
 pub fn have(program: &str) -> bool {
     let ok = Command::new(program)
@@ -174,13 +191,21 @@ pub fn spawn_mq_broker(extra: &[&str]) -> (ChildGuard, u16) {
 
 /// Waits until something accepts connections on 127.0.0.1:`port` (at most 10 s).
 pub fn wait_for_port(port: u16) {
-    for _ in 0..500 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+    if !wait_until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+        panic!("nothing listening on port {port}");
+    }
+}
+
+/// Polls `done` every 20 ms for up to ten seconds; false if it never became true.
+pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        if std::time::Instant::now() > deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("nothing listening on port {port}");
+    true
 }
 
 /// A raw MQTT client over the codec: full control of every packet.

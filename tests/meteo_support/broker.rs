@@ -4,12 +4,12 @@
 //! `-c mosquitto.conf` (e.g. `target/debug/mq broker`), `MQ_METEO_TEST_SUB` one that takes
 //! mosquitto_sub's flags (e.g. `target/debug/mq sub`).
 
-use std::net::TcpStream;
+use crate::common::ChildGuard;
+pub use crate::common::free_port;
+use crate::common::mosquitto::{MOSQUITTO, start_with_config, write_config};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
 /// A command line from the environment, or the default, as a ready `Command`.
 fn command(var: &str, default: &str) -> Command {
@@ -46,18 +46,12 @@ pub fn skip() -> bool {
     missing
 }
 
-/// A free port on 127.0.0.1 (bound once, then released).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 /// A running broker (mosquitto, or `mq broker`); dropping it kills it.
 pub struct Mosquitto {
     /// Its port.
     pub port: u16,
     dir: tempfile::TempDir,
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     /// `mq broker` instead of mosquitto (or `MQ_METEO_TEST_BROKER`).
     mq: bool,
 }
@@ -112,31 +106,14 @@ impl Mosquitto {
     }
 
     fn spawn(&mut self) {
-        let conf = self.dir.path().join("mosquitto.conf");
-        let text = format!("listener {} 127.0.0.1\nallow_anonymous true\n", self.port);
-        std::fs::write(&conf, text).expect("write conf");
-        let child = self
-            .command()
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mosquitto");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let conf = write_config(self.dir.path(), self.port, "allow_anonymous true");
+        self.child = Some(start_with_config(self.command(), &conf, self.port));
     }
 
     /// Kills the broker (its retained messages go with it).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        // Dropping the guard kills and reaps the broker.
+        self.child = None;
     }
 
     /// Kills and starts it again on the same port.

@@ -15,6 +15,15 @@ pub struct Pki {
 }
 
 impl Pki {
+    /// `--cert NAME.pem --key NAME.key` for mosquitto's or mq's clients; nothing for `None`.
+    pub fn cert_args(&self, cert: Option<&str>) -> Vec<String> {
+        let Some(c) = cert else {
+            return Vec::new();
+        };
+        let file = |ext: &str| self.path(&format!("{c}.{ext}")).display().to_string();
+        vec!["--cert".into(), file("pem"), "--key".into(), file("key")]
+    }
+
     /// Path of one of the files: `ca.pem`, `ca2.pem`, `server.pem`/`server.key`,
     /// `client.pem`/`client.key` (CN device7, from ca), `other.pem`/`other.key` (CN intruder,
     /// from ca2), `expired.pem`/`expired.key` (CN old-device, from ca, expired in 2020).
