@@ -69,7 +69,7 @@ fn fan_out(c: &mut Criterion) {
             .map(|i| {
                 let a = router.connect(&format!("c{i}"), true, false, None);
                 a.cell.lock().session.connect(&mut Vec::new());
-                router.subscribe(&a.cell, &filter, SubscriptionOptions::default());
+                router.subscribe(&a.cell, &filter, SubscriptionOptions::default(), 0);
                 a.cell
             })
             .collect();

@@ -9,11 +9,12 @@
 //! Methods take what arrived and push the packets to send into a caller's vector; the link turns
 //! them into bytes. The queue is shared by every QoS so that per-topic order is kept.
 
-use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS};
+use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS, Version};
 use crate::topic::TopicName;
 use bytes::Bytes;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 /// An application message as the router holds it: shared by every subscriber it goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct Message {
     /// This message as a QoS 0 PUBLISH without retain or DUP, encoded once and shared by
     /// every subscriber: [0] for 3.1/3.1.1, [1] for 5.0.
     pub wire: [OnceLock<Bytes>; 2],
+    /// When the v5 message expiry interval runs out, counted from arrival.
+    pub expires: Option<Instant>,
 }
 
 impl Message {
@@ -42,6 +45,9 @@ impl Message {
         retain: bool,
         properties: Props,
     ) -> Message {
+        let expires = properties
+            .message_expiry_interval
+            .map(|s| Instant::now() + std::time::Duration::from_secs(s.into()));
         Message {
             topic,
             payload,
@@ -49,7 +55,19 @@ impl Message {
             retain,
             properties,
             wire: Default::default(),
+            expires,
         }
+    }
+
+    /// Seconds left before expiry (at least 1 while not expired), `None` without expiry,
+    /// `Some(0)` once expired.
+    pub fn remaining_secs(&self, now: Instant) -> Option<u32> {
+        let at = self.expires?;
+        let left = at.saturating_duration_since(now);
+        if left.is_zero() {
+            return Some(0);
+        }
+        Some(left.as_secs_f64().ceil() as u32)
     }
 }
 
@@ -80,6 +98,32 @@ pub struct Delivery {
     pub retain: bool,
     /// Store key when the delivery is persisted, 0 otherwise.
     pub seq: u64,
+    /// v5 subscription identifiers of the matching subscriptions.
+    pub sub_ids: SubIds,
+}
+
+/// The v5 subscription identifiers of one delivery: one pointer wide, as most deliveries have
+/// none and a queued delivery's size counts for every subscriber.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+// The box keeps the field one (thin) pointer wide; a bare Vec or boxed slice takes 16+ bytes.
+#[allow(clippy::box_collection)]
+pub struct SubIds(Option<Box<Vec<u32>>>);
+
+impl SubIds {
+    /// Identifiers from a list (no allocation when it is empty).
+    pub fn new(ids: Vec<u32>) -> SubIds {
+        SubIds((!ids.is_empty()).then(|| Box::new(ids)))
+    }
+
+    /// True without identifiers.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The identifiers.
+    pub fn as_slice(&self) -> &[u32] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Delivery {
@@ -87,17 +131,41 @@ impl Delivery {
         self.msg.payload.len() + self.msg.topic.len()
     }
 
-    fn publish(&self, packet_id: Option<PacketId>, dup: bool) -> Packet {
+    /// Whether the shared QoS 0 encoding fits this delivery (no per-subscriber property).
+    fn shareable(&self) -> bool {
+        self.qos == QoS::AtMostOnce
+            && !self.retain
+            && self.sub_ids.is_empty()
+            && self.msg.expires.is_none()
+    }
+
+    fn publish(&self, packet_id: Option<PacketId>, dup: bool, now: Instant) -> Packet {
+        let mut properties = self.msg.properties.clone();
+        if !self.sub_ids.is_empty() {
+            properties.subscription_identifiers = self.sub_ids.as_slice().to_vec();
+        }
+        if let Some(left) = self.msg.remaining_secs(now) {
+            properties.message_expiry_interval = Some(left.max(1));
+        }
         Packet::Publish(Publish {
             dup,
             qos: self.qos,
             retain: self.retain,
             topic: self.msg.topic.clone(),
             packet_id,
-            properties: self.msg.properties.clone(),
+            properties,
             payload: self.msg.payload.clone(),
         })
     }
+}
+
+/// What the connected client told us about itself (v5 CONNECT properties).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// Its receive maximum: unacknowledged QoS 1/2 PUBLISHes it accepts (0 = no limit).
+    pub receive_max: u16,
+    /// Largest packet it accepts (0 = no limit).
+    pub max_packet: u32,
 }
 
 /// Queue and window sizes.
@@ -151,6 +219,10 @@ pub struct Session {
     inflight: VecDeque<(PacketId, Inflight)>,
     next_id: u16,
     incoming: BTreeSet<PacketId>,
+    peer: Peer,
+    /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
+    /// forget them; see [`Session::take_dropped_keys`].
+    expired: Vec<u64>,
     /// Messages dropped because the queue was full.
     pub dropped: u64,
 }
@@ -166,6 +238,8 @@ impl Session {
             inflight: VecDeque::new(),
             next_id: 0,
             incoming: BTreeSet::new(),
+            peer: Peer::default(),
+            expired: Vec::new(),
             dropped: 0,
         }
     }
@@ -220,8 +294,28 @@ impl Session {
         self.limits.max_queued + if self.online { free } else { 0 }
     }
 
+    /// Sets what the client connecting now accepts.
+    pub fn set_peer(&mut self, peer: Peer) {
+        self.peer = peer;
+    }
+
+    /// The inflight window: ours, narrowed by the client's receive maximum.
+    fn window(&self) -> usize {
+        match (self.limits.max_inflight, self.peer.receive_max) {
+            (0, 0) => usize::MAX,
+            (0, r) | (r, 0) => r as usize,
+            (a, b) => a.min(b) as usize,
+        }
+    }
+
     fn window_open(&self) -> bool {
-        self.limits.max_inflight == 0 || self.inflight.len() < self.limits.max_inflight as usize
+        self.inflight.len() < self.window()
+    }
+
+    /// Whether `p` exceeds the client's maximum packet size (only v5 clients set one).
+    fn too_large(&self, p: &Packet) -> bool {
+        self.peer.max_packet != 0
+            && crate::protocol::encoded_len(p, Version::V5) > self.peer.max_packet as usize
     }
 
     fn next_packet_id(&mut self) -> PacketId {
@@ -236,8 +330,10 @@ impl Session {
     }
 
     /// Moves queued messages to the wire while the inflight window allows; QoS 0 ones always go.
+    /// Expired messages and those larger than the client accepts are dropped.
     /// Does nothing while offline.
     pub fn fill(&mut self, out: &mut Vec<Outgoing>) {
+        let now = Instant::now();
         while self.online {
             let Some(front) = self.queue.front() else {
                 break;
@@ -249,25 +345,43 @@ impl Session {
                 break;
             };
             self.queued_bytes -= d.cost();
-            if d.qos == QoS::AtMostOnce && !d.retain {
+            if d.msg.remaining_secs(now) == Some(0) {
+                self.expired.push(d.seq);
+                continue;
+            }
+            if d.shareable() && self.peer.max_packet == 0 {
                 out.push(Outgoing::Shared(d.msg));
-            } else if d.qos == QoS::AtMostOnce {
-                out.push(d.publish(None, false).into());
-            } else {
-                let id = self.next_packet_id();
-                out.push(d.publish(Some(id), false).into());
+                continue;
+            }
+            let id = (d.qos != QoS::AtMostOnce).then(|| self.next_packet_id());
+            let p = d.publish(id, false, now);
+            if self.too_large(&p) {
+                // [MQTT-3.1.2-25]: discarded as if it had been sent and completed.
+                self.expired.push(d.seq);
+                continue;
+            }
+            out.push(p.into());
+            if let Some(id) = id {
                 self.inflight.push_back((id, Inflight::Sent(d)));
             }
         }
+    }
+
+    /// Store keys (non-zero) of deliveries dropped unsent since the last call.
+    pub fn take_dropped_keys(&mut self) -> Vec<u64> {
+        let mut keys = std::mem::take(&mut self.expired);
+        keys.retain(|k| *k != 0);
+        keys
     }
 
     /// Attaches a connection: unacknowledged messages are sent again (PUBLISH with DUP, or
     /// PUBREL), then the queue.
     pub fn connect(&mut self, out: &mut Vec<Outgoing>) {
         self.online = true;
+        let now = Instant::now();
         for (id, state) in &self.inflight {
             out.push(match state {
-                Inflight::Sent(d) => d.publish(Some(*id), true).into(),
+                Inflight::Sent(d) => d.publish(Some(*id), true, now).into(),
                 Inflight::Released(_) => Packet::PubRel(PubResp::new(*id)).into(),
             });
         }
@@ -331,6 +445,12 @@ impl Session {
         self.incoming.insert(id)
     }
 
+    /// Incoming QoS 2 messages awaiting PUBREL (counted against our receive maximum), not
+    /// counting `id` itself (a resend takes no new slot).
+    pub fn incoming_count(&self, id: PacketId) -> usize {
+        self.incoming.len() - self.incoming.contains(&id) as usize
+    }
+
     /// PUBREL received: forgets the id and answers PUBCOMP.
     pub fn pubrel(&mut self, id: PacketId) -> Packet {
         self.incoming.remove(&id);
@@ -369,6 +489,7 @@ mod tests {
             qos,
             retain: false,
             seq: 7,
+            sub_ids: SubIds::default(),
         }
     }
 
@@ -478,6 +599,12 @@ mod tests {
         assert_eq!(s.puback(id, &mut out), None, "PUBACK for a QoS 2 message");
         assert_eq!(s.pubcomp(id, &mut out), None, "PUBCOMP before PUBREC");
         assert_eq!(s.pending(), 1);
+    }
+
+    #[test]
+    fn a_queued_delivery_stays_four_words() {
+        // One per subscriber per queued message: subscription identifiers cost a pointer.
+        assert_eq!(std::mem::size_of::<Delivery>(), 32);
     }
 
     #[test]

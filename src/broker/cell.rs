@@ -19,8 +19,9 @@ pub struct SessionState {
     pub session: Session,
     /// Clean session / clean start of the current or last connection.
     pub clean: bool,
-    /// Subscriptions by filter text, mirrored in the trie.
-    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions)>,
+    /// Subscriptions by filter text (with their v5 subscription identifiers), mirrored in
+    /// the trie.
+    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions, u32)>,
     /// Generation of the attached link; a link whose generation is no longer here was taken
     /// over and closes.
     pub link: Option<u64>,
@@ -28,6 +29,8 @@ pub struct SessionState {
     pub expired: Option<u64>,
     /// User name of the attached connection (for access checks on delivery).
     pub username: Option<String>,
+    /// Session expiry interval in seconds once disconnected (`u32::MAX`: never).
+    pub expiry: u32,
 }
 
 /// One session, shared by the router (deliveries) and its link.
@@ -45,6 +48,9 @@ pub struct SessionCell {
     /// When the link last had nothing to write or wrote something, in router ms. A link
     /// stalled longer than [`STALL_MS`] is not waited for: its queue just overflows.
     pub last_progress: AtomicU64,
+    /// When this disconnected session ends, in router ms (0 = not scheduled). An atomic, so
+    /// the periodic sweep reads it without taking every session's lock.
+    pub expires_at: AtomicU64,
     /// Set by a publisher waiting for this session's queue to drain.
     pub pressured: AtomicBool,
     /// Woken when the queue drained below half after `pressured` was set.
@@ -78,9 +84,10 @@ impl SessionCell {
     }
 }
 
-/// A trie entry: a session compared by identity.
+/// A trie entry: a session compared by identity, with the v5 subscription identifier of
+/// the subscription (0 = none), which takes no part in the comparison.
 #[derive(Clone)]
-pub struct Sub(pub Arc<SessionCell>);
+pub struct Sub(pub Arc<SessionCell>, pub u32);
 
 impl PartialEq for Sub {
     fn eq(&self, other: &Sub) -> bool {
@@ -100,11 +107,13 @@ impl SessionCell {
                 link: None,
                 expired: None,
                 username: None,
+                expiry: u32::MAX,
             }),
             wake: Notify::new(),
             last_seen: AtomicU64::new(0),
             keepalive_ms: AtomicU64::new(0),
             last_progress: AtomicU64::new(0),
+            expires_at: AtomicU64::new(0),
             pressured: AtomicBool::new(false),
             drained: Notify::new(),
         }

@@ -188,6 +188,10 @@ pub struct Config {
     pub sys_interval: u64,
     /// Largest keepalive accepted.
     pub max_keepalive: u16,
+    /// `max_qos`: highest QoS clients may publish, subscribe or will with.
+    pub max_qos: u8,
+    /// `max_topic_alias`: topic aliases a v5 client may define towards the broker.
+    pub max_topic_alias: u16,
     /// Time a new socket has to send CONNECT.
     pub connect_timeout: Duration,
     /// Logging.
@@ -219,6 +223,8 @@ impl Default for Config {
             retain_available: true,
             sys_interval: 10,
             max_keepalive: 65535,
+            max_qos: 2,
+            max_topic_alias: 10,
             connect_timeout: Duration::from_secs(10),
             log: LogConfig::default(),
             source: None,
@@ -278,8 +284,6 @@ const IGNORED: &[&str] = &[
     "autosave_on_changes",
     "persistent_client_expiration",
     "max_inflight_bytes",
-    "max_topic_alias",
-    "max_qos",
     "bind_interface",
     "use_username_as_clientid",
 ];
@@ -426,6 +430,13 @@ impl Parser<'_> {
             "retain_available" => c.retain_available = boolean(name, value)?,
             "sys_interval" => c.sys_interval = num(name, value)?,
             "max_keepalive" => c.max_keepalive = num(name, value)?,
+            "max_qos" => {
+                c.max_qos = num(name, value)?;
+                if c.max_qos > 2 {
+                    return Err("max_qos must be 0, 1 or 2".into());
+                }
+            }
+            "max_topic_alias" => c.max_topic_alias = num(name, value)?,
             "connection_messages" => c.log.connection_messages = boolean(name, value)?,
             "log_type" => self.log_type(value)?,
             "log_dest" => {

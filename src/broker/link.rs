@@ -29,6 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
 mod handle;
+mod v5;
 
 /// Bytes read at once while a connection is busy.
 const READ_CHUNK: usize = 8 * 1024;
@@ -70,6 +71,12 @@ pub struct LinkLimits {
     pub allow_zero_length_clientid: bool,
     /// Prefix of generated ids.
     pub auto_id_prefix: String,
+    /// Our inflight window, also the receive maximum told to v5 clients (0 = none).
+    pub max_inflight: u16,
+    /// Highest QoS accepted from clients (v5 CONNACK maximum QoS when below 2).
+    pub max_qos: u8,
+    /// Topic aliases a v5 client may define (CONNACK topic alias maximum; 0 = none).
+    pub max_topic_alias: u16,
 }
 
 /// Why a connection ends.
@@ -443,7 +450,16 @@ where
             let mut st = cell.lock();
             st.session.fill(&mut out);
             let (queued, max) = (st.session.queued(), st.session.limits().max_queued);
+            let dropped = st.session.take_dropped_keys();
             drop(st);
+            if let (false, Some(store)) = (dropped.is_empty(), router.store()) {
+                for seq in dropped {
+                    store.send(crate::broker::store::StoreOp::Dequeue(
+                        cell.client_id.clone(),
+                        seq,
+                    ));
+                }
+            }
             cell.signal_drained(queued, max);
         }
         if let Err(e) = io.encode(&mut out, &router) {

@@ -23,6 +23,7 @@ pub mod store;
 pub mod subscriptions;
 pub mod sys;
 pub mod tls;
+pub mod wills;
 
 use crate::session::Limits;
 use access::Access;
@@ -83,6 +84,9 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         max_keepalive: config.max_keepalive,
         allow_zero_length_clientid: config.allow_zero_length_clientid,
         auto_id_prefix: config.auto_id_prefix.clone(),
+        max_inflight: config.max_inflight_messages,
+        max_qos: config.max_qos,
+        max_topic_alias: config.max_topic_alias,
     }
 }
 
@@ -241,7 +245,10 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     loop {
         tokio::select! {
-            _ = tick.tick() => router.sweep_keepalive(),
+            _ = tick.tick() => {
+                router.sweep_keepalive();
+                router.sweep_expired();
+            }
             _ = stop.recv() => return,
         }
     }

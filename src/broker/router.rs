@@ -7,10 +7,11 @@
 use super::access::Access;
 use super::log::Log;
 use super::retained::RetainedStore;
-use super::store::{StoreOp, StoreTx};
+use super::store::{SessionRecord, StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
+use super::wills::PendingWills;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
-use crate::session::{Delivery, Limits, Message, Refused};
+use crate::session::{Delivery, Limits, Message, Refused, SubIds};
 
 pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
 use crate::topic::TopicFilter;
@@ -56,8 +57,30 @@ pub struct Router {
     next_gen: AtomicU64,
     started: std::time::Instant,
     closing: AtomicBool,
+    wills: PendingWills,
     /// Counters.
     pub stats: Stats,
+}
+
+/// What became of a published message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fanout {
+    /// No subscription matched (v5 acknowledgement 0x10).
+    NoSubscribers,
+    /// Queued for at least one matching session (or skipped by its policy).
+    Delivered,
+    /// Every matching session's queue was full (v5 acknowledgement 0x97).
+    QueuesFull,
+}
+
+/// What [`Router::deliver`] did with one delivery.
+enum Queued {
+    /// In the queue; `behind` when the queue is half full or more.
+    Yes { behind: bool },
+    /// Dropped: the queue is full.
+    Full,
+    /// Not queued by policy (offline QoS 0, read access denied).
+    Skipped,
 }
 
 /// What [`Router::connect`] hands the link.
@@ -88,6 +111,7 @@ impl Router {
             next_gen: AtomicU64::new(1),
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
+            wills: PendingWills::default(),
             stats: Stats::default(),
         }
     }
@@ -146,6 +170,80 @@ impl Router {
         }
     }
 
+    /// Publishes a will now, or once `delay_secs` have passed unless the session is resumed
+    /// first; a new session for the client (clean start) publishes it at once.
+    pub fn publish_will(&self, cell: &Arc<SessionCell>, msg: Message, delay_secs: u32) {
+        let msg = Arc::new(msg);
+        // The session ended already (replaced by a clean start): due now.
+        let ended = !lock(&self.sessions)
+            .get(&cell.client_id)
+            .is_some_and(|c| Arc::ptr_eq(c, cell));
+        if delay_secs == 0 || ended {
+            let _ = self.publish(msg, Some(cell));
+            return;
+        }
+        if self.is_attached(cell) {
+            // Taken over by a connection resuming the session: no will.
+            return;
+        }
+        let due = self.now_ms() + delay_secs as u64 * 1000;
+        if let Some((earlier, from)) = self.wills.add(cell, msg, due) {
+            let _ = self.publish(earlier, Some(&from));
+        }
+    }
+
+    /// Ends disconnected sessions whose expiry interval ran out and publishes wills whose
+    /// delay is over.
+    pub fn sweep_expired(&self) {
+        let now = self.now_ms();
+        for (msg, cell) in self.wills.due(now) {
+            if !self.is_attached(&cell) {
+                let _ = self.publish(msg, Some(&cell));
+            }
+        }
+        let mut sessions = lock(&self.sessions);
+        let gone: Vec<Arc<SessionCell>> = sessions
+            .values()
+            .filter(|c| {
+                let at = c.expires_at.load(Ordering::Relaxed);
+                at != 0 && at <= now && c.lock().link.is_none()
+            })
+            .cloned()
+            .collect();
+        for cell in &gone {
+            sessions.remove(&cell.client_id);
+        }
+        drop(sessions);
+        for cell in &gone {
+            self.discard(cell);
+        }
+    }
+
+    /// Sets the expiry interval of `cell`'s session (CONNECT or DISCONNECT); 0 ends it when
+    /// its connection ends.
+    pub fn set_expiry(&self, cell: &Arc<SessionCell>, secs: u32) {
+        let mut st = cell.lock();
+        if st.expiry == secs {
+            return;
+        }
+        st.expiry = secs;
+        if secs == 0 && !st.clean {
+            st.clean = true;
+            drop(st);
+            if let Some(store) = &self.store {
+                store.send(StoreOp::DropSession(cell.client_id.clone()));
+            }
+        } else {
+            drop(st);
+            self.save_session(cell);
+        }
+    }
+
+    /// Whether a connection is attached to `cell`'s session.
+    pub fn is_attached(&self, cell: &SessionCell) -> bool {
+        cell.lock().link.is_some()
+    }
+
     /// The access policy.
     pub fn access(&self) -> &dyn Access {
         &*self.access
@@ -199,9 +297,20 @@ impl Router {
     ) -> Attached {
         let clean = !keep;
         let id: Arc<str> = client_id.into();
+        let will = self.wills.take(client_id);
         let generation = self.next_gen.fetch_add(1, Ordering::Relaxed);
         let mut sessions = lock(&self.sessions);
-        let existing = sessions.get(&id).cloned();
+        let now = self.now_ms();
+        // A session past its expiry that the sweep has not removed yet is gone all the same.
+        let existing = sessions
+            .get(&id)
+            .filter(|c| {
+                let at = c.expires_at.load(Ordering::Relaxed);
+                at == 0 || at > now
+            })
+            .cloned();
+        let clean_start = clean_start || existing.is_none();
+        let existing = existing.or_else(|| sessions.get(&id).cloned());
         let (cell, present) = match existing {
             Some(cell) if !clean_start => (cell, true),
             other => {
@@ -222,6 +331,7 @@ impl Router {
         let was_stored = !st.clean;
         st.clean = clean;
         st.username = username;
+        cell.expires_at.store(0, Ordering::Relaxed);
         drop(st);
         if replaced {
             cell.wake.notify_waiters();
@@ -233,6 +343,10 @@ impl Router {
                 store.send(StoreOp::DropSession(cell.client_id.clone()));
             }
             _ => {}
+        }
+        // A delayed will is cancelled by resuming its session and due when the session ends.
+        if let (false, Some((msg, from))) = (present, will) {
+            let _ = self.publish(msg, Some(&from));
         }
         Attached {
             cell,
@@ -254,6 +368,10 @@ impl Router {
         st.link = None;
         cell.keepalive_ms.store(0, Ordering::Relaxed);
         st.session.disconnect();
+        if !st.clean && st.expiry != u32::MAX {
+            let at = self.now_ms() + st.expiry as u64 * 1000;
+            cell.expires_at.store(at, Ordering::Relaxed);
+        }
         let clean = st.clean;
         drop(st);
         if clean {
@@ -276,8 +394,8 @@ impl Router {
             (std::mem::take(&mut st.subs), !st.clean)
         };
         let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
-        for (filter, _) in subs.values() {
-            tree.unsubscribe(filter, &Sub(cell.clone()));
+        for (filter, _, _) in subs.values() {
+            tree.unsubscribe(filter, &Sub(cell.clone(), 0));
         }
         drop(tree);
         if let (true, Some(store)) = (was_stored, &self.store) {
@@ -289,27 +407,32 @@ impl Router {
         if let Some(store) = &self.store {
             let st = cell.lock();
             if !st.clean {
-                let subs = st.subs.values().cloned().collect();
-                store.send(StoreOp::Session(cell.client_id.clone(), subs));
+                let record = SessionRecord {
+                    subs: st.subs.values().cloned().collect(),
+                    expiry: st.expiry,
+                };
+                store.send(StoreOp::Session(cell.client_id.clone(), record));
             }
         }
     }
 
-    /// Adds a subscription; returns the granted QoS and whether it is new.
+    /// Adds a subscription with its v5 subscription identifier (0 = none); returns whether
+    /// it is new.
     pub fn subscribe(
         &self,
         cell: &Arc<SessionCell>,
         filter: &TopicFilter,
         opts: SubscriptionOptions,
+        sub_id: u32,
     ) -> bool {
         let new = self
             .subs
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .subscribe(filter, Sub(cell.clone()), opts);
+            .subscribe(filter, Sub(cell.clone(), sub_id), opts);
         cell.lock()
             .subs
-            .insert(filter.as_str().into(), (filter.clone(), opts));
+            .insert(filter.as_str().into(), (filter.clone(), opts, sub_id));
         self.save_session(cell);
         new
     }
@@ -320,7 +443,7 @@ impl Router {
             .subs
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .unsubscribe(filter, &Sub(cell.clone()));
+            .unsubscribe(filter, &Sub(cell.clone(), 0));
         cell.lock().subs.remove(filter.as_str());
         self.save_session(cell);
         existed
@@ -333,6 +456,7 @@ impl Router {
         filter: &TopicFilter,
         opts: SubscriptionOptions,
         new: bool,
+        sub_id: u32,
     ) {
         let skip = filter.share().is_some()
             || opts.retain_handling == RetainHandling::DoNotSend
@@ -345,22 +469,23 @@ impl Router {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .matching(filter.pattern());
+        let ids = SubIds::new(if sub_id == 0 { vec![] } else { vec![sub_id] });
         for msg in msgs {
-            self.deliver(cell, msg, opts.qos, true);
+            self.deliver(cell, msg, opts.qos, true, ids.clone());
         }
     }
 
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
-    /// Returns a subscriber (other than the publisher) whose queue is half full while it can
-    /// still write: the publisher's link gives it time to catch up before reading more, the
-    /// backpressure a single-threaded broker gets for free.
+    /// Returns what became of the message, and a subscriber (other than the publisher)
+    /// whose queue is half full while it can still write: the publisher's link gives it time
+    /// to catch up before reading more, the backpressure a single-threaded broker gets for free.
     pub fn publish(
         &self,
         msg: Arc<Message>,
         from: Option<&Arc<SessionCell>>,
-    ) -> Option<Arc<SessionCell>> {
+    ) -> (Fanout, Option<Arc<SessionCell>>) {
         if msg.retain {
             let changed = self
                 .retained
@@ -377,42 +502,81 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return None;
+            return (Fanout::NoSubscribers, None);
         }
         let mut behind = None;
+        let (mut taken, mut full) = (false, false);
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
         let mut i = 0;
         while i < matched.len() {
             let mut j = i + 1;
-            let mut opts = matched[i].1;
             while j < matched.len() && matched[j].0 == matched[i].0 {
-                opts.qos = opts.qos.max(matched[j].1.qos);
-                opts.retain_as_published |= matched[j].1.retain_as_published;
                 j += 1;
             }
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
-            if !(own && opts.no_local) {
-                let rap = msg.retain && opts.retain_as_published;
-                if self.deliver(cell, msg.clone(), opts.qos, rap) && !own && behind.is_none() {
-                    behind = Some(cell.clone());
+            let lagging = match self.deliver_merged(&msg, &matched[i..j], own) {
+                Some(Queued::Yes { behind }) => {
+                    taken = true;
+                    behind
                 }
+                Some(Queued::Full) => {
+                    full = true;
+                    true
+                }
+                Some(Queued::Skipped) | None => {
+                    taken = true;
+                    false
+                }
+            };
+            if lagging && !own && behind.is_none() {
+                behind = Some(cell.clone());
             }
             i = j;
         }
-        behind
+        let fanout = if full && !taken {
+            Fanout::QueuesFull
+        } else {
+            Fanout::Delivered
+        };
+        (fanout, behind)
+    }
+
+    /// Delivers once to a session with several matching subscriptions: the highest QoS, retain
+    /// as published if any asks, every subscription identifier. `None` when no-local left none.
+    fn deliver_merged(
+        &self,
+        msg: &Arc<Message>,
+        group: &[(Sub, SubscriptionOptions)],
+        own: bool,
+    ) -> Option<Queued> {
+        let mut qos = None;
+        let mut rap = false;
+        let mut ids = Vec::new();
+        // [MQTT-3.8.3-3]: no-local applies per subscription.
+        for (sub, o) in group.iter().filter(|(_, o)| !(own && o.no_local)) {
+            qos = Some(qos.map_or(o.qos, |q: QoS| q.max(o.qos)));
+            rap |= o.retain_as_published;
+            if sub.1 != 0 {
+                ids.push(sub.1);
+            }
+        }
+        let rap = msg.retain && rap;
+        let cell = &group.first()?.0.0;
+        Some(self.deliver(cell, msg.clone(), qos?, rap, SubIds::new(ids)))
     }
 
     /// Queues one delivery for one session and wakes its link.
-    /// Returns true when the session's queue is half full or more.
+    /// Says whether it was queued, and if so whether the queue is half full or more.
     fn deliver(
         &self,
         cell: &Arc<SessionCell>,
         msg: Arc<Message>,
         granted: QoS,
         retain: bool,
-    ) -> bool {
+        sub_ids: SubIds,
+    ) -> Queued {
         let qos = msg.qos.min(granted);
         let mut st = cell.lock();
         if !self.access.allows_everything()
@@ -420,7 +584,7 @@ impl Router {
                 .access
                 .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
         {
-            return false;
+            return Queued::Skipped;
         }
         let stored = qos != QoS::AtMostOnce && !st.clean && self.store.is_some();
         let seq = if stored {
@@ -433,6 +597,7 @@ impl Router {
             qos,
             retain,
             seq,
+            sub_ids,
         };
         match st.session.enqueue(d) {
             Ok(()) => {
@@ -447,13 +612,13 @@ impl Router {
                 if online {
                     cell.wake.notify_one();
                 }
-                behind
+                Queued::Yes { behind }
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                true
+                Queued::Full
             }
-            Err(Refused::Offline) => false,
+            Err(Refused::Offline) => Queued::Skipped,
         }
     }
 
@@ -473,17 +638,34 @@ impl Router {
             {
                 let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
                 let mut st = cell.lock();
-                for (filter, opts) in s.subscriptions {
-                    tree.subscribe(&filter, Sub(cell.clone()), opts);
-                    st.subs.insert(filter.as_str().into(), (filter, opts));
+                for (filter, opts, sub_id) in s.subscriptions {
+                    tree.subscribe(&filter, Sub(cell.clone(), sub_id), opts);
+                    st.subs
+                        .insert(filter.as_str().into(), (filter, opts, sub_id));
+                }
+                // Disconnected since the restart: the expiry interval runs from now.
+                st.expiry = s.expiry;
+                if s.expiry != u32::MAX {
+                    let at = self.now_ms() + s.expiry as u64 * 1000;
+                    cell.expires_at.store(at, Ordering::Relaxed);
                 }
                 for (seq, m, qos) in s.queue {
                     let retain = m.retain;
+                    // Identifiers are not stored per delivery: those of the matching
+                    // subscriptions are the ones it was queued with.
+                    let sub_ids = st
+                        .subs
+                        .values()
+                        .filter(|(f, _, id)| *id != 0 && f.matches(&m.topic))
+                        .map(|(_, _, id)| *id)
+                        .collect();
+                    let sub_ids = SubIds::new(sub_ids);
                     let d = Delivery {
                         msg: Arc::new(m),
                         qos,
                         retain,
                         seq,
+                        sub_ids,
                     };
                     let _ = st.session.enqueue(d);
                 }

@@ -3,20 +3,24 @@
 //!
 //! ```text
 //!  retained  topic             -> message
-//!  sessions  client id         -> subscriptions
+//!  sessions  client id         -> subscriptions, session expiry interval
 //!  queue     (client id, seq)  -> message + delivery QoS      one row per stored delivery
 //!  incoming  (client id, id)   -> ()                          QoS 2 awaiting PUBREL
 //!  message:  [qos][retain][topic len: u16 BE][topic][payload]
+//!       or:  [qos | 0x80][retain][a v5 QoS 0 PUBLISH: topic, properties, payload]
 //! ```
+//!
+//! The second form keeps a message's v5 properties (its message expiry interval as what is
+//! left when written); messages without properties keep the compact first form.
 //!
 //! Writers send [`StoreOp`]s over a channel to one thread that applies everything waiting in a
 //! single transaction (group commit) and then answers every [`StoreTx::barrier`] waiting on it.
 //! A link sends its PUBACK/PUBREC only after a barrier, so an acknowledged message is on disk.
 
-use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
+use crate::protocol::{self, Packet, Publish, QoS, RetainHandling, SubscriptionOptions, Version};
 use crate::session::Message;
 use crate::topic::{TopicFilter, TopicName};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
@@ -43,7 +47,7 @@ pub enum StoreOp {
     /// A retained message was set (or, with an empty payload, deleted).
     Retain(Arc<Message>),
     /// A persistent session's subscriptions, written whole.
-    Session(Arc<str>, Vec<(TopicFilter, SubscriptionOptions)>),
+    Session(Arc<str>, SessionRecord),
     /// A session ended for good: forget it and everything it had.
     DropSession(Arc<str>),
     /// A delivery was queued for a persistent session.
@@ -82,8 +86,10 @@ impl StoreTx {
 pub struct RestoredSession {
     /// Client identifier.
     pub client_id: String,
-    /// Its subscriptions.
-    pub subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+    /// Its subscriptions with their v5 subscription identifiers (0 = none).
+    pub subscriptions: Vec<StoredSub>,
+    /// Session expiry interval in seconds (`u32::MAX`: never).
+    pub expiry: u32,
     /// Queued deliveries in order: store key, message, delivery QoS.
     pub queue: Vec<(u64, Message, QoS)>,
     /// Incoming QoS 2 ids awaiting PUBREL.
@@ -136,8 +142,10 @@ fn read_all(db: &Database) -> Result<Restored, redb::Error> {
     for row in tx.open_table(SESSIONS)?.iter()? {
         let (k, v) = row?;
         let id = k.value().to_string();
+        let record = decode_subs(v.value());
         let mut s = RestoredSession {
-            subscriptions: decode_subs(v.value()),
+            subscriptions: record.subs,
+            expiry: record.expiry,
             ..Default::default()
         };
         for q in queue.range((id.as_str(), 0)..=(id.as_str(), u64::MAX))? {
@@ -195,8 +203,8 @@ fn apply(db: &Database, batch: &mut Vec<StoreOp>) -> Result<(), redb::Error> {
                 StoreOp::Retain(m) => {
                     retained.insert(m.topic.as_str(), encode_message(&m, m.qos).as_slice())?;
                 }
-                StoreOp::Session(id, subs) => {
-                    sessions.insert(&*id, encode_subs(&subs).as_slice())?;
+                StoreOp::Session(id, record) => {
+                    sessions.insert(&*id, encode_subs(&record).as_slice())?;
                 }
                 StoreOp::DropSession(id) => {
                     sessions.remove(&*id)?;
@@ -226,7 +234,33 @@ fn apply(db: &Database, batch: &mut Vec<StoreOp>) -> Result<(), redb::Error> {
     Ok(())
 }
 
+/// Marks the message form carrying v5 properties.
+const WITH_PROPERTIES: u8 = 0x80;
+
 fn encode_message(m: &Message, qos: QoS) -> Vec<u8> {
+    if !m.properties.is_empty() {
+        let mut properties = m.properties.clone();
+        if let Some(left) = m.remaining_secs(std::time::Instant::now()) {
+            properties.message_expiry_interval = Some(left);
+        }
+        let packet = Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: m.topic.clone(),
+            packet_id: None,
+            properties,
+            payload: m.payload.clone(),
+        });
+        let mut buf = BytesMut::new();
+        if protocol::encode(&packet, Version::V5, &mut buf).is_ok() {
+            let mut v = Vec::with_capacity(2 + buf.len());
+            v.push(qos as u8 | WITH_PROPERTIES);
+            v.push(m.retain as u8);
+            v.extend_from_slice(&buf);
+            return v;
+        }
+    }
     let topic = m.topic.as_bytes();
     let mut v = Vec::with_capacity(4 + topic.len() + m.payload.len());
     v.push(qos as u8);
@@ -238,8 +272,17 @@ fn encode_message(m: &Message, qos: QoS) -> Vec<u8> {
 }
 
 fn decode_message(b: &[u8]) -> Option<(Message, QoS)> {
-    let qos = QoS::from_u8(*b.first()?)?;
+    let first = *b.first()?;
+    let qos = QoS::from_u8(first & !WITH_PROPERTIES)?;
     let retain = *b.get(1)? != 0;
+    if first & WITH_PROPERTIES != 0 {
+        let mut buf = BytesMut::from(b.get(2..)?);
+        let Ok(Some(Packet::Publish(p))) = protocol::decode(&mut buf, Version::V5, u32::MAX) else {
+            return None;
+        };
+        let msg = Message::new(p.topic, p.payload, qos, retain, p.properties);
+        return Some((msg, qos));
+    }
     let len = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize;
     let topic = std::str::from_utf8(b.get(4..4 + len)?).ok()?;
     let topic = TopicName::new(topic).ok()?;
@@ -255,22 +298,65 @@ fn options_byte(o: &SubscriptionOptions) -> u8 {
         | (o.retain_handling as u8) << 4
 }
 
-fn encode_subs(subs: &[(TopicFilter, SubscriptionOptions)]) -> Vec<u8> {
+/// A subscription as stored: filter, options, v5 subscription identifier (0 = none).
+pub type StoredSub = (TopicFilter, SubscriptionOptions, u32);
+
+/// What is stored of a persistent session besides its messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Its subscriptions.
+    pub subs: Vec<StoredSub>,
+    /// Session expiry interval in seconds (`u32::MAX`: never).
+    pub expiry: u32,
+}
+
+/// Options-byte flag: a 4-byte subscription identifier follows the filter.
+const WITH_SUB_ID: u8 = 0x40;
+/// A record that is not a subscription: the session expiry interval, 4 bytes.
+const EXPIRY_RECORD: u8 = 0x80;
+
+/// `[options][len: u16 BE][filter]([sub id: u32 BE])` per subscription, then
+/// `[0x80][expiry: u32 BE]` unless the session never expires.
+fn encode_subs(record: &SessionRecord) -> Vec<u8> {
     let mut v = Vec::new();
-    for (f, o) in subs {
-        v.push(options_byte(o));
+    for (f, o, id) in &record.subs {
+        v.push(options_byte(o) | if *id != 0 { WITH_SUB_ID } else { 0 });
         v.extend_from_slice(&(f.len() as u16).to_be_bytes());
         v.extend_from_slice(f.as_bytes());
+        if *id != 0 {
+            v.extend_from_slice(&id.to_be_bytes());
+        }
+    }
+    if record.expiry != u32::MAX {
+        v.push(EXPIRY_RECORD);
+        v.extend_from_slice(&record.expiry.to_be_bytes());
     }
     v
 }
 
-fn decode_subs(mut b: &[u8]) -> Vec<(TopicFilter, SubscriptionOptions)> {
-    let mut out = Vec::new();
+fn be32(b: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
+}
+
+fn decode_subs(mut b: &[u8]) -> SessionRecord {
+    let mut out = SessionRecord {
+        subs: Vec::new(),
+        expiry: u32::MAX,
+    };
     while b.len() >= 3 {
         let o = b[0];
+        if o & EXPIRY_RECORD != 0 {
+            out.expiry = be32(&b[1..]).unwrap_or(u32::MAX);
+            b = b.get(5..).unwrap_or_default();
+            continue;
+        }
         let len = u16::from_be_bytes([b[1], b[2]]) as usize;
         let Some(f) = b.get(3..3 + len) else { break };
+        let id_len = if o & WITH_SUB_ID != 0 { 4 } else { 0 };
+        let id = match id_len {
+            0 => 0,
+            _ => be32(b.get(3 + len..).unwrap_or_default()).unwrap_or(0),
+        };
         let opts = SubscriptionOptions {
             qos: QoS::from_u8(o & 3).unwrap_or_default(),
             no_local: o & 4 != 0,
@@ -282,9 +368,9 @@ fn decode_subs(mut b: &[u8]) -> Vec<(TopicFilter, SubscriptionOptions)> {
             },
         };
         if let Ok(Ok(filter)) = std::str::from_utf8(f).map(TopicFilter::new) {
-            out.push((filter, opts));
+            out.subs.push((filter, opts, id));
         }
-        b = &b[3 + len..];
+        b = b.get(3 + len + id_len..).unwrap_or_default();
     }
     out
 }
@@ -303,6 +389,47 @@ mod tests {
         ))
     }
 
+    #[test]
+    fn v5_properties_survive_the_message_encoding() {
+        let props = crate::protocol::Properties {
+            content_type: Some("text/plain".into()),
+            user_properties: vec![("k".into(), "v".into())],
+            message_expiry_interval: Some(120),
+            correlation_data: Some(Bytes::from_static(b"\x00\x01")),
+            ..Default::default()
+        };
+        let m = Message::new(
+            TopicName::new("p/q").unwrap(),
+            Bytes::from_static(b"body"),
+            QoS::ExactlyOnce,
+            true,
+            crate::protocol::Props::new(props),
+        );
+        let (back, qos) = decode_message(&encode_message(&m, QoS::AtLeastOnce)).unwrap();
+        assert_eq!(qos, QoS::AtLeastOnce);
+        assert!(back.retain);
+        assert_eq!(
+            (back.topic.as_str(), &back.payload[..]),
+            ("p/q", &b"body"[..])
+        );
+        assert_eq!(back.properties.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            back.properties.user_properties,
+            m.properties.user_properties
+        );
+        assert_eq!(
+            back.properties.correlation_data,
+            m.properties.correlation_data
+        );
+        let left = back.properties.message_expiry_interval.unwrap();
+        assert!((119..=120).contains(&left), "{left}");
+        assert!(back.expires.is_some(), "expiry runs again after a restart");
+        let plain = msg("a", b"x");
+        let (back, _) = decode_message(&encode_message(&plain, QoS::AtMostOnce)).unwrap();
+        assert_eq!(back.payload, plain.payload);
+        assert!(back.properties.is_empty());
+    }
+
     #[tokio::test]
     async fn everything_written_is_read_back_after_reopen() {
         let dir = tempfile::tempdir().unwrap();
@@ -319,9 +446,16 @@ mod tests {
         tx.send(StoreOp::Retain(msg("r/1", b"kept")));
         tx.send(StoreOp::Retain(msg("r/2", b"gone")));
         tx.send(StoreOp::Retain(msg("r/2", b"")));
+        let subs = vec![
+            (TopicFilter::new("a/#").unwrap(), opts, 0),
+            (TopicFilter::new("b/+").unwrap(), opts, 268_435_455),
+        ];
         tx.send(StoreOp::Session(
             id.clone(),
-            vec![(TopicFilter::new("a/#").unwrap(), opts)],
+            SessionRecord {
+                subs: subs.clone(),
+                expiry: 90,
+            },
         ));
         for seq in 1..=3 {
             tx.send(StoreOp::Enqueue(
@@ -335,7 +469,11 @@ mod tests {
         tx.send(StoreOp::IncomingAdd(id.clone(), 9));
         tx.send(StoreOp::IncomingAdd(id.clone(), 10));
         tx.send(StoreOp::IncomingDel(id.clone(), 9));
-        tx.send(StoreOp::Session("gone".into(), vec![]));
+        let empty = SessionRecord {
+            subs: vec![],
+            expiry: u32::MAX,
+        };
+        tx.send(StoreOp::Session("gone".into(), empty));
         tx.send(StoreOp::Enqueue(
             "gone".into(),
             4,
@@ -353,10 +491,8 @@ mod tests {
         assert_eq!(r.sessions.len(), 1);
         let s = &r.sessions[0];
         assert_eq!(s.client_id, "c1");
-        assert_eq!(
-            s.subscriptions,
-            vec![(TopicFilter::new("a/#").unwrap(), opts)]
-        );
+        assert_eq!(s.subscriptions, subs);
+        assert_eq!(s.expiry, 90);
         let seqs: Vec<u64> = s.queue.iter().map(|q| q.0).collect();
         assert_eq!(seqs, vec![1, 3]);
         assert_eq!(s.incoming, vec![10]);

@@ -105,7 +105,7 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
         };
         match list.iter_mut().find(|(s, _)| *s == subscriber) {
             Some(entry) => {
-                entry.1 = opts;
+                *entry = (subscriber, opts);
                 false
             }
             None => {

@@ -1,15 +1,17 @@
 //! What a link does with each packet, from CONNECT to the will.
 
+use super::v5::{self, connack_properties, receive_max};
 use super::{Close, Io, LinkContext, LinkLimits};
 use crate::broker::access::ConnectInfo;
 use crate::broker::log::Log;
-use crate::broker::router::{Attached, Router, SessionCell};
+use crate::broker::router::{Attached, Fanout, Router, SessionCell};
 use crate::broker::store::StoreOp;
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
-    SubAck, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
+    UnsubAck, Version, Will,
 };
-use crate::session::{Message, Outgoing};
+use crate::session::{Message, Outgoing, Peer};
+use crate::topic::TopicName;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -28,6 +30,10 @@ pub(super) struct Link {
     needs_sync: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
+    /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
+    aliases: Vec<Option<TopicName>>,
+    /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
+    connect_expiry: u32,
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -64,36 +70,18 @@ fn client_identity(
     Ok((id.clone(), v5.then_some(id)))
 }
 
-/// The keepalive in force and the CONNACK properties telling a v5 client about limits.
-fn connack_properties(
-    c: &Connect,
-    limits: &LinkLimits,
-    assigned: Option<String>,
-) -> (u16, Properties) {
-    let mut props = Properties {
-        assigned_client_identifier: assigned,
-        ..Properties::default()
-    };
-    let mut keep_alive = c.keep_alive;
-    if c.version.is_v5() {
-        let max = limits.max_keepalive;
-        if keep_alive > max || (keep_alive == 0 && max > 0) {
-            keep_alive = max;
-            props.server_keep_alive = Some(keep_alive);
-        }
-        if !limits.retain_available {
-            props.retain_available = Some(0);
-        }
-    }
-    (keep_alive, props)
-}
-
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
 /// CONNACK reason of a refusal.
 type Identity = (String, Option<String>, Option<String>);
 
 async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode> {
     let (id, assigned) = client_identity(c, &ctx.limits)?;
+    if c.will
+        .as_ref()
+        .is_some_and(|w| w.qos as u8 > ctx.limits.max_qos)
+    {
+        return Err(ReasonCode::QoSNotSupported);
+    }
     let info = ConnectInfo {
         listener: ctx.listener,
         client_id: &id,
@@ -151,14 +139,17 @@ where
         }
     };
     let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
-    // 5.0 keeps a session only with a session expiry interval (its expiry is not enforced:
-    // any non-zero interval keeps it until a clean start).
-    let keep = if c.version.is_v5() {
-        c.properties.session_expiry_interval.unwrap_or(0) > 0
+    // 5.0 keeps a session only with a session expiry interval; 3.1.1 without clean session,
+    // for ever.
+    let expiry = if c.version.is_v5() {
+        c.properties.session_expiry_interval.unwrap_or(0)
+    } else if c.clean_start {
+        0
     } else {
-        !c.clean_start
+        u32::MAX
     };
-    let attached = router.connect(&client_id, c.clean_start, keep, username.clone());
+    let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
+    router.set_expiry(&attached.cell, expiry);
     router.stats.connected.fetch_add(1, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
     let mut out: Vec<Outgoing> = vec![Outgoing::Packet(Packet::ConnAck(ConnAck {
@@ -170,7 +161,14 @@ where
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
         .store(keep_alive as u64 * 1500, Ordering::Relaxed);
-    cell.lock().session.connect(&mut out);
+    {
+        let mut st = cell.lock();
+        st.session.set_peer(Peer {
+            receive_max: c.properties.receive_maximum.unwrap_or(0),
+            max_packet: c.properties.maximum_packet_size.unwrap_or(0),
+        });
+        st.session.connect(&mut out);
+    }
     let _ = io.encode(&mut out, router);
     let link = Link {
         cell: attached.cell.clone(),
@@ -183,6 +181,8 @@ where
         limits: ctx.limits.clone(),
         needs_sync: false,
         behind: None,
+        aliases: Vec::new(),
+        connect_expiry: expiry,
     };
     Some((link, attached))
 }
@@ -198,10 +198,17 @@ fn generated_id(prefix: &str) -> String {
 }
 
 impl Link {
-    /// Routes a message, remembering a subscriber that is falling behind.
-    fn route(&mut self, msg: Message) {
-        if let Some(cell) = self.router.publish(Arc::new(msg), Some(&self.cell)) {
+    /// Routes a message, remembering a subscriber that is falling behind; returns the v5
+    /// acknowledgement reason for a message that went nowhere.
+    fn route(&mut self, msg: Message) -> Option<ReasonCode> {
+        let (fanout, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
+        if let Some(cell) = behind {
             self.behind.get_or_insert(cell);
+        }
+        match fanout {
+            Fanout::Delivered => None,
+            Fanout::NoSubscribers => Some(ReasonCode::NoMatchingSubscribers),
+            Fanout::QueuesFull => Some(ReasonCode::QuotaExceeded),
         }
     }
 
@@ -273,9 +280,22 @@ impl Link {
                 push(out, Packet::PingResp);
                 Ok(())
             }
-            Packet::Disconnect(d) => Err(Close::Clean {
-                send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
-            }),
+            Packet::Disconnect(d) => {
+                if let Some(secs) = d.properties.session_expiry_interval {
+                    if self.connect_expiry == 0 && secs != 0 {
+                        // [MQTT-3.14.2-2]
+                        return Err(Close::Error(
+                            "disconnected due to protocol error (session expiry raised from 0)"
+                                .into(),
+                            Some(ReasonCode::ProtocolError),
+                        ));
+                    }
+                    self.router.set_expiry(&self.cell, secs);
+                }
+                Err(Close::Clean {
+                    send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
+                })
+            }
             Packet::Connect(_) => Err(Close::Error(
                 "disconnected due to protocol error (second CONNECT)".into(),
                 Some(ReasonCode::ProtocolError),
@@ -307,8 +327,21 @@ impl Link {
     fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
-                "disconnected due to protocol error (topic alias not supported)".into(),
-                Some(ReasonCode::TopicAliasInvalid),
+                "disconnected due to protocol error (empty topic without alias)".into(),
+                Some(ReasonCode::ProtocolError),
+            ));
+        }
+        if !p.properties.subscription_identifiers.is_empty() {
+            // [MQTT-3.3.4-6]: only the server sends subscription identifiers.
+            return Err(Close::Error(
+                "disconnected due to protocol error (subscription identifier in PUBLISH)".into(),
+                Some(ReasonCode::ProtocolError),
+            ));
+        }
+        if p.qos as u8 > self.limits.max_qos {
+            return Err(Close::Error(
+                "disconnected due to QoS not supported".into(),
+                Some(ReasonCode::QoSNotSupported),
             ));
         }
         if p.retain && !self.limits.retain_available {
@@ -356,13 +389,39 @@ impl Link {
         }
     }
 
-    fn publish(&mut self, p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
+    /// A v5 QoS 2 message beyond our receive maximum closes the connection ([MQTT-3.3.4-9]).
+    fn check_receive_max(&self, p: &Publish) -> Result<(), Close> {
+        let Some(id) = p.packet_id.filter(|_| p.qos == QoS::ExactlyOnce) else {
+            return Ok(());
+        };
+        if !self.version.is_v5() {
+            return Ok(());
+        }
+        let waiting = self.cell.lock().session.incoming_count(id);
+        if waiting >= receive_max(&self.limits) as usize {
+            return Err(Close::Error(
+                "disconnected due to receive maximum exceeded".into(),
+                Some(ReasonCode::ReceiveMaximumExceeded),
+            ));
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self, mut p: Publish, out: &mut Vec<Outgoing>) -> Result<(), Close> {
         self.router
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
+        v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
         self.log_publish(&p);
-        let (route, reason) = self.admit(&p)?;
+        let (route, mut reason) = self.admit(&p)?;
+        let v5 = self.version.is_v5();
+        self.check_receive_max(&p)?;
+        let mut matched = |me: &mut Self, m: Message| {
+            if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
+                reason = why;
+            }
+        };
         let msg = || {
             let props = p.properties.clone();
             Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
@@ -375,7 +434,7 @@ impl Link {
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
-                    self.route(msg());
+                    matched(self, msg());
                     self.needs_sync = true;
                 }
                 push(
@@ -390,7 +449,7 @@ impl Link {
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
-                    self.route(msg());
+                    matched(self, msg());
                 }
                 if first {
                     self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
@@ -418,8 +477,19 @@ impl Link {
     fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Outgoing>) {
         let mut reasons = Vec::with_capacity(s.subscriptions.len());
         let mut added = Vec::new();
+        let sub_id = s
+            .properties
+            .subscription_identifiers
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let max_qos = QoS::from_u8(self.limits.max_qos).unwrap_or(QoS::ExactlyOnce);
         for sub in &s.subscriptions {
-            let new = self.router.subscribe(&self.cell, &sub.filter, sub.options);
+            let mut sub = sub.clone();
+            sub.options.qos = sub.options.qos.min(max_qos);
+            let new = self
+                .router
+                .subscribe(&self.cell, &sub.filter, sub.options, sub_id);
             self.log.subscribe(format_args!(
                 "{} {} {}",
                 self.client_id, sub.options.qos as u8, sub.filter
@@ -441,7 +511,8 @@ impl Link {
         );
         // Retained messages go after SUBACK ([MQTT-3.8.4-4] order), through the session queue.
         for (filter, opts, new) in added {
-            self.router.send_retained(&self.cell, &filter, opts, new);
+            self.router
+                .send_retained(&self.cell, &filter, opts, new, sub_id);
         }
     }
 
@@ -480,22 +551,33 @@ impl Link {
                 }
                 true
             }
-            Close::Shutdown => false,
+            Close::Shutdown => {
+                if self.version.is_v5() {
+                    let mut out: Vec<Outgoing> = vec![
+                        Packet::Disconnect(Disconnect {
+                            reason: ReasonCode::ServerShuttingDown,
+                            properties: Props::default(),
+                        })
+                        .into(),
+                    ];
+                    let _ = io.encode(&mut out, &self.router);
+                }
+                false
+            }
         };
         self.sync_store().await;
         io.flush_all().await;
-        if let (true, Some(will)) = (send_will, self.will.take().map(|w| *w)) {
-            if self
-                .router
-                .access()
-                .can_write(&id, self.username.as_deref(), &will.topic)
-            {
-                let retain = will.retain && self.limits.retain_available;
-                let msg = Message::new(will.topic, will.payload, will.qos, retain, will.properties);
-                let _ = self.router.publish(Arc::new(msg), Some(&self.cell));
-            }
-        }
+        let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
+        if let Some(will) = will {
+            v5::send_will(
+                &self.router,
+                &self.cell,
+                self.username.as_deref(),
+                *will,
+                self.limits.retain_available,
+            );
+        }
     }
 }
