@@ -196,31 +196,43 @@ pub(crate) async fn serve(
 ) -> Result<(), Cause> {
     let keepalive = ctx.plan.keepalive;
     let mut ping_at = next_ping(keepalive);
+    // One timer and one phase watcher for the whole loop, not one per wake-up: with a thousand
+    // subscribers each registration is a shared lock taken per delivery.
+    let ping = sleep_until(ping_at.unwrap_or_else(Instant::now));
+    tokio::pin!(ping);
     loop {
         if done(*phase.borrow_and_update()) {
             return Ok(());
         }
-        tokio::select! {
-            r = link.stream.readable() => {
-                r.map_err(|e| Cause::of_io(&e))?;
-                link.try_fill()?;
-                while let Some(p) = link.decode()? {
-                    on_packet(ctx, link, p, None)?;
+        let changed = phase.changed();
+        tokio::pin!(changed);
+        loop {
+            tokio::select! {
+                r = link.stream.readable() => {
+                    r.map_err(|e| Cause::of_io(&e))?;
+                    link.try_fill()?;
+                    while let Some(p) = link.decode()? {
+                        on_packet(ctx, link, p, None)?;
+                    }
+                    link.try_flush()?;
                 }
-                link.try_flush()?;
-            }
-            r = link.stream.writable(), if link.pending_out() > 0 => {
-                r.map_err(|e| Cause::of_io(&e))?;
-                link.try_flush()?;
-            }
-            _ = sleep_until(ping_at.unwrap_or_else(Instant::now)), if ping_at.is_some() => {
-                link.queue(&Packet::PingReq)?;
-                link.try_flush()?;
-                ping_at = next_ping(keepalive);
-            }
-            r = phase.changed() => {
-                if r.is_err() {
-                    return Ok(());
+                r = link.stream.writable(), if link.pending_out() > 0 => {
+                    r.map_err(|e| Cause::of_io(&e))?;
+                    link.try_flush()?;
+                }
+                _ = &mut ping, if ping_at.is_some() => {
+                    link.queue(&Packet::PingReq)?;
+                    link.try_flush()?;
+                    ping_at = next_ping(keepalive);
+                    if let Some(at) = ping_at {
+                        ping.as_mut().reset(at);
+                    }
+                }
+                r = &mut changed => {
+                    if r.is_err() {
+                        return Ok(());
+                    }
+                    break;
                 }
             }
         }

@@ -226,6 +226,26 @@ pub async fn serve<S>(stream: S, ctx: LinkContext)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    if let Some(conn) = Box::pin(open(stream, ctx)).await {
+        conn.serve().await;
+    }
+}
+
+/// A connection past CONNACK: all that an idle connection holds between packets, apart from
+/// its session. Kept apart from the handshake so the task's future is only as wide as this.
+pub struct Established<S> {
+    io: Io<S>,
+    link: handle::Link,
+    generation: u64,
+}
+
+/// Waits for CONNECT and answers it; `None` when the connection ended before or with CONNACK.
+/// Meant to be boxed by the caller: its state (timer, shutdown receiver, context) is dropped
+/// once the connection is established.
+pub async fn open<S>(stream: S, ctx: LinkContext) -> Option<Box<Established<S>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut io = Io {
         stream,
         rbuf: BytesMut::new(),
@@ -234,14 +254,31 @@ where
         unflushed: false,
         version: Version::V311,
     };
-    // The handshake (timer, shutdown receiver, context) is boxed: it lives only until CONNACK
-    // instead of widening every connection's future for its whole life.
-    let Some((mut link, generation)) = Box::pin(handshake(&mut io, ctx)).await else {
-        io.flush_all().await;
-        return;
-    };
-    let close = run(&mut io, &mut link, generation).await;
-    Box::pin(link.finish(&mut io, close, generation)).await;
+    match handshake(&mut io, ctx).await {
+        Some((link, generation)) => Some(Box::new(Established {
+            io,
+            link,
+            generation,
+        })),
+        None => {
+            io.flush_all().await;
+            None
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
+    /// Runs the connection until it closes, then ends the session's link. Boxed, so the
+    /// future holds a pointer rather than a copy of the link.
+    pub async fn serve(mut self: Box<Self>) {
+        let close = run(&mut self.io, &mut self.link, self.generation).await;
+        let Established {
+            mut io,
+            link,
+            generation,
+        } = *self;
+        Box::pin(link.finish(&mut io, close, generation)).await;
+    }
 }
 
 /// Waits for CONNECT (bounded by the connect timeout) and answers it.
@@ -441,7 +478,8 @@ where
                 return Close::Error(format!("disconnected due to socket error: {e}"), None);
             }
             Event::Read(Ok(n)) => {
-                if let Err(close) = on_read(io, link, &mut out, n).await {
+                // Boxed: decoding and routing state would otherwise widen every idle link.
+                if let Err(close) = Box::pin(on_read(io, link, &mut out, n)).await {
                     return close;
                 }
             }
@@ -468,8 +506,10 @@ where
 
 #[cfg(test)]
 mod size_tests {
-    #[tokio::test]
-    async fn connection_future_stays_small() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A link context; keep the sender: dropping it reads as broker shutdown.
+    fn context() -> (super::LinkContext, tokio::sync::broadcast::Sender<()>) {
         let config = crate::broker::config::Config::default();
         let router = std::sync::Arc::new(super::Router::new(
             crate::broker::settings(&config),
@@ -485,10 +525,40 @@ mod size_tests {
             limits: std::sync::Arc::new(crate::broker::link_limits(&config)),
             cert_identity: None,
         };
+        (ctx, tx)
+    }
+
+    #[tokio::test]
+    async fn connection_future_stays_small() {
         let (a, _b) = tokio::io::duplex(64);
-        let f = super::serve(a, ctx);
+        let f = super::serve(a, context().0);
         // Every idle connection holds one of these: keep it small (budget: 1.5 KiB per connection).
         let size = std::mem::size_of_val(&f);
         assert!(size <= 1024, "serve future is {size} bytes");
+    }
+
+    #[tokio::test]
+    async fn established_link_future_stays_small() {
+        let (a, mut b) = tokio::io::duplex(256);
+        // CONNECT, MQTT 3.1.1, clean session, keepalive 60, client id "c".
+        b.write_all(&[
+            0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 1, b'c',
+        ])
+        .await
+        .unwrap();
+        let (ctx, _shutdown) = context();
+        let conn = super::open(a, ctx).await.expect("connection accepted");
+        // The handshake's state is gone: what an idle connection's task holds is this future
+        // (the link itself is one boxed allocation next to it).
+        let f = conn.serve();
+        let size = std::mem::size_of_val(&f);
+        assert!(size <= 400, "established link future is {size} bytes");
+        // It still serves: CONNACK goes out, and the peer's close ends it.
+        let serving = tokio::spawn(f);
+        let mut connack = [0u8; 4];
+        b.read_exact(&mut connack).await.unwrap();
+        assert_eq!(connack, [0x20, 2, 0, 0]);
+        drop(b);
+        serving.await.unwrap();
     }
 }

@@ -4,7 +4,7 @@
 //! plain port each close the connection with a log line saying so.
 
 use super::config::ListenerConfig;
-use super::link::{LinkContext, LinkLimits, serve};
+use super::link::{Established, LinkContext, LinkLimits, open, serve};
 use super::router::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -134,20 +134,51 @@ pub async fn accept_loop(
             limits: limits.clone(),
             cert_identity: None,
         };
-        let done = done.clone();
         let acceptor = l
             .tls
             .as_ref()
             .map(|t| t.read().unwrap_or_else(|e| e.into_inner()).clone());
-        tokio::spawn(async move {
-            match acceptor {
-                Some(a) => serve_tls(stream, a, ctx).await,
-                None => serve_plain(stream, ctx).await,
-            }
-            drop(slot);
-            drop(done);
-        });
+        let task = connection(Box::new(Accepted {
+            stream,
+            ctx,
+            acceptor,
+            slot,
+            done: done.clone(),
+        }));
+        tokio::spawn(task);
     }
+}
+
+/// What an accepted connection starts with. Boxed into its task, so the task's future does
+/// not carry these for its whole life (an async fn keeps its arguments).
+struct Accepted {
+    stream: TcpStream,
+    ctx: LinkContext,
+    acceptor: Option<TlsAcceptor>,
+    slot: Slot,
+    done: mpsc::Sender<()>,
+}
+
+/// One connection's task. Everything before CONNACK runs in a boxed future, so an idle
+/// connection's task holds only the established link.
+async fn connection(accepted: Box<Accepted>) {
+    let Accepted {
+        stream,
+        ctx,
+        acceptor,
+        slot,
+        done,
+    } = *accepted;
+    match acceptor {
+        Some(a) => Box::pin(serve_tls(stream, a, ctx)).await,
+        None => {
+            if let Some(conn) = Box::pin(open_plain(stream, ctx)).await {
+                conn.serve().await;
+            }
+        }
+    }
+    drop(slot);
+    drop(done);
 }
 
 /// Runs the TLS handshake, then the link; a failed handshake is logged with the check that
@@ -166,13 +197,13 @@ async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContex
     }
 }
 
-/// Serves a plain connection, unless its first bytes are a TLS ClientHello: that client is
+/// Opens a plain connection, unless its first bytes are a TLS ClientHello: that client is
 /// told nothing (it expects TLS) and the log says what happened.
-async fn serve_plain(stream: TcpStream, ctx: LinkContext) {
+async fn open_plain(stream: TcpStream, ctx: LinkContext) -> Option<Box<Established<TcpStream>>> {
     let mut first = [0u8; 3];
     let peeked = tokio::time::timeout(ctx.limits.connect_timeout, stream.peek(&mut first)).await;
     let Ok(peeked) = peeked else {
-        return; // Silent for the whole connect timeout: nothing to serve.
+        return None; // Silent for the whole connect timeout: nothing to serve.
     };
     if let Ok(n) = peeked {
         if super::tls::looks_like_tls(&first[..n]) {
@@ -181,8 +212,8 @@ async fn serve_plain(stream: TcpStream, ctx: LinkContext) {
                  listener (use this listener without TLS, or the TLS port).",
                 ctx.peer
             ));
-            return;
+            return None;
         }
     }
-    serve(stream, ctx).await;
+    open(stream, ctx).await
 }
