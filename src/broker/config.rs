@@ -292,14 +292,7 @@ impl Config {
     /// Reads and parses `path` (following `include_dir`).
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let mut config = Config::default();
-        let mut parser = Parser {
-            config: &mut config,
-            current_listener: None,
-            log_types_seen: false,
-            anonymous_seen: false,
-            security_seen: false,
-            depth: 0,
-        };
+        let mut parser = Parser::new(&mut config);
         parser.file(path)?;
         parser.finish(path)?;
         config.source = Some(path.to_path_buf());
@@ -309,14 +302,7 @@ impl Config {
     /// Parses config text as if read from `file`.
     pub fn parse_str(text: &str, file: &Path) -> Result<Config, ConfigError> {
         let mut config = Config::default();
-        let mut parser = Parser {
-            config: &mut config,
-            current_listener: None,
-            log_types_seen: false,
-            anonymous_seen: false,
-            security_seen: false,
-            depth: 0,
-        };
+        let mut parser = Parser::new(&mut config);
         parser.text(text, file)?;
         parser.finish(file)?;
         Ok(config)
@@ -349,6 +335,20 @@ struct Parser<'a> {
     /// Whether a global `password_file` or `acl_file` line was read.
     security_seen: bool,
     depth: u8,
+}
+
+impl<'a> Parser<'a> {
+    /// A parser filling `config`, before any line is read.
+    fn new(config: &'a mut Config) -> Parser<'a> {
+        Parser {
+            config,
+            current_listener: None,
+            log_types_seen: false,
+            anonymous_seen: false,
+            security_seen: false,
+            depth: 0,
+        }
+    }
 }
 
 impl Parser<'_> {
