@@ -51,16 +51,16 @@ fn status_only(r: &Run) -> bool {
     r.out.iter().all(|(t, _)| t == "meteo/status")
 }
 
-fn body(status: u16, ctype: &'static str, file: &str) -> Reply {
-    Reply::Body(status, ctype, fixture(file))
-}
-
 #[test]
 fn invalid_key_is_final_and_stops_all_requests() {
     let s = AemetServer::start();
     s.route(
         STATION,
-        vec![body(401, JSON_LATIN9, "error-401-invalid-key.json")],
+        vec![Reply::fixture(
+            401,
+            JSON_LATIN9,
+            "error-401-invalid-key.json",
+        )],
     );
     let r = run(&s, &[]);
     assert_eq!(r.code, 2);
@@ -84,7 +84,11 @@ fn expired_key_names_the_cause() {
     for p in [STATION, DAILY, HOURLY] {
         s.route(
             p,
-            vec![body(401, JSON_LATIN9, "error-401-expired-key.json")],
+            vec![Reply::fixture(
+                401,
+                JSON_LATIN9,
+                "error-401-expired-key.json",
+            )],
         );
     }
     let r = run(&s, &[]);
@@ -98,7 +102,7 @@ fn estado_404_in_a_200_reports_unknown_station_and_publishes_the_rest() {
     let s = AemetServer::start();
     s.route(
         STATION,
-        vec![body(200, JSON_LATIN9, "error-404-no-data.json")],
+        vec![Reply::fixture(200, JSON_LATIN9, "error-404-no-data.json")],
     );
     let r = run(&s, &[]);
     assert_eq!(r.code, 3);
@@ -120,7 +124,7 @@ fn rate_limit_429_is_retried_then_succeeds() {
     s.route(
         STATION,
         vec![
-            body(429, "text/plain; charset=UTF-8", "error-429-limit.json"),
+            Reply::fixture(429, "text/plain; charset=UTF-8", "error-429-limit.json"),
             ok,
         ],
     );
@@ -140,7 +144,7 @@ fn persistent_429_gives_up_after_the_retries() {
     let s = AemetServer::start();
     s.route(
         STATION,
-        vec![body(
+        vec![Reply::fixture(
             429,
             "text/plain; charset=UTF-8",
             "error-429-global-limit.json",

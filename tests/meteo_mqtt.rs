@@ -208,11 +208,7 @@ fn partial_failure_publishes_the_rest_and_exits_3() {
     let s = AemetServer::start();
     s.route(
         "observacion/convencional/datos/estacion/3195",
-        vec![Reply::Body(
-            200,
-            JSON_LATIN9,
-            fixture("error-404-no-data.json"),
-        )],
+        vec![Reply::fixture(200, JSON_LATIN9, "error-404-no-data.json")],
     );
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once"];
@@ -332,10 +328,10 @@ fn service_with_a_rejected_key_exits_2() {
     let s = AemetServer::start();
     s.route(
         "observacion/convencional/datos/estacion/3195",
-        vec![Reply::Body(
+        vec![Reply::fixture(
             401,
             JSON_LATIN9,
-            fixture("error-401-invalid-key.json"),
+            "error-401-invalid-key.json",
         )],
     );
     let cache = tempfile::tempdir().unwrap();

@@ -50,6 +50,13 @@ pub enum Reply {
     Hang,
 }
 
+impl Reply {
+    /// A reply whose body is a fixture file.
+    pub fn fixture(status: u16, ctype: &'static str, file: &str) -> Reply {
+        Reply::Body(status, ctype, fixture(file))
+    }
+}
+
 /// JSON content type as AEMET labels it.
 pub const JSON_LATIN9: &str = "application/json;charset=ISO-8859-15";
 /// Step-2 content type as AEMET labels it.
