@@ -6,6 +6,7 @@ mod common;
 
 use common::brokers::Broker;
 use common::mosquitto::{MOSQUITTO, start_with_config, write_config};
+use common::pki::Pki;
 use common::{ChildGuard, free_port, have_mosquitto, which};
 use std::io::Write;
 use std::path::Path;
@@ -300,104 +301,15 @@ fn line_mode_reconnects_after_a_broker_restart() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "during\nafter\n");
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl");
-    assert!(st.success(), "openssl {args:?}");
-}
-
-/// A throw-away CA, a server certificate for `localhost` and a client certificate.
-fn make_pki(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=test CA",
-        ],
-    );
-    for (name, cn) in [("server", "localhost"), ("client", "alice")] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN={cn}"),
-            ],
-        );
-        std::fs::write(dir.join("ext"), "subjectAltName=DNS:localhost\n").unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &format!("{name}.crt"),
-                "-days",
-                "2",
-                "-extfile",
-                "ext",
-            ],
-        );
-    }
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "other.key",
-            "-out",
-            "other.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=other CA",
-        ],
-    );
-}
-
 #[test]
 fn tls_with_cafile_client_certificates_and_clear_errors() {
-    if !have_mosquitto() || which("openssl").is_none() {
+    if !have_mosquitto() {
         return;
     }
-    let pki = tempfile::tempdir().unwrap();
-    let d = pki.path();
-    make_pki(d);
+    let pki = Pki::new();
+    let d = pki.dir.path();
     let conf = format!(
-        "cafile {0}/ca.crt\ncertfile {0}/server.crt\nkeyfile {0}/server.key\nrequire_certificate true",
+        "cafile {0}/ca.pem\ncertfile {0}/localhost.pem\nkeyfile {0}/localhost.key\nrequire_certificate true",
         d.display()
     );
     let Some(b) = Broker::mosquitto(&conf) else {
@@ -407,9 +319,9 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
     let f = |n: &str| d.join(n).display().to_string();
     let tls = [
         "--cafile",
-        &f("ca.crt"),
+        &f("ca.pem"),
         "--cert",
-        &f("client.crt"),
+        &f("client.pem"),
         "--key",
         &f("client.key"),
     ];
@@ -480,7 +392,7 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
             .output()
             .unwrap()
     };
-    let out = pub_trusting("other.crt");
+    let out = pub_trusting("ca2.pem");
     assert_eq!(out.status.code(), Some(1));
     let out = pub_trusting("nope.crt");
     assert_eq!(out.status.code(), Some(1));

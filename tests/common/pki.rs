@@ -25,6 +25,7 @@ impl Pki {
     }
 
     /// Path of one of the files: `ca.pem`, `ca2.pem`, `server.pem`/`server.key`,
+    /// `localhost.pem`/`localhost.key` (named for localhost only, not 127.0.0.1),
     /// `client.pem`/`client.key` (CN device7, from ca), `other.pem`/`other.key` (CN intruder,
     /// from ca2), `expired.pem`/`expired.key` (CN old-device, from ca, expired in 2020).
     pub fn path(&self, name: &str) -> PathBuf {
@@ -56,6 +57,13 @@ impl Pki {
             .push(DnType::CommonName, "localhost");
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf(dir.path(), "server", server, &ca1);
+        // Named for localhost only, so that a client reaching it by IP address sees a mismatch.
+        let mut named = CertificateParams::new(vec!["localhost".into()]).unwrap();
+        named
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        named.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf(dir.path(), "localhost", named, &ca1);
 
         leaf(dir.path(), "client", client("device7"), &ca1);
         leaf(dir.path(), "other", client("intruder"), &ca2);
