@@ -30,7 +30,7 @@ pub struct Message {
     /// v5 properties to forward.
     pub properties: Props,
     /// This message as a QoS 0 PUBLISH without retain or DUP, encoded once and shared by
-    /// every subscriber: [0] for 3.1/3.1.1, [1] for 5.0.
+    /// every subscriber: `[0]` for 3.1/3.1.1, `[1]` for 5.0.
     pub wire: [OnceLock<Bytes>; 2],
     /// When the v5 message expiry interval runs out, counted from arrival.
     pub expires: Option<Instant>,

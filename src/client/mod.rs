@@ -56,9 +56,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// An incoming application message: the PUBLISH packet as received.
-pub type Message = Publish;
-
 /// How to reach the broker and what to say in CONNECT.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -154,7 +151,7 @@ impl ClientOptions {
 
 /// A request from a [`Client`] handle to its I/O task.
 #[derive(Debug)]
-enum Command {
+enum Request {
     Publish(Publish, oneshot::Sender<Result<(), ClientError>>),
     Subscribe(
         Vec<Subscription>,
@@ -176,8 +173,8 @@ type EndReason = Arc<Mutex<Option<ClientError>>>;
 /// publishes the will).
 #[derive(Debug)]
 pub struct Client {
-    commands: mpsc::Sender<Command>,
-    messages: tokio::sync::Mutex<mpsc::Receiver<Message>>,
+    commands: mpsc::Sender<Request>,
+    messages: tokio::sync::Mutex<mpsc::Receiver<Publish>>,
     end: EndReason,
     client_id: String,
     version: Version,
@@ -273,7 +270,7 @@ impl Client {
         &self.connack
     }
 
-    async fn send(&self, cmd: Command) -> Result<(), ClientError> {
+    async fn send(&self, cmd: Request) -> Result<(), ClientError> {
         self.commands
             .send(cmd)
             .await
@@ -323,7 +320,7 @@ impl Client {
         publish: Publish,
     ) -> Result<PendingPublish, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Publish(publish, tx)).await?;
+        self.send(Request::Publish(publish, tx)).await?;
         Ok(PendingPublish {
             reply: rx,
             end: self.end.clone(),
@@ -357,7 +354,7 @@ impl Client {
         properties: Properties,
     ) -> Result<SubAck, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Subscribe(subscriptions, properties.into(), tx))
+        self.send(Request::Subscribe(subscriptions, properties.into(), tx))
             .await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
@@ -378,14 +375,14 @@ impl Client {
         properties: Properties,
     ) -> Result<UnsubAck, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Unsubscribe(filters, properties.into(), tx))
+        self.send(Request::Unsubscribe(filters, properties.into(), tx))
             .await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
 
     /// The next incoming message, or why the connection ended ([`ClientError::Closed`] after
     /// [`Client::disconnect`]).
-    pub async fn recv(&self) -> Result<Message, ClientError> {
+    pub async fn recv(&self) -> Result<Publish, ClientError> {
         let mut rx = self.messages.lock().await;
         match rx.recv().await {
             Some(m) => Ok(self.log_received(m)),
@@ -393,7 +390,7 @@ impl Client {
         }
     }
 
-    fn log_received(&self, m: Message) -> Message {
+    fn log_received(&self, m: Publish) -> Publish {
         if self.debug {
             task::print_debug(&debug::received_publish(&self.client_id, &m));
         }
@@ -401,7 +398,7 @@ impl Client {
     }
 
     /// The next incoming message if one is already buffered, without waiting.
-    pub fn try_recv(&self) -> Option<Message> {
+    pub fn try_recv(&self) -> Option<Publish> {
         let m = self.messages.try_lock().ok()?.try_recv().ok()?;
         Some(self.log_received(m))
     }
@@ -414,7 +411,7 @@ impl Client {
     /// Sends the given DISCONNECT (v5 reason and properties) and closes the stream.
     pub async fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Disconnect(disconnect, tx)).await?;
+        self.send(Request::Disconnect(disconnect, tx)).await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
 }

@@ -1,7 +1,7 @@
 //! The background I/O task of a [`super::Client`]: it owns the connection, multiplexes handle
 //! commands, incoming packets and the keep-alive timer, and keeps the QoS 1/2 bookkeeping.
 
-use super::{ClientError, ClientOptions, Command, EndReason, Message, PacketIds, debug};
+use super::{ClientError, ClientOptions, EndReason, PacketIds, Request, debug};
 use crate::connection::{Connection, ConnectionError};
 use crate::protocol::{
     ConnAck, Disconnect, Packet, PacketId, PubResp, Publish, QoS, ReasonCode, SubAck, Subscribe,
@@ -18,7 +18,7 @@ type Reply<T> = oneshot::Sender<Result<T, ClientError>>;
 
 /// A QoS 1/2 publication sent and not yet fully acknowledged.
 #[derive(Debug)]
-struct Outgoing {
+struct Unacked {
     reply: Reply<()>,
 }
 
@@ -34,7 +34,7 @@ pub(super) struct Task {
     last_sent: Instant,
     ping_sent: Option<Instant>,
     ids: PacketIds,
-    inflight: HashMap<u16, Outgoing>,
+    inflight: HashMap<u16, Unacked>,
     waiting: VecDeque<(Publish, Reply<()>)>,
     subscribes: HashMap<u16, Reply<SubAck>>,
     unsubscribes: HashMap<u16, Reply<UnsubAck>>,
@@ -42,7 +42,7 @@ pub(super) struct Task {
     /// Messages that arrived while the channel to `recv` was full and a SUBSCRIBE or
     /// UNSUBSCRIBE was waiting for its acknowledgement: the caller is blocked on that
     /// acknowledgement, which sits behind these messages on the wire, so they cannot wait.
-    overflow: VecDeque<Message>,
+    overflow: VecDeque<Publish>,
     disconnect_reply: Option<Reply<()>>,
 }
 
@@ -151,8 +151,8 @@ impl Task {
     /// Runs until disconnect or failure, then fails whatever is still pending with the reason.
     pub(super) async fn run(
         mut self,
-        mut commands: mpsc::Receiver<Command>,
-        messages: mpsc::Sender<Message>,
+        mut commands: mpsc::Receiver<Request>,
+        messages: mpsc::Sender<Publish>,
         end: EndReason,
     ) {
         let reason = self.serve(&mut commands, &messages).await;
@@ -180,8 +180,8 @@ impl Task {
 
     async fn serve(
         &mut self,
-        commands: &mut mpsc::Receiver<Command>,
-        messages: &mpsc::Sender<Message>,
+        commands: &mut mpsc::Receiver<Request>,
+        messages: &mpsc::Sender<Publish>,
     ) -> ClientError {
         loop {
             let deadline = self.deadline();
@@ -253,8 +253,8 @@ impl Task {
     /// Handles one command and whatever else is already queued, so a burst is one flush.
     fn commands(
         &mut self,
-        first: Command,
-        commands: &mut mpsc::Receiver<Command>,
+        first: Request,
+        commands: &mut mpsc::Receiver<Request>,
     ) -> Result<(), ClientError> {
         self.command(first)?;
         while self.conn.pending() < 64 * 1024 && self.disconnect_reply.is_none() {
@@ -275,16 +275,16 @@ impl Task {
             .ok_or_else(|| ClientError::Protocol("no free packet identifier".into()))
     }
 
-    fn command(&mut self, cmd: Command) -> Result<(), ClientError> {
+    fn command(&mut self, cmd: Request) -> Result<(), ClientError> {
         match cmd {
-            Command::Publish(p, reply) => {
+            Request::Publish(p, reply) => {
                 if p.qos != QoS::AtMostOnce && self.inflight.len() >= self.max_inflight {
                     self.waiting.push_back((p, reply));
                     return Ok(());
                 }
                 self.send_publish(p, reply)
             }
-            Command::Subscribe(subscriptions, properties, reply) => {
+            Request::Subscribe(subscriptions, properties, reply) => {
                 let packet_id = self.next_id()?;
                 self.subscribes.insert(packet_id.get(), reply);
                 self.write(&Packet::Subscribe(Subscribe {
@@ -293,7 +293,7 @@ impl Task {
                     properties,
                 }))
             }
-            Command::Unsubscribe(filters, properties, reply) => {
+            Request::Unsubscribe(filters, properties, reply) => {
                 let packet_id = self.next_id()?;
                 self.unsubscribes.insert(packet_id.get(), reply);
                 self.write(&Packet::Unsubscribe(Unsubscribe {
@@ -302,7 +302,7 @@ impl Task {
                     properties,
                 }))
             }
-            Command::Disconnect(d, reply) => {
+            Request::Disconnect(d, reply) => {
                 self.disconnect_reply = Some(reply);
                 self.write(&Packet::Disconnect(d))
             }
@@ -328,7 +328,7 @@ impl Task {
         }
         let id = self.next_id()?;
         p.packet_id = Some(id);
-        self.inflight.insert(id.get(), Outgoing { reply });
+        self.inflight.insert(id.get(), Unacked { reply });
         self.write(&Packet::Publish(p))
     }
 
@@ -358,7 +358,7 @@ impl Task {
     async fn incoming(
         &mut self,
         packet: Packet,
-        messages: &mpsc::Sender<Message>,
+        messages: &mpsc::Sender<Publish>,
     ) -> Result<(), ClientError> {
         // A delivered PUBLISH is logged by `Client::recv`, so the line comes right before the
         // message's own output, as in mosquitto_sub.
@@ -408,7 +408,7 @@ impl Task {
     async fn incoming_publish(
         &mut self,
         p: Publish,
-        messages: &mpsc::Sender<Message>,
+        messages: &mpsc::Sender<Publish>,
     ) -> Result<(), ClientError> {
         let ack = match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => None,
@@ -433,7 +433,7 @@ impl Task {
 
     /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a
     /// subscription acknowledgement is awaited, which could never arrive if we stopped reading.
-    async fn deliver(&mut self, p: Message, messages: &mpsc::Sender<Message>) {
+    async fn deliver(&mut self, p: Publish, messages: &mpsc::Sender<Publish>) {
         let awaiting_ack = !self.subscribes.is_empty() || !self.unsubscribes.is_empty();
         if self.overflow.is_empty() {
             match messages.try_send(p) {
