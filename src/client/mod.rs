@@ -47,8 +47,8 @@ mod task;
 pub use error::ClientError;
 
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, Properties, Props, Publish, QoS, ReasonCode, SubAck,
-    Subscription, SubscriptionOptions, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
+    SubAck, Subscription, SubscriptionOptions, UnsubAck, Version, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
@@ -393,6 +393,14 @@ impl Client {
     fn log_received(&self, m: Publish) -> Publish {
         if self.debug {
             task::print_debug(&debug::received_publish(&self.client_id, &m));
+            let ack = match (m.qos, m.packet_id) {
+                (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),
+                (QoS::ExactlyOnce, Some(id)) => Some(Packet::PubRec(PubResp::new(id))),
+                _ => None,
+            };
+            if let Some(ack) = ack {
+                task::print_debug(&debug::sending(&self.client_id, &ack));
+            }
         }
         m
     }

@@ -413,13 +413,19 @@ impl Task {
             }
             _ => return Err(ClientError::Protocol("PUBLISH without packet id".into())),
         };
-        if self.message_buffer > 0 {
-            self.deliver(p, messages).await;
+        if self.message_buffer == 0 {
+            return match ack {
+                Some(ack) => self.write(&ack),
+                None => Ok(()),
+            };
         }
-        if let Some(ack) = ack {
-            self.write(&ack)?;
+        self.deliver(p, messages).await;
+        // The debug lines of a delivered message and of its acknowledgement are printed by
+        // `Client::recv`, in mosquitto_sub's order, right before the message's own output.
+        match ack {
+            Some(ack) => self.conn.write_packet(&ack).map_err(lost),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a
