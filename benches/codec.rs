@@ -47,6 +47,7 @@ fn connect(version: Version) -> Packet {
             properties: Default::default(),
         }),
         properties,
+        bridge: false,
     }))
 }
 

@@ -25,6 +25,7 @@ fn will_connect(id: &str, keep_alive: u16, topic: &str) -> Packet {
             properties: Props::default(),
         }),
         properties: Props::default(),
+        bridge: false,
     }))
 }
 

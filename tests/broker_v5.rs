@@ -23,6 +23,7 @@ fn connect5(id: &str, clean: bool, props: Properties) -> Packet {
         password: None,
         will: None,
         properties: Props::new(props),
+        bridge: false,
     }))
 }
 

@@ -149,6 +149,7 @@ fn session(port: u16, version: Version) {
                 ..Default::default()
             },
         ),
+        bridge: false,
     })));
     let Packet::ConnAck(ack) = c.recv() else {
         panic!("expected CONNACK")

@@ -298,6 +298,7 @@ fn connect(version: Version) -> impl Strategy<Value = Packet> {
                     password,
                     will,
                     properties: p.into(),
+                    bridge: false,
                 }))
             },
         )

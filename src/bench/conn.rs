@@ -132,6 +132,7 @@ impl Wire {
             password: login.password.clone(),
             will: None,
             properties,
+            bridge: false,
         }));
         self.queue(&connect)?;
         self.flush().await?;

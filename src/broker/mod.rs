@@ -9,6 +9,7 @@
 //! every task through a broadcast channel, and returns once the last task has dropped its
 //! completion sender and the store has committed.
 
+pub mod bridge;
 pub mod cell;
 pub mod config;
 pub mod link;
@@ -95,6 +96,7 @@ pub struct Broker {
     store_thread: Option<std::thread::JoinHandle<()>>,
     security: Option<Arc<security::Security>>,
     acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
+    bridges: Arc<bridge::Bridges>,
 }
 
 impl Broker {
@@ -165,6 +167,7 @@ impl Broker {
             }
             listeners.extend(bound);
         }
+        let bridges = Arc::new(bridge::Bridges::new(router.clone()));
         Ok(Broker {
             config,
             listeners,
@@ -172,6 +175,7 @@ impl Broker {
             store_thread,
             security: None,
             acceptors,
+            bridges,
         })
     }
 
@@ -189,7 +193,18 @@ impl Broker {
             router: self.router.clone(),
             security: self.security.clone(),
             acceptors: self.acceptors.clone(),
+            bridges: self.bridges.clone(),
         }
+    }
+
+    /// The broker's bridges (their status: [`bridge::Bridges::registry`]).
+    pub fn bridges(&self) -> Arc<bridge::Bridges> {
+        self.bridges.clone()
+    }
+
+    /// The shared broker state (counters, sessions), read by reports and tests.
+    pub fn router(&self) -> Arc<Router> {
+        self.router.clone()
     }
 
     /// Serves until `shutdown` completes, then closes every connection and flushes the store.
@@ -225,6 +240,16 @@ impl Broker {
             sweeper.await;
             drop(sweeper_done);
         });
+        let env = bridge::Env::new(&self.config);
+        (self
+            .bridges
+            .start(&self.config.bridges, env, done_tx.clone()))
+        .await;
+        let (bridges, mut bridges_stop) = (self.bridges.clone(), stop_tx.subscribe());
+        tokio::spawn(async move {
+            let _ = bridges_stop.recv().await;
+            bridges.stop_all().await;
+        });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
         let _ = stop_tx.send(());
@@ -253,13 +278,15 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
 }
 
 /// Applies a re-read config to a running broker: limits, logging, password and ACL files, TLS
-/// certificates. Connected clients stay; a file that fails to load is logged and the old
+/// certificates, bridges (those whose `connection` block changed restart). Connected clients
+/// stay; a file that fails to load is logged and the old
 /// rules (or certificates) stay in force.
 #[derive(Clone)]
 pub struct Reloader {
     router: Arc<Router>,
     security: Option<Arc<security::Security>>,
     acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
+    bridges: Arc<bridge::Bridges>,
 }
 
 impl Reloader {
@@ -287,6 +314,10 @@ impl Reloader {
                 )),
             }
         }
+        // Bridges whose block changed restart; that waits for their connections to close, so
+        // it runs beside the caller.
+        let (bridges, config) = (self.bridges.clone(), config.clone());
+        tokio::spawn(async move { bridges.reload(&config).await });
     }
 }
 

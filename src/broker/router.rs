@@ -34,6 +34,8 @@ pub struct Counters {
     pub bytes_sent: AtomicU64,
     /// Deliveries dropped on full queues.
     pub dropped: AtomicU64,
+    /// Bridges connected to their remote broker now (a gauge).
+    pub bridges_connected: AtomicU64,
 }
 
 /// Settings the router applies, replaceable on reload.

@@ -45,6 +45,7 @@ mod error;
 mod task;
 
 pub use error::ClientError;
+pub use task::handshake;
 
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
@@ -101,6 +102,9 @@ pub struct ClientOptions {
     /// (after acknowledging them): set it for clients that only publish, so that messages queued
     /// in a persistent session can never stall them.
     pub message_buffer: usize,
+    /// Announce a bridge in a 3.1/3.1.1 CONNECT (mosquitto's `try_private`): the broker then
+    /// does not echo our own messages back. Ignored in 5.0.
+    pub bridge: bool,
 }
 
 impl ClientOptions {
@@ -127,6 +131,7 @@ impl ClientOptions {
             unix: None,
             debug: false,
             message_buffer: 1024,
+            bridge: false,
         }
     }
 
@@ -145,6 +150,7 @@ impl ClientOptions {
             } else {
                 Properties::default()
             }),
+            bridge: self.bridge,
         }
     }
 }

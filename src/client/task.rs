@@ -47,8 +47,14 @@ fn lost(e: ConnectionError) -> ClientError {
     }
 }
 
-/// Opens the stream, sends CONNECT and reads CONNACK.
-pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
+/// Opens the stream (TCP or TLS, or the unix socket), sends the CONNECT `opts` describe and
+/// reads the CONNACK: the connection every client of `mq` starts with. A refused CONNACK is
+/// [`ClientError::Refused`].
+///
+/// [`super::Client`] hands the connection to its I/O task; the broker's bridges drive it
+/// themselves, with the broker's session state, so that packet identifiers and unacknowledged
+/// messages carry over from one connection to the next.
+pub async fn handshake(opts: &ClientOptions) -> Result<(Connection<Stream>, ConnAck), ClientError> {
     let stream = match &opts.unix {
         Some(path) => transport::connect_unix(path).await?,
         None => {
@@ -77,13 +83,14 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
         }
         None => return Err(ClientError::ConnectionLost("closed before CONNACK".into())),
     };
-    let mut client_id = opts.client_id.clone();
-    if let Some(id) = &connack.properties.assigned_client_identifier {
-        client_id = id.clone();
-    }
+    let client_id = connack
+        .properties
+        .assigned_client_identifier
+        .as_deref()
+        .unwrap_or(&opts.client_id);
     if opts.debug {
         print_debug(&debug::received(
-            &client_id,
+            client_id,
             &Packet::ConnAck(connack.clone()),
         ));
     }
@@ -92,6 +99,16 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
             version: opts.version,
             reason: connack.reason,
         });
+    }
+    Ok((conn, connack))
+}
+
+/// Opens the connection ([`handshake`]) and prepares the I/O task.
+pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
+    let (conn, connack) = handshake(&opts).await?;
+    let mut client_id = opts.client_id.clone();
+    if let Some(id) = &connack.properties.assigned_client_identifier {
+        client_id = id.clone();
     }
     let keep_alive = connack
         .properties

@@ -198,6 +198,7 @@ mod tests {
                     properties: props(will_props),
                 }),
                 properties: props(connect_props),
+                bridge: false,
             })),
             Packet::ConnAck(ConnAck {
                 session_present: true,

@@ -164,6 +164,10 @@ pub struct Connect {
     pub will: Option<Will>,
     /// CONNECT properties (v5).
     pub properties: Props,
+    /// A 3.1/3.1.1 bridge announcing itself (mosquitto's `try_private`): bit 7 of the protocol
+    /// level byte, as in `0x84`. The broker then never echoes the bridge's own messages back
+    /// to it. Always false in 5.0, where bridges use No Local instead.
+    pub bridge: bool,
 }
 
 /// A Last Will message carried in CONNECT.

@@ -441,6 +441,12 @@ impl Session {
         self.incoming.ids()
     }
 
+    /// Whether `id` is taken by a delivery awaiting its acknowledgement (a bridge picks the
+    /// identifiers of its own SUBSCRIBEs around them).
+    pub fn id_in_use(&self, id: PacketId) -> bool {
+        self.inflight.contains(id)
+    }
+
     /// Store keys of every queued or inflight delivery (to forget them with the session).
     pub fn stored_keys(&self) -> Vec<u64> {
         let queued = self.queue.iter().map(|d| d.seq);

@@ -228,6 +228,7 @@ pub fn connect_packet(id: &str, clean: bool, keep_alive: u16, version: Version) 
         password: None,
         will: None,
         properties: Props::default(),
+        bridge: false,
     }))
 }
 

@@ -11,12 +11,14 @@
 //! Options that belong to features not built yet are refused with "not supported yet" rather
 //! than silently ignored, so a config never means less than it says.
 
+use super::bridge::config::BridgeConfig;
 use super::security::tls::ListenerTls;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod bridge;
 mod security;
 
 /// The port of the implicit listener and of `port`.
@@ -196,6 +198,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Logging.
     pub log: LogConfig,
+    /// Bridges to other brokers (`connection` blocks), in file order.
+    pub bridges: Vec<BridgeConfig>,
     /// The file this was read from, for SIGHUP reloads.
     pub source: Option<PathBuf>,
 }
@@ -227,6 +231,7 @@ impl Default for Config {
             max_topic_alias: 10,
             connect_timeout: Duration::from_secs(10),
             log: LogConfig::default(),
+            bridges: Vec::new(),
             source: None,
         }
     }
@@ -268,7 +273,6 @@ const NOT_YET: &[&str] = &[
     "psk_file",
     "plugin",
     "auth_plugin",
-    "connection",
     "mount_point",
 ];
 
@@ -335,6 +339,8 @@ struct Parser<'a> {
     /// Whether a global `password_file` or `acl_file` line was read.
     security_seen: bool,
     depth: u8,
+    /// Bridges read so far; the last one takes the bridge options.
+    bridges: Vec<bridge::Draft>,
 }
 
 impl<'a> Parser<'a> {
@@ -347,6 +353,7 @@ impl<'a> Parser<'a> {
             anonymous_seen: false,
             security_seen: false,
             depth: 0,
+            bridges: Vec::new(),
         }
     }
 }
@@ -371,7 +378,7 @@ impl Parser<'_> {
                 Some((n, v)) => (n, v.trim()),
                 None => (line.trim(), ""),
             };
-            self.option(name, value, file)
+            self.option(name, value, file, i + 1)
                 .map_err(|message| ConfigError {
                     file: file.to_path_buf(),
                     line: i + 1,
@@ -381,7 +388,10 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn option(&mut self, name: &str, value: &str, file: &Path) -> Result<(), String> {
+    fn option(&mut self, name: &str, value: &str, file: &Path, line: usize) -> Result<(), String> {
+        if bridge::handles(name) {
+            return self.bridge(name, value, file, line);
+        }
         let c = &mut *self.config;
         match name {
             "listener" => return self.listener(value),

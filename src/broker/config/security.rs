@@ -101,6 +101,6 @@ impl Parser<'_> {
                 });
             }
         }
-        Ok(())
+        self.finish_bridges()
     }
 }

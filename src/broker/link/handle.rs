@@ -34,6 +34,9 @@ pub(super) struct Link {
     aliases: Vec<Option<TopicName>>,
     /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
     connect_expiry: u32,
+    /// A 3.x bridge (protocol level + 0x80): its subscriptions never get its own messages
+    /// back and keep retain flags as published, as 5.0 bridges ask with subscription options.
+    bridge: bool,
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -101,8 +104,9 @@ fn log_connected(log: Log, peer: std::net::SocketAddr, c: &Connect, client_id: &
         .as_deref()
         .map(|u| format!(", u'{u}'"))
         .unwrap_or_default();
+    let kind = if c.bridge { "bridge" } else { "client" };
     log.conn(format_args!(
-        "New client connected from {peer} as {client_id} (p{}, c{}, k{}{user}).",
+        "New {kind} connected from {peer} as {client_id} (p{}, c{}, k{}{user}).",
         proto_tag(c.version),
         c.clean_start as u8,
         c.keep_alive,
@@ -183,6 +187,7 @@ where
         behind: None,
         aliases: Vec::new(),
         connect_expiry: expiry,
+        bridge: c.bridge,
     };
     Some((link, attached))
 }
@@ -487,6 +492,11 @@ impl Link {
         for sub in &s.subscriptions {
             let mut sub = sub.clone();
             sub.options.qos = sub.options.qos.min(max_qos);
+            if self.bridge {
+                // Loop prevention for 3.x bridges (mosquitto does the same).
+                sub.options.no_local = true;
+                sub.options.retain_as_published = true;
+            }
             let new = self
                 .router
                 .subscribe(&self.cell, &sub.filter, sub.options, sub_id);

@@ -372,7 +372,7 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
 const DRAIN_WAIT: Duration = Duration::from_millis(20);
 
 /// Waits (bounded) until `sub` has drained its queue below half.
-async fn wait_for_drain(router: &Router, sub: &SessionCell) {
+pub(crate) async fn wait_for_drain(router: &Router, sub: &SessionCell) {
     // Created before the flag and the check, so a wake-up in between is not lost.
     let drained = sub.drained.notified();
     sub.pressured.store(true, Ordering::Relaxed);

@@ -1,7 +1,8 @@
 //! CONNECT (3.1). It names its own protocol version, so it decodes the same on any connection.
 //!
 //! ```text
-//! protocol name ("MQTT" / "MQIsdp") | level (3, 4, 5) | connect flags | keep alive (2)
+//! protocol name ("MQTT" / "MQIsdp") | level (3, 4, 5; +0x80 from a 3.x bridge) | connect flags
+//! | keep alive (2)
 //! | v5 properties | client id | [v5 will properties, will topic, will payload]
 //! | [user name] | [password]
 //! flags: 7 user name | 6 password | 5 will retain | 4-3 will QoS | 2 will | 1 clean | 0 reserved
@@ -24,7 +25,11 @@ const WILL: u8 = 0x04;
 const CLEAN: u8 = 0x02;
 const RESERVED: u8 = 0x01;
 
-/// The version named by a protocol name and level, or the CONNACK-worthy refusal.
+/// Bit 7 of the protocol level: a 3.x bridge (mosquitto's `try_private`, also RSMB's).
+const BRIDGE_BIT: u8 = 0x80;
+
+/// The version named by a protocol name and level (bit 7 masked), or the CONNACK-worthy
+/// refusal.
 fn protocol(name: &[u8], level: u8) -> Result<Version, DecodeError> {
     const fn unsupported(rule: &'static str, message: &'static str) -> DecodeError {
         DecodeError {
@@ -78,7 +83,9 @@ fn check_flags(flags: u8, version: Version) -> Result<(), DecodeError> {
 pub(crate) fn decode(mut b: Bytes) -> Result<Connect, DecodeError> {
     let name = read_binary(&mut b)?;
     let level = read_u8(&mut b)?;
-    let version = protocol(&name, level)?;
+    let version = protocol(&name, level & !BRIDGE_BIT)?;
+    // The bridge bit means nothing in 5.0 (mosquitto accepts and ignores it there too).
+    let bridge = level & BRIDGE_BIT != 0 && !version.is_v5();
     let flags = read_u8(&mut b)?;
     check_flags(flags, version)?;
     let keep_alive = read_u16(&mut b)?;
@@ -113,6 +120,7 @@ pub(crate) fn decode(mut b: Bytes) -> Result<Connect, DecodeError> {
         password,
         will,
         properties,
+        bridge,
     })
 }
 
@@ -197,7 +205,8 @@ pub(crate) fn encode(c: &Connect, buf: &mut BytesMut) -> Result<(), EncodeError>
         ));
     }
     put_binary(buf, protocol_name(c.version))?;
-    buf.put_u8(c.version.level());
+    let bridge = if c.bridge && !v5 { BRIDGE_BIT } else { 0 };
+    buf.put_u8(c.version.level() | bridge);
     buf.put_u8(flags(c));
     buf.put_u16(c.keep_alive);
     if v5 {
@@ -270,6 +279,38 @@ mod tests {
         let w = c.will.unwrap();
         assert_eq!(w.properties.will_delay_interval, Some(3));
         assert!(c.username.is_none() && c.password.is_some());
+    }
+
+    #[test]
+    fn bridge_bit_of_the_level_marks_a_3_x_bridge_both_ways() {
+        // mosquitto's try_private: level 0x84 is 3.1.1 from a bridge.
+        let bytes = b"\x10\x0e\x00\x04MQTT\x84\x00\x00\x3c\x00\x02br";
+        let c = connect(wire(bytes, Version::V311));
+        assert_eq!((c.version, c.bridge), (Version::V311, true));
+        let mut out = bytes::BytesMut::new();
+        crate::protocol::encode(
+            &Packet::Connect(Box::new(c.clone())),
+            Version::V311,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(&out[..], &bytes[..]);
+        let v31 = b"\x10\x0e\x00\x06MQIsdp\x83\x02\x00\x3c\x00\x00";
+        let c = connect(wire(v31, Version::V311));
+        assert_eq!((c.version, c.bridge), (Version::V31, true));
+        // 5.0 bridges use No Local; the bit is ignored there, and never sent.
+        let mut v5 =
+            bytes::BytesMut::from(&b"\x10\x0d\x00\x04MQTT\x85\x02\x00\x3c\x00\x00\x00"[..]);
+        let mut c = connect(
+            crate::protocol::decode(&mut v5, Version::V311, 1024)
+                .unwrap()
+                .unwrap(),
+        );
+        assert_eq!((c.version, c.bridge), (Version::V5, false));
+        c.bridge = true;
+        let mut out = bytes::BytesMut::new();
+        crate::protocol::encode(&Packet::Connect(Box::new(c)), Version::V5, &mut out).unwrap();
+        assert_eq!(out[8], 5);
     }
 
     #[test]
