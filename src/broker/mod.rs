@@ -256,6 +256,8 @@ impl Broker {
         self.router.close_all();
         drop(done_tx);
         let _ = done_rx.recv().await;
+        // The bridges hold the router too: let go of everything that keeps the store open.
+        drop(self.bridges);
         drop(self.router);
         if let Some(t) = self.store_thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;

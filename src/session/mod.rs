@@ -441,10 +441,11 @@ impl Session {
         self.incoming.ids()
     }
 
-    /// Whether `id` is taken by a delivery awaiting its acknowledgement (a bridge picks the
-    /// identifiers of its own SUBSCRIBEs around them).
-    pub fn id_in_use(&self, id: PacketId) -> bool {
-        self.inflight.contains(id)
+    /// A packet identifier from the session's own sequence, free of the deliveries in flight,
+    /// for a SUBSCRIBE or UNSUBSCRIBE of the session's owner (a bridge): one sequence for
+    /// every packet of the connection, as mosquitto numbers them.
+    pub fn next_packet_id(&mut self) -> Option<PacketId> {
+        self.inflight.next_id(|_| false)
     }
 
     /// Store keys of every queued or inflight delivery (to forget them with the session).

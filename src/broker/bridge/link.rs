@@ -9,8 +9,8 @@
 //! Packet identifiers and the QoS 1/2 window are the session's, so what was unacknowledged when
 //! a connection dropped is sent again (DUP, or PUBREL) with the same identifiers on the next
 //! one, and incoming QoS 2 state survives reconnects. After CONNACK the bridge sends its
-//! SUBSCRIBEs (and the `1` notification) and lets the session flow only once they are
-//! acknowledged, so that those packet identifiers never meet the session's.
+//! SUBSCRIBEs (and the `1` notification), numbered from the session's own sequence, and lets
+//! the session flow only once they are acknowledged.
 
 use super::{Ctx, notify, topics};
 use crate::broker::router::SessionCell;
@@ -21,7 +21,7 @@ use crate::protocol::{
     RetainHandling, Subscribe, Subscription, SubscriptionOptions, Unsubscribe,
 };
 use crate::session::keepalive::Due;
-use crate::session::{KeepAlive, Message, Outgoing, PacketIds, Peer};
+use crate::session::{KeepAlive, Message, Outgoing, Peer};
 use crate::transport::Stream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -61,7 +61,6 @@ pub(super) struct Link<'a> {
     keepalive: KeepAlive,
     /// Identifiers of our SUBSCRIBE, UNSUBSCRIBE and notification awaiting acknowledgement.
     control: Vec<PacketId>,
-    ids: PacketIds,
     /// What the session had to send on connecting, held until `control` is empty.
     held: Vec<Outgoing>,
     flowing: bool,
@@ -93,7 +92,6 @@ impl<'a> Link<'a> {
             conn,
             keepalive: KeepAlive::new(keep_alive, Instant::now()),
             control: Vec::new(),
-            ids: PacketIds::default(),
             held: Vec::new(),
             flowing: false,
             out: Vec::new(),
@@ -172,13 +170,10 @@ impl<'a> Link<'a> {
         Ok(())
     }
 
-    /// A packet identifier for our own packets, clear of the session's deliveries in flight.
+    /// A packet identifier for our own packets, from the session's sequence (so clear of its
+    /// deliveries in flight, and numbered across reconnections as mosquitto does).
     fn control_id(&mut self) -> Option<PacketId> {
-        let st = self.cell.lock();
-        let control = &self.control;
-        let id = self
-            .ids
-            .next(|id| st.session.id_in_use(id) || control.contains(&id))?;
+        let id = self.cell.lock().session.next_packet_id()?;
         self.control.push(id);
         Some(id)
     }
@@ -345,6 +340,8 @@ impl<'a> Link<'a> {
                 self.release_control(u.packet_id);
             }
             Packet::PingResp => self.keepalive.pong(),
+            // Not for a server to send, but libmosquitto answers it, and so do we.
+            Packet::PingReq => self.acks.push(Packet::PingResp),
             Packet::Disconnect(d) => {
                 return Err(End::Lost(format!(
                     "disconnected by the remote broker: {}",
