@@ -88,6 +88,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
+    /// The bytes received and not yet decoded (for diagnosing a peer that does not speak
+    /// MQTT at all).
+    pub fn buffered(&self) -> &[u8] {
+        &self.rbuf
+    }
+
     /// Decodes a packet already in the read buffer, without touching the socket.
     pub fn try_read_packet(&mut self) -> Result<Option<Packet>, ConnectionError> {
         Ok(protocol::decode(

@@ -43,4 +43,5 @@ pub mod protocol;
 pub mod session;
 pub mod topic;
 
+pub mod tls;
 pub mod transport;
