@@ -89,6 +89,18 @@ pub fn verify(
                 unknown_issuer_of(v, current, peer, below == 0)
             });
         };
+        // A self-signed certificate the peer sent is trusted only if it is in the store
+        // (checked above); OpenSSL's "self-signed certificate in certificate chain".
+        if self_issued(ca) {
+            return Err(if bad_signature {
+                Problem::BadSignature {
+                    cert: current_ref,
+                    issuer: label(current.issuer()),
+                }
+            } else {
+                unknown_issuer_of(v, ca, peer, false)
+            });
+        }
         used[i] = true;
         let ca_ref = cert_ref(ca, Position::Intermediate);
         check_ca(ca, &ca_ref, below, false)?;
@@ -170,13 +182,21 @@ fn check_dates(c: &X509Certificate<'_>, cert: &CertRef, now: i64) -> Result<(), 
     Ok(())
 }
 
-/// The trusted CA that ends a chain webpki accepted must be valid now too, as OpenSSL checks
-/// (webpki takes a trust anchor as it is).
-pub fn check_anchor_dates(der: &[u8], now: UnixTime) -> Result<(), Problem> {
-    match X509Certificate::from_der(der) {
-        Ok((_, ca)) => check_dates(&ca, &cert_ref(&ca, Position::Ca), now.as_secs() as i64),
-        Err(_) => Ok(()),
+/// OpenSSL's rules webpki does not apply, for an issuer in a chain webpki accepted, `below`
+/// CA certificates above the peer's own: the CA rules of `X509_check_ca` (keyCertSign,
+/// basicConstraints of a trusted CA), and the validity of the trusted CA (webpki takes a
+/// trust anchor as it is).
+pub fn check_issuer(der: &[u8], position: Position, below: usize, now: UnixTime) -> Result<(), Problem> {
+    let Ok((_, ca)) = X509Certificate::from_der(der) else {
+        return Ok(());
+    };
+    let ca_ref = cert_ref(&ca, position);
+    let trusted = position == Position::Ca;
+    check_ca(&ca, &ca_ref, below, trusted)?;
+    if trusted {
+        check_dates(&ca, &ca_ref, now.as_secs() as i64)?;
     }
+    Ok(())
 }
 
 /// Dates and critical extensions: what every certificate of the chain must pass.
@@ -208,7 +228,12 @@ fn check_cert(c: &X509Certificate<'_>, cert: &CertRef, now: i64) -> Result<(), P
 
 /// OpenSSL's purpose check for a TLS server or client: extended key usage (on every
 /// certificate of the chain), key usage (on the peer's own), Netscape certificate type.
-fn check_purpose(c: &X509Certificate<'_>, cert: &CertRef, role: Role) -> Result<(), Problem> {
+/// webpki checks extended key usage only, so chains it accepts come here too.
+pub fn check_purpose(
+    c: &X509Certificate<'_>,
+    cert: &CertRef,
+    role: Role,
+) -> Result<(), Problem> {
     let wrong = || {
         Err(Problem::WrongPurpose {
             cert: cert.clone(),

@@ -4,8 +4,9 @@
 //! It accepts what OpenSSL's default verification accepts and refuses what it refuses:
 //!
 //! - chains of version 3 certificates go to webpki, with the CRLs of `crlfile` for the peer's
-//!   own certificate (OpenSSL's `X509_V_FLAG_CRL_CHECK`: a CRL from its issuer must be there);
-//!   the trusted CA that ends the chain must be within its validity too, as in OpenSSL;
+//!   own certificate (OpenSSL's `X509_V_FLAG_CRL_CHECK`: a CRL from its issuer must be there),
+//!   then OpenSSL's rules webpki leaves out: key usage of the peer's certificate and of its
+//!   issuers, and the validity and CA rules of the trusted CA that ends the chain;
 //! - chains webpki does not take — a version 1 peer certificate (what `openssl x509 -req`
 //!   makes without an extensions file), a CA certificate used as the peer's own (the one-step
 //!   self-signed `openssl req -x509`), a version 1 intermediate (refused, like OpenSSL) — go
@@ -130,11 +131,20 @@ impl ChainVerifier {
             None,
         ) {
             Ok(path) => {
-                let index = anchors.iter().position(|a| std::ptr::eq(a, path.anchor()));
-                match index.map(|i| &self.trust.anchors()[i]) {
-                    Some(anchor) => legacy::check_anchor_dates(&anchor.der, now),
-                    None => Ok(()),
+                let mut below = 0;
+                for ca in path.intermediate_certificates() {
+                    legacy::check_issuer(&ca.der(), Position::Intermediate, below, now)?;
+                    below += 1;
                 }
+                let index = anchors.iter().position(|a| std::ptr::eq(a, path.anchor()));
+                if let Some(anchor) = index.map(|i| &self.trust.anchors()[i]) {
+                    // A trusted self-signed peer certificate is its own chain, not a CA.
+                    if anchor.der.as_ref() != der.as_ref() {
+                        legacy::check_issuer(&anchor.der, Position::Ca, below, now)?;
+                    }
+                }
+                let peer = CertRef::peer(super::names::label(leaf.subject()));
+                legacy::check_purpose(leaf, &peer, self.role)
             }
             Err(e) => Err(self.explain(&e, leaf, intermediates)),
         }

@@ -5,6 +5,7 @@
 
 pub mod brokers;
 pub mod mosquitto;
+pub mod openssl;
 pub mod pki;
 
 #[allow(unused_imports)]
