@@ -5,8 +5,8 @@ mod common;
 
 use common::pki::Pki;
 use mq::broker::security::tls::{
-    HandshakeFailure, ListenerTls, MinTlsVersion, Side, TlsError, accept,
-    certificate_common_name, server_config,
+    HandshakeFailure, ListenerTls, MinTlsVersion, Side, TlsError, accept, certificate_common_name,
+    server_config,
 };
 use mq::tls::Problem;
 use rustls::pki_types::ServerName;

@@ -132,7 +132,12 @@ fn round_trip(publisher: &dyn Fn(&[&str]) -> Output, subscriber: &dyn Fn(&[&str]
 }
 
 fn recipe() -> Option<OpensslPki> {
-    if !peers_present(&["openssl", "/usr/sbin/mosquitto", "mosquitto_pub", "mosquitto_sub"]) {
+    if !peers_present(&[
+        "openssl",
+        "/usr/sbin/mosquitto",
+        "mosquitto_pub",
+        "mosquitto_sub",
+    ]) {
         return None;
     }
     let pki = OpensslPki::new();
@@ -161,9 +166,10 @@ fn mosquitto_clients_use_the_recipe_certificates_with_mq_broker() {
             &|r| run("mosquitto_pub", &args(&pki, port, "ca", cert, r)),
             &|r| run("mosquitto_sub", &args(&pki, port, "ca", cert, r)),
         );
-        round_trip(&|r| mq("pub", args(&pki, broker.port, "ca", cert, r)), &|r| {
-            mq("sub", args(&pki, broker.port, "ca", cert, r))
-        });
+        round_trip(
+            &|r| mq("pub", args(&pki, broker.port, "ca", cert, r)),
+            &|r| mq("sub", args(&pki, broker.port, "ca", cert, r)),
+        );
     }
 }
 
@@ -178,9 +184,10 @@ fn mq_clients_use_the_recipe_certificates_with_mosquitto() {
         };
         let broker = Mosquitto::start(pki.dir(), &listener_tls(&pki, "server", extra));
         let cert = require.then_some("client");
-        round_trip(&|r| mq("pub", args(&pki, broker.port, "ca", cert, r)), &|r| {
-            mq("sub", args(&pki, broker.port, "ca", cert, r))
-        });
+        round_trip(
+            &|r| mq("pub", args(&pki, broker.port, "ca", cert, r)),
+            &|r| mq("sub", args(&pki, broker.port, "ca", cert, r)),
+        );
     }
 }
 
@@ -278,7 +285,10 @@ fn a_name_mismatch_is_refused_and_insecure_skips_it() {
         "certificate for 'broker.example' does not match host 'localhost'",
     );
     // mosquitto_pub agrees.
-    let theirs = run("mosquitto_pub", &args(&pki, broker.port, "ca", None, &PUBLISH));
+    let theirs = run(
+        "mosquitto_pub",
+        &args(&pki, broker.port, "ca", None, &PUBLISH),
+    );
     assert!(!theirs.status.success());
     let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
     a.push("--insecure".into());
@@ -309,7 +319,10 @@ fn a_revoked_client_certificate_is_refused_per_crlfile() {
     let o = mq("pub", args(&pki, broker.port, "ca", Some("bob"), &PUBLISH));
     refused(&o, "the server says our client certificate is revoked");
     // A certificate the CRL does not list still gets in.
-    let o = mq("pub", args(&pki, broker.port, "ca", Some("client"), &PUBLISH));
+    let o = mq(
+        "pub",
+        args(&pki, broker.port, "ca", Some("client"), &PUBLISH),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let theirs = run(
         "mosquitto_pub",
@@ -325,7 +338,10 @@ fn a_missing_client_certificate_is_refused_when_required() {
         &pki,
         &listener_tls(&pki, "server", "require_certificate true\n"),
     );
-    let theirs = run("mosquitto_pub", &args(&pki, broker.port, "ca", None, &PUBLISH));
+    let theirs = run(
+        "mosquitto_pub",
+        &args(&pki, broker.port, "ca", None, &PUBLISH),
+    );
     assert!(!theirs.status.success());
     assert!(
         broker.logged("the client sent no certificate, and require_certificate is set"),
@@ -373,7 +389,16 @@ fn tls_meeting_plain_mqtt_is_named_both_ways() {
     assert!(plain.logged("it sent a TLS handshake"), "{:?}", plain.log());
 
     let tls = MqBroker::start(&pki, &listener_tls(&pki, "server", ""));
-    let a = ["-h", "localhost", "-p", &tls.port.to_string(), "-t", "t", "-m", "x"];
+    let a = [
+        "-h",
+        "localhost",
+        "-p",
+        &tls.port.to_string(),
+        "-t",
+        "t",
+        "-m",
+        "x",
+    ];
     let o = mq("pub", a.iter().map(|s| s.to_string()).collect());
     refused(&o, "this port expects TLS");
     assert!(
@@ -383,7 +408,16 @@ fn tls_meeting_plain_mqtt_is_named_both_ways() {
     );
     // Against mosquitto's TLS port, which closes without a word, the hint still says it.
     let broker = mosquitto_with(&pki, "server");
-    let a = ["-h", "localhost", "-p", &broker.port.to_string(), "-t", "t", "-m", "x"];
+    let a = [
+        "-h",
+        "localhost",
+        "-p",
+        &broker.port.to_string(),
+        "-t",
+        "t",
+        "-m",
+        "x",
+    ];
     let o = mq("pub", a.iter().map(|s| s.to_string()).collect());
     refused(&o, "if this port expects TLS");
 }
@@ -493,7 +527,11 @@ fn key_logs_hold_the_session_secrets() {
         .is_ok_and(|s| s.contains("SERVER_TRAFFIC_SECRET_0 "))));
     // Both ends logged the same session.
     let random = client.split_whitespace().nth(1).unwrap().to_string();
-    assert!(std::fs::read_to_string(&server_log).unwrap().contains(&random));
+    assert!(
+        std::fs::read_to_string(&server_log)
+            .unwrap()
+            .contains(&random)
+    );
 }
 
 #[test]
@@ -511,7 +549,10 @@ fn psk_is_refused_with_the_reason() {
         "-m".into(),
         "x".into(),
     ];
-    refused(&mq("pub", a), "rustls, the TLS library mq uses, has no pre-shared key support");
+    refused(
+        &mq("pub", a),
+        "rustls, the TLS library mq uses, has no pre-shared key support",
+    );
     let conf = pki.write("psk.conf", "listener 8883\npsk_hint mq\n");
     let o = run(
         &mq_path().display().to_string(),
@@ -557,7 +598,11 @@ fn our_verdict_crl(
         algs: provider.signature_verification_algorithms,
     };
     let intermediates: Vec<_> = bundle.iter().flat_map(|b| load(b)).collect();
-    let verdict = chain.verify(&load(leaf)[0], &intermediates, rustls::pki_types::UnixTime::now());
+    let verdict = chain.verify(
+        &load(leaf)[0],
+        &intermediates,
+        rustls::pki_types::UnixTime::now(),
+    );
     if let Err(e) = &verdict {
         eprintln!("{leaf}: {e}");
     }
@@ -572,14 +617,24 @@ fn chains_get_the_verdict_of_openssl_verify() {
     pki.signed("via-int1", "localhost", "int1", "");
     pki.signed("int3", "Int-V3", "ca", ca_true);
     pki.signed("via-int3", "localhost", "int3", "");
-    pki.signed("pl0", "PL0", "ca", "basicConstraints=critical,CA:TRUE,pathlen:0");
+    pki.signed(
+        "pl0",
+        "PL0",
+        "ca",
+        "basicConstraints=critical,CA:TRUE,pathlen:0",
+    );
     pki.signed("sub", "Sub", "pl0", ca_true);
     pki.signed("deep", "localhost", "sub", "");
     pki.self_signed("self", "localhost");
     pki.signed("caleaf", "localhost", "ca", "basicConstraints=CA:TRUE");
     pki.v1_root("root1", "Root-V1");
     pki.signed("from-root1", "localhost", "root1", "");
-    pki.signed("clientonly", "localhost", "ca", "extendedKeyUsage=clientAuth");
+    pki.signed(
+        "clientonly",
+        "localhost",
+        "ca",
+        "extendedKeyUsage=clientAuth",
+    );
     pki.signed("kucrl", "localhost", "ca", "keyUsage=critical,cRLSign");
     pki.fake_ca();
     pki.self_signed("other", "Other");
@@ -594,7 +649,12 @@ fn chains_get_the_verdict_of_openssl_verify() {
     pki.signed("under-nocs", "localhost", "nocs", "");
     let san = "subjectAltName=DNS:localhost";
     pki.signed("modern", "localhost", "ca", san);
-    pki.signed("modern-kucrl", "localhost", "ca", &format!("{san}; keyUsage=critical,cRLSign"));
+    pki.signed(
+        "modern-kucrl",
+        "localhost",
+        "ca",
+        &format!("{san}; keyUsage=critical,cRLSign"),
+    );
     pki.signed("modern-under-nocs", "localhost", "nocs", san);
     pki.signed("modern-deep", "localhost", "sub", san);
     pki.signed(
@@ -615,24 +675,143 @@ fn chains_get_the_verdict_of_openssl_verify() {
     let cases: &[(&str, &str, &str, &str, bool, bool)] = &[
         ("v1 leaf, v3 CA", "ca.crt", "", "server.crt", true, true),
         ("v1 client leaf", "ca.crt", "", "client.crt", false, true),
-        ("v1 intermediate", "ca.crt", "int1.crt", "via-int1.crt", true, false),
-        ("v3 intermediate, v1 leaf", "ca.crt", "int3.crt", "via-int3.crt", true, true),
-        ("path length exceeded", "ca.crt", "pl0-sub.crt", "deep.crt", true, false),
-        ("trusted self-signed leaf", "self.crt", "", "self.crt", true, true),
-        ("CA:TRUE leaf from the CA", "ca.crt", "", "caleaf.crt", true, true),
-        ("v1 root and leaf", "root1.crt", "", "from-root1.crt", true, true),
-        ("clientAuth only, as server", "ca.crt", "", "clientonly.crt", true, false),
-        ("clientAuth only, as client", "ca.crt", "", "clientonly.crt", false, true),
-        ("key usage cRLSign only", "ca.crt", "", "kucrl.crt", true, false),
-        ("same-name CA, other key", "fake-ca.crt", "", "server.crt", true, false),
+        (
+            "v1 intermediate",
+            "ca.crt",
+            "int1.crt",
+            "via-int1.crt",
+            true,
+            false,
+        ),
+        (
+            "v3 intermediate, v1 leaf",
+            "ca.crt",
+            "int3.crt",
+            "via-int3.crt",
+            true,
+            true,
+        ),
+        (
+            "path length exceeded",
+            "ca.crt",
+            "pl0-sub.crt",
+            "deep.crt",
+            true,
+            false,
+        ),
+        (
+            "trusted self-signed leaf",
+            "self.crt",
+            "",
+            "self.crt",
+            true,
+            true,
+        ),
+        (
+            "CA:TRUE leaf from the CA",
+            "ca.crt",
+            "",
+            "caleaf.crt",
+            true,
+            true,
+        ),
+        (
+            "v1 root and leaf",
+            "root1.crt",
+            "",
+            "from-root1.crt",
+            true,
+            true,
+        ),
+        (
+            "clientAuth only, as server",
+            "ca.crt",
+            "",
+            "clientonly.crt",
+            true,
+            false,
+        ),
+        (
+            "clientAuth only, as client",
+            "ca.crt",
+            "",
+            "clientonly.crt",
+            false,
+            true,
+        ),
+        (
+            "key usage cRLSign only",
+            "ca.crt",
+            "",
+            "kucrl.crt",
+            true,
+            false,
+        ),
+        (
+            "same-name CA, other key",
+            "fake-ca.crt",
+            "",
+            "server.crt",
+            true,
+            false,
+        ),
         ("unrelated CA", "other.crt", "", "server.crt", true, false),
-        ("CA:FALSE intermediate", "ca.crt", "notca.crt", "under-notca.crt", true, false),
-        ("intermediate without keyCertSign", "ca.crt", "nocs.crt", "under-nocs.crt", true, false),
-        ("v3 leaf with subjectAltName", "ca.crt", "", "modern.crt", true, true),
-        ("v3 leaf, key usage cRLSign only", "ca.crt", "", "modern-kucrl.crt", true, false),
-        ("v3 leaf, intermediate without keyCertSign", "ca.crt", "nocs.crt", "modern-under-nocs.crt", true, false),
-        ("v3 leaf, path length exceeded", "ca.crt", "pl0-sub.crt", "modern-deep.crt", true, false),
-        ("unknown critical extension", "ca.crt", "", "crit.crt", true, false),
+        (
+            "CA:FALSE intermediate",
+            "ca.crt",
+            "notca.crt",
+            "under-notca.crt",
+            true,
+            false,
+        ),
+        (
+            "intermediate without keyCertSign",
+            "ca.crt",
+            "nocs.crt",
+            "under-nocs.crt",
+            true,
+            false,
+        ),
+        (
+            "v3 leaf with subjectAltName",
+            "ca.crt",
+            "",
+            "modern.crt",
+            true,
+            true,
+        ),
+        (
+            "v3 leaf, key usage cRLSign only",
+            "ca.crt",
+            "",
+            "modern-kucrl.crt",
+            true,
+            false,
+        ),
+        (
+            "v3 leaf, intermediate without keyCertSign",
+            "ca.crt",
+            "nocs.crt",
+            "modern-under-nocs.crt",
+            true,
+            false,
+        ),
+        (
+            "v3 leaf, path length exceeded",
+            "ca.crt",
+            "pl0-sub.crt",
+            "modern-deep.crt",
+            true,
+            false,
+        ),
+        (
+            "unknown critical extension",
+            "ca.crt",
+            "",
+            "crit.crt",
+            true,
+            false,
+        ),
     ];
     for (what, cafile, inter, leaf, server, accepted) in cases {
         let bundle: Vec<&str> = inter.split_whitespace().collect();

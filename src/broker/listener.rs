@@ -6,13 +6,13 @@
 use super::config::ListenerConfig;
 use super::link::{Established, LinkContext, LinkLimits, open, serve};
 use super::router::Router;
+use super::security::tls::{CertIdentity, HandshakeFailure};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc};
-use super::security::tls::{CertIdentity, HandshakeFailure};
 use tokio_rustls::TlsAcceptor;
 
 /// A bound listener, ready to accept.
@@ -211,7 +211,9 @@ async fn serve_tls(
         }
         Err(why) => {
             let why = match why {
-                HandshakeFailure::NotTls { side, .. } => HandshakeFailure::NotTls { side, plain_mqtt },
+                HandshakeFailure::NotTls { side, .. } => {
+                    HandshakeFailure::NotTls { side, plain_mqtt }
+                }
                 other => other,
             };
             ctx.router.settings().log.info(format_args!(

@@ -102,7 +102,10 @@ impl TlsArgs {
 
     /// The client TLS settings these flags describe; `os_certs` adds the system CA store (as
     /// `mqtts://` URLs and port 8883 do).
-    pub fn to_options(&self, os_certs: bool) -> Result<crate::tls::TlsOptions, crate::tls::ConfigError> {
+    pub fn to_options(
+        &self,
+        os_certs: bool,
+    ) -> Result<crate::tls::TlsOptions, crate::tls::ConfigError> {
         if self.psk.is_some() || self.psk_identity.is_some() {
             return Err(crate::tls::ConfigError::Invalid(
                 crate::tls::PSK_UNSUPPORTED.into(),

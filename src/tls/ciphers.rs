@@ -77,13 +77,17 @@ const ENTRIES: &[Entry] = &[
         openssl: "ECDHE-ECDSA-AES256-GCM-SHA384",
         iana: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
         suite: cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        tags: &["TLSv1.2", "ECDHE", "ECDSA", "AES", "AES256", "AESGCM", "SHA384"],
+        tags: &[
+            "TLSv1.2", "ECDHE", "ECDSA", "AES", "AES256", "AESGCM", "SHA384",
+        ],
     },
     Entry {
         openssl: "ECDHE-RSA-AES256-GCM-SHA384",
         iana: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         suite: cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        tags: &["TLSv1.2", "ECDHE", "aRSA", "AES", "AES256", "AESGCM", "SHA384"],
+        tags: &[
+            "TLSv1.2", "ECDHE", "aRSA", "AES", "AES256", "AESGCM", "SHA384",
+        ],
     },
     Entry {
         openssl: "ECDHE-ECDSA-CHACHA20-POLY1305",
@@ -101,13 +105,17 @@ const ENTRIES: &[Entry] = &[
         openssl: "ECDHE-ECDSA-AES128-GCM-SHA256",
         iana: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         suite: cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        tags: &["TLSv1.2", "ECDHE", "ECDSA", "AES", "AES128", "AESGCM", "SHA256"],
+        tags: &[
+            "TLSv1.2", "ECDHE", "ECDSA", "AES", "AES128", "AESGCM", "SHA256",
+        ],
     },
     Entry {
         openssl: "ECDHE-RSA-AES128-GCM-SHA256",
         iana: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
         suite: cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        tags: &["TLSv1.2", "ECDHE", "aRSA", "AES", "AES128", "AESGCM", "SHA256"],
+        tags: &[
+            "TLSv1.2", "ECDHE", "aRSA", "AES", "AES128", "AESGCM", "SHA256",
+        ],
     },
 ];
 
@@ -117,10 +125,47 @@ const EVERYTHING: &[&str] = &["ALL", "DEFAULT", "HIGH", "COMPLEMENTOFALL", "SECU
 /// OpenSSL names for families rustls has none of; selecting them selects nothing, excluding
 /// them excludes nothing.
 const ABSENT: &[&str] = &[
-    "aNULL", "eNULL", "NULL", "COMPLEMENTOFDEFAULT", "LOW", "MEDIUM", "EXPORT", "EXP", "MD5",
-    "RC4", "DES", "3DES", "SSLv2", "SSLv3", "PSK", "SRP", "DSS", "aDSS", "CAMELLIA", "SEED",
-    "IDEA", "ADH", "AECDH", "kRSA", "RSAPSK", "DH", "DHE", "EDH", "kDHE", "kEDH", "aPSK", "SHA1",
-    "SHA", "ARIA", "CCM", "CCM8", "AESCCM", "AESCCM8", "kPSK", "kECDHEPSK", "kDHEPSK",
+    "aNULL",
+    "eNULL",
+    "NULL",
+    "COMPLEMENTOFDEFAULT",
+    "LOW",
+    "MEDIUM",
+    "EXPORT",
+    "EXP",
+    "MD5",
+    "RC4",
+    "DES",
+    "3DES",
+    "SSLv2",
+    "SSLv3",
+    "PSK",
+    "SRP",
+    "DSS",
+    "aDSS",
+    "CAMELLIA",
+    "SEED",
+    "IDEA",
+    "ADH",
+    "AECDH",
+    "kRSA",
+    "RSAPSK",
+    "DH",
+    "DHE",
+    "EDH",
+    "kDHE",
+    "kEDH",
+    "aPSK",
+    "SHA1",
+    "SHA",
+    "ARIA",
+    "CCM",
+    "CCM8",
+    "AESCCM",
+    "AESCCM8",
+    "kPSK",
+    "kECDHEPSK",
+    "kDHEPSK",
 ];
 
 /// Aliases spelled differently in OpenSSL that mean one of the tags above.
@@ -240,11 +285,13 @@ pub fn parse(list: &str, family: Family) -> Result<Vec<SupportedCipherSuite>, Ci
 pub fn defaults(family: Family) -> Vec<SupportedCipherSuite> {
     let all = rustls::crypto::ring::default_provider().cipher_suites;
     all.into_iter()
-        .filter(|s| match (family, s) {
-            (Family::Any, _) => true,
-            (Family::Tls13, SupportedCipherSuite::Tls13(_)) => true,
-            (Family::Tls12, SupportedCipherSuite::Tls12(_)) => true,
-            _ => false,
+        .filter(|s| {
+            matches!(
+                (family, s),
+                (Family::Any, _)
+                    | (Family::Tls13, SupportedCipherSuite::Tls13(_))
+                    | (Family::Tls12, SupportedCipherSuite::Tls12(_))
+            )
         })
         .collect()
 }
@@ -252,9 +299,7 @@ pub fn defaults(family: Family) -> Vec<SupportedCipherSuite> {
 /// The ring crypto provider with the suites the lists choose (each with the family it may
 /// name); a TLS version no list names a suite of keeps rustls's defaults for it, as OpenSSL
 /// keeps its TLS 1.3 suites whatever the TLS 1.2 cipher list says.
-pub fn provider(
-    lists: &[(&str, Family)],
-) -> Result<rustls::crypto::CryptoProvider, CipherError> {
+pub fn provider(lists: &[(&str, Family)]) -> Result<rustls::crypto::CryptoProvider, CipherError> {
     let mut chosen: Vec<SupportedCipherSuite> = Vec::new();
     for (list, family) in lists {
         chosen.extend(parse(list, *family)?);

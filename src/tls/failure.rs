@@ -162,10 +162,16 @@ fn peer_alert(f: &mut fmt::Formatter<'_>, alert: AlertDescription, side: Side) -
             "the server requires a client certificate ({name}): give --cert and --key"
         ),
         (Side::Client, A::CertificateExpired) => {
-            write!(f, "the server finds our client certificate expired ({name})")
+            write!(
+                f,
+                "the server finds our client certificate expired ({name})"
+            )
         }
         (Side::Client, A::CertificateRevoked) => {
-            write!(f, "the server says our client certificate is revoked ({name})")
+            write!(
+                f,
+                "the server says our client certificate is revoked ({name})"
+            )
         }
         (Side::Client, A::BadCertificate | A::UnsupportedCertificate | A::CertificateUnknown) => {
             write!(f, "the server rejected our client certificate ({name})")
@@ -274,7 +280,10 @@ mod tests {
         );
         let alert = rustls::Error::AlertReceived(AlertDescription::UnknownCA);
         let f = HandshakeFailure::from_rustls(&alert, Side::Server);
-        assert!(f.to_string().contains("does not trust our certificate"), "{f}");
+        assert!(
+            f.to_string().contains("does not trust our certificate"),
+            "{f}"
+        );
         let f = HandshakeFailure::from_rustls(
             &rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
             Side::Server,

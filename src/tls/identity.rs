@@ -10,7 +10,11 @@ use std::path::Path;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// The chain of `cert` (leaf first) with the private key of `key`, checked to belong together.
-pub fn load(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedKey, ConfigError> {
+pub fn load(
+    cert: &Path,
+    key: &Path,
+    provider: &CryptoProvider,
+) -> Result<CertifiedKey, ConfigError> {
     let chain = pem::load_certs(cert)?;
     let key_der = pem::load_key(key)?;
     let pair_error = |reason: String| ConfigError::CertKey {

@@ -186,7 +186,12 @@ fn check_dates(c: &X509Certificate<'_>, cert: &CertRef, now: i64) -> Result<(), 
 /// CA certificates above the peer's own: the CA rules of `X509_check_ca` (keyCertSign,
 /// basicConstraints of a trusted CA), and the validity of the trusted CA (webpki takes a
 /// trust anchor as it is).
-pub fn check_issuer(der: &[u8], position: Position, below: usize, now: UnixTime) -> Result<(), Problem> {
+pub fn check_issuer(
+    der: &[u8],
+    position: Position,
+    below: usize,
+    now: UnixTime,
+) -> Result<(), Problem> {
     let Ok((_, ca)) = X509Certificate::from_der(der) else {
         return Ok(());
     };
@@ -229,16 +234,8 @@ fn check_cert(c: &X509Certificate<'_>, cert: &CertRef, now: i64) -> Result<(), P
 /// OpenSSL's purpose check for a TLS server or client: extended key usage (on every
 /// certificate of the chain), key usage (on the peer's own), Netscape certificate type.
 /// webpki checks extended key usage only, so chains it accepts come here too.
-pub fn check_purpose(
-    c: &X509Certificate<'_>,
-    cert: &CertRef,
-    role: Role,
-) -> Result<(), Problem> {
-    let wrong = || {
-        Err(Problem::WrongPurpose {
-            cert: cert.clone(),
-        })
-    };
+pub fn check_purpose(c: &X509Certificate<'_>, cert: &CertRef, role: Role) -> Result<(), Problem> {
+    let wrong = || Err(Problem::WrongPurpose { cert: cert.clone() });
     if let Ok(Some(eku)) = c.extended_key_usage() {
         let ok = match role {
             Role::Server => eku.value.server_auth,

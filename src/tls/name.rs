@@ -101,7 +101,10 @@ mod tests {
         assert!(cn_matches("*.example.org", "mqtt.example.org"));
         assert!(!cn_matches("*.example.org", "a.b.example.org"));
         assert!(!cn_matches("*.example.org", "example.org"));
-        assert!(!cn_matches("*.org", "example.org"), "no wildcard over a TLD");
+        assert!(
+            !cn_matches("*.org", "example.org"),
+            "no wildcard over a TLD"
+        );
         assert!(!cn_matches("f*.example.org", "foo.example.org"));
         assert!(cn_matches("127.0.0.1", "127.0.0.1"));
         assert!(cn_matches("::1", "0:0:0:0:0:0:0:1"));

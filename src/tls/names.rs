@@ -158,10 +158,7 @@ mod tests {
         let key = rcgen::KeyPair::generate().unwrap();
         let der = params.self_signed(&key).unwrap().der().to_vec();
         assert_eq!(certificate_common_name(&der).as_deref(), Some("client, 7"));
-        assert_eq!(
-            certificate_subject(&der).as_deref(),
-            Some("CN=client\\, 7")
-        );
+        assert_eq!(certificate_subject(&der).as_deref(), Some("CN=client\\, 7"));
         assert_eq!(certificate_common_name(b"not a certificate"), None);
     }
 

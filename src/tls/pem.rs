@@ -58,7 +58,8 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
 /// traditional form with a `Proc-Type: 4,ENCRYPTED` header.
 fn is_encrypted(pem: &[u8]) -> bool {
     let text = String::from_utf8_lossy(pem);
-    text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED")
+    text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || text.contains("Proc-Type: 4,ENCRYPTED")
 }
 
 /// Every CRL in a PEM file (`crlfile`); an error if there is none.

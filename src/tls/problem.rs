@@ -255,7 +255,12 @@ impl fmt::Display for VerifyError {
         use Problem as P;
         match &self.problem {
             P::Expired { cert, not_after } => {
-                write!(f, "{} expired on {not_after} ({})", self.what(cert), cert.label)
+                write!(
+                    f,
+                    "{} expired on {not_after} ({})",
+                    self.what(cert),
+                    cert.label
+                )
             }
             P::NotYetValid { cert, not_before } => write!(
                 f,
@@ -311,11 +316,20 @@ impl fmt::Display for VerifyError {
                 when,
                 future,
             } => {
-                let state = if *future { "is not valid until" } else { "expired on" };
+                let state = if *future {
+                    "is not valid until"
+                } else {
+                    "expired on"
+                };
                 write!(f, "the CRL from {issuer} in {crlfile} {state} {when}")
             }
             P::NotACa { cert, why } => {
-                write!(f, "{} {} cannot sign certificates: {why}", self.what(cert), cert.label)
+                write!(
+                    f,
+                    "{} {} cannot sign certificates: {why}",
+                    self.what(cert),
+                    cert.label
+                )
             }
             P::WrongPurpose { cert } => write!(
                 f,

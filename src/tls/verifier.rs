@@ -177,7 +177,11 @@ fn tls12_signature(
         match key.verify_signature(*alg, message, dss.signature()) {
             Ok(()) => return Ok(HandshakeSignatureValid::assertion()),
             Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
-            Err(_) => return Err(rustls::Error::InvalidCertificate(CertificateError::BadSignature)),
+            Err(_) => {
+                return Err(rustls::Error::InvalidCertificate(
+                    CertificateError::BadSignature,
+                ));
+            }
         }
     }
     Err(rustls::Error::PeerMisbehaved(

@@ -200,9 +200,7 @@ impl ChainVerifier {
                 when: Date(next_update.as_secs() as i64),
                 future: false,
             },
-            E::RequiredEkuNotFoundContext(_) => {
-                Problem::WrongPurpose { cert: peer }
-            }
+            E::RequiredEkuNotFoundContext(_) => Problem::WrongPurpose { cert: peer },
             E::UnsupportedSignatureAlgorithmContext(_)
             | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
                 Problem::UnsupportedAlgorithm { cert: peer }

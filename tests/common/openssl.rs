@@ -93,7 +93,11 @@ impl OpensslPki {
 
     /// The one-step self-signed certificate: `NAME.crt`/`NAME.key` for `/CN=CN`.
     pub fn self_signed(&self, name: &str, cn: &str) {
-        let (key, crt, subj) = (format!("{name}.key"), format!("{name}.crt"), format!("/CN={cn}"));
+        let (key, crt, subj) = (
+            format!("{name}.key"),
+            format!("{name}.crt"),
+            format!("/CN={cn}"),
+        );
         self.run_args(&[
             "req", "-x509", "-newkey", "rsa:2048", "-keyout", &key, "-out", &crt, "-days", "365",
             "-nodes", "-subj", &subj,
@@ -157,7 +161,13 @@ impl OpensslPki {
 
     /// `openssl verify`'s verdict on `leaf` with `untrusted` intermediates against `cafile`,
     /// for a TLS server or client certificate.
-    pub fn openssl_verifies(&self, cafile: &str, untrusted: &[&str], leaf: &str, server: bool) -> bool {
+    pub fn openssl_verifies(
+        &self,
+        cafile: &str,
+        untrusted: &[&str],
+        leaf: &str,
+        server: bool,
+    ) -> bool {
         self.openssl_verifies_crl(cafile, untrusted, leaf, server, None)
     }
 

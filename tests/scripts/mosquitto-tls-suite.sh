@@ -21,5 +21,8 @@ chmod -R u+w "$WORK"
 # The python tests read test/ssl relative to test/broker, and the keys must stay readable by a
 # broker that drops privileges.
 chmod -R a+rX "$WORK"
+# The runner makes its own temporary folder: inside ours, so that it goes too.
+mkdir -p "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 set +e
 "$WORK/run-mosquitto-suite.sh" "$BIN" "$BASE" "$@"

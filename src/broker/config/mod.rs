@@ -773,7 +773,10 @@ mod tests {
         assert!(e.message.contains("TLS 1.2 suite"), "{e}");
         for psk in ["psk_hint hint", "psk_file psk.txt"] {
             let e = parse(&format!("listener 8883\n{psk}")).unwrap_err();
-            assert!(e.message.contains("rustls") && e.message.contains("pre-shared key"), "{e}");
+            assert!(
+                e.message.contains("rustls") && e.message.contains("pre-shared key"),
+                "{e}"
+            );
         }
     }
 

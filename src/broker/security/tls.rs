@@ -38,7 +38,9 @@ impl CertIdentity {
 
 /// The client's verified certificate (its first), if it sent one.
 pub fn client_certificate(conn: &rustls::ServerConnection) -> Option<CertificateDer<'static>> {
-    conn.peer_certificates()?.first().map(|c| c.clone().into_owned())
+    conn.peer_certificates()?
+        .first()
+        .map(|c| c.clone().into_owned())
 }
 
 /// Runs the server side of a handshake, bounded by `timeout` (a client that connects and says
