@@ -4,6 +4,7 @@
 mod common;
 
 use common::pki::Pki;
+use common::{Peer, require};
 use mq::broker::tls::{HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config};
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
@@ -298,7 +299,7 @@ fn mosquitto_pub_args(pki: &Pki, ca: &str, cert: Option<&str>) -> Vec<String> {
 
 #[tokio::test]
 async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
-    if !common::have_mosquitto() {
+    if !require(&[Peer::MosquittoClients]) {
         return;
     }
     let pki = Pki::new();
@@ -330,12 +331,7 @@ async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
 
 #[tokio::test]
 async fn openssl_s_client_handshakes() {
-    if std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping openssl_s_client_handshakes: openssl not installed");
+    if !require(&[Peer::Openssl]) {
         return;
     }
     let pki = Pki::new();

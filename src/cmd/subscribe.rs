@@ -264,6 +264,9 @@ async fn serve(
     deadline: Option<Instant>,
     printed: &mut u64,
 ) -> Result<ExitCode, ClientError> {
+    // Handlers in place before the SUBACK: a signal soon after it ends with a DISCONNECT
+    // (no will), as with mosquitto_sub, instead of killing the process.
+    let mut signals = Signals::new();
     let ack = client
         .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
         .await?;
@@ -283,7 +286,6 @@ async fn serve(
         return Ok(ExitCode::SUCCESS);
     }
     let mut removals = Vec::new();
-    let mut signals = Signals::new();
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,
