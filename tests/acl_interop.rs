@@ -6,7 +6,7 @@ mod common;
 
 use common::clients::{DebugSub, MARK, creds};
 use common::{Conf, Peer, TestBroker, path, require, wait_until};
-use mq::broker::auth::{Access, Acl};
+use mq::broker::security::acl::{Acl, Operation};
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -119,8 +119,8 @@ fn mosquitto_delivers_what_acl_check_predicts() {
             let mut want = BTreeSet::new();
             for &(pub_id, _, pub_user) in CLIENTS {
                 for topic in TOPICS {
-                    if acl.check(pub_id, pub_user, topic, Access::Write)
-                        && acl.check(sub_id, sub_user, topic, Access::Read)
+                    if acl.check(pub_id, pub_user, topic, Operation::Write)
+                        && acl.check(sub_id, sub_user, topic, Operation::Read)
                     {
                         want.insert(format!("{topic} {pub_id}"));
                     }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Peer, mq_process, path, require};
-use mq::broker::auth::PasswordFile;
+use mq::broker::security::password::PasswordFile;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};

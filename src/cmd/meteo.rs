@@ -14,7 +14,6 @@ use crate::meteo::publish::Layout;
 use crate::meteo::runner::{Failure, Runner, Targets, publish_changed};
 use crate::meteo::sink::{DryRun, Sink};
 use chrono::{DateTime, Utc};
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// Everything published or nothing changed.
@@ -126,29 +125,16 @@ pub fn plan(args: MeteoArgs) -> Result<Plan, String> {
     })
 }
 
-/// Entry point from the binary: builds a current-thread runtime and runs.
-pub fn main(args: MeteoArgs) -> ExitCode {
-    let plan = match plan(args) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    ExitCode::from(rt.block_on(run(plan)))
+/// Runs `mq meteo`.
+pub async fn run(args: MeteoArgs) -> Result<(), super::Error> {
+    let plan = plan(args).map_err(|e| super::Error::Failed(format!("Error: {e}")))?;
+    match run_plan(plan).await {
+        EXIT_OK => Ok(()),
+        status => Err(super::Error::Meteo(status)),
+    }
 }
 
-async fn run(plan: Plan) -> u8 {
+async fn run_plan(plan: Plan) -> u8 {
     if let Some(w) = crate::meteo::key::warning(&plan.aemet.api_key, plan.now()) {
         eprintln!("Warning: {w}");
     }
@@ -340,22 +326,6 @@ async fn once<S: Sink>(
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// How often the service checks the broker connection (a local check, no traffic) and
 /// re-evaluates staleness between polls.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
@@ -452,7 +422,7 @@ async fn service<S: Sink>(
             return EXIT_KEY_REJECTED;
         }
     }
-    let shutdown = shutdown_signal();
+    let shutdown = crate::process::terminated();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

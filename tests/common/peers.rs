@@ -95,7 +95,7 @@ impl Peer {
 
 fn not_on_path(peer: Peer, program: &str) -> String {
     let mut why = format!(
-        "{program} is not installed ({}), or not on PATH",
+        "{program} is not installed ({}) or not on PATH",
         peer.install_hint()
     );
     for dir in ["/usr/sbin", "/usr/local/sbin"] {
