@@ -289,22 +289,10 @@ fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
     // No allow_anonymous line: a config with listeners refuses anonymous clients.
     let broker = TestBroker::mq(Conf::bare().line(&format!("password_file {}", pw.display())));
     let port = broker.port();
-    let sub = |args: &[&str]| {
-        run_bounded(
-            Command::new("mosquitto_sub")
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                    "-t",
-                    "t",
-                    "-C",
-                    "1",
-                ])
-                .args(args),
-        )
-    };
+    let port_s = port.to_string();
+    let one_from_t = ["-h", "127.0.0.1", "-p", &port_s, "-t", "t", "-C", "1"];
+    let sub =
+        |args: &[&str]| run_bounded(Command::new("mosquitto_sub").args(one_from_t).args(args));
     let (st, err) = sub(&[]);
     assert_eq!(st.code(), Some(5), "anonymous: {err}");
     assert!(err.contains("not authorised"), "{err}");
@@ -319,21 +307,14 @@ fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
     );
     assert_eq!(st.code(), Some(4), "mq pub exits with the CONNACK code");
     // The right password gets through, from mq sub and mosquitto_pub.
-    let mut s = mq_process();
-    s.args([
-        "sub",
-        "-p",
-        &port.to_string(),
-        "-t",
-        "t",
-        "-C",
-        "1",
-        "-W",
-        "20",
-    ])
-    .args(["-u", "alice", "--pw-file"])
-    .arg(write_secret(dir.path(), "alice-pw"));
-    let s = ChildGuard::spawn(&mut s);
+    let s = ChildGuard::spawn(
+        mq_process()
+            .arg("sub")
+            .args(one_from_t)
+            .args(["-W", "20"])
+            .args(["-u", "alice", "--pw-file"])
+            .arg(write_secret(dir.path(), "alice-pw")),
+    );
     broker.wait_subscribed("t");
     pub_msg(port, Some("alice"), "t", "hello", "1");
     let (_, out) = s.finish(PATIENCE);
