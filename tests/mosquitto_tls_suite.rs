@@ -52,17 +52,15 @@ fn three_free_ports() -> u16 {
 
 #[test]
 fn mosquitto_tls_tests_pass_against_mq_broker() {
-    let Some(suite) = suite_dir() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI: mosquitto's test suite not found (set MQ_CONFORMANCE_DIR)"
-        );
-        eprintln!("skipping: mosquitto's test suite not found (set MQ_CONFORMANCE_DIR)");
-        return;
-    };
-    if !common::openssl::peers_present(&["openssl", "python3"]) {
+    if !common::require(&[common::Peer::Openssl, common::Peer::Python3]) {
         return;
     }
+    let Some(suite) = suite_dir() else {
+        common::peers::host_lacks(
+            "mosquitto's test suite (shared/conformance beside the checkout, or MQ_CONFORMANCE_DIR)",
+        );
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let wrapper = dir.path().join("mq-broker");
     std::fs::write(

@@ -5,61 +5,20 @@
 
 mod common;
 
-use common::openssl::{OpensslPki, peers_present};
-use common::{ChildGuard, Mosquitto, free_port, mq_path, wait_for_port, wait_until};
-use std::io::{BufRead, BufReader};
+use common::openssl::OpensslPki;
+use common::{Conf, Peer, TestBroker, mq_path, require, wait_until};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// `mq broker -c` on a free loopback port, its log collected.
-struct MqBroker {
-    _child: ChildGuard,
-    port: u16,
-    log: Arc<Mutex<Vec<String>>>,
+/// `mq broker` with one loopback listener, anonymous clients allowed, and `lines`.
+fn mq_broker(lines: &str) -> TestBroker {
+    TestBroker::mq(Conf::new().line(lines))
 }
 
-impl MqBroker {
-    /// Starts with `listener PORT 127.0.0.1`, `allow_anonymous true` and `lines`.
-    fn start(pki: &OpensslPki, lines: &str) -> MqBroker {
-        let port = free_port();
-        let conf = pki.write(
-            &format!("mq-{port}.conf"),
-            &format!("listener {port} 127.0.0.1\nallow_anonymous true\n{lines}\n"),
-        );
-        let mut child = Command::new(mq_path())
-            .arg("broker")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mq broker");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stderr, sink) = (child.stderr.take().unwrap(), Arc::clone(&log));
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let guard = ChildGuard(child);
-        wait_for_port(port);
-        MqBroker {
-            _child: guard,
-            port,
-            log,
-        }
-    }
-
-    /// Waits (up to ten seconds) for a log line containing `words`.
-    fn logged(&self, words: &str) -> bool {
-        wait_until(|| self.log.lock().unwrap().iter().any(|l| l.contains(words)))
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
+/// Debian's mosquitto, the same way.
+fn mosquitto(lines: &str) -> TestBroker {
+    TestBroker::mosquitto(Conf::new().line(lines))
 }
 
 /// The TLS lines of a listener with the recipe's files.
@@ -132,12 +91,7 @@ fn round_trip(publisher: &dyn Fn(&[&str]) -> Output, subscriber: &dyn Fn(&[&str]
 }
 
 fn recipe() -> Option<OpensslPki> {
-    if !peers_present(&[
-        "openssl",
-        "/usr/sbin/mosquitto",
-        "mosquitto_pub",
-        "mosquitto_sub",
-    ]) {
+    if !require(&[Peer::Openssl, Peer::Mosquitto, Peer::MosquittoClients]) {
         return None;
     }
     let pki = OpensslPki::new();
@@ -159,16 +113,16 @@ fn mosquitto_clients_use_the_recipe_certificates_with_mq_broker() {
         } else {
             ""
         };
-        let broker = MqBroker::start(&pki, &listener_tls(&pki, "server", extra));
+        let broker = mq_broker(&listener_tls(&pki, "server", extra));
         let cert = require.then_some("client");
-        let port = broker.port;
+        let port = broker.port();
         round_trip(
             &|r| run("mosquitto_pub", &args(&pki, port, "ca", cert, r)),
             &|r| run("mosquitto_sub", &args(&pki, port, "ca", cert, r)),
         );
         round_trip(
-            &|r| mq("pub", args(&pki, broker.port, "ca", cert, r)),
-            &|r| mq("sub", args(&pki, broker.port, "ca", cert, r)),
+            &|r| mq("pub", args(&pki, broker.port(), "ca", cert, r)),
+            &|r| mq("sub", args(&pki, broker.port(), "ca", cert, r)),
         );
     }
 }
@@ -182,11 +136,11 @@ fn mq_clients_use_the_recipe_certificates_with_mosquitto() {
         } else {
             "allow_anonymous true\n"
         };
-        let broker = Mosquitto::start(pki.dir(), &listener_tls(&pki, "server", extra));
+        let broker = mosquitto(&listener_tls(&pki, "server", extra));
         let cert = require.then_some("client");
         round_trip(
-            &|r| mq("pub", args(&pki, broker.port, "ca", cert, r)),
-            &|r| mq("sub", args(&pki, broker.port, "ca", cert, r)),
+            &|r| mq("pub", args(&pki, broker.port(), "ca", cert, r)),
+            &|r| mq("sub", args(&pki, broker.port(), "ca", cert, r)),
         );
     }
 }
@@ -200,9 +154,9 @@ fn a_self_signed_server_certificate_is_its_own_cafile() {
         pki.path("self.crt"),
         pki.path("self.key")
     );
-    let mosquitto = Mosquitto::start(pki.dir(), &files);
-    let mq_broker = MqBroker::start(&pki, &files);
-    for port in [mosquitto.port, mq_broker.port] {
+    let mosquitto = mosquitto(&files);
+    let mq_broker = mq_broker(&files);
+    for port in [mosquitto.port(), mq_broker.port()] {
         let rest = ["-t", "t", "-m", "x"];
         let theirs = run("mosquitto_pub", &args(&pki, port, "self", None, &rest));
         assert!(theirs.status.success(), "{}", stderr(&theirs));
@@ -219,11 +173,8 @@ fn refused(o: &Output, words: &str) {
 }
 
 /// Starts mosquitto with the recipe CA and the server certificate `cert`.
-fn mosquitto_with(pki: &OpensslPki, cert: &str) -> Mosquitto {
-    Mosquitto::start(
-        pki.dir(),
-        &listener_tls(pki, cert, "allow_anonymous true\n"),
-    )
+fn mosquitto_with(pki: &OpensslPki, cert: &str) -> TestBroker {
+    mosquitto(&listener_tls(pki, cert, ""))
 }
 
 const PUBLISH: [&str; 4] = ["-t", "t", "-m", "x"];
@@ -233,7 +184,7 @@ fn an_expired_server_certificate_is_refused() {
     let Some(pki) = recipe() else { return };
     pki.dated_leaf("old", "localhost", "20200101000000Z", "20210101000000Z");
     let broker = mosquitto_with(&pki, "old");
-    let o = mq("pub", args(&pki, broker.port, "ca", None, &PUBLISH));
+    let o = mq("pub", args(&pki, broker.port(), "ca", None, &PUBLISH));
     refused(&o, "server certificate expired on 2021-01-01");
 }
 
@@ -242,7 +193,7 @@ fn a_server_certificate_not_yet_valid_is_refused() {
     let Some(pki) = recipe() else { return };
     pki.dated_leaf("early", "localhost", "20990101000000Z", "21000101000000Z");
     let broker = mosquitto_with(&pki, "early");
-    let o = mq("pub", args(&pki, broker.port, "ca", None, &PUBLISH));
+    let o = mq("pub", args(&pki, broker.port(), "ca", None, &PUBLISH));
     refused(&o, "server certificate is not valid until 2099-01-01");
 }
 
@@ -251,7 +202,7 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
     let Some(pki) = recipe() else { return };
     pki.self_signed("other-ca", "Other CA");
     let broker = mosquitto_with(&pki, "server");
-    let o = mq("pub", args(&pki, broker.port, "other-ca", None, &PUBLISH));
+    let o = mq("pub", args(&pki, broker.port(), "other-ca", None, &PUBLISH));
     refused(
         &o,
         &format!(
@@ -260,7 +211,7 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
         ),
     );
     // --insecure skips the name check only.
-    let mut a = args(&pki, broker.port, "other-ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "other-ca", None, &PUBLISH);
     a.push("--insecure".into());
     refused(&mq("pub", a), "is not signed by a CA in");
 }
@@ -270,7 +221,7 @@ fn a_bad_signature_is_refused() {
     let Some(pki) = recipe() else { return };
     pki.fake_ca();
     let broker = mosquitto_with(&pki, "server");
-    let o = mq("pub", args(&pki, broker.port, "fake-ca", None, &PUBLISH));
+    let o = mq("pub", args(&pki, broker.port(), "fake-ca", None, &PUBLISH));
     refused(&o, "server certificate CN=localhost has a bad signature");
 }
 
@@ -279,7 +230,7 @@ fn a_name_mismatch_is_refused_and_insecure_skips_it() {
     let Some(pki) = recipe() else { return };
     pki.leaf("named", "broker.example", "ca");
     let broker = mosquitto_with(&pki, "named");
-    let o = mq("pub", args(&pki, broker.port, "ca", None, &PUBLISH));
+    let o = mq("pub", args(&pki, broker.port(), "ca", None, &PUBLISH));
     refused(
         &o,
         "certificate for 'broker.example' does not match host 'localhost'",
@@ -287,10 +238,10 @@ fn a_name_mismatch_is_refused_and_insecure_skips_it() {
     // mosquitto_pub agrees.
     let theirs = run(
         "mosquitto_pub",
-        &args(&pki, broker.port, "ca", None, &PUBLISH),
+        &args(&pki, broker.port(), "ca", None, &PUBLISH),
     );
     assert!(!theirs.status.success());
-    let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.push("--insecure".into());
     let o = mq("pub", a);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -305,28 +256,27 @@ fn a_revoked_client_certificate_is_refused_per_crlfile() {
         "require_certificate true\ncrlfile {}\n",
         pki.path("crl.pem")
     );
-    let broker = MqBroker::start(&pki, &listener_tls(&pki, "server", &extra));
+    let broker = mq_broker(&listener_tls(&pki, "server", &extra));
     let theirs = run(
         "mosquitto_pub",
-        &args(&pki, broker.port, "ca", Some("bob"), &PUBLISH),
+        &args(&pki, broker.port(), "ca", Some("bob"), &PUBLISH),
     );
     assert!(!theirs.status.success());
-    assert!(
-        broker.logged("client certificate CN=bob has been revoked"),
-        "{:?}",
-        broker.log()
+    broker.wait_log("client certificate CN=bob has been revoked");
+    let o = mq(
+        "pub",
+        args(&pki, broker.port(), "ca", Some("bob"), &PUBLISH),
     );
-    let o = mq("pub", args(&pki, broker.port, "ca", Some("bob"), &PUBLISH));
     refused(&o, "the server says our client certificate is revoked");
     // A certificate the CRL does not list still gets in.
     let o = mq(
         "pub",
-        args(&pki, broker.port, "ca", Some("client"), &PUBLISH),
+        args(&pki, broker.port(), "ca", Some("client"), &PUBLISH),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let theirs = run(
         "mosquitto_pub",
-        &args(&pki, broker.port, "ca", Some("client"), &PUBLISH),
+        &args(&pki, broker.port(), "ca", Some("client"), &PUBLISH),
     );
     assert!(theirs.status.success(), "{}", stderr(&theirs));
 }
@@ -334,21 +284,14 @@ fn a_revoked_client_certificate_is_refused_per_crlfile() {
 #[test]
 fn a_missing_client_certificate_is_refused_when_required() {
     let Some(pki) = recipe() else { return };
-    let broker = MqBroker::start(
-        &pki,
-        &listener_tls(&pki, "server", "require_certificate true\n"),
-    );
+    let broker = mq_broker(&listener_tls(&pki, "server", "require_certificate true\n"));
     let theirs = run(
         "mosquitto_pub",
-        &args(&pki, broker.port, "ca", None, &PUBLISH),
+        &args(&pki, broker.port(), "ca", None, &PUBLISH),
     );
     assert!(!theirs.status.success());
-    assert!(
-        broker.logged("the client sent no certificate, and require_certificate is set"),
-        "{:?}",
-        broker.log()
-    );
-    let o = mq("pub", args(&pki, broker.port, "ca", None, &PUBLISH));
+    broker.wait_log("the client sent no certificate, and require_certificate is set");
+    let o = mq("pub", args(&pki, broker.port(), "ca", None, &PUBLISH));
     refused(&o, "the server requires a client certificate");
 }
 
@@ -357,43 +300,39 @@ fn expired_and_untrusted_client_certificates_are_refused() {
     let Some(pki) = recipe() else { return };
     pki.dated_leaf("old", "old-device", "20200101000000Z", "20210101000000Z");
     pki.self_signed("eve", "eve");
-    let broker = MqBroker::start(
-        &pki,
-        &listener_tls(&pki, "server", "require_certificate true\n"),
-    );
+    let broker = mq_broker(&listener_tls(&pki, "server", "require_certificate true\n"));
     let theirs = run(
         "mosquitto_pub",
-        &args(&pki, broker.port, "ca", Some("old"), &PUBLISH),
+        &args(&pki, broker.port(), "ca", Some("old"), &PUBLISH),
     );
     assert!(!theirs.status.success());
-    assert!(
-        broker.logged("client certificate expired on 2021-01-01"),
-        "{:?}",
-        broker.log()
+    broker.wait_log("client certificate expired on 2021-01-01");
+    let o = mq(
+        "pub",
+        args(&pki, broker.port(), "ca", Some("eve"), &PUBLISH),
     );
-    let o = mq("pub", args(&pki, broker.port, "ca", Some("eve"), &PUBLISH));
     assert!(!o.status.success());
     let words = format!(
         "client certificate CN=eve is not signed by a CA in {}",
         pki.path("ca.crt")
     );
-    assert!(broker.logged(&words), "{:?}", broker.log());
+    broker.wait_log(&words);
 }
 
 #[test]
 fn tls_meeting_plain_mqtt_is_named_both_ways() {
     let Some(pki) = recipe() else { return };
-    let plain = MqBroker::start(&pki, "");
-    let o = mq("pub", args(&pki, plain.port, "ca", None, &PUBLISH));
+    let plain = mq_broker("");
+    let o = mq("pub", args(&pki, plain.port(), "ca", None, &PUBLISH));
     refused(&o, "the server speaks plain MQTT on this port, not TLS");
-    assert!(plain.logged("it sent a TLS handshake"), "{:?}", plain.log());
+    plain.wait_log("it sent a TLS handshake");
 
-    let tls = MqBroker::start(&pki, &listener_tls(&pki, "server", ""));
+    let tls = mq_broker(&listener_tls(&pki, "server", ""));
     let a = [
         "-h",
         "localhost",
         "-p",
-        &tls.port.to_string(),
+        &tls.port().to_string(),
         "-t",
         "t",
         "-m",
@@ -401,18 +340,14 @@ fn tls_meeting_plain_mqtt_is_named_both_ways() {
     ];
     let o = mq("pub", a.iter().map(|s| s.to_string()).collect());
     refused(&o, "this port expects TLS");
-    assert!(
-        tls.logged("this port expects TLS, but the client sent plain MQTT"),
-        "{:?}",
-        tls.log()
-    );
+    tls.wait_log("this port expects TLS, but the client sent plain MQTT");
     // Against mosquitto's TLS port, which closes without a word, the hint still says it.
     let broker = mosquitto_with(&pki, "server");
     let a = [
         "-h",
         "localhost",
         "-p",
-        &broker.port.to_string(),
+        &broker.port().to_string(),
         "-t",
         "t",
         "-m",
@@ -457,20 +392,17 @@ fn use_subject_as_username_is_openssls_rfc2253_subject() {
 #[test]
 fn cipher_lists_use_openssl_names() {
     let Some(pki) = recipe() else { return };
-    let broker = MqBroker::start(
+    let broker = mq_broker(&listener_tls(
         &pki,
-        &listener_tls(
-            &pki,
-            "server",
-            "ciphers ECDHE-RSA-AES128-GCM-SHA256\nciphers_tls1.3 TLS_CHACHA20_POLY1305_SHA256\n",
-        ),
-    );
+        "server",
+        "ciphers ECDHE-RSA-AES128-GCM-SHA256\nciphers_tls1.3 TLS_CHACHA20_POLY1305_SHA256\n",
+    ));
     let s_client = |extra: &[&str]| {
         let mut a: Vec<String> = ["s_client", "-connect"]
             .iter()
             .map(|s| s.to_string())
             .collect();
-        a.push(format!("127.0.0.1:{}", broker.port));
+        a.push(format!("127.0.0.1:{}", broker.port()));
         a.extend(["-CAfile".into(), pki.path("ca.crt")]);
         a.extend(extra.iter().map(|s| s.to_string()));
         run("openssl", &a)
@@ -490,10 +422,10 @@ fn cipher_lists_use_openssl_names() {
         stderr(&ok)
     );
     // mq pub: the same names; nothing in common is said in words.
-    let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.extend(["--ciphers".into(), "TLS_CHACHA20_POLY1305_SHA256".into()]);
     assert!(mq("pub", a).status.success());
-    let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.extend([
         "--tls-version".into(),
         "tlsv1.3".into(),
@@ -503,7 +435,7 @@ fn cipher_lists_use_openssl_names() {
     let o = mq("pub", a);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("cipher suite"), "{}", stderr(&o));
-    let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.extend(["--ciphers".into(), "RC4-SHA".into()]);
     refused(&mq("pub", a), "cipher 'RC4-SHA' is not available");
 }
@@ -512,12 +444,13 @@ fn cipher_lists_use_openssl_names() {
 fn key_logs_hold_the_session_secrets() {
     let Some(pki) = recipe() else { return };
     let server_log = pki.path("server-keys.log");
-    let broker = MqBroker::start(
+    let broker = mq_broker(&listener_tls(
         &pki,
-        &listener_tls(&pki, "server", &format!("tls_keylog {server_log}\n")),
-    );
+        "server",
+        &format!("tls_keylog {server_log}\n"),
+    ));
     let client_log = pki.path("client-keys.log");
-    let mut a = args(&pki, broker.port, "ca", None, &PUBLISH);
+    let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.extend(["--tls-keylog".into(), client_log.clone()]);
     let o = mq("pub", a);
     assert!(o.status.success(), "{}", stderr(&o));

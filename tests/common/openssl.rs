@@ -8,24 +8,6 @@ use std::process::{Command, Stdio};
 /// The CA key's passphrase (mosquitto-tls(7) makes an encrypted CA key).
 const CA_PASS: &str = "pass:ca-secret";
 
-/// True when every program can run. Under `CI=true` a missing one fails the test instead.
-pub fn peers_present(programs: &[&str]) -> bool {
-    let missing: Vec<&str> = programs
-        .iter()
-        .copied()
-        .filter(|p| super::which(p).is_none() && !Path::new(p).is_file())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI: required peer programs missing: {missing:?}"
-    );
-    eprintln!("skipping: {missing:?} not installed");
-    false
-}
-
 /// A folder of PEM files made by openssl; deleted on drop.
 pub struct OpensslPki {
     dir: tempfile::TempDir,
