@@ -20,19 +20,25 @@ fn bad(path: &Path, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Every certificate in a PEM file, in file order; an error if there is none.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+/// Every item of one kind in a PEM file, in file order; an error naming `what` (and the PEM
+/// header that was expected) if there is none.
+fn load_all<T: PemObject>(path: &Path, what: &str, header: &str) -> Result<Vec<T>, ConfigError> {
     let data = read(path)?;
-    let certs = CertificateDer::pem_slice_iter(&data)
+    let items = T::pem_slice_iter(&data)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| bad(path, format!("bad PEM: {e}")))?;
-    if certs.is_empty() {
+    if items.is_empty() {
         return Err(bad(
             path,
-            "no certificate found (expected -----BEGIN CERTIFICATE-----)",
+            format!("no {what} found (expected -----BEGIN {header}-----)"),
         ));
     }
-    Ok(certs)
+    Ok(items)
+}
+
+/// Every certificate in a PEM file, in file order; an error if there is none.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    load_all(path, "certificate", "CERTIFICATE")
 }
 
 /// The first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
@@ -64,17 +70,7 @@ fn is_encrypted(pem: &[u8]) -> bool {
 
 /// Every CRL in a PEM file (`crlfile`); an error if there is none.
 pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, ConfigError> {
-    let data = read(path)?;
-    let crls = CertificateRevocationListDer::pem_slice_iter(&data)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(path, format!("bad PEM: {e}")))?;
-    if crls.is_empty() {
-        return Err(bad(
-            path,
-            "no certificate revocation list found (expected -----BEGIN X509 CRL-----)",
-        ));
-    }
-    Ok(crls)
+    load_all(path, "certificate revocation list", "X509 CRL")
 }
 
 #[cfg(test)]
