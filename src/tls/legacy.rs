@@ -55,52 +55,31 @@ pub fn verify(
     let mut used = vec![false; presented.len()];
     let (mut current, mut current_ref) = (leaf, peer.clone());
     for below in 0..MAX_DEPTH {
-        // Trusted CAs first: OpenSSL's default since 1.1.0 (X509_V_FLAG_TRUSTED_FIRST).
-        let mut bad_signature = false;
-        for anchor in v.trust.named(current.issuer().as_raw()) {
-            let Ok((_, ca)) = X509Certificate::from_der(&anchor.der) else {
-                continue;
-            };
-            match signed_by(current, &ca, &current_ref)? {
-                false => bad_signature = true,
-                true => {
-                    let ca_ref = cert_ref(&ca, Position::Ca);
-                    check_ca(&ca, &ca_ref, below, true)?;
-                    check_dates(&ca, &ca_ref, now)?;
-                    if below == 0 {
-                        check_crl(v, leaf, &ca, now)?;
-                    }
-                    return Ok(());
-                }
-            }
-        }
+        let bad_signature = match trusted_issuer(v, leaf, current, &current_ref, below, now)? {
+            Anchor::Found => return Ok(()),
+            Anchor::WrongKey => true,
+            Anchor::None => false,
+        };
         let next = presented.iter().enumerate().find(|(i, c)| {
             !used[*i]
                 && c.subject().as_raw() == current.issuer().as_raw()
                 && matches!(signed_by(current, c, &current_ref), Ok(true))
         });
-        let Some((i, ca)) = next else {
-            return Err(if bad_signature {
-                Problem::BadSignature {
-                    cert: current_ref,
-                    issuer: label(current.issuer()),
-                }
-            } else {
-                unknown_issuer_of(v, current, peer, below == 0)
-            });
-        };
         // A self-signed certificate the peer sent is trusted only if it is in the store
-        // (checked above); OpenSSL's "self-signed certificate in certificate chain".
-        if self_issued(ca) {
-            return Err(if bad_signature {
-                Problem::BadSignature {
+        // (checked above): OpenSSL's "self-signed certificate in certificate chain".
+        let (i, ca) = match next {
+            Some((_, ca)) if self_issued(ca) && !bad_signature => {
+                return Err(unknown_issuer_of(v, ca, peer, false));
+            }
+            Some((i, ca)) if !self_issued(ca) => (i, ca),
+            _ if bad_signature => {
+                return Err(Problem::BadSignature {
                     cert: current_ref,
                     issuer: label(current.issuer()),
-                }
-            } else {
-                unknown_issuer_of(v, ca, peer, false)
-            });
-        }
+                });
+            }
+            _ => return Err(unknown_issuer_of(v, current, peer, below == 0)),
+        };
         used[i] = true;
         let ca_ref = cert_ref(ca, Position::Intermediate);
         check_ca(ca, &ca_ref, below, false)?;
@@ -116,6 +95,46 @@ pub fn verify(
         role_word(v.role),
         label(leaf.subject())
     )))
+}
+
+/// Whether a trusted CA signed `current`.
+enum Anchor {
+    /// One did, and it passes as the end of the chain.
+    Found,
+    /// Trusted CAs with its issuer's name exist, and none of their keys verifies it.
+    WrongKey,
+    /// No trusted CA has its issuer's name.
+    None,
+}
+
+/// Looks for `current`'s issuer among the trusted CAs (first: OpenSSL's default since 1.1.0,
+/// `X509_V_FLAG_TRUSTED_FIRST`) and checks it as the end of the chain.
+fn trusted_issuer(
+    v: &ChainVerifier,
+    leaf: &X509Certificate<'_>,
+    current: &X509Certificate<'_>,
+    current_ref: &CertRef,
+    below: usize,
+    now: i64,
+) -> Result<Anchor, Problem> {
+    let mut found = Anchor::None;
+    for anchor in v.trust.named(current.issuer().as_raw()) {
+        let Ok((_, ca)) = X509Certificate::from_der(&anchor.der) else {
+            continue;
+        };
+        if !signed_by(current, &ca, current_ref)? {
+            found = Anchor::WrongKey;
+            continue;
+        }
+        let ca_ref = cert_ref(&ca, Position::Ca);
+        check_ca(&ca, &ca_ref, below, true)?;
+        check_dates(&ca, &ca_ref, now)?;
+        if below == 0 {
+            check_crl(v, leaf, &ca, now)?;
+        }
+        return Ok(Anchor::Found);
+    }
+    Ok(found)
 }
 
 fn role_word(role: Role) -> &'static str {
