@@ -20,7 +20,8 @@ pub const OS_CA_BUNDLES: &[&str] = &[
 pub struct TrustSources {
     /// A PEM file of CA certificates; every one must parse.
     pub cafile: Option<PathBuf>,
-    /// A directory of PEM files; files that hold no certificate are skipped.
+    /// A directory of PEM files; files that hold no certificate, and certificates that
+    /// cannot be trust anchors, are skipped.
     pub capath: Option<PathBuf>,
     /// The operating system's bundle.
     pub os: bool,
@@ -113,13 +114,12 @@ impl TrustStore {
         // that repeat the certificates: only files with certificates count, and twice is
         // harmless.
         for path in files {
+            // A certificate that cannot be a trust anchor is not trusted, as OpenSSL would not
+            // find a use for it either; the directory is often /etc/ssl/certs.
             match pem::load_certs(&path) {
                 Ok(certs) => {
                     for der in certs {
-                        self.add(der).map_err(|problem| ConfigError::File {
-                            path: path.clone(),
-                            problem,
-                        })?;
+                        let _ = self.add(der);
                     }
                 }
                 Err(ConfigError::File { .. }) => {}
