@@ -210,6 +210,11 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
             pki.path("other-ca.crt")
         ),
     );
+    let theirs = run(
+        "mosquitto_pub",
+        &args(&pki, broker.port(), "other-ca", None, &PUBLISH),
+    );
+    assert_eq!(o.status.code(), theirs.status.code(), "exit status");
     // --insecure skips the name check only.
     let mut a = args(&pki, broker.port(), "other-ca", None, &PUBLISH);
     a.push("--insecure".into());
@@ -235,12 +240,13 @@ fn a_name_mismatch_is_refused_and_insecure_skips_it() {
         &o,
         "certificate for 'broker.example' does not match host 'localhost'",
     );
-    // mosquitto_pub agrees.
+    // mosquitto_pub agrees, down to the exit status (MOSQ_ERR_TLS).
     let theirs = run(
         "mosquitto_pub",
         &args(&pki, broker.port(), "ca", None, &PUBLISH),
     );
     assert!(!theirs.status.success());
+    assert_eq!(o.status.code(), theirs.status.code());
     let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.push("--insecure".into());
     let o = mq("pub", a);
