@@ -214,7 +214,10 @@ fn a_server_certificate_from_an_untrusted_ca_is_refused() {
         "mosquitto_pub",
         &args(&pki, broker.port(), "other-ca", None, &PUBLISH),
     );
-    assert_eq!(o.status.code(), theirs.status.code(), "exit status");
+    // MOSQ_ERR_TLS, as mosquitto_pub exits when the handshake fails inside its connect (it
+    // says 1 when the failure comes up later in its loop, which depends on timing).
+    assert!(!theirs.status.success());
+    assert_eq!(o.status.code(), Some(8), "exit status");
     // --insecure skips the name check only.
     let mut a = args(&pki, broker.port(), "other-ca", None, &PUBLISH);
     a.push("--insecure".into());
@@ -240,13 +243,13 @@ fn a_name_mismatch_is_refused_and_insecure_skips_it() {
         &o,
         "certificate for 'broker.example' does not match host 'localhost'",
     );
-    // mosquitto_pub agrees, down to the exit status (MOSQ_ERR_TLS).
+    // mosquitto_pub agrees; mq exits with MOSQ_ERR_TLS.
     let theirs = run(
         "mosquitto_pub",
         &args(&pki, broker.port(), "ca", None, &PUBLISH),
     );
     assert!(!theirs.status.success());
-    assert_eq!(o.status.code(), theirs.status.code());
+    assert_eq!(o.status.code(), Some(8));
     let mut a = args(&pki, broker.port(), "ca", None, &PUBLISH);
     a.push("--insecure".into());
     let o = mq("pub", a);

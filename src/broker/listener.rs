@@ -196,33 +196,47 @@ async fn serve_tls(
     identity: CertIdentity,
     mut ctx: LinkContext,
 ) {
-    let timeout = ctx.limits.connect_timeout;
-    // An MQTT CONNECT where the ClientHello should be: rustls only sees "not TLS", the log
-    // can say what it was. rustls still answers it with an alert, which tells the client.
-    let mut first = [0u8; 1];
-    let plain_mqtt = matches!(
-        tokio::time::timeout(timeout, stream.peek(&mut first)).await,
-        Ok(Ok(1))
-    ) && first[0] == 0x10;
-    match super::security::tls::accept(&acceptor, stream, timeout).await {
+    match handshake(stream, &acceptor, ctx.limits.connect_timeout).await {
         Ok((tls, cert)) => {
             ctx.cert_identity = cert.and_then(|c| identity.of(&c)).map(Arc::from);
             serve(tls, ctx).await;
         }
-        Err(why) => {
-            let why = match why {
-                HandshakeFailure::NotTls { side, .. } => {
-                    HandshakeFailure::NotTls { side, plain_mqtt }
-                }
-                other => other,
-            };
-            ctx.router.settings().log.info(format_args!(
-                "Client connection from {} failed: TLS handshake: {why}",
-                ctx.peer
-            ));
-        }
+        Err(why) => ctx.router.settings().log.info(format_args!(
+            "Client connection from {} failed: TLS handshake: {why}",
+            ctx.peer
+        )),
     }
 }
+
+/// The server side of the handshake within `limit`, and the client's certificate.
+async fn handshake(
+    stream: TcpStream,
+    acceptor: &TlsAcceptor,
+    limit: std::time::Duration,
+) -> Result<TlsWithCert, HandshakeFailure> {
+    let deadline = tokio::time::Instant::now() + limit;
+    // An MQTT CONNECT where the ClientHello should be: rustls only sees "not TLS", the log
+    // can say what it was. rustls still answers it with an alert, which tells the client.
+    let mut first = [0u8; 1];
+    let plain_mqtt = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == 0x10,
+        Ok(_) => false,
+        Err(_) => return Err(HandshakeFailure::TimedOut),
+    };
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    super::security::tls::accept(acceptor, stream, left)
+        .await
+        .map_err(|why| match why {
+            HandshakeFailure::NotTls { side, .. } => HandshakeFailure::NotTls { side, plain_mqtt },
+            other => other,
+        })
+}
+
+/// A TLS stream and the client certificate that came with it.
+type TlsWithCert = (
+    tokio_rustls::server::TlsStream<TcpStream>,
+    Option<rustls::pki_types::CertificateDer<'static>>,
+);
 
 /// Opens a plain connection, unless its first bytes are a TLS ClientHello: that client is
 /// told nothing (it expects TLS) and the log says what happened.
