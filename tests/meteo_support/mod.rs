@@ -1,8 +1,10 @@
-//! Test support for `mq meteo`: a local HTTP/1.1 server that plays AEMET OpenData from the
-//! fixture files in `../shared/aemet`, and helpers to run the command against it.
+//! Test support for `mq meteo`: a local HTTP/1.1 server that plays AEMET OpenData (from the
+//! fixture files in `../shared/aemet`) or MeteoGalicia (from `../shared/meteogalicia`), and
+//! helpers to run the command against it.
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod meteogalicia;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,6 +20,21 @@ pub fn fixtures() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/aemet"),
     }
+}
+
+/// MeteoGalicia's fixture directory: `../shared/meteogalicia` beside the repository, or
+/// `METEOGALICIA_FIXTURES`.
+pub fn mg_fixtures() -> PathBuf {
+    match std::env::var_os("METEOGALICIA_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/meteogalicia"),
+    }
+}
+
+/// A MeteoGalicia fixture's bytes.
+pub fn mg_fixture(name: &str) -> Vec<u8> {
+    let p = mg_fixtures().join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
 /// A fixture's bytes.
@@ -91,10 +108,22 @@ struct State {
     keys: Vec<(String, Option<String>)>,
 }
 
-/// The fake AEMET. Dropping it stops the server.
+/// Which service the fake server plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// AEMET OpenData under `/opendata`.
+    Aemet,
+    /// MeteoGalicia under `/mgrss`.
+    MeteoGalicia,
+}
+
+/// The fake weather service (AEMET, or MeteoGalicia with [`AemetServer::meteogalicia`]).
+/// Dropping it stops the server.
 pub struct AemetServer {
     /// `http://127.0.0.1:PORT`.
     pub origin: String,
+    /// What it plays, which decides the command's `--source` and fast settings.
+    pub kind: Kind,
     state: Arc<Mutex<State>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -175,15 +204,19 @@ impl AemetServer {
         });
         AemetServer {
             origin,
+            kind: Kind::Aemet,
             state,
             stop: Some(stop),
             thread: Some(thread),
         }
     }
 
-    /// `{origin}/opendata/api`.
+    /// `{origin}/opendata/api`, or `{origin}/mgrss` for MeteoGalicia.
     pub fn base_url(&self) -> String {
-        format!("{}{API}", self.origin)
+        match self.kind {
+            Kind::Aemet => format!("{}{API}", self.origin),
+            Kind::MeteoGalicia => format!("{}{}", self.origin, meteogalicia::MGRSS),
+        }
     }
 
     /// Sets the replies of an API path (after `/opendata/api/`), in order; the last repeats.
@@ -267,12 +300,10 @@ async fn read_head(sock: &mut TcpStream) -> std::io::Result<Option<(String, Opti
     }
     let head = String::from_utf8_lossy(&buf).into_owned();
     let mut lines = head.split("\r\n");
+    // The request target with its query: MeteoGalicia's ids are query parameters.
     let path = lines
         .next()
         .and_then(|l| l.split(' ').nth(1))
-        .unwrap_or("/")
-        .split('?')
-        .next()
         .unwrap_or("/")
         .to_owned();
     let key = lines
@@ -296,7 +327,9 @@ async fn serve(
         let n = st.counts.entry(path.clone()).or_default();
         let i = *n;
         *n += 1;
-        match st.routes.get(&path) {
+        // An exact route (with the query) wins over one for the path alone.
+        let bare = path.split('?').next().unwrap_or(&path);
+        match st.routes.get(&path).or_else(|| st.routes.get(bare)) {
             Some(r) if !r.is_empty() => r[i.min(r.len() - 1)].clone(),
             _ => html_404(),
         }
@@ -357,19 +390,37 @@ const FAST: [(&str, &str); 7] = [
     ("--api-key", "test-key"),
 ];
 
-/// The arguments of `mq meteo` against `server` with a private cache dir, the [`FAST`]
-/// settings (unless `extra` sets them) and then `extra`.
+/// The same for MeteoGalicia: no key, and the "now" of its forecast fixtures.
+const FAST_MG: [(&str, &str); 6] = [
+    ("--request-interval", "0"),
+    ("--backoff", "10ms"),
+    ("--backoff-429", "10ms"),
+    ("--timeout", "2s"),
+    ("--retries", "2"),
+    ("--now", meteogalicia::NOW),
+];
+
+/// The arguments of `mq meteo` against `server` with a private cache dir, the fast settings
+/// (unless `extra` sets them) and then `extra`.
 pub fn meteo_args(
     server: &AemetServer,
     cache: &std::path::Path,
     extra: &[&str],
 ) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = vec!["meteo".into(), "--base-url".into()];
+    let mut args: Vec<std::ffi::OsString> = vec!["meteo".into()];
+    let fast: &[(&str, &str)] = match server.kind {
+        Kind::Aemet => &FAST,
+        Kind::MeteoGalicia => {
+            args.extend(["--source".into(), "meteogalicia".into()]);
+            &FAST_MG
+        }
+    };
+    args.push("--base-url".into());
     args.push(server.base_url().into());
     args.push("--cache-dir".into());
     args.push(cache.into());
-    for (flag, value) in FAST {
-        if !extra.contains(&flag) {
+    for (flag, value) in fast {
+        if !extra.contains(flag) {
             args.push(flag.into());
             args.push(value.into());
         }
@@ -452,6 +503,24 @@ pub fn spawn_meteo_stdout(server: &AemetServer, cache: &std::path::Path, extra: 
 }
 
 impl Piped {
+    /// Every line up to and including the first about `topic`, as (topic, payload); panics at
+    /// end of output.
+    pub fn lines_until(&mut self, topic: &str) -> Vec<(String, String)> {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.out.read_line(&mut line).expect("read");
+            assert!(n > 0, "{topic} never printed");
+            let (t, p) = line.trim_end().split_once(' ').unwrap_or((line.trim_end(), ""));
+            seen.push((t.to_owned(), p.to_owned()));
+            if t == topic {
+                return seen;
+            }
+        }
+    }
+
     /// Reads lines until one is about `topic` and returns its payload; panics at end of output.
     pub fn read_until(&mut self, topic: &str) -> String {
         use std::io::BufRead;

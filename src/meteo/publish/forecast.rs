@@ -73,7 +73,7 @@ pub(super) fn daily(ctx: &Ctx, f: &DailyForecast) -> Product {
         format!("{}/daily/{}", ctx.source.name, h.municipality),
         format!("daily forecast {}", h.municipality),
         h.stale,
-        issued(h),
+        issued(h).or_else(|| Some(format!("from {}", f.days.first()?.date?))),
     );
     p.push(format!("{base}/daily"), doc.to_json());
     let today = madrid_date(ctx.now);
@@ -165,7 +165,7 @@ pub(super) fn hourly(ctx: &Ctx, f: &HourlyForecast) -> Product {
         format!("{}/hourly/{}", ctx.source.name, h.municipality),
         format!("hourly forecast {}", h.municipality),
         h.stale,
-        issued(h),
+        issued(h).or_else(|| Some(format!("from {}", rfc3339_local(f.hours.first()?.time)))),
     );
     let topic = format!("{base}/hourly");
     p.push(topic.clone(), doc.to_json());
