@@ -42,7 +42,8 @@ fn json(out: &[(String, String)], topic: &str) -> Value {
 
 fn num(out: &[(String, String)], topic: &str) -> f64 {
     let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    p.parse().unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
+    p.parse()
+        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
 }
 
 const ST: &str = "meteo/meteogalicia/station/10124";
@@ -84,7 +85,11 @@ fn station_topics_carry_the_fixture_reading_keyed_on_codes() {
     assert_eq!(doc["altitude"], 255.0);
     // The 30 m mast's -9999 (validation 9) never becomes a value: 17.51 is the 1.5 m one.
     assert!(out.iter().all(|(_, p)| !p.contains("-9999")));
-    assert_eq!(s.mg_count(mg::LIST), 1, "the list is fetched once for the coordinates");
+    assert_eq!(
+        s.mg_count(mg::LIST),
+        1,
+        "the list is fetched once for the coordinates"
+    );
 }
 
 #[test]
@@ -120,12 +125,26 @@ fn daily_forecast_merges_short_and_medium_term_days() {
     assert_eq!(daily["attribution"], "MeteoGalicia · Xunta de Galicia");
     let days = daily["days"].as_array().unwrap();
     let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
-    assert_eq!(dates, ["2026-09-26", "2026-09-27", "2026-09-28", "2026-09-29",
-        "2026-09-30", "2026-10-01", "2026-10-02", "2026-10-03"]);
+    assert_eq!(
+        dates,
+        [
+            "2026-09-26",
+            "2026-09-27",
+            "2026-09-28",
+            "2026-09-29",
+            "2026-09-30",
+            "2026-10-01",
+            "2026-10-02",
+            "2026-10-03"
+        ]
+    );
     let d0 = &days[0];
     assert_eq!(d0["temperature_max"], 28.0);
     assert_eq!(d0["temperature_min"], 13.0);
-    assert_eq!(d0["precipitation_probability"], 10.0, "the day's highest band");
+    assert_eq!(
+        d0["precipitation_probability"], 10.0,
+        "the day's highest band"
+    );
     assert_eq!(d0["sky"], "Anubrado 75%", "ceoDia 104");
     assert_eq!(d0["condition"], "cloudy");
     assert_eq!(d0["wind_direction"], 270.0, "afternoon 307: west");
@@ -137,16 +156,40 @@ fn daily_forecast_merges_short_and_medium_term_days() {
     assert_eq!(days[4]["temperature_min"], 13.0);
     assert_eq!(days[4]["sky"], "Choiva débil");
     assert!(days[4].get("precipitation_probability").is_none());
-    assert_eq!(days[5]["condition"], "sunny", "101 and 117 both at 45 %: the first wins");
-    for (day, max, min, prob, cond) in
-        [("today", 28.0, 13.0, 10.0, "cloudy"), ("tomorrow", 24.0, 15.0, 55.0, "rainy")]
-    {
-        assert_eq!(num(&out, &format!("{FC}/{day}/temperature/max")), max, "{day}");
-        assert_eq!(num(&out, &format!("{FC}/{day}/temperature/min")), min, "{day}");
-        assert_eq!(num(&out, &format!("{FC}/{day}/precipitation_probability")), prob, "{day}");
-        assert_eq!(payload(&out, &format!("{FC}/{day}/condition")), Some(cond), "{day}");
+    assert_eq!(
+        days[5]["condition"], "sunny",
+        "101 and 117 both at 45 %: the first wins"
+    );
+    for (day, max, min, prob, cond) in [
+        ("today", 28.0, 13.0, 10.0, "cloudy"),
+        ("tomorrow", 24.0, 15.0, 55.0, "rainy"),
+    ] {
+        assert_eq!(
+            num(&out, &format!("{FC}/{day}/temperature/max")),
+            max,
+            "{day}"
+        );
+        assert_eq!(
+            num(&out, &format!("{FC}/{day}/temperature/min")),
+            min,
+            "{day}"
+        );
+        assert_eq!(
+            num(&out, &format!("{FC}/{day}/precipitation_probability")),
+            prob,
+            "{day}"
+        );
+        assert_eq!(
+            payload(&out, &format!("{FC}/{day}/condition")),
+            Some(cond),
+            "{day}"
+        );
     }
-    assert_eq!(payload(&out, &format!("{FC}/tomorrow/sky")), Some("Choiva débil"), "ceoDia 117");
+    assert_eq!(
+        payload(&out, &format!("{FC}/tomorrow/sky")),
+        Some("Choiva débil"),
+        "ceoDia 117"
+    );
     assert!(out.iter().all(|(_, p)| !p.contains("-9999")));
 }
 
@@ -158,7 +201,10 @@ fn hourly_forecast_has_every_local_hour() {
     let hours = hourly["hours"].as_array().unwrap();
     assert_eq!(hours.len(), 96);
     let h0 = &hours[0];
-    assert_eq!(h0["time"], "2026-09-26T00:00:00+02:00", "Madrid summer time");
+    assert_eq!(
+        h0["time"], "2026-09-26T00:00:00+02:00",
+        "Madrid summer time"
+    );
     assert_eq!(h0["temperature"], 16.0);
     assert_eq!(h0["sky"], "Despexado");
     assert_eq!(h0["condition"], "clear-night", "201: clear, by night");
@@ -174,7 +220,10 @@ fn municipality_observation_is_current_conditions() {
     let doc = json(&out, OBS);
     assert_eq!(doc["municipality"], "15078");
     assert_eq!(doc["name"], "Santiago de Compostela");
-    assert_eq!(doc["time"], "2026-09-26T08:56:00Z", "dataUTC, not dataLocal");
+    assert_eq!(
+        doc["time"], "2026-09-26T08:56:00Z",
+        "dataUTC, not dataLocal"
+    );
     assert_eq!(doc["temperature"], 15.8);
     assert_eq!(doc["feels_like"], 15.8);
     assert_eq!(doc["sky"], "Cuberto");
@@ -187,7 +236,10 @@ fn municipality_observation_is_current_conditions() {
 #[test]
 fn a_forecast_not_renewed_today_is_stale() {
     let s = AemetServer::meteogalicia();
-    let out = ok(&s, &["--municipality", "15078", "--now", "2026-09-27T08:00:00Z"]);
+    let out = ok(
+        &s,
+        &["--municipality", "15078", "--now", "2026-09-27T08:00:00Z"],
+    );
     assert_eq!(json(&out, &format!("{FC}/daily"))["stale"], true);
     assert_eq!(json(&out, &format!("{FC}/hourly"))["stale"], true);
     // Today and tomorrow follow the date all the same.
@@ -197,15 +249,41 @@ fn a_forecast_not_renewed_today_is_stale() {
 #[test]
 fn unknown_ids_are_errors_naming_them_and_nothing_is_published_for_them() {
     let s = AemetServer::meteogalicia();
-    let r = run_in(&s, &["--station", "99999", "--municipality", "99999", "--municipality", "15078"]);
+    let r = run_in(
+        &s,
+        &[
+            "--station",
+            "99999",
+            "--municipality",
+            "99999",
+            "--municipality",
+            "15078",
+        ],
+    );
     assert_eq!(r.code, 3, "{}", r.err);
-    for product in ["station", "observation", "daily forecast", "hourly forecast"] {
-        let what = if product == "station" { "station" } else { "municipality" };
+    for product in [
+        "station",
+        "observation",
+        "daily forecast",
+        "hourly forecast",
+    ] {
+        let what = if product == "station" {
+            "station"
+        } else {
+            "municipality"
+        };
         let line = format!("Error: {product} 99999: not found: unknown {what} 99999");
         assert!(r.err.contains(&line), "{line} in {}", r.err);
     }
-    assert!(r.out.iter().all(|(t, _)| !t.contains("99999")), "{:?}", r.out);
-    assert!(payload(&r.out, &format!("{FC}/daily")).is_some(), "the known one is published");
+    assert!(
+        r.out.iter().all(|(t, _)| !t.contains("99999")),
+        "{:?}",
+        r.out
+    );
+    assert!(
+        payload(&r.out, &format!("{FC}/daily")).is_some(),
+        "the known one is published"
+    );
     assert_eq!(
         s.mg_count("predicion/jsonPredConcellos.action?idConc=99999"),
         1,
@@ -216,15 +294,21 @@ fn unknown_ids_are_errors_naming_them_and_nothing_is_published_for_them() {
 #[test]
 fn html_empty_and_5xx_answers_are_retried_then_succeed() {
     for bad in [
-        Reply::Body(200, "text/html", b"<!DOCTYPE html><h1>Mantemento</h1>".to_vec()),
+        Reply::Body(
+            200,
+            "text/html",
+            b"<!DOCTYPE html><h1>Mantemento</h1>".to_vec(),
+        ),
         Reply::Body(200, mg::JSON, Vec::new()),
         Reply::Body(503, "text/html", b"<h1>503</h1>".to_vec()),
         Reply::Body(404, "text/html", b"<h1>404</h1>".to_vec()),
     ] {
         let s = AemetServer::meteogalicia();
-        let good = Reply::Body(200, mg::JSON, mg_fixture(
-            "jsonPredHorariaConcellos_idConc-15078_Santiago_2026-09-26.json",
-        ));
+        let good = Reply::Body(
+            200,
+            mg::JSON,
+            mg_fixture("jsonPredHorariaConcellos_idConc-15078_Santiago_2026-09-26.json"),
+        );
         s.mg_route(mg::HOURLY, vec![bad.clone(), good]);
         let r = run_in(&s, &["--municipality", "15078"]);
         assert_eq!(r.code, 0, "{bad:?}: {}", r.err);
@@ -239,19 +323,27 @@ fn a_persistent_outage_is_reported_and_nothing_is_published_for_that_product() {
     let s = AemetServer::meteogalicia();
     s.mg_route(
         mg::DAILY,
-        vec![Reply::Body(200, "text/html", b"<html><body>Servizo non dispo\xc3\xb1ible</body></html>".to_vec())],
+        vec![Reply::Body(
+            200,
+            "text/html",
+            b"<html><body>Servizo non dispo\xc3\xb1ible</body></html>".to_vec(),
+        )],
     );
     let r = run_in(&s, &["--municipality", "15078", "--retries", "2"]);
     assert_eq!(r.code, 3);
     assert_eq!(s.mg_count(mg::DAILY), 3, "first try and two retries");
     assert!(
-        r.err.contains("Error: daily forecast 15078: unexpected response: not JSON (an HTML page?)"),
+        r.err
+            .contains("Error: daily forecast 15078: unexpected response: not JSON (an HTML page?)"),
         "{}",
         r.err
     );
     assert!(payload(&r.out, &format!("{FC}/daily")).is_none());
     assert!(payload(&r.out, &format!("{FC}/today/temperature/max")).is_none());
-    assert!(payload(&r.out, &format!("{FC}/hourly")).is_some(), "the rest is published");
+    assert!(
+        payload(&r.out, &format!("{FC}/hourly")).is_some(),
+        "the rest is published"
+    );
     assert!(payload(&r.out, OBS).is_some());
 }
 
@@ -259,10 +351,24 @@ fn a_persistent_outage_is_reported_and_nothing_is_published_for_that_product() {
 fn a_timeout_is_retried_then_reported() {
     let s = AemetServer::meteogalicia();
     s.mg_route(mg::OBSERVATION, vec![Reply::Hang]);
-    let r = run_in(&s, &["--municipality", "15078", "--timeout", "300ms", "--retries", "1"]);
+    let r = run_in(
+        &s,
+        &[
+            "--municipality",
+            "15078",
+            "--timeout",
+            "300ms",
+            "--retries",
+            "1",
+        ],
+    );
     assert_eq!(r.code, 3);
     assert_eq!(s.mg_count(mg::OBSERVATION), 2);
-    assert!(r.err.contains("observation 15078: timed out after 300ms"), "{}", r.err);
+    assert!(
+        r.err.contains("observation 15078: timed out after 300ms"),
+        "{}",
+        r.err
+    );
     assert!(payload(&r.out, OBS).is_none());
     assert!(payload(&r.out, &format!("{FC}/daily")).is_some());
 }
@@ -280,15 +386,27 @@ fn flags_that_do_not_apply_and_unknown_sources_are_usage_errors() {
         let r = run_in(&s, &args);
         assert_eq!(r.code, 1, "{name}");
         assert!(
-            r.err.contains(&format!("{name} does not apply to --source meteogalicia")),
+            r.err
+                .contains(&format!("{name} does not apply to --source meteogalicia")),
             "{}",
             r.err
         );
     }
-    assert!(s.requests().is_empty(), "nothing asked before the arguments are checked");
+    assert!(
+        s.requests().is_empty(),
+        "nothing asked before the arguments are checked"
+    );
     let cache = tempfile::tempdir().unwrap();
     common::mq()
-        .args(["meteo", "--source", "meteocat", "--station", "1", "--dry-run", "--once"])
+        .args([
+            "meteo",
+            "--source",
+            "meteocat",
+            "--station",
+            "1",
+            "--dry-run",
+            "--once",
+        ])
         .arg("--cache-dir")
         .arg(cache.path())
         .assert()
@@ -302,17 +420,29 @@ fn near_picks_the_nearest_station_from_the_cached_list() {
     let s = AemetServer::meteogalicia();
     let cache = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let args = ["--once", "--dry-run", "--near", "42.88,-8.56", "--now", STATION_NOW];
-        let o = meteo_with(&s, cache.path(), &args)
-            .output()
-            .unwrap();
+        let args = [
+            "--once",
+            "--dry-run",
+            "--near",
+            "42.88,-8.56",
+            "--now",
+            STATION_NOW,
+        ];
+        let o = meteo_with(&s, cache.path(), &args).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{err}");
-        assert!(err.contains("Nearest station: 10124 Santiago-EOAS"), "{err}");
+        assert!(
+            err.contains("Nearest station: 10124 Santiago-EOAS"),
+            "{err}"
+        );
         assert!(err.contains("add --municipality"), "{err}");
         assert!(payload(&lines(&o.stdout), ST).is_some());
     }
-    assert_eq!(s.mg_count(mg::LIST), 1, "the second run reads the cached list");
+    assert_eq!(
+        s.mg_count(mg::LIST),
+        1,
+        "the second run reads the cached list"
+    );
     assert!(cache.path().join("meteogalicia-stations.json").exists());
 }
 

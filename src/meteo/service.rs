@@ -105,8 +105,9 @@ fn start_line<S: Source>(plan: &Plan, source: &S, t: &Targets) -> String {
         "once".to_owned()
     } else {
         format!(
-            "observations every {:?}, forecasts every {:?}",
-            plan.cadence.observations, plan.cadence.forecasts
+            "observations every {}, forecasts every {}",
+            human(plan.cadence.observations),
+            human(plan.cadence.forecasts)
         )
     };
     format!(
@@ -116,6 +117,18 @@ fn start_line<S: Source>(plan: &Plan, source: &S, t: &Targets) -> String {
         list(&t.municipalities),
         plan.broker,
     )
+}
+
+/// `10m`, `1h`, `90s`, `500ms`: how the intervals are written on the command line.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s, d.subsec_millis()) {
+        (0, ms) => format!("{ms}ms"),
+        (s, 0) if s % 3600 == 0 => format!("{}h", s / 3600),
+        (s, 0) if s % 60 == 0 => format!("{}m", s / 60),
+        (s, 0) => format!("{s}s"),
+        _ => format!("{}ms", d.as_millis()),
+    }
 }
 
 /// Fills `targets` with the station and municipality nearest to (lat, lon).
@@ -307,6 +320,20 @@ impl<S: Source> Cycle<'_, S> {
             Ok(()) => self.save_state(),
             Err(e) => log::warn(format_args!("{e}; will publish again after reconnecting")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_as_on_the_command_line() {
+        assert_eq!(human(Duration::from_secs(600)), "10m");
+        assert_eq!(human(Duration::from_secs(3600)), "1h");
+        assert_eq!(human(Duration::from_secs(90)), "90s");
+        assert_eq!(human(Duration::from_millis(500)), "500ms");
+        assert_eq!(human(Duration::from_millis(1500)), "1500ms");
     }
 }
 

@@ -28,7 +28,8 @@ fn sub_command() -> Command {
     command("MQ_METEO_TEST_SUB", "mosquitto_sub")
 }
 
-/// True (after printing a notice) when the broker or the subscriber is missing.
+/// True (after printing a notice) when the broker or the subscriber is missing; under
+/// `CI=true` a missing peer fails the test instead.
 pub fn skip() -> bool {
     let runs = |mut c: Command| {
         c.arg("--help")
@@ -41,6 +42,11 @@ pub fn skip() -> bool {
         std::env::var_os("MQ_METEO_TEST_BROKER").is_some() || Path::new(MOSQUITTO).exists();
     let missing = !broker_ok || !runs(sub_command());
     if missing {
+        // In CI a missing peer is a failure, never a silent pass.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mosquitto or mosquitto_sub is not installed (CI=true: install mosquitto and mosquitto-clients)"
+        );
         eprintln!("skipped: mosquitto or mosquitto_sub is not installed");
     }
     missing

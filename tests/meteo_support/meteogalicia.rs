@@ -40,7 +40,10 @@ const ROUTES: [(&str, &str); 6] = [
         OBSERVATION,
         "observacionConcellos_idConcello-15078_Santiago_2026-09-26T0856Z.json",
     ),
-    (DAILY, "jsonPredConcellos_idConc-15078_Santiago_2026-09-26.json"),
+    (
+        DAILY,
+        "jsonPredConcellos_idConc-15078_Santiago_2026-09-26.json",
+    ),
     (
         MEDIUM,
         "jsonPredMedioPrazo_idConc-15078_Santiago_days4-7_2026-09-26.json",
@@ -63,7 +66,9 @@ fn unknown_routes(s: &AemetServer) {
     );
     s.mg_route(
         "predicion/jsonPredMedioPrazo.action?idConc=99999&dia=-1",
-        body(mg_fixture("jsonPredMedioPrazo_unknown-idConc_response.json")),
+        body(mg_fixture(
+            "jsonPredMedioPrazo_unknown-idConc_response.json",
+        )),
     );
     s.mg_route(
         "predicion/jsonPredHorariaConcellos.action?idConc=99999",

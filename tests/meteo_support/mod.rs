@@ -513,7 +513,10 @@ impl Piped {
             line.clear();
             let n = self.out.read_line(&mut line).expect("read");
             assert!(n > 0, "{topic} never printed");
-            let (t, p) = line.trim_end().split_once(' ').unwrap_or((line.trim_end(), ""));
+            let (t, p) = line
+                .trim_end()
+                .split_once(' ')
+                .unwrap_or((line.trim_end(), ""));
             seen.push((t.to_owned(), p.to_owned()));
             if t == topic {
                 return seen;
