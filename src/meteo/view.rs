@@ -3,6 +3,7 @@
 //! the same way): current values with their age, today's and tomorrow's max/min, and the
 //! next 48 hours of temperature as a sparkline. Plain text, no colours.
 
+use super::model::Quantity;
 use super::publish::Message;
 use super::sink::{Sink, SinkError};
 use chrono::{DateTime, Duration, Utc};
@@ -162,14 +163,19 @@ fn station(s: &mut String, doc: &Value, now: DateTime<Utc>) {
     };
     heading(s, &title, doc);
     when(s, "observed", doc, "time", now);
-    let units = doc.get("units").cloned().unwrap_or(Value::Null);
-    if let Value::Object(u) = &units {
-        for (key, unit) in u {
-            if let Some(v) = num(doc, key) {
-                let unit = unit.as_str().unwrap_or("");
-                let _ = writeln!(s, "  {:<22}{:>9} {unit}", key.replace('_', " "), v);
-            }
+    let unit = |k: &str| doc["units"].get(k).and_then(Value::as_str).unwrap_or("");
+    for q in Quantity::ALL.iter().filter(|q| !q.is_location()) {
+        if let Some(v) = num(doc, q.name()) {
+            let name = q.name().replace('_', " ");
+            let _ = writeln!(s, "  {name:<22}{v:>9} {}", unit(q.name()));
         }
+    }
+    if let (Some(lat), Some(lon)) = (num(doc, "latitude"), num(doc, "longitude")) {
+        let _ = write!(s, "  at {lat}, {lon}");
+        if let Some(alt) = num(doc, "altitude") {
+            let _ = write!(s, ", {alt} m");
+        }
+        s.push('\n');
     }
     s.push('\n');
 }
@@ -195,11 +201,29 @@ fn town(s: &mut String, t: &Town, now: DateTime<Utc>) {
         current(s, c, now);
     }
     if let Some(d) = t.daily {
-        when(s, "forecast issued", d, "issued", now);
+        if d.get("issued").is_some() {
+            when(s, "forecast issued", d, "issued", now);
+        } else {
+            forecast_start(s, d);
+        }
         days(s, d, now);
     }
     if let Some(h) = t.hourly {
         sparkline_row(s, h, now);
+    }
+    s.push('\n');
+}
+
+/// For a source that gives no issue time: the first day, and whether it is stale.
+fn forecast_start(s: &mut String, d: &Value) {
+    let first = d
+        .get("days")
+        .and_then(|l| l.get(0))
+        .and_then(|x| text(x, "date"))
+        .unwrap_or("?");
+    let _ = write!(s, "  forecast from {first}");
+    if d.get("stale").and_then(Value::as_bool) == Some(true) {
+        let _ = write!(s, " · STALE: not renewed today");
     }
     s.push('\n');
 }
