@@ -197,7 +197,7 @@ mod schema {
             if !keys.contains(&k.as_str()) {
                 errors.push(format!("unknown {what} key {k}"));
             } else if k == "identifiers" || k == "connections" {
-                if !v.as_array().is_some_and(|a| !a.is_empty()) {
+                if v.as_array().is_none_or(|a| a.is_empty()) {
                     errors.push(format!("{what}.{k} must be a non-empty list"));
                 }
             } else if !v.is_string() {
@@ -290,7 +290,7 @@ mod schema {
             }
         }
         if let Some(v) = c.get("expire_after") {
-            if !v.as_u64().is_some() {
+            if v.as_u64().is_none() {
                 errors.push(format!("expire_after must be a positive integer, not {v}"));
             }
         }
