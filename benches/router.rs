@@ -3,10 +3,10 @@
 //! `cargo bench --bench router`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use mq::broker::access::AllowAll;
 use mq::broker::config::LogConfig;
 use mq::broker::log::Log;
 use mq::broker::router::{Router, Settings};
+use mq::broker::security::AllowAll;
 use mq::broker::subscriptions::SubscriptionTree;
 use mq::protocol::{Props, QoS, SubscriptionOptions};
 use mq::session::{Limits, Message};

@@ -11,19 +11,24 @@
 //! | [`topic`] | validated topic names and filters, matching, `$share/` parsing |
 //! | [`session`] | a client session's delivery state machine: queue, inflight window, QoS handshakes |
 //! | [`broker`] | `mq broker`: config, listeners, links, router, trie, retained store, persistence, `$SYS` |
-//! | [`broker::auth`] | mosquitto's password file and ACL file, and the [`broker::auth::Authenticator`] that combines them |
-//! | [`broker::tls`] | TLS listener configuration, client certificate CN, handshake-failure wording |
+//! | [`broker::security`] | who may connect, publish and receive: the one [`broker::security::Access`] trait, password and ACL files, listener TLS and certificate identity |
 //! | [`transport`] | TCP and TLS client streams, rustls configuration from PEM files |
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
-//! | [`bench`] | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
-//! | [`format`](mod@format) | mosquitto_sub's `-F` language and the `%j`/`--json` objects |
-//! | [`cmd`] | one module per command (checked plan, then run) |
-//! | [`cli`] | clap definitions of every command, shared option groups, man page and completion generation |
+//! | [`bench`](mod@bench) | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
+//! | [`format`](mod@format) | mosquitto_sub's `-F` language, the `%j`/`--json` objects, and the printer of `sub`/`rr` |
+//! | [`cli`] | clap definitions of every command, shared option groups and their checks into client options, options files, `-D` properties, man page and completion generation |
+//! | [`cmd`] | one module per command, one shape: `async fn run(args) -> Result<(), cmd::Error>` |
+//! | [`process`] | signals that stop or reload a command, the open-file limit |
+//!
+//! `src/bin/mq.rs` parses the command line, builds the one runtime and is the only place that
+//! turns a [`cmd::Error`] into a message and an exit status.
 //!
 //! The inner layers (`protocol`, `topic`) never touch sockets or tokio, so they are tested with
 //! byte literals alone.
+
+#![warn(missing_docs)]
 
 pub mod bench;
 pub mod broker;
@@ -33,6 +38,7 @@ pub mod cmd;
 pub mod connection;
 pub mod format;
 pub mod meteo;
+pub mod process;
 pub mod protocol;
 pub mod session;
 pub mod topic;

@@ -6,7 +6,7 @@ mod common;
 
 use common::mosquitto::{DebugSub, creds};
 use common::{Mosquitto, have_mosquitto, path, wait_until};
-use mq::broker::auth::{Access, Acl};
+use mq::broker::security::acl::{Acl, Operation};
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
@@ -118,8 +118,8 @@ fn mosquitto_delivers_what_acl_check_predicts() {
             let mut want = BTreeSet::new();
             for &(pub_id, _, pub_user) in CLIENTS {
                 for topic in TOPICS {
-                    if acl.check(pub_id, pub_user, topic, Access::Write)
-                        && acl.check(sub_id, sub_user, topic, Access::Read)
+                    if acl.check(pub_id, pub_user, topic, Operation::Write)
+                        && acl.check(sub_id, sub_user, topic, Operation::Read)
                     {
                         want.insert(format!("{topic} {pub_id}"));
                     }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{mq_process, path};
-use mq::broker::auth::PasswordFile;
+use mq::broker::security::password::PasswordFile;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Output, Stdio};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Mosquitto, have_mosquitto, mq_process, path};
-use mq::broker::auth::PasswordFile;
+use mq::broker::security::password::PasswordFile;
 use std::process::{Command, Output, Stdio};
 
 fn run(cmd: &mut Command) -> Output {

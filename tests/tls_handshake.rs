@@ -4,7 +4,9 @@
 mod common;
 
 use common::pki::Pki;
-use mq::broker::tls::{HandshakeFailure, ListenerTls, TlsError, TlsVersion, accept, server_config};
+use mq::broker::security::tls::{
+    HandshakeFailure, ListenerTls, MinTlsVersion, TlsError, accept, server_config,
+};
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +23,7 @@ fn listener_tls(pki: &Pki, require_certificate: bool) -> ListenerTls {
         cafile: Some(pki.path("ca.pem")),
         capath: None,
         require_certificate,
-        tls_version: TlsVersion::V12,
+        tls_version: MinTlsVersion::V12,
     }
 }
 
@@ -69,7 +71,7 @@ fn client_config_versions(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
-    for c in mq::broker::tls::load_certs(&pki.path(ca)).unwrap() {
+    for c in mq::broker::security::tls::load_certs(&pki.path(ca)).unwrap() {
         roots.add(c).unwrap();
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
@@ -78,8 +80,10 @@ fn client_config_versions(
         .with_root_certificates(roots);
     match cert {
         Some(name) => {
-            let certs = mq::broker::tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
-            let key = mq::broker::tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
+            let certs =
+                mq::broker::security::tls::load_certs(&pki.path(&format!("{name}.pem"))).unwrap();
+            let key =
+                mq::broker::security::tls::load_key(&pki.path(&format!("{name}.key"))).unwrap();
             builder.with_client_auth_cert(certs, key).unwrap()
         }
         None => builder.with_no_client_auth(),
@@ -201,7 +205,7 @@ async fn plain_mqtt_on_the_tls_port_is_a_record_layer_error() {
 async fn tls_version_sets_the_minimum() {
     let pki = Pki::new();
     let mut tls13 = listener_tls(&pki, false);
-    tls13.tls_version = TlsVersion::V13;
+    tls13.tls_version = MinTlsVersion::V13;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let only12 = client_config_versions(&pki, "ca.pem", None, provider, &[&rustls::version::TLS12]);
     match handshake(&tls13, only12).await {
@@ -362,7 +366,7 @@ async fn openssl_s_client_handshakes() {
     assert_eq!(got, (true, Ok(Some("device7".to_string()))));
 
     let mut tls13 = listener_tls(&pki, false);
-    tls13.tls_version = TlsVersion::V13;
+    tls13.tls_version = MinTlsVersion::V13;
     let mut old = args.clone();
     old.push("-tls1_2".into());
     let (ok, got) = external(&tls13, "openssl", &old).await;

@@ -6,8 +6,8 @@ mod common;
 
 use common::pki::Pki;
 use common::{Mosquitto, have_mosquitto};
-use mq::broker::auth::{AuthConfig, Authenticator};
-use mq::broker::tls::{certificate_common_name, load_certs};
+use mq::broker::security::tls::{certificate_common_name, load_certs};
+use mq::broker::security::{AuthConfig, Authenticator};
 use std::process::{Command, Stdio};
 
 const ACL: &str = "pattern readwrite dev/%u/#\nuser device7\ntopic read other/#\n";

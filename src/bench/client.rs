@@ -1,6 +1,6 @@
 //! One client task: connect, then idle, subscribe or publish until the run stops.
 
-use super::conn::{Link, Login, establish};
+use super::conn::{Login, Wire, establish};
 use super::message::{latency_of, now_nanos};
 use super::pacing::Window;
 use super::plan::{Plan, Role};
@@ -104,7 +104,7 @@ impl Ctx {
     }
 
     /// Connects client `index` of `role` (the `seq`th overall, for `--ifaddr`).
-    pub async fn connect(&self, role: Role, index: u32, seq: u64) -> Result<Link, Cause> {
+    pub async fn connect(&self, role: Role, index: u32, seq: u64) -> Result<Wire, Cause> {
         let login = self.login(role, index);
         let subscribe = match role {
             Role::Sub => {
@@ -145,7 +145,7 @@ impl Ctx {
 }
 
 /// Runs an established client until the run stops; counts a lost connection as a drop.
-pub async fn run_client(ctx: Arc<Ctx>, mut link: Link, role: Role, index: u32) {
+pub async fn run_client(ctx: Arc<Ctx>, mut link: Wire, role: Role, index: u32) {
     let mut phase = ctx.phase.subscribe();
     let result = match role {
         Role::Pub => {
@@ -190,7 +190,7 @@ pub(crate) fn next_ping(keepalive: u16) -> Option<Instant> {
 /// connection alive until `done(phase)`.
 pub(crate) async fn serve(
     ctx: &Ctx,
-    link: &mut Link,
+    link: &mut Wire,
     phase: &mut watch::Receiver<Phase>,
     done: impl Fn(Phase) -> bool,
 ) -> Result<(), Cause> {
@@ -242,7 +242,7 @@ pub(crate) async fn serve(
 /// Handles one packet from the broker; `window` is the publisher's, if this is one.
 pub(crate) fn on_packet(
     ctx: &Ctx,
-    link: &mut Link,
+    link: &mut Wire,
     packet: Packet,
     window: Option<&mut Window>,
 ) -> Result<(), Cause> {

@@ -42,7 +42,7 @@ pub struct Login {
 
 /// One connection: the socket and its two lazily allocated buffers.
 #[derive(Debug)]
-pub struct Link {
+pub struct Wire {
     /// The socket.
     pub stream: TcpStream,
     /// The version spoken.
@@ -93,10 +93,10 @@ pub async fn tcp(addr: SocketAddr, local: Option<IpAddr>) -> io::Result<TcpStrea
     Ok(stream)
 }
 
-impl Link {
+impl Wire {
     /// Wraps a connected socket.
-    pub fn new(stream: TcpStream, version: Version) -> Link {
-        Link {
+    pub fn new(stream: TcpStream, version: Version) -> Wire {
+        Wire {
             stream,
             version,
             rx: BytesMut::new(),
@@ -351,10 +351,10 @@ pub async fn establish(
     login: &Login,
     subscribe: Option<(TopicFilter, QoS)>,
     timeout: Duration,
-) -> Result<Link, Cause> {
+) -> Result<Wire, Cause> {
     let work = async {
         let stream = tcp(addr, local).await.map_err(|e| Cause::of_io(&e))?;
-        let mut link = Link::new(stream, login.version);
+        let mut link = Wire::new(stream, login.version);
         if let Some((config, name)) = tls {
             link.start_tls(config.clone(), name.clone())?;
         }

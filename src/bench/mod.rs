@@ -8,7 +8,7 @@
 //! | [`message`] | timestamped payloads and the pre-encoded PUBLISH template |
 //! | [`conn`], [`tls`] | a lean connection over a bare `TcpStream` and the codec, TLS through rustls sans-IO |
 //! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
-//! | [`run`] | the phases of a run: probe, ramp, measure, drain, summary |
+//! | [`run`](mod@run) | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
 //!
 //! One task per connection keeps an idle client down to its task, socket and timer: buffers are

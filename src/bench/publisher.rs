@@ -2,7 +2,7 @@
 //! QoS 1/2 window and the run's end-to-end cap, until its share of `-L` is out or the run drains.
 
 use super::client::{Ctx, Phase, next_ping, on_packet, serve};
-use super::conn::Link;
+use super::conn::Wire;
 use super::message::{PubTemplate, now_nanos};
 use super::pacing::{Pace, Schedule, Window};
 use super::plan::Role;
@@ -53,7 +53,7 @@ struct Publisher<'a> {
 
 impl Publisher<'_> {
     /// True if nothing but time (or the cap) stops the next message.
-    fn may_send(&self, link: &Link) -> bool {
+    fn may_send(&self, link: &Wire) -> bool {
         self.sending.armed
             && self.remaining > 0
             && link.pending_out() < OUT_HIGH_WATER
@@ -61,7 +61,7 @@ impl Publisher<'_> {
     }
 
     /// Queues every message that is due now.
-    fn fill(&mut self, link: &mut Link, now: Instant) {
+    fn fill(&mut self, link: &mut Wire, now: Instant) {
         let qos0 = self.ctx.plan.qos == QoS::AtMostOnce;
         while self.may_send(link)
             && self.ctx.has_room()
@@ -88,7 +88,7 @@ impl Publisher<'_> {
     }
 
     /// Counts this publisher out once everything is written and acknowledged.
-    fn check_done(&mut self, link: &Link) {
+    fn check_done(&mut self, link: &Wire) {
         if self.remaining == 0 && self.window.outstanding() == 0 && link.pending_out() == 0 {
             self.sending.finish();
         }
@@ -98,7 +98,7 @@ impl Publisher<'_> {
 /// Runs publisher `index` on `link` until the run stops.
 pub async fn publish(
     ctx: &Ctx,
-    link: &mut Link,
+    link: &mut Wire,
     index: u32,
     phase: &mut watch::Receiver<Phase>,
 ) -> Result<(), Cause> {
@@ -137,7 +137,7 @@ pub async fn publish(
 
 async fn run(
     p: &mut Publisher<'_>,
-    link: &mut Link,
+    link: &mut Wire,
     phase: &mut watch::Receiver<Phase>,
 ) -> Result<(), Cause> {
     let keepalive = p.ctx.plan.keepalive;

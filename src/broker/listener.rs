@@ -185,7 +185,7 @@ async fn connection(accepted: Box<Accepted>) {
 /// failed.
 async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContext) {
     let timeout = ctx.limits.connect_timeout;
-    match super::tls::accept(&acceptor, stream, timeout).await {
+    match super::security::tls::accept(&acceptor, stream, timeout).await {
         Ok((tls, cn)) => {
             ctx.cert_identity = cn.map(Arc::from);
             serve(tls, ctx).await;
@@ -206,7 +206,7 @@ async fn open_plain(stream: TcpStream, ctx: LinkContext) -> Option<Box<Establish
         return None; // Silent for the whole connect timeout: nothing to serve.
     };
     if let Ok(n) = peeked {
-        if super::tls::looks_like_tls(&first[..n]) {
+        if super::security::tls::looks_like_tls(&first[..n]) {
             ctx.router.settings().log.info(format_args!(
                 "Client connection from {} closed: it sent a TLS handshake to a plain MQTT \
                  listener (use this listener without TLS, or the TLS port).",

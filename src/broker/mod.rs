@@ -9,8 +9,6 @@
 //! every task through a broadcast channel, and returns once the last task has dropped its
 //! completion sender and the store has committed.
 
-pub mod access;
-pub mod auth;
 pub mod cell;
 pub mod config;
 pub mod link;
@@ -22,14 +20,13 @@ pub mod security;
 pub mod store;
 pub mod subscriptions;
 pub mod sys;
-pub mod tls;
 pub mod wills;
 
 use crate::session::Limits;
-use access::Access;
 use config::Config;
 use link::LinkLimits;
 use router::{Router, Settings};
+use security::Access;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,14 +48,14 @@ pub enum BrokerError {
     Store(#[from] store::StoreError),
     /// A password or ACL file could not be loaded (the message names file, line and reason).
     #[error(transparent)]
-    Auth(#[from] auth::AuthError),
+    Auth(#[from] security::AuthError),
     /// A listener's TLS files could not be loaded.
     #[error("listener on port {port}: {source}")]
     Tls {
         /// The listener's port.
         port: u16,
         /// The cause (names the file).
-        source: tls::TlsError,
+        source: security::tls::TlsError,
     },
 }
 
@@ -97,7 +94,7 @@ pub struct Broker {
     router: Arc<Router>,
     store_thread: Option<std::thread::JoinHandle<()>>,
     security: Option<Arc<security::Security>>,
-    acceptors: Vec<(tls::ListenerTls, listener::SharedAcceptor)>,
+    acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
 }
 
 impl Broker {
@@ -139,10 +136,11 @@ impl Broker {
         for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
             let acceptor = match &l.tls {
                 Some(t) => {
-                    let server = tls::server_config(t).map_err(|source| BrokerError::Tls {
-                        port: l.port,
-                        source,
-                    })?;
+                    let server =
+                        security::tls::server_config(t).map_err(|source| BrokerError::Tls {
+                            port: l.port,
+                            source,
+                        })?;
                     let shared = Arc::new(std::sync::RwLock::new(server.into()));
                     acceptors.push((t.clone(), Arc::clone(&shared)));
                     Some(shared)
@@ -261,7 +259,7 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
 pub struct Reloader {
     router: Arc<Router>,
     security: Option<Arc<security::Security>>,
-    acceptors: Vec<(tls::ListenerTls, listener::SharedAcceptor)>,
+    acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
 }
 
 impl Reloader {
@@ -282,7 +280,7 @@ impl Reloader {
         }
         self.router.reload(settings(config));
         for (t, shared) in &self.acceptors {
-            match tls::server_config(t) {
+            match security::tls::server_config(t) {
                 Ok(server) => *shared.write().unwrap_or_else(|e| e.into_inner()) = server.into(),
                 Err(e) => log.info(format_args!(
                     "Error: reloading TLS certificates: {e} (keeping the previous ones)."

@@ -4,9 +4,9 @@
 //! match at once), then each subscriber's own session lock is taken briefly to queue the
 //! delivery and wake its link. Payloads travel as `Arc<Message>`, so fan-out copies pointers.
 
-use super::access::Access;
 use super::log::Log;
 use super::retained::RetainedStore;
+use super::security::Access;
 use super::store::{SessionRecord, StoreOp, StoreTx};
 use super::subscriptions::SubscriptionTree;
 use super::wills::PendingWills;
@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// Broker-wide counters for `$SYS`.
 #[derive(Default, Debug)]
-pub struct Stats {
+pub struct Counters {
     /// Clients connected now.
     pub connected: AtomicU64,
     /// PUBLISH packets received.
@@ -59,7 +59,7 @@ pub struct Router {
     closing: AtomicBool,
     wills: PendingWills,
     /// Counters.
-    pub stats: Stats,
+    pub stats: Counters,
 }
 
 /// What became of a published message.
@@ -112,7 +112,7 @@ impl Router {
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
             wills: PendingWills::default(),
-            stats: Stats::default(),
+            stats: Counters::default(),
         }
     }
 

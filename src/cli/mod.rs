@@ -7,9 +7,12 @@
 pub mod bench;
 pub mod broker;
 pub mod common;
+pub mod connect;
 pub mod docs;
 pub mod meteo;
+pub mod options_file;
 pub mod passwd;
+pub mod properties;
 pub mod publish;
 pub mod rr;
 pub mod subscribe;

@@ -47,17 +47,14 @@ mod task;
 pub use error::ClientError;
 
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, PacketId, Properties, Props, Publish, QoS, ReasonCode, SubAck,
-    Subscription, SubscriptionOptions, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
+    SubAck, Subscription, SubscriptionOptions, UnsubAck, Version, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-
-/// An incoming application message: the PUBLISH packet as received.
-pub type Message = Publish;
 
 /// How to reach the broker and what to say in CONNECT.
 #[derive(Clone, Debug)]
@@ -154,7 +151,7 @@ impl ClientOptions {
 
 /// A request from a [`Client`] handle to its I/O task.
 #[derive(Debug)]
-enum Command {
+enum Request {
     Publish(Publish, oneshot::Sender<Result<(), ClientError>>),
     Subscribe(
         Vec<Subscription>,
@@ -176,8 +173,8 @@ type EndReason = Arc<Mutex<Option<ClientError>>>;
 /// publishes the will).
 #[derive(Debug)]
 pub struct Client {
-    commands: mpsc::Sender<Command>,
-    messages: tokio::sync::Mutex<mpsc::Receiver<Message>>,
+    commands: mpsc::Sender<Request>,
+    messages: tokio::sync::Mutex<mpsc::Receiver<Publish>>,
     end: EndReason,
     client_id: String,
     version: Version,
@@ -273,7 +270,7 @@ impl Client {
         &self.connack
     }
 
-    async fn send(&self, cmd: Command) -> Result<(), ClientError> {
+    async fn send(&self, cmd: Request) -> Result<(), ClientError> {
         self.commands
             .send(cmd)
             .await
@@ -323,7 +320,7 @@ impl Client {
         publish: Publish,
     ) -> Result<PendingPublish, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Publish(publish, tx)).await?;
+        self.send(Request::Publish(publish, tx)).await?;
         Ok(PendingPublish {
             reply: rx,
             end: self.end.clone(),
@@ -357,7 +354,7 @@ impl Client {
         properties: Properties,
     ) -> Result<SubAck, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Subscribe(subscriptions, properties.into(), tx))
+        self.send(Request::Subscribe(subscriptions, properties.into(), tx))
             .await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
@@ -378,14 +375,14 @@ impl Client {
         properties: Properties,
     ) -> Result<UnsubAck, ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Unsubscribe(filters, properties.into(), tx))
+        self.send(Request::Unsubscribe(filters, properties.into(), tx))
             .await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
 
     /// The next incoming message, or why the connection ended ([`ClientError::Closed`] after
     /// [`Client::disconnect`]).
-    pub async fn recv(&self) -> Result<Message, ClientError> {
+    pub async fn recv(&self) -> Result<Publish, ClientError> {
         let mut rx = self.messages.lock().await;
         match rx.recv().await {
             Some(m) => Ok(self.log_received(m)),
@@ -393,15 +390,23 @@ impl Client {
         }
     }
 
-    fn log_received(&self, m: Message) -> Message {
+    fn log_received(&self, m: Publish) -> Publish {
         if self.debug {
             task::print_debug(&debug::received_publish(&self.client_id, &m));
+            let ack = match (m.qos, m.packet_id) {
+                (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),
+                (QoS::ExactlyOnce, Some(id)) => Some(Packet::PubRec(PubResp::new(id))),
+                _ => None,
+            };
+            if let Some(ack) = ack {
+                task::print_debug(&debug::sending(&self.client_id, &ack));
+            }
         }
         m
     }
 
     /// The next incoming message if one is already buffered, without waiting.
-    pub fn try_recv(&self) -> Option<Message> {
+    pub fn try_recv(&self) -> Option<Publish> {
         let m = self.messages.try_lock().ok()?.try_recv().ok()?;
         Some(self.log_received(m))
     }
@@ -414,7 +419,7 @@ impl Client {
     /// Sends the given DISCONNECT (v5 reason and properties) and closes the stream.
     pub async fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), ClientError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Disconnect(disconnect, tx)).await?;
+        self.send(Request::Disconnect(disconnect, tx)).await?;
         rx.await.unwrap_or_else(|_| Err(end_reason(&self.end)))
     }
 }
@@ -429,42 +434,12 @@ pub fn refusal_code(version: Version, reason: ReasonCode) -> u8 {
     }
 }
 
-/// Allocates packet identifiers, skipping those still in use.
-#[derive(Debug, Default)]
-struct PacketIds {
-    next: u16,
-}
-
-impl PacketIds {
-    fn next(&mut self, in_use: impl Fn(u16) -> bool) -> Option<PacketId> {
-        for _ in 0..u16::MAX {
-            self.next = self.next.wrapping_add(1);
-            if self.next == 0 {
-                self.next = 1;
-            }
-            if !in_use(self.next) {
-                return PacketId::new(self.next);
-            }
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod scripted;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn packet_ids_skip_zero_and_ids_in_use() {
-        let mut ids = PacketIds { next: u16::MAX - 1 };
-        assert_eq!(ids.next(|_| false).map(|p| p.get()), Some(u16::MAX));
-        assert_eq!(ids.next(|_| false).map(|p| p.get()), Some(1));
-        assert_eq!(ids.next(|id| id == 2 || id == 3).map(|p| p.get()), Some(4));
-        assert_eq!(ids.next(|_| true), None);
-    }
 
     #[test]
     fn refusal_code_is_v3_return_code_or_v5_reason() {

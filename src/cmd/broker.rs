@@ -35,34 +35,15 @@ pub fn plan(args: &BrokerArgs) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Raises the open-file limit to its hard maximum: every connection is a descriptor, and the
-/// usual soft default of 1024 would cap the broker far below what it can serve.
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid pointer to a local rlimit struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}
-
 /// Runs the broker until SIGINT or SIGTERM; SIGHUP re-reads the config file.
-pub async fn run(args: &BrokerArgs) -> Result<(), BrokerCmdError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let config = plan(args)?;
-    raise_fd_limit();
-    let mut term = signal(SignalKind::terminate()).map_err(BrokerCmdError::Signal)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(BrokerCmdError::Signal)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(BrokerCmdError::Signal)?;
+pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
+    let config = plan(&args).map_err(BrokerCmdError::from)?;
+    crate::process::raise_nofile_limit();
+    let mut terminated = crate::process::Terminated::new();
+    let mut hup = crate::process::hangups().map_err(BrokerCmdError::Signal)?;
     let log = crate::broker::log::Log(config.log);
-    let broker = Broker::bind(config).await?;
+    let broker = Broker::bind(config).await.map_err(BrokerCmdError::from)?;
     let reloader = broker.reloader();
-    let args = args.clone();
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
             match plan(&args) {
@@ -74,13 +55,6 @@ pub async fn run(args: &BrokerArgs) -> Result<(), BrokerCmdError> {
             }
         }
     });
-    broker
-        .run(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        })
-        .await;
+    broker.run(async move { terminated.recv().await }).await;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `mq meteo`: check the arguments, run [`crate::meteo::service::run`] on a current-thread
-//! runtime, and turn the outcome into an exit status.
+//! `mq meteo`: check the arguments into a plan and run [`crate::meteo::service::run`]; the
+//! logic is in [`crate::meteo`], the outcome's exit status is decided in [`exit_status`].
 //!
 //! Exit statuses (documented in `--help`): 0 everything published or unchanged; 1 usage
 //! error or no API key; 2 the key was rejected (invalid or expired); 3 some products failed
@@ -8,7 +8,6 @@
 use crate::cli::meteo::MeteoArgs;
 use crate::meteo::plan::plan;
 use crate::meteo::service::{self, Error, Status};
-use std::process::ExitCode;
 
 /// Everything published or nothing changed.
 pub const EXIT_OK: u8 = 0;
@@ -20,16 +19,6 @@ pub const EXIT_KEY_REJECTED: u8 = 2;
 pub const EXIT_PARTIAL: u8 = 3;
 /// The broker was unreachable or did not acknowledge.
 pub const EXIT_BROKER: u8 = 4;
-
-/// Checks the arguments and runs to the end, on a current-thread runtime.
-pub fn run(args: &MeteoArgs) -> Result<Status, Error> {
-    let plan = plan(args).map_err(Error::Usage)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    rt.block_on(service::run(plan))
-}
 
 /// The exit status of an outcome.
 pub fn exit_status(outcome: &Result<Status, Error>) -> u8 {
@@ -44,11 +33,16 @@ pub fn exit_status(outcome: &Result<Status, Error>) -> u8 {
     }
 }
 
-/// Entry point from the binary: runs, reports a fatal error, exits with its status.
-pub fn main(args: MeteoArgs) -> ExitCode {
-    let outcome = run(&args);
+/// Runs `mq meteo`. Failures of single products are logged as they happen; what ends the run
+/// early is reported here; the status says which.
+pub async fn run(args: MeteoArgs) -> Result<(), super::Error> {
+    let plan = plan(&args).map_err(|e| super::Error::Failed(format!("Error: {e}")))?;
+    let outcome = service::run(plan).await;
     if let Err(e) = &outcome {
-        eprintln!("Error: {e}");
+        crate::meteo::log::error(e);
     }
-    ExitCode::from(exit_status(&outcome))
+    match exit_status(&outcome) {
+        EXIT_OK => Ok(()),
+        status => Err(super::Error::Meteo(status)),
+    }
 }

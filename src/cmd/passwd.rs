@@ -4,7 +4,7 @@
 //! crash never leaves a half-written password file behind. New files are private (mode 0600);
 //! an existing file keeps its mode.
 
-use crate::broker::auth::password::{self, Hash, HashKind};
+use crate::broker::security::password::{self, Hash, HashKind};
 use crate::cli::passwd::PasswdArgs;
 use std::fs;
 use std::io::{self, BufRead, Write};
@@ -55,7 +55,12 @@ pub enum PasswdError {
 }
 
 /// Runs `mq passwd`.
-pub fn run(args: &PasswdArgs) -> Result<(), PasswdError> {
+pub async fn run(args: PasswdArgs) -> Result<(), super::Error> {
+    Ok(change(&args)?)
+}
+
+/// Applies the change `args` asks for to the password file.
+fn change(args: &PasswdArgs) -> Result<(), PasswdError> {
     let kind = HashKind::parse(&args.hash).unwrap_or(HashKind::Sha512Pbkdf2);
     let hasher = |pw: &str| Hash::new(kind, pw.as_bytes(), args.iterations).to_string();
     if args.upgrade {

@@ -2,8 +2,9 @@
 //! `-l` streams stdin line by line and survives a lost connection by reconnecting and sending
 //! again every QoS 1/2 message not yet acknowledged (or exits non-zero).
 
-use super::connect::{self, Connection, Tool, Usage};
-use super::properties::{self, PropertyArgs};
+use super::{Error, Tool};
+use crate::cli::connect::{self, ConnectPlan, Usage, is_lost};
+use crate::cli::properties::{self, PropertyArgs};
 use crate::cli::publish::PubArgs;
 use crate::client::{Client, ClientError, ClientOptions, PendingPublish};
 use crate::protocol::{Disconnect, Props, Publish, QoS};
@@ -11,7 +12,6 @@ use crate::topic::TopicName;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::Read;
-use std::process::ExitCode;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
@@ -32,7 +32,7 @@ enum Source {
 /// The checked command.
 #[derive(Debug)]
 struct Plan {
-    conn: Connection,
+    conn: ConnectPlan,
     topic: TopicName,
     source: Source,
     qos: QoS,
@@ -110,8 +110,8 @@ pub(super) fn load_payload(
     Ok(None)
 }
 
-fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
-    let usage = |u: Usage| u.report(Tool::Pub);
+fn plan(a: &PubArgs) -> Result<Plan, Error> {
+    let usage = Error::usage(Tool::Pub);
     let props = properties::parse(&a.client.property).map_err(usage)?;
     let conn =
         connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false).map_err(usage)?;
@@ -131,9 +131,10 @@ fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
     let topic = a.topic.clone().or_else(|| conn.url_topic.clone());
     let has_payload = source.is_some() || a.file.is_some() || a.stdin_file;
     let Some(topic) = topic.filter(|_| has_payload) else {
-        eprintln!("Error: Both topic and message must be supplied.");
-        eprintln!("Use 'mq pub --help' to see usage.");
-        return Err(ExitCode::from(1));
+        return Err(Error::Failed(
+            "Error: Both topic and message must be supplied.\nUse 'mq pub --help' to see usage."
+                .into(),
+        ));
     };
     let topic = TopicName::new(topic.as_str()).map_err(|_| {
         usage(Usage(format!(
@@ -145,10 +146,7 @@ fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
         None => match load_payload(a.file.as_deref(), a.stdin_file) {
             Ok(Some(p)) => Source::Once(p),
             Ok(None) => Source::Once(Bytes::new()),
-            Err(e) => {
-                eprintln!("{e}");
-                return Err(ExitCode::from(1));
-            }
+            Err(e) => return Err(Error::Failed(e)),
         },
     };
     Ok(Plan {
@@ -165,25 +163,18 @@ fn plan(a: &PubArgs) -> Result<Plan, ExitCode> {
 }
 
 /// Runs `mq pub`.
-pub async fn run(args: PubArgs) -> ExitCode {
-    let mut plan = match plan(&args) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+pub async fn run(args: PubArgs) -> Result<(), Error> {
+    let mut plan = plan(&args)?;
     plan.conn.options.message_buffer = 0;
     let quiet = plan.conn.quiet;
-    let client = match Client::connect(plan.conn.options.clone()).await {
-        Ok((c, _)) => c,
-        Err(e) => return connect::report_connect_error(&e, quiet),
-    };
+    let (client, _) = Client::connect(plan.conn.options.clone())
+        .await
+        .map_err(|e| Error::Connect(e).quiet_if(quiet))?;
     let result = match &plan.source {
         Source::Once(payload) => publish_repeated(&client, &plan, payload.clone()).await,
         Source::Lines => publish_lines(client, &plan).await,
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => connect::lost_connection_status(&e, quiet),
-    }
+    result.map_err(|e| Error::Lost(e).quiet_if(quiet))
 }
 
 fn message(plan: &Plan, topic: TopicName, payload: Bytes) -> Publish {
@@ -341,8 +332,6 @@ impl LineSender<'_> {
         Err(last)
     }
 }
-
-use super::connect::is_lost;
 
 async fn publish_lines(client: Client, plan: &Plan) -> Result<(), ClientError> {
     let mut sender = LineSender {

@@ -1,26 +1,26 @@
 //! `mq rr`: mosquitto_rr. Subscribes to the response topic, publishes the request with that
 //! topic as its v5 response-topic property, prints the first response and leaves.
 
-use super::connect::{self, Tool, Usage};
-use super::output::Printer;
-use super::properties;
+use super::{Error, Tool};
+use crate::cli::connect::{self, ConnectPlan, Usage};
+use crate::cli::properties;
 use crate::cli::rr::RrArgs;
 use crate::client::{Client, ClientError};
+use crate::format::printer::Printer;
 use crate::protocol::{Props, Publish, RetainHandling, Subscription, SubscriptionOptions};
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
-use std::process::ExitCode;
 use std::time::Duration;
 
-fn payload(a: &RrArgs) -> Result<Option<Bytes>, ExitCode> {
+fn payload(a: &RrArgs) -> Result<Option<Bytes>, Error> {
     let n = usize::from(a.message.is_some())
         + usize::from(a.file.is_some())
         + usize::from(a.stdin_file)
         + usize::from(a.null_message);
     if n > 1 {
-        return Err(
-            Usage("Only one type of message can be sent at once.\n".into()).report(Tool::Rr),
-        );
+        return Err(Error::usage(Tool::Rr)(Usage(
+            "Only one type of message can be sent at once.\n".into(),
+        )));
     }
     if let Some(m) = &a.message {
         return Ok(Some(Bytes::from(m.clone())));
@@ -28,15 +28,12 @@ fn payload(a: &RrArgs) -> Result<Option<Bytes>, ExitCode> {
     if a.null_message {
         return Ok(Some(Bytes::new()));
     }
-    super::publish::load_payload(a.file.as_deref(), a.stdin_file).map_err(|e| {
-        eprintln!("{e}");
-        ExitCode::from(1)
-    })
+    super::publish::load_payload(a.file.as_deref(), a.stdin_file).map_err(Error::Failed)
 }
 
 /// The checked command.
 struct Plan {
-    conn: connect::Connection,
+    conn: ConnectPlan,
     request: Publish,
     subscription: Subscription,
     sub_props: crate::protocol::Properties,
@@ -45,16 +42,18 @@ struct Plan {
     no_retained: bool,
 }
 
-fn plan(a: &RrArgs) -> Result<Plan, ExitCode> {
-    let usage = |u: Usage| u.report(Tool::Rr);
+fn plan(a: &RrArgs) -> Result<Plan, Error> {
+    let usage = Error::usage(Tool::Rr);
     let props = properties::parse(&a.client.property).map_err(usage)?;
     let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, true).map_err(usage)?;
     let body = payload(a)?;
     let topic = a.topic.clone().or_else(|| conn.url_topic.clone());
     let (Some(topic), Some(resp), Some(body)) = (topic, a.response_topic.clone(), body) else {
-        eprintln!("Error: All of topic, message, and response topic must be supplied.");
-        eprintln!("Use 'mq rr --help' to see usage.");
-        return Err(ExitCode::from(1));
+        return Err(Error::Failed(
+            "Error: All of topic, message, and response topic must be supplied.\n\
+             Use 'mq rr --help' to see usage."
+                .into(),
+        ));
     };
     let topic = TopicName::new(topic.as_str()).map_err(|_| {
         usage(Usage(format!(
@@ -107,17 +106,13 @@ fn plan(a: &RrArgs) -> Result<Plan, ExitCode> {
 }
 
 /// Runs `mq rr`.
-pub async fn run(a: RrArgs) -> ExitCode {
-    let mut plan = match plan(&a) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+pub async fn run(a: RrArgs) -> Result<(), Error> {
+    let mut plan = plan(&a)?;
     let quiet = plan.conn.quiet;
     let started = tokio::time::Instant::now();
-    let client = match Client::connect(plan.conn.options.clone()).await {
-        Ok((c, _)) => c,
-        Err(e) => return connect::report_connect_error(&e, quiet),
-    };
+    let (client, _) = Client::connect(plan.conn.options.clone())
+        .await
+        .map_err(|e| Error::Connect(e).quiet_if(quiet))?;
     let exchange = async {
         client
             .subscribe_with(vec![plan.subscription.clone()], plan.sub_props.clone())
@@ -136,22 +131,17 @@ pub async fn run(a: RrArgs) -> ExitCode {
             None => std::future::pending().await,
         }
     };
-    let code = tokio::select! {
+    let result = tokio::select! {
         r = exchange => match r {
             Ok(m) => {
                 plan.printer.push(&m);
                 let _ = plan.printer.flush();
-                ExitCode::SUCCESS
+                Ok(())
             }
-            Err(e) => return connect::lost_connection_status(&e, quiet),
+            Err(e) => return Err(Error::Lost(e).quiet_if(quiet)),
         },
-        _ = deadline => {
-            if !quiet {
-                eprintln!("Timed out");
-            }
-            ExitCode::from(27)
-        }
+        _ = deadline => Err(Error::TimedOut.quiet_if(quiet)),
     };
     let _ = client.disconnect().await;
-    code
+    result
 }

@@ -2,17 +2,18 @@
 //! further message is already waiting, so a pipe sees each one at once), with `-C`, `-W`, `-R`,
 //! `-T`, `--retained-only`, `--remove-retained`, `-E` and `-U` as mosquitto has them.
 
-use super::connect::{self, Connection, Tool, Usage};
-use super::output::Printer;
-use super::properties::{self, PropertyArgs};
+use super::{Error, Tool};
+use crate::cli::connect::{self, ConnectPlan, Usage};
+use crate::cli::properties::{self, PropertyArgs};
 use crate::cli::subscribe::SubArgs;
-use crate::client::{Client, ClientError, Message};
+use crate::client::{Client, ClientError};
+use crate::format::printer::Printer;
 use crate::protocol::{
-    Disconnect, Props, QoS, ReasonCode, RetainHandling, SubAck, Subscription, SubscriptionOptions,
+    Disconnect, Props, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscription,
+    SubscriptionOptions,
 };
 use crate::topic::TopicFilter;
 use std::io::Write;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -20,7 +21,7 @@ use tokio::time::Instant;
 /// The checked command.
 #[derive(Debug)]
 struct Plan {
-    conn: Connection,
+    conn: ConnectPlan,
     subscriptions: Vec<Subscription>,
     filter_out: Vec<TopicFilter>,
     unsubscribe: Vec<TopicFilter>,
@@ -38,37 +39,6 @@ struct Plan {
     interrupted: bool,
 }
 
-/// SIGINT and SIGTERM, which end `mq sub` with a DISCONNECT rather than a dropped connection.
-struct Signals {
-    int: Option<tokio::signal::unix::Signal>,
-    term: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Signals {
-        use tokio::signal::unix::{SignalKind, signal};
-        Signals {
-            int: signal(SignalKind::interrupt()).ok(),
-            term: signal(SignalKind::terminate()).ok(),
-        }
-    }
-
-    async fn recv(&mut self) {
-        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            _ = one(&mut self.int) => {}
-            _ = one(&mut self.term) => {}
-        }
-    }
-}
-
 fn filter(s: &str) -> Result<TopicFilter, Usage> {
     TopicFilter::new(s).map_err(|_| {
         Usage(format!(
@@ -78,7 +48,7 @@ fn filter(s: &str) -> Result<TopicFilter, Usage> {
 }
 
 /// One subscription per `-t` (and the `-L` topic), all with the same options.
-fn subscriptions(a: &SubArgs, conn: &Connection, v5: bool) -> Result<Vec<Subscription>, Usage> {
+fn subscriptions(a: &SubArgs, conn: &ConnectPlan, v5: bool) -> Result<Vec<Subscription>, Usage> {
     let mut topics: Vec<&str> = a.topic.iter().map(String::as_str).collect();
     if let Some(t) = &conn.url_topic {
         topics.push(t);
@@ -170,11 +140,8 @@ fn plan(a: &SubArgs) -> Result<Plan, Usage> {
 
 /// Runs `mq sub`. Like mosquitto_sub, a connection lost after the first CONNACK is
 /// re-established (every second, until `-W` runs out) and the subscriptions made again.
-pub async fn run(args: SubArgs) -> ExitCode {
-    let mut plan = match plan(&args) {
-        Ok(p) => p,
-        Err(u) => return u.report(Tool::Sub),
-    };
+pub async fn run(args: SubArgs) -> Result<(), Error> {
+    let mut plan = plan(&args).map_err(Error::usage(Tool::Sub))?;
     let deadline = plan.timeout.map(|t| Instant::now() + t);
     let quiet = plan.conn.quiet;
     if let Some(c) = plan.count
@@ -184,14 +151,14 @@ pub async fn run(args: SubArgs) -> ExitCode {
         // Ask the broker not to send more than we will print (as mosquitto_sub does).
         plan.conn.options.properties.receive_maximum = Some(c as u16);
     }
-    let mut client = match Client::connect(plan.conn.options.clone()).await {
-        Ok((c, _)) => Arc::new(c),
-        Err(e) => return connect::report_connect_error(&e, quiet),
-    };
+    let (client, _) = Client::connect(plan.conn.options.clone())
+        .await
+        .map_err(|e| Error::Connect(e).quiet_if(quiet))?;
+    let mut client = Arc::new(client);
     let mut printed = 0u64;
     loop {
         match serve(&client, &mut plan, deadline, &mut printed).await {
-            Ok(code) => {
+            Ok(result) => {
                 // mosquitto_sub ends a v5 session on a signal with "disconnect with will".
                 let reason = if plan.interrupted && plan.conn.options.version.is_v5() {
                     ReasonCode::DisconnectWithWillMessage
@@ -204,20 +171,15 @@ pub async fn run(args: SubArgs) -> ExitCode {
                         properties: Props::new(plan.props.disconnect.clone()),
                     })
                     .await;
-                return code;
+                return result.map_err(|e| e.quiet_if(quiet));
             }
             Err(e) if connect::is_lost(&e) && !matches!(e, ClientError::Closed) => {
                 match reconnect(&plan, deadline).await {
                     Some(c) => client = Arc::new(c),
-                    None => {
-                        if !quiet {
-                            eprintln!("Timed out");
-                        }
-                        return ExitCode::from(27);
-                    }
+                    None => return Err(Error::TimedOut.quiet_if(quiet)),
                 }
             }
-            Err(e) => return connect::lost_connection_status(&e, quiet),
+            Err(e) => return Err(Error::Lost(e).quiet_if(quiet)),
         }
     }
 }
@@ -263,16 +225,13 @@ async fn serve(
     plan: &mut Plan,
     deadline: Option<Instant>,
     printed: &mut u64,
-) -> Result<ExitCode, ClientError> {
+) -> Result<Result<(), Error>, ClientError> {
     let ack = client
         .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
         .await?;
     print_suback(plan.conn.options.debug, &ack);
     if ack.reasons.iter().all(|r| r.is_error()) {
-        if !plan.conn.quiet {
-            eprintln!("All subscription requests were denied.");
-        }
-        return Ok(ExitCode::from(1));
+        return Ok(Err(Error::Denied));
     }
     if !plan.unsubscribe.is_empty() {
         client
@@ -280,22 +239,17 @@ async fn serve(
             .await?;
     }
     if plan.exit_after_sub {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Ok(()));
     }
     let mut removals = Vec::new();
-    let mut signals = Signals::new();
+    let mut signals = crate::process::Terminated::new();
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,
-            _ = sleep_until(deadline) => {
-                if !plan.conn.quiet {
-                    eprintln!("Timed out");
-                }
-                break ExitCode::from(27);
-            }
+            _ = sleep_until(deadline) => break Err(Error::TimedOut),
             _ = signals.recv() => {
                 plan.interrupted = true;
-                break ExitCode::SUCCESS;
+                break Ok(());
             }
         };
         let mut next = handle(client, plan, &msg, &mut removals, printed);
@@ -308,10 +262,10 @@ async fn serve(
         }
         if plan.printer.flush().is_err() {
             // Broken pipe: the reader is gone, which is a normal way to stop.
-            break ExitCode::SUCCESS;
+            break Ok(());
         }
         if matches!(next, Next::Stop) {
-            break ExitCode::SUCCESS;
+            break Ok(());
         }
     };
     for r in removals {
@@ -330,7 +284,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 fn handle(
     client: &Arc<Client>,
     plan: &mut Plan,
-    msg: &Message,
+    msg: &Publish,
     removals: &mut Vec<tokio::task::JoinHandle<()>>,
     printed: &mut u64,
 ) -> Next {

@@ -3,7 +3,7 @@
 //! file (mosquitto 2.0's `allow_anonymous` default, complete TLS option sets).
 
 use super::{ConfigError, Parser, boolean, word};
-use crate::broker::tls::{ListenerTls, TlsVersion};
+use crate::broker::security::tls::{ListenerTls, MinTlsVersion};
 use std::path::{Path, PathBuf};
 
 impl Parser<'_> {
@@ -60,7 +60,7 @@ impl Parser<'_> {
             "capath" => tls.capath = Some(PathBuf::from(word(name, value)?)),
             "require_certificate" => tls.require_certificate = boolean(name, value)?,
             _ => {
-                tls.tls_version = TlsVersion::parse(value).map_err(|_| {
+                tls.tls_version = MinTlsVersion::parse(value).map_err(|_| {
                     format!("invalid tls_version value '{value}' (expected tlsv1.2 or tlsv1.3)")
                 })?
             }

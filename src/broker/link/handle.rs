@@ -2,9 +2,9 @@
 
 use super::v5::{self, connack_properties, receive_max};
 use super::{Close, Io, LinkContext, LinkLimits};
-use crate::broker::access::ConnectInfo;
 use crate::broker::log::Log;
 use crate::broker::router::{Attached, Fanout, Router, SessionCell};
+use crate::broker::security::ConnectInfo;
 use crate::broker::store::StoreOp;
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
@@ -90,7 +90,7 @@ async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode
         cert_identity: ctx.cert_identity.as_deref(),
     };
     // Password hashing runs off the runtime threads (see `access::check_connect`).
-    let user = crate::broker::access::check_connect(ctx.router.access_arc(), &info).await?;
+    let user = crate::broker::security::check_connect(ctx.router.access_arc(), &info).await?;
     Ok((id, assigned, user))
 }
 

@@ -6,6 +6,7 @@
 //! `0` ignored for strings, no width for `%q`/`%r`) follow mosquitto 2.0's `sub_client_output.c`.
 
 mod json;
+pub mod printer;
 
 pub use json::{JsonMode, json_object, payload_is_json};
 

@@ -513,7 +513,7 @@ mod size_tests {
         let config = crate::broker::config::Config::default();
         let router = std::sync::Arc::new(super::Router::new(
             crate::broker::settings(&config),
-            std::sync::Arc::new(crate::broker::access::AllowAll),
+            std::sync::Arc::new(crate::broker::security::AllowAll),
             None,
         ));
         let (tx, _) = tokio::sync::broadcast::channel(1);

@@ -8,8 +8,8 @@
 //! client connected through.
 
 use super::access::{Access, AllowAll, ConnectInfo};
-use super::auth::{AuthConfig, Authenticator};
-use super::config::{Config, ListenerConfig};
+use super::authenticator::{AuthConfig, Authenticator};
+use crate::broker::config::{Config, ListenerConfig};
 use crate::protocol::ReasonCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -54,7 +54,7 @@ fn open(configs: &[AuthConfig]) -> bool {
 }
 
 /// Why the access policy could not be built: a password or ACL file, with file, line, reason.
-pub type SecurityError = super::auth::AuthError;
+pub type SecurityError = super::authenticator::AuthError;
 
 /// The policy the router calls, and the same policy as a [`Security`] when it is one (for
 /// SIGHUP reloads).

@@ -66,9 +66,18 @@ pub fn with_options_file(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
-/// For pub, sub and rr, prints an unknown option the way mosquitto does (`Error: Unknown option
-/// '--foo'.`) and returns status 1; other errors are left to clap.
-pub fn report_clap_error(e: &clap::Error, args: &[OsString]) -> Option<std::process::ExitCode> {
+/// How mosquitto's clients answer an argument their parser does not know.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UnknownOption {
+    /// `--version`: mosquitto_pub prints its version on stdout (and exits 1).
+    Version(String),
+    /// Anything else: `Error: Unknown option '--foo'.` and the usage hint on stderr (exit 1).
+    Other(String),
+}
+
+/// For pub, sub and rr, the text mosquitto prints for an unknown option; `None` for other
+/// commands and other errors, which clap words itself.
+pub fn unknown_option(e: &clap::Error, args: &[OsString]) -> Option<UnknownOption> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let (_, tool) = client_command(args)?;
     if e.kind() != ErrorKind::UnknownArgument {
@@ -78,12 +87,14 @@ pub fn report_clap_error(e: &clap::Error, args: &[OsString]) -> Option<std::proc
         return None;
     };
     if arg == "--version" {
-        // mosquitto_pub --version prints its version and exits 1.
-        println!("mq {tool} version {}", env!("CARGO_PKG_VERSION"));
-        return Some(std::process::ExitCode::from(1));
+        return Some(UnknownOption::Version(format!(
+            "mq {tool} version {}",
+            env!("CARGO_PKG_VERSION")
+        )));
     }
-    eprintln!("Error: Unknown option '{arg}'.\n\nUse 'mq {tool} --help' to see usage.");
-    Some(std::process::ExitCode::from(1))
+    Some(UnknownOption::Other(format!(
+        "Error: Unknown option '{arg}'.\n\nUse 'mq {tool} --help' to see usage."
+    )))
 }
 
 #[cfg(test)]

@@ -1,52 +1,17 @@
 //! What pub, sub and rr share: turning the connection flags into [`ClientOptions`] (with
-//! mosquitto's checks and wording), `-L` URLs, passwords from files, and the messages and exit
-//! statuses of connection failures.
+//! mosquitto's checks and wording), `-L` URLs and passwords from files.
 
 use super::properties::PropertyArgs;
 use crate::cli::{ClientArgs, ServerArgs, TlsArgs, WillArgs};
-use crate::client::{ClientError, ClientOptions, refusal_code};
-use crate::protocol::{Props, ReasonCode, Version, Will};
+use crate::client::{ClientError, ClientOptions};
+use crate::protocol::{Props, Version, Will};
 use crate::topic::TopicName;
-use crate::transport::TransportError;
 use bytes::Bytes;
-use std::process::ExitCode;
 
-/// The tool running, for "Use 'mq pub --help' to see usage."
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tool {
-    /// `mq pub`
-    Pub,
-    /// `mq sub`
-    Sub,
-    /// `mq rr`
-    Rr,
-}
-
-impl Tool {
-    fn name(self) -> &'static str {
-        match self {
-            Tool::Pub => "pub",
-            Tool::Sub => "sub",
-            Tool::Rr => "rr",
-        }
-    }
-}
-
-/// An argument error: printed as mosquitto prints it, exit status 1.
+/// An argument error, in mosquitto's words; the command turns it into
+/// [`crate::cmd::Error::Usage`] with its tool's name.
 #[derive(Debug)]
 pub struct Usage(pub String);
-
-impl Usage {
-    /// Prints `Error: ...` and the usage hint on stderr and returns status 1.
-    pub fn report(&self, tool: Tool) -> ExitCode {
-        eprintln!(
-            "Error: {}\n\nUse 'mq {} --help' to see usage.",
-            self.0,
-            tool.name()
-        );
-        ExitCode::from(1)
-    }
-}
 
 /// Where `-L mqtt(s)://user:pass@host:port/topic` points.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -133,7 +98,7 @@ fn read_password_file(path: &std::path::Path) -> Result<String, Usage> {
 
 /// The connection flags of every client command, checked.
 #[derive(Debug)]
-pub struct Connection {
+pub struct ConnectPlan {
     /// Options for [`crate::client::Client::connect`].
     pub options: ClientOptions,
     /// The topic of an `-L` URL.
@@ -150,7 +115,7 @@ pub fn plan(
     will: &WillArgs,
     props: &PropertyArgs,
     default_v5: bool,
-) -> Result<Connection, Usage> {
+) -> Result<ConnectPlan, Usage> {
     if client.id.is_some() && client.id_prefix.is_some() {
         return Err(Usage(
             "-i and -I argument cannot be used together.\n".into(),
@@ -202,7 +167,7 @@ pub fn plan(
             url.as_ref().is_some_and(|u| u.tls),
         )?);
     }
-    Ok(Connection {
+    Ok(ConnectPlan {
         options: o,
         url_topic: url.and_then(|u| u.topic),
         quiet: client.quiet,
@@ -299,37 +264,6 @@ fn tls_options(
     opts.client_config().map_err(|e| Usage(e.to_string()))
 }
 
-/// Prints a connection failure as mosquitto's tools do and returns their exit status.
-pub fn report_connect_error(e: &ClientError, quiet: bool) -> ExitCode {
-    let (lines, code): (Vec<String>, u8) = match e {
-        ClientError::Refused { version, reason } => {
-            let code = refusal_code(*version, *reason);
-            let text = if version.is_v5() {
-                reason.description().to_string()
-            } else {
-                ReasonCode::v3_connack_text(code).to_string()
-            };
-            (vec![format!("Connection error: {text}")], code)
-        }
-        ClientError::Transport(t) => match t.as_ref() {
-            TransportError::Resolve { .. } => {
-                (vec!["Unable to connect (Lookup error.).".into()], 1)
-            }
-            TransportError::Connect(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-                (vec!["Error: Connection refused".into()], 1)
-            }
-            other => (vec![format!("Error: {other}")], 1),
-        },
-        other => (vec![format!("Error: {other}")], 1),
-    };
-    if !quiet {
-        for l in lines {
-            eprintln!("{l}");
-        }
-    }
-    ExitCode::from(code)
-}
-
 /// True when the error means the connection is gone (worth reconnecting), rather than a
 /// refusal of one request.
 pub fn is_lost(e: &ClientError) -> bool {
@@ -341,20 +275,6 @@ pub fn is_lost(e: &ClientError) -> bool {
             | ClientError::Closed
             | ClientError::Protocol(_)
     )
-}
-
-/// Exit status for a connection lost after CONNACK (libmosquitto's MOSQ_ERR_* codes).
-pub fn lost_connection_status(e: &ClientError, quiet: bool) -> ExitCode {
-    let code = match e {
-        ClientError::KeepAlive => 19,
-        ClientError::Protocol(_) => 2,
-        ClientError::Closed => 0,
-        _ => 7,
-    };
-    if !quiet && code != 0 {
-        eprintln!("Error: {e}");
-    }
-    ExitCode::from(code)
 }
 
 #[cfg(test)]

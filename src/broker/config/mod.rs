@@ -11,7 +11,7 @@
 //! Options that belong to features not built yet are refused with "not supported yet" rather
 //! than silently ignored, so a config never means less than it says.
 
-use super::tls::ListenerTls;
+use super::security::tls::ListenerTls;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -704,7 +704,10 @@ mod tests {
         assert_eq!(t.certfile, PathBuf::from("s.pem"));
         assert_eq!(t.cafile, Some(PathBuf::from("ca.pem")));
         assert!(t.require_certificate && c.listeners[1].use_identity_as_username);
-        assert_eq!(t.tls_version, crate::broker::tls::TlsVersion::V13);
+        assert_eq!(
+            t.tls_version,
+            crate::broker::security::tls::MinTlsVersion::V13
+        );
         let e = parse("listener 8883\ntls_version sslv3").unwrap_err();
         assert_eq!((e.line, e.message.contains("tlsv1.2")), (2, true), "{e}");
         let e = parse("listener 8883\ncertfile s.pem").unwrap_err();

@@ -7,12 +7,8 @@
 //! broken, so connected clients keep working and lose a revoked permission from their next
 //! message on.
 
-pub mod acl;
-pub mod password;
-
-pub use acl::{Access, Acl, AclError};
-pub use password::{Hash, HashKind, PasswordFile, PasswordFileError};
-
+use super::acl::{Acl, AclError, Operation};
+use super::password::{PasswordFile, PasswordFileError};
 use crate::protocol::ReasonCode;
 use crate::topic;
 use std::path::PathBuf;
@@ -191,7 +187,7 @@ impl Authenticator {
     /// at delivery, and for each retained message sent on subscribe).
     pub fn can_read(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
         match &self.current().acl {
-            Some(acl) => acl.check(client_id, username, topic, Access::Read),
+            Some(acl) => acl.check(client_id, username, topic, Operation::Read),
             None => true,
         }
     }
@@ -207,7 +203,7 @@ impl Authenticator {
             return false;
         }
         match &self.current().acl {
-            Some(acl) => acl.check(client_id, username, topic, Access::Write),
+            Some(acl) => acl.check(client_id, username, topic, Operation::Write),
             None => true,
         }
     }

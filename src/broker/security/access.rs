@@ -3,7 +3,7 @@
 //! The router and the links call [`Access`] at CONNECT, for every PUBLISH (write), for every
 //! delivery (read: live messages, retained messages on subscribe) and for wills. The only
 //! policy here is [`AllowAll`]; password files, ACL files and certificate identities implement
-//! the same trait in [`super::security`].
+//! the same trait in [`super::policy`](mod@super::policy).
 
 use crate::protocol::ReasonCode;
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Lowest TLS version a listener accepts (`tls_version`). rustls has nothing older than 1.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TlsVersion {
+pub enum MinTlsVersion {
     /// `tlsv1.2`: TLS 1.2 and 1.3 (the default).
     #[default]
     V12,
@@ -21,12 +21,12 @@ pub enum TlsVersion {
     V13,
 }
 
-impl TlsVersion {
+impl MinTlsVersion {
     /// Parses mosquitto's `tls_version` values.
-    pub fn parse(s: &str) -> Result<TlsVersion, TlsError> {
+    pub fn parse(s: &str) -> Result<MinTlsVersion, TlsError> {
         match s {
-            "tlsv1.2" => Ok(TlsVersion::V12),
-            "tlsv1.3" => Ok(TlsVersion::V13),
+            "tlsv1.2" => Ok(MinTlsVersion::V12),
+            "tlsv1.3" => Ok(MinTlsVersion::V13),
             other => Err(TlsError::Version(other.to_string())),
         }
     }
@@ -46,7 +46,7 @@ pub struct ListenerTls {
     /// `require_certificate`: mutual TLS; clients without a valid certificate are refused.
     pub require_certificate: bool,
     /// `tls_version`: the minimum version.
-    pub tls_version: TlsVersion,
+    pub tls_version: MinTlsVersion,
 }
 
 /// Why a listener's TLS configuration could not be built; every message names the file.
@@ -93,8 +93,8 @@ pub enum TlsError {
 pub fn server_config(tls: &ListenerTls) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&'static rustls::SupportedProtocolVersion] = match tls.tls_version {
-        TlsVersion::V12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        TlsVersion::V13 => &[&rustls::version::TLS13],
+        MinTlsVersion::V12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        MinTlsVersion::V13 => &[&rustls::version::TLS13],
     };
     let certs = load_certs(&tls.certfile)?;
     let key = load_key(&tls.keyfile)?;
@@ -429,9 +429,9 @@ mod tests {
 
     #[test]
     fn tls_versions_follow_mosquitto_names() {
-        assert_eq!(TlsVersion::parse("tlsv1.2").unwrap(), TlsVersion::V12);
-        assert_eq!(TlsVersion::parse("tlsv1.3").unwrap(), TlsVersion::V13);
-        let err = TlsVersion::parse("tlsv1.1").unwrap_err().to_string();
+        assert_eq!(MinTlsVersion::parse("tlsv1.2").unwrap(), MinTlsVersion::V12);
+        assert_eq!(MinTlsVersion::parse("tlsv1.3").unwrap(), MinTlsVersion::V13);
+        let err = MinTlsVersion::parse("tlsv1.1").unwrap_err().to_string();
         assert!(err.contains("tlsv1.1"), "{err}");
     }
 

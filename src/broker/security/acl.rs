@@ -20,18 +20,18 @@ use std::path::{Path, PathBuf};
 
 /// What a client wants to do with a topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub enum Operation {
     /// Receive a message published to it (checked at delivery).
     Read,
     /// Publish to it (checked on PUBLISH and when a will is sent).
     Write,
 }
 
-impl Access {
+impl Operation {
     fn bit(self) -> u8 {
         match self {
-            Access::Read => READ,
-            Access::Write => WRITE,
+            Operation::Read => READ,
+            Operation::Write => WRITE,
         }
     }
 }
@@ -65,7 +65,7 @@ impl RuleList {
     }
 
     /// `Some(allowed)` when a rule decides, `None` to fall through to the next list.
-    fn decide(&self, access: Access, mut matches: impl FnMut(&Rule) -> bool) -> Option<bool> {
+    fn decide(&self, access: Operation, mut matches: impl FnMut(&Rule) -> bool) -> Option<bool> {
         for rule in &self.0 {
             if !matches(rule) {
                 continue;
@@ -178,7 +178,7 @@ impl Acl {
         client_id: &str,
         username: Option<&str>,
         topic: &str,
-        access: Access,
+        access: Operation,
     ) -> bool {
         let own = match username {
             Some(name) => self.users.get(name),
@@ -276,7 +276,7 @@ fn pattern_matches(filter: &str, topic: &str, client_id: &str, username: Option<
 
 #[cfg(test)]
 mod tests {
-    use super::Access::{Read, Write};
+    use super::Operation::{Read, Write};
     use super::*;
 
     fn acl(text: &str) -> Acl {
@@ -289,7 +289,7 @@ mod tests {
         &'static str,
         Option<&'static str>,
         &'static str,
-        Access,
+        Operation,
         bool,
     );
 
