@@ -110,7 +110,7 @@ fn a_stale_meteogalicia_reading_is_drawn_as_not_current() {
         "observed 2026-09-27 21:30 UTC · 2 h ago · STALE: last known values, not current",
         "Santiago de Compostela (15078)",
         "forecast from 2026-09-26 · STALE: not renewed today",
-        "now        15.8 °C (feels like 15.8 °C) · Cuberto",
+        "last       15.8 °C (feels like 15.8 °C) · Cuberto",
         "today      max   22 °C · min   15 °C · rain 55 % · Chuvasco 75%",
     ] {
         assert!(out.contains(want), "{want:?} in\n{out}");

@@ -146,12 +146,15 @@ fn when(s: &mut String, what: &str, doc: &Value, key: &str, now: DateTime<Utc>) 
 /// A person's reading of an age.
 pub fn age(d: Duration) -> String {
     let m = d.num_minutes();
+    let span = |m: i64| match m {
+        m if m < 120 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h", m / 60),
+        m => format!("{} days", m / (24 * 60)),
+    };
     match m {
-        m if m < -1 => format!("{} min in the future", -m),
+        m if m < -1 => format!("{} in the future", span(-m)),
         m if m < 1 => "just now".into(),
-        m if m < 120 => format!("{m} min ago"),
-        m if m < 48 * 60 => format!("{} h ago", m / 60),
-        m => format!("{} days ago", m / (24 * 60)),
+        m => format!("{} ago", span(m)),
     }
 }
 
@@ -230,7 +233,12 @@ fn forecast_start(s: &mut String, d: &Value) {
 
 fn current(s: &mut String, c: &Value, now: DateTime<Utc>) {
     when(s, "observed", c, "time", now);
-    let mut line = String::from("  now       ");
+    let stale = c.get("stale").and_then(Value::as_bool) == Some(true);
+    let mut line = String::from(if stale {
+        "  last      "
+    } else {
+        "  now       "
+    });
     if let Some(v) = num(c, "temperature") {
         let _ = write!(line, " {v} °C");
     }
@@ -340,6 +348,7 @@ mod tests {
         assert_eq!(age(Duration::hours(3)), "3 h ago");
         assert_eq!(age(Duration::days(3)), "3 days ago");
         assert_eq!(age(Duration::minutes(-10)), "10 min in the future");
+        assert_eq!(age(Duration::hours(-35)), "35 h in the future");
     }
 
     #[test]
