@@ -16,17 +16,6 @@ fn run(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Vec<(St
     lines(&o.stdout)
 }
 
-fn json(out: &[(String, String)], topic: &str) -> Value {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    serde_json::from_str(p).unwrap()
-}
-
-fn num(out: &[(String, String)], topic: &str) -> f64 {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    p.parse()
-        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
-}
-
 /// The fixture record with the largest `fint`.
 /// Asserts municipality 28065's (max, min) temperatures for today and tomorrow.
 fn assert_temperatures(out: &[(String, String)], today: (f64, f64), tomorrow: (f64, f64)) {

@@ -6,44 +6,11 @@ mod common;
 mod meteo_support;
 use meteo_support::meteogalicia::{self as mg, STATION_NOW};
 use meteo_support::*;
-use serde_json::Value;
-
-struct Run {
-    code: i32,
-    out: Vec<(String, String)>,
-    err: String,
-}
-
-fn run_in(server: &AemetServer, extra: &[&str]) -> Run {
-    let cache = tempfile::tempdir().unwrap();
-    let o = meteo_with(server, cache.path(), extra)
-        .args(["--once", "--dry-run"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    eprintln!("{err}");
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        out: lines(&o.stdout),
-        err,
-    }
-}
 
 fn ok(server: &AemetServer, extra: &[&str]) -> Vec<(String, String)> {
-    let r = run_in(server, extra);
+    let r = dry_run(server, extra);
     assert_eq!(r.code, 0, "{}", r.err);
     r.out
-}
-
-fn json(out: &[(String, String)], topic: &str) -> Value {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    serde_json::from_str(p).unwrap()
-}
-
-fn num(out: &[(String, String)], topic: &str) -> f64 {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    p.parse()
-        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
 }
 
 const ST: &str = "meteo/meteogalicia/station/10124";
@@ -249,7 +216,7 @@ fn a_forecast_not_renewed_today_is_stale() {
 #[test]
 fn unknown_ids_are_errors_naming_them_and_nothing_is_published_for_them() {
     let s = AemetServer::meteogalicia();
-    let r = run_in(
+    let r = dry_run(
         &s,
         &[
             "--station",
@@ -310,7 +277,7 @@ fn html_empty_and_5xx_answers_are_retried_then_succeed() {
             mg_fixture("jsonPredHorariaConcellos_idConc-15078_Santiago_2026-09-26.json"),
         );
         s.mg_route(mg::HOURLY, vec![bad.clone(), good]);
-        let r = run_in(&s, &["--municipality", "15078"]);
+        let r = dry_run(&s, &["--municipality", "15078"]);
         assert_eq!(r.code, 0, "{bad:?}: {}", r.err);
         assert_eq!(s.mg_count(mg::HOURLY), 2, "{bad:?}");
         assert!(r.err.contains("retrying in"), "{}", r.err);
@@ -329,7 +296,7 @@ fn a_persistent_outage_is_reported_and_nothing_is_published_for_that_product() {
             b"<html><body>Servizo non dispo\xc3\xb1ible</body></html>".to_vec(),
         )],
     );
-    let r = run_in(&s, &["--municipality", "15078", "--retries", "2"]);
+    let r = dry_run(&s, &["--municipality", "15078", "--retries", "2"]);
     assert_eq!(r.code, 3);
     assert_eq!(s.mg_count(mg::DAILY), 3, "first try and two retries");
     assert!(
@@ -351,7 +318,7 @@ fn a_persistent_outage_is_reported_and_nothing_is_published_for_that_product() {
 fn a_timeout_is_retried_then_reported() {
     let s = AemetServer::meteogalicia();
     s.mg_route(mg::OBSERVATION, vec![Reply::Hang]);
-    let r = run_in(
+    let r = dry_run(
         &s,
         &[
             "--municipality",
@@ -383,7 +350,7 @@ fn flags_that_do_not_apply_and_unknown_sources_are_usage_errors() {
     ] {
         let mut args = vec!["--station", "10124"];
         args.extend(flags);
-        let r = run_in(&s, &args);
+        let r = dry_run(&s, &args);
         assert_eq!(r.code, 1, "{name}");
         assert!(
             r.err
@@ -449,7 +416,7 @@ fn near_picks_the_nearest_station_from_the_cached_list() {
 #[test]
 fn no_key_is_asked_for() {
     let s = AemetServer::meteogalicia();
-    let r = run_in(&s, &["--municipality", "15078"]);
+    let r = dry_run(&s, &["--municipality", "15078"]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(!r.err.contains("API key"), "{}", r.err);
 }

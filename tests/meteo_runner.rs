@@ -127,11 +127,13 @@ async fn meteogalicia_outage_keeps_the_last_reading_and_marks_it_stale() {
     let server = AemetServer::meteogalicia();
     let client = mq::meteo::meteogalicia::Client::new(mq::meteo::meteogalicia::Config {
         base_url: server.base_url(),
-        request_interval: Duration::ZERO,
-        timeout: Duration::from_secs(2),
-        retries: 1,
-        backoff: Duration::from_millis(10),
-        backoff_429: Duration::from_millis(10),
+        http: mq::meteo::http::HttpConfig {
+            request_interval: Duration::ZERO,
+            timeout: Duration::from_secs(2),
+            retries: 1,
+            backoff: Duration::from_millis(10),
+            backoff_429: Duration::from_millis(10),
+        },
     })
     .unwrap();
     let layout = Layout {

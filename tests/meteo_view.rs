@@ -137,14 +137,8 @@ fn piped_output_stays_topic_payload_lines() {
 }
 
 fn log_of(server: &AemetServer, extra: &[&str]) -> (i32, String) {
-    let cache = tempfile::tempdir().unwrap();
-    let mut a = vec!["--once", "--dry-run"];
-    a.extend(extra);
-    let o = meteo_with(server, cache.path(), &a).output().unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    let r = dry_run(server, extra);
+    (r.code, r.err)
 }
 
 #[test]

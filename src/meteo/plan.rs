@@ -5,6 +5,7 @@
 use super::aemet;
 use super::cache::{Cache, default_dir};
 use super::discovery::Cadence;
+use super::http::HttpConfig;
 use super::log::Level;
 use super::meteogalicia;
 use super::mqtt::client_options;
@@ -153,23 +154,29 @@ fn check_targets(args: &MeteoArgs) -> Result<(), String> {
 }
 
 fn source_plan(args: &MeteoArgs) -> Result<SourcePlan, String> {
+    let http = |default_interval| HttpConfig {
+        request_interval: args.request_interval.unwrap_or(default_interval),
+        timeout: args.timeout,
+        retries: args.retries,
+        backoff: args.backoff,
+        backoff_429: args.backoff_429,
+    };
     Ok(match args.source {
-        SourceName::Aemet => SourcePlan::Aemet(aemet::Config {
-            base_url: base_url(args, aemet::DEFAULT_BASE_URL),
-            api_key: api_key(args)?,
-            request_interval: args.request_interval.unwrap_or(Duration::from_secs(2)),
-            timeout: args.timeout,
-            retries: args.retries,
-            backoff: args.backoff,
-            backoff_429: args.backoff_429,
-        }),
+        SourceName::Aemet => {
+            let h = http(Duration::from_secs(2));
+            SourcePlan::Aemet(aemet::Config {
+                base_url: base_url(args, aemet::DEFAULT_BASE_URL),
+                api_key: api_key(args)?,
+                request_interval: h.request_interval,
+                timeout: h.timeout,
+                retries: h.retries,
+                backoff: h.backoff,
+                backoff_429: h.backoff_429,
+            })
+        }
         SourceName::Meteogalicia => SourcePlan::MeteoGalicia(meteogalicia::Config {
             base_url: base_url(args, meteogalicia::DEFAULT_BASE_URL),
-            request_interval: args.request_interval.unwrap_or(Duration::from_millis(500)),
-            timeout: args.timeout,
-            retries: args.retries,
-            backoff: args.backoff,
-            backoff_429: args.backoff_429,
+            http: http(Duration::from_millis(500)),
         }),
     })
 }

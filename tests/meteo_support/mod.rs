@@ -476,6 +476,46 @@ pub fn lines(stdout: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One finished `mq meteo --once --dry-run`: its exit status, printed messages and log.
+pub struct Run {
+    /// Exit status (-1 when killed).
+    pub code: i32,
+    /// The printed messages, as (topic, payload).
+    pub out: Vec<(String, String)>,
+    /// Everything it logged.
+    pub err: String,
+}
+
+/// `mq meteo` with [`meteo_args`] for `extra`, then `--once --dry-run`, with a private cache;
+/// its log is echoed for failing tests.
+pub fn dry_run(server: &AemetServer, extra: &[&str]) -> Run {
+    let cache = tempfile::tempdir().unwrap();
+    let o = meteo_with(server, cache.path(), extra)
+        .args(["--once", "--dry-run"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    eprintln!("{err}");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        out: lines(&o.stdout),
+        err,
+    }
+}
+
+/// The JSON payload of `topic`; panics when it was not published.
+pub fn json(out: &[(String, String)], topic: &str) -> serde_json::Value {
+    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
+    serde_json::from_str(p).unwrap()
+}
+
+/// The bare number published on `topic`; panics when there is none.
+pub fn num(out: &[(String, String)], topic: &str) -> f64 {
+    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
+    p.parse()
+        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
+}
+
 /// The payload of `topic` in dry-run output.
 pub fn payload<'a>(out: &'a [(String, String)], topic: &str) -> Option<&'a str> {
     out.iter()

@@ -42,6 +42,19 @@ pub struct Config {
     pub backoff_429: Duration,
 }
 
+impl Config {
+    /// The spacing, timeout and retry settings.
+    pub fn http(&self) -> HttpConfig {
+        HttpConfig {
+            request_interval: self.request_interval,
+            timeout: self.timeout,
+            retries: self.retries,
+            backoff: self.backoff,
+            backoff_429: self.backoff_429,
+        }
+    }
+}
+
 /// The step-1 envelope.
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -64,13 +77,7 @@ pub struct Client {
 impl Client {
     /// Builds the client; fails only if the TLS stack cannot be set up.
     pub fn new(cfg: Config) -> Result<Self, FetchError> {
-        let http = Http::new(HttpConfig {
-            request_interval: cfg.request_interval,
-            timeout: cfg.timeout,
-            retries: cfg.retries,
-            backoff: cfg.backoff,
-            backoff_429: cfg.backoff_429,
-        })?;
+        let http = Http::new(cfg.http())?;
         Ok(Client {
             http,
             cfg,

@@ -11,7 +11,6 @@
 //! are retried with backoff. A JSON answer is final, also when it says there is no such id.
 
 use crate::meteo::http::{FetchError, Http, HttpConfig, snippet};
-use std::time::Duration;
 
 /// MeteoGalicia's public endpoint for its JSON services.
 pub const DEFAULT_BASE_URL: &str = "https://servizos.meteogalicia.gal/mgrss";
@@ -21,16 +20,8 @@ pub const DEFAULT_BASE_URL: &str = "https://servizos.meteogalicia.gal/mgrss";
 pub struct Config {
     /// Base URL, `…/mgrss`.
     pub base_url: String,
-    /// Minimum spacing of requests.
-    pub request_interval: Duration,
-    /// Whole-request timeout.
-    pub timeout: Duration,
-    /// Retries after the first attempt.
-    pub retries: u32,
-    /// First backoff; doubled per retry.
-    pub backoff: Duration,
-    /// Wait after a 429.
-    pub backoff_429: Duration,
+    /// Spacing, timeout and retries.
+    pub http: HttpConfig,
 }
 
 /// The HTTP client.
@@ -47,13 +38,7 @@ fn outage(e: &FetchError) -> bool {
 impl Client {
     /// Builds the client; fails only if the TLS stack cannot be set up.
     pub fn new(cfg: Config) -> Result<Self, FetchError> {
-        let http = Http::new(HttpConfig {
-            request_interval: cfg.request_interval,
-            timeout: cfg.timeout,
-            retries: cfg.retries,
-            backoff: cfg.backoff,
-            backoff_429: cfg.backoff_429,
-        })?;
+        let http = Http::new(cfg.http.clone())?;
         Ok(Client { http, cfg })
     }
 
