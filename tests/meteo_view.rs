@@ -38,23 +38,18 @@ fn on_a_terminal(args: &[std::ffi::OsString]) -> Option<String> {
     Some(String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n"))
 }
 
+/// `mq meteo --once --dry-run EXTRA` against `server`, drawn on a pseudo-terminal.
+fn drawn(server: &AemetServer, extra: &[&str]) -> Option<String> {
+    let cache = tempfile::tempdir().unwrap();
+    let mut a = vec!["--once", "--dry-run"];
+    a.extend(extra);
+    on_a_terminal(&meteo_args(server, cache.path(), &a))
+}
+
 #[test]
 fn a_terminal_gets_a_table_per_station_and_municipality() {
     let s = AemetServer::start();
-    let cache = tempfile::tempdir().unwrap();
-    let args = meteo_args(
-        &s,
-        cache.path(),
-        &[
-            "--once",
-            "--dry-run",
-            "--station",
-            "3195",
-            "--municipality",
-            "28065",
-        ],
-    );
-    let Some(out) = on_a_terminal(&args) else {
+    let Some(out) = drawn(&s, &["--station", "3195", "--municipality", "28065"]) else {
         return;
     };
     eprintln!("{out}");
@@ -85,22 +80,16 @@ fn a_terminal_gets_a_table_per_station_and_municipality() {
 #[test]
 fn a_stale_meteogalicia_reading_is_drawn_as_not_current() {
     let s = AemetServer::meteogalicia();
-    let cache = tempfile::tempdir().unwrap();
-    let args = meteo_args(
-        &s,
-        cache.path(),
-        &[
-            "--once",
-            "--dry-run",
-            "--station",
-            "10124",
-            "--municipality",
-            "15078",
-            "--now",
-            "2026-09-27T23:30:00Z",
-        ],
-    );
-    let Some(out) = on_a_terminal(&args) else {
+    let now = "2026-09-27T23:30:00Z";
+    let args = [
+        "--station",
+        "10124",
+        "--municipality",
+        "15078",
+        "--now",
+        now,
+    ];
+    let Some(out) = drawn(&s, &args) else {
         return;
     };
     eprintln!("{out}");
