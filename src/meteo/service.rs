@@ -294,8 +294,9 @@ impl<S: Source> Cycle<'_, S> {
             _ = timers.fc.tick() => self.runner.refresh_forecasts().await,
             _ = timers.check.tick() => Vec::new(),
         };
-        let held = self.runner.products(self.plan.now());
-        report_failures(&failures, &held);
+        if !failures.is_empty() {
+            report_failures(&failures, &self.runner.products(self.plan.now()));
+        }
         let reconnected = match sink.recover().await {
             Ok(r) => r,
             Err(e) => {
