@@ -269,3 +269,33 @@ fn the_service_logs_its_start_every_cycle_and_the_republish_after_a_restart() {
         "republished from what it held"
     );
 }
+
+#[test]
+fn a_service_keeps_the_last_good_data_through_an_outage_and_says_so() {
+    let server = AemetServer::meteogalicia();
+    let cache = tempfile::tempdir().unwrap();
+    let extra = [
+        "--dry-run",
+        "--municipality",
+        "15078",
+        "--interval",
+        "1s",
+        "--forecast-interval",
+        "1s",
+        "--retries",
+        "0",
+    ];
+    let svc = Service::start(&server, cache.path(), &extra);
+    let at = svc.wait_for(
+        0,
+        &["daily forecast 15078: fetched (from 2026-09-26), published"],
+    );
+    server.mg_route(
+        meteo_support::meteogalicia::DAILY,
+        vec![Reply::Body(503, "text/html", b"<h1>503</h1>".to_vec())],
+    );
+    svc.wait_for(
+        at,
+        &["Error: daily forecast 15078: server error: HTTP 503; keeping the last good data (from 2026-09-26)"],
+    );
+}
