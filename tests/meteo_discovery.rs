@@ -192,14 +192,14 @@ fn service(server: &AemetServer, extra: &[&str], until: &[&str]) -> Vec<(String,
     let cache = tempfile::tempdir().unwrap();
     let mut a = vec!["--dry-run", "--discovery", "--interval", "1s"];
     a.extend(extra);
-    let mut svc = spawn_meteo_stdout(server, cache.path(), &a);
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in until {
-        if !out.iter().any(|(x, _)| x == t) {
-            out.extend(svc.lines_until(t));
-        }
-    }
-    out
+    let svc = spawn_meteo(server, cache.path(), &a);
+    let printed = |lines: &[String], t: &str| lines.iter().any(|l| l.starts_with(&format!("{t} ")));
+    let out = &svc.child.stdout;
+    let all = out.wait_until(common::PATIENCE, |lines| {
+        until.iter().all(|t| printed(lines, t))
+    });
+    assert!(all, "not all of {until:?} printed:\n{}", out.text());
+    lines(out.text().as_bytes())
 }
 
 const AEMET: [&str; 4] = ["--station", "3195", "--municipality", "28065"];

@@ -4,17 +4,22 @@
 
 mod common;
 mod meteo_support;
-use meteo_support::broker::{Mosquitto, skip};
+use common::{Conf, Peer, TestBroker, require};
+use meteo_support::mqtt::{Background, live, retained, wait_retained};
 use meteo_support::*;
-use std::io::BufRead;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-fn args(m: &Mosquitto, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = ["-h", "127.0.0.1", "-p"].map(String::from).to_vec();
-    v.push(m.port.to_string());
+fn args(m: &TestBroker, extra: &[&str]) -> Vec<String> {
+    let mut v = m.client_args();
     v.extend(extra.iter().map(|s| s.to_string()));
     v
+}
+
+/// The peers of a test against `kind`: mosquitto and its clients, or only `mq` itself.
+fn peers(kind: common::Kind) -> bool {
+    match kind {
+        common::Kind::Mosquitto => require(&[Peer::Mosquitto, Peer::MosquittoClients]),
+        _ => true,
+    }
 }
 
 fn strs(v: &[String]) -> Vec<&str> {
@@ -34,15 +39,19 @@ fn expected(server: &AemetServer, extra: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn assert_all_retained(broker: &Mosquitto, want: &[(String, String)]) {
-    let got = broker.retained("#");
+fn assert_all_retained(broker: &TestBroker, want: &[(String, String)]) {
+    let got = retained(broker, "#");
     for (topic, p) in want {
         assert_eq!(payload(&got, topic), Some(p.as_str()), "{topic}");
     }
     assert_eq!(payload(&got, "meteo/status"), Some("offline"));
 }
 
-fn once_heals_after_restart(mut broker: Mosquitto, server: AemetServer, targets: &[&str]) {
+fn once_heals_after_restart(kind: common::Kind, server: AemetServer, targets: &[&str]) {
+    if !peers(kind) {
+        return;
+    }
+    let mut broker = TestBroker::start(kind, Conf::new());
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once", "--discovery"];
     extra.extend(targets);
@@ -55,7 +64,7 @@ fn once_heals_after_restart(mut broker: Mosquitto, server: AemetServer, targets:
     assert_all_retained(&broker, &want);
 
     // Nothing changed and the broker has it all: only the status is sent.
-    let live = broker.live("#");
+    let live = live(&broker, "meteo/#");
     meteo_with(&server, cache.path(), &strs(&a))
         .assert()
         .code(0);
@@ -65,7 +74,7 @@ fn once_heals_after_restart(mut broker: Mosquitto, server: AemetServer, targets:
     // A restart without persistence loses every retained message; the next run sees that
     // the broker lacks them (its publish state alone would say "unchanged").
     broker.restart();
-    assert!(broker.retained("#").is_empty());
+    assert!(retained(&broker, "#").is_empty());
     let o = meteo_with(&server, cache.path(), &strs(&a))
         .output()
         .unwrap();
@@ -83,42 +92,30 @@ const MG: [&str; 4] = ["--station", "10124", "--municipality", "15078"];
 
 #[test]
 fn once_after_a_mosquitto_restart_publishes_every_aemet_topic_again() {
-    if skip() {
-        return;
-    }
-    once_heals_after_restart(Mosquitto::start(), AemetServer::start(), &AEMET);
+    once_heals_after_restart(common::Kind::Mosquitto, AemetServer::start(), &AEMET);
 }
 
 #[test]
 fn once_after_an_mq_broker_restart_publishes_every_aemet_topic_again() {
-    if skip() {
-        return;
-    }
-    once_heals_after_restart(Mosquitto::start_mq(), AemetServer::start(), &AEMET);
+    once_heals_after_restart(common::Kind::Mq, AemetServer::start(), &AEMET);
 }
 
 #[test]
 fn once_after_a_mosquitto_restart_publishes_every_meteogalicia_topic_again() {
-    if skip() {
-        return;
-    }
-    once_heals_after_restart(Mosquitto::start(), AemetServer::meteogalicia(), &MG);
+    once_heals_after_restart(common::Kind::Mosquitto, AemetServer::meteogalicia(), &MG);
 }
 
 #[test]
 fn once_after_an_mq_broker_restart_publishes_every_meteogalicia_topic_again() {
-    if skip() {
-        return;
-    }
-    once_heals_after_restart(Mosquitto::start_mq(), AemetServer::meteogalicia(), &MG);
+    once_heals_after_restart(common::Kind::Mq, AemetServer::meteogalicia(), &MG);
 }
 
 #[test]
 fn a_retained_topic_removed_by_hand_comes_back_alone() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let server = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once"];
@@ -129,12 +126,12 @@ fn a_retained_topic_removed_by_hand_comes_back_alone() {
         .code(0);
     let topic = "meteo/aemet/forecast/28065/today/temperature/max";
     let cleared = std::process::Command::new("mosquitto_pub")
-        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .args(broker.client_args())
         .args(["-t", topic, "-r", "-n"])
         .status()
         .unwrap();
     assert!(cleared.success());
-    let live = broker.live("meteo/#");
+    let live = live(&broker, "meteo/#");
     meteo_with(&server, cache.path(), &strs(&a))
         .assert()
         .code(0);
@@ -151,76 +148,34 @@ fn a_retained_topic_removed_by_hand_comes_back_alone() {
     );
 }
 
-/// `mq meteo` as a service with its stderr collected line by line.
-struct Service {
-    child: std::process::Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Service {
-    fn start(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Service {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
-            .env_remove("AEMET_API_KEY")
-            .env_remove("MQ_METEO_NOW")
-            .args(meteo_args(server, cache, extra))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start mq meteo");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (err, sink) = (child.stderr.take().unwrap(), Arc::clone(&log));
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Service { child, log }
-    }
-
-    /// Waits up to 20 s for a log line containing every one of `parts`, after line `from`.
-    fn wait_for(&self, from: usize, parts: &[&str]) -> usize {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            {
-                let log = self.log.lock().unwrap();
-                if let Some(i) = log
-                    .iter()
-                    .skip(from)
-                    .position(|l| parts.iter().all(|p| l.contains(p)))
-                {
-                    return from + i + 1;
-                }
-            }
-            if Instant::now() > deadline {
-                let log = self.log.lock().unwrap().clone();
-                panic!("no line with {parts:?}: {log:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Waits for a log line of `svc` containing every one of `parts`, from line `from` on;
+/// returns the index after it.
+fn wait_for(svc: &Background, from: usize, parts: &[&str]) -> usize {
+    let log = &svc.child.stderr;
+    let hit = |l: &str| parts.iter().all(|p| l.contains(p));
+    let found = log.wait_after(from, hit);
+    let Some(line) = found else {
+        panic!("no line with {parts:?} in:\n{}", log.text());
+    };
+    from + log.lines()[from..]
+        .iter()
+        .position(|l| *l == line)
+        .unwrap_or(0)
+        + 1
 }
 
 #[test]
 fn the_service_logs_its_start_every_cycle_and_the_republish_after_a_restart() {
-    if skip() {
-        return;
-    }
-    let mut broker = Mosquitto::start_mq();
+    let mut broker = TestBroker::mq(Conf::new());
     let server = AemetServer::meteogalicia();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--interval", "1s"];
     extra.extend(MG);
     let a = args(&broker, &extra);
-    let svc = Service::start(&server, cache.path(), &strs(&a));
-    let port = broker.port.to_string();
-    let mut at = svc.wait_for(
+    let svc = spawn_meteo(&server, cache.path(), &strs(&a));
+    let port = broker.port().to_string();
+    let mut at = wait_for(
+        &svc,
         0,
         &[
             "mq meteo",
@@ -232,33 +187,36 @@ fn the_service_logs_its_start_every_cycle_and_the_republish_after_a_restart() {
         ],
     );
     // The first two cycles poll observations and forecasts, in either order.
-    let station = svc.wait_for(
+    let station = wait_for(
+        &svc,
         at,
         &["station 10124: fetched (observed 2026-09-27T21:30:00Z), published"],
     );
-    let daily = svc.wait_for(
+    let daily = wait_for(
+        &svc,
         at,
         &["daily forecast 15078: fetched (from 2026-09-26), published"],
     );
     at = station.max(daily);
     // The next poll finds the same reading.
-    at = svc.wait_for(at, &["station 10124: fetched", "unchanged"]);
+    at = wait_for(&svc, at, &["station 10124: fetched", "unchanged"]);
     let mut once = vec!["--once"];
     once.extend(MG);
     let want = expected(&server, &once);
-    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert!(wait_retained(&broker, "meteo/status", |p| p == "online", 5));
 
     let fetched = server.mg_count(meteo_support::meteogalicia::HOURLY);
     broker.restart();
-    at = svc.wait_for(at, &["connected to the broker"]);
-    svc.wait_for(
+    at = wait_for(&svc, at, &["connected to the broker"]);
+    wait_for(
+        &svc,
         at,
         &[
             "hourly forecast 15078: held",
             "published again (the broker had lost it)",
         ],
     );
-    let got = broker.retained("#");
+    let got = retained(&broker, "#");
     for (topic, p) in &want {
         assert_eq!(payload(&got, topic), Some(p.as_str()), "{topic}");
     }
@@ -285,8 +243,9 @@ fn a_service_keeps_the_last_good_data_through_an_outage_and_says_so() {
         "--retries",
         "0",
     ];
-    let svc = Service::start(&server, cache.path(), &extra);
-    let at = svc.wait_for(
+    let svc = spawn_meteo(&server, cache.path(), &extra);
+    let at = wait_for(
+        &svc,
         0,
         &["daily forecast 15078: fetched (from 2026-09-26), published"],
     );
@@ -294,8 +253,11 @@ fn a_service_keeps_the_last_good_data_through_an_outage_and_says_so() {
         meteo_support::meteogalicia::DAILY,
         vec![Reply::Body(503, "text/html", b"<h1>503</h1>".to_vec())],
     );
-    svc.wait_for(
+    wait_for(
+        &svc,
         at,
-        &["Error: daily forecast 15078: server error: HTTP 503; keeping the last good data (from 2026-09-26)"],
+        &[
+            "Error: daily forecast 15078: server error: HTTP 503; keeping the last good data (from 2026-09-26)",
+        ],
     );
 }

@@ -1,39 +1,39 @@
-//! `mq meteo --dry-run` on a terminal draws tables (run under a pseudo-terminal with
-//! util-linux `script`); piped, it prints `topic payload` lines. And the log: one start line,
+//! `mq meteo --dry-run` on a terminal draws tables (run under a pseudo-terminal from Python's
+//! `pty` module); piped, it prints `topic payload` lines. And the log: one start line,
 //! one line per product, `--quiet` and `-v`, no colours when not on a terminal.
 
 mod common;
 mod meteo_support;
+use common::{Peer, require};
 use meteo_support::meteogalicia::STATION_NOW;
 use meteo_support::*;
 
-/// Runs `mq ARGS` under a pseudo-terminal and returns what it drew, or `None` (after a notice;
-/// a failure under `CI=true`) when `script` is missing.
+/// Runs `ARGV` (through `sh -c`) under a pseudo-terminal made by Python's `pty` module.
+const PTY: &str = "import os, pty, sys
+status = pty.spawn(['sh', '-c', sys.argv[1]])
+sys.exit(os.waitstatus_to_exitcode(status))";
+
+/// Runs `mq ARGS` under a pseudo-terminal and returns what it drew, or `None` when python3 is
+/// missing (a failure under `CI=true`).
 fn on_a_terminal(args: &[std::ffi::OsString]) -> Option<String> {
-    if common::which("script").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "util-linux script is not installed"
-        );
-        eprintln!("skipped: util-linux script is not installed");
+    if !require(&[Peer::Python3]) {
         return None;
     }
-    let quote =
-        |a: &std::ffi::OsString| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"));
-    let mut line = quote(&env!("CARGO_BIN_EXE_mq").into());
+    let quote = |a: &std::ffi::OsStr| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"));
+    let mut line = quote(common::mq_path().as_os_str());
     for a in args {
         line.push(' ');
         line.push_str(&quote(a));
     }
     // stderr to /dev/null: the drawing is on stdout, the log is checked elsewhere.
     line.push_str(" 2>/dev/null");
-    let o = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
+    let o = std::process::Command::new("python3")
+        .args(["-c", PTY, &line])
         .env_remove("AEMET_API_KEY")
         .env("TERM", "dumb")
         .stdin(std::process::Stdio::null())
         .output()
-        .expect("script");
+        .expect("python3");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     Some(String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n"))
 }

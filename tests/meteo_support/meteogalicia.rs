@@ -2,7 +2,7 @@
 //! and query as the real service is (its ids are query parameters), and the answers for an
 //! unknown id.
 
-use super::{AemetServer, Kind, Reply, data, mg_fixture};
+use super::{AemetServer, Plays, Reply, data, mg_fixture};
 
 /// The path prefix of MeteoGalicia's services on the fake server.
 pub const MGRSS: &str = "/mgrss";
@@ -89,7 +89,7 @@ impl AemetServer {
     /// station list) and id 99999 unknown.
     pub fn meteogalicia() -> Self {
         let mut s = Self::empty();
-        s.kind = Kind::MeteoGalicia;
+        s.kind = Plays::MeteoGalicia;
         for (path, file) in ROUTES {
             s.mg_route(path, vec![Reply::Body(200, JSON, mg_fixture(file))]);
         }

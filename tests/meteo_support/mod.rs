@@ -3,8 +3,8 @@
 //! helpers to run the command against it.
 #![allow(dead_code)]
 
-pub mod broker;
 pub mod meteogalicia;
+pub mod mqtt;
 mod server;
 
 pub use server::*;
@@ -85,8 +85,8 @@ pub fn meteo_args(
 ) -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = vec!["meteo".into()];
     let fast: &[(&str, &str)] = match server.kind {
-        Kind::Aemet => &FAST,
-        Kind::MeteoGalicia => {
+        Plays::Aemet => &FAST,
+        Plays::MeteoGalicia => {
             args.extend(["--source".into(), "meteogalicia".into()]);
             &FAST_MG
         }
@@ -119,20 +119,19 @@ pub fn meteo_with(
     cmd
 }
 
-/// `mq meteo` with [`meteo_args`], started in the background.
+/// `mq meteo` with [`meteo_args`], started in the background with its output collected.
 pub fn spawn_meteo(
     server: &AemetServer,
     cache: &std::path::Path,
     extra: &[&str],
-) -> broker::Background {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
-        .env_remove("AEMET_API_KEY")
-        .env_remove("MQ_METEO_NOW")
-        .args(meteo_args(server, cache, extra))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start mq meteo");
-    broker::Background { child: Some(child) }
+) -> mqtt::Background {
+    let child = crate::common::ChildGuard::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
+            .env_remove("AEMET_API_KEY")
+            .env_remove("MQ_METEO_NOW")
+            .args(meteo_args(server, cache, extra)),
+    );
+    mqtt::Background { child }
 }
 
 /// [`meteo_with`] without extra arguments.
@@ -197,69 +196,4 @@ pub fn payload<'a>(out: &'a [(String, String)], topic: &str) -> Option<&'a str> 
     out.iter()
         .find(|(t, _)| t == topic)
         .map(|(_, p)| p.as_str())
-}
-
-/// `mq meteo` in the background with its stdout piped, killed on drop.
-pub struct Piped {
-    child: std::process::Child,
-    out: std::io::BufReader<std::process::ChildStdout>,
-}
-
-/// Starts `mq meteo` with [`meteo_args`] and a readable stdout (for `--dry-run` services).
-pub fn spawn_meteo_stdout(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Piped {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
-        .env_remove("AEMET_API_KEY")
-        .env_remove("MQ_METEO_NOW")
-        .args(meteo_args(server, cache, extra))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start mq meteo");
-    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    Piped { child, out }
-}
-
-impl Piped {
-    /// Every line up to and including the first about `topic`, as (topic, payload); panics at
-    /// end of output.
-    pub fn lines_until(&mut self, topic: &str) -> Vec<(String, String)> {
-        use std::io::BufRead;
-        let mut seen = Vec::new();
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read");
-            assert!(n > 0, "{topic} never printed");
-            let (t, p) = line
-                .trim_end()
-                .split_once(' ')
-                .unwrap_or((line.trim_end(), ""));
-            seen.push((t.to_owned(), p.to_owned()));
-            if t == topic {
-                return seen;
-            }
-        }
-    }
-
-    /// Reads lines until one is about `topic` and returns its payload; panics at end of output.
-    pub fn read_until(&mut self, topic: &str) -> String {
-        use std::io::BufRead;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read");
-            assert!(n > 0, "{topic} never printed");
-            if let Some((t, p)) = line.trim_end().split_once(' ') {
-                if t == topic {
-                    return p.to_owned();
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Piped {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -67,7 +67,7 @@ struct State {
 
 /// Which service the fake server plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum Plays {
     /// AEMET OpenData under `/opendata`.
     Aemet,
     /// MeteoGalicia under `/mgrss`.
@@ -80,7 +80,7 @@ pub struct AemetServer {
     /// `http://127.0.0.1:PORT`.
     pub origin: String,
     /// What it plays, which decides the command's `--source` and fast settings.
-    pub kind: Kind,
+    pub kind: Plays,
     state: Arc<Mutex<State>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -161,7 +161,7 @@ impl AemetServer {
         });
         AemetServer {
             origin,
-            kind: Kind::Aemet,
+            kind: Plays::Aemet,
             state,
             stop: Some(stop),
             thread: Some(thread),
@@ -171,8 +171,8 @@ impl AemetServer {
     /// `{origin}/opendata/api`, or `{origin}/mgrss` for MeteoGalicia.
     pub fn base_url(&self) -> String {
         match self.kind {
-            Kind::Aemet => format!("{}{API}", self.origin),
-            Kind::MeteoGalicia => format!("{}{}", self.origin, meteogalicia::MGRSS),
+            Plays::Aemet => format!("{}{API}", self.origin),
+            Plays::MeteoGalicia => format!("{}{}", self.origin, meteogalicia::MGRSS),
         }
     }
 
