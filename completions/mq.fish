@@ -199,7 +199,7 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l key -d 'Client private k
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s i -l id -d 'Client id (default: mq-meteo-PID)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s k -l keepalive -d 'Keepalive in seconds' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l qos -d 'QoS of the publishes' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l qos -d 'QoS of the publishes' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l source -d 'The weather service' -r -f -a "aemet\t'AEMET OpenData, the Spanish state weather service (needs a free API key)'
 meteogalicia\t'MeteoGalicia, the Galician weather service of the Xunta de Galicia (no key)'"
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l station -d 'Station id (AEMET\'s IDEMA, MeteoGalicia\'s idEstacion) whose latest reading is published; repeatable' -r
@@ -226,7 +226,7 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l once -d 'Fetch, publish, wait for acknowledgements and exit (for cron)'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print instead of publishing: tables on a terminal, `topic payload` lines when piped'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s v -l verbose -d 'Log more: every request, the retained-topic checks'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l quiet -d 'Log errors only'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l quiet -d 'Log errors only'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l force -d 'Publish even what has not changed since the last publish'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery -d 'Publish Home Assistant MQTT discovery configs'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l help -d 'Print help'

@@ -161,10 +161,7 @@ fn quiet_keeps_only_errors_and_verbose_shows_requests() {
         "prediccion/especifica/municipio/diaria/28065",
         vec![Reply::Body(503, "text/html", b"<h1>503</h1>".to_vec())],
     );
-    let (code, err) = log_of(
-        &s,
-        &["--municipality", "28065", "--quiet", "--retries", "1"],
-    );
+    let (code, err) = log_of(&s, &["--municipality", "28065", "-q", "--retries", "1"]);
     assert_eq!(code, 3);
     assert_eq!(
         err.lines().collect::<Vec<_>>(),

@@ -97,7 +97,7 @@ pub struct MeteoArgs {
     #[arg(short = 'k', long = "keepalive", default_value = "60")]
     pub keepalive: u16,
     /// QoS of the publishes.
-    #[arg(short = 'q', long = "qos", value_parser = parse_qos, default_value = "1")]
+    #[arg(long = "qos", value_parser = parse_qos, default_value = "1")]
     pub qos: QoS,
     /// The weather service.
     #[arg(long = "source", value_enum, default_value_t = SourceName::Aemet)]
@@ -142,7 +142,7 @@ pub struct MeteoArgs {
     #[arg(short = 'v', long = "verbose", conflicts_with = "quiet")]
     pub verbose: bool,
     /// Log errors only.
-    #[arg(long = "quiet")]
+    #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
     /// Publish even what has not changed since the last publish.
     #[arg(long = "force")]

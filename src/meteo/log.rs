@@ -3,7 +3,7 @@
 //!
 //! | level | what is written |
 //! |---|---|
-//! | [`Level::Quiet`] (`--quiet`) | errors only |
+//! | [`Level::Quiet`] (`-q`, `--quiet`) | errors only |
 //! | [`Level::Normal`] | the start line, one line per product and cycle, warnings, errors |
 //! | [`Level::Verbose`] (`-v`) | also requests, retained-topic checks and why a product was skipped |
 //!
