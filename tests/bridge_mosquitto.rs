@@ -5,7 +5,6 @@
 
 mod common;
 
-use common::mosquitto::{start_with_config, write_config};
 use common::*;
 use mq::broker::bridge::Bridges;
 use mq::broker::bridge::status::State;
@@ -15,22 +14,12 @@ use mq::client::{Client, ClientOptions};
 use mq::protocol::{Publish, QoS, Version};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// True when mosquitto is installed; under `CI=true` its absence fails the test.
+/// True when mosquitto is installed (under `CI=true` its absence fails the test).
 fn require_mosquitto() -> bool {
-    if have_mosquitto() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "mosquitto and mosquitto-clients are required under CI=true"
-    );
-    false
+    require(&[Peer::Mosquitto])
 }
 
 /// An in-process `mq broker` on 127.0.0.1:0 with the bridges of `text`.
@@ -116,10 +105,9 @@ async fn wait_for(mut done: impl FnMut() -> bool) -> bool {
     true
 }
 
-/// mosquitto on `port` with `extra` config lines (its files in `dir`), killed on drop.
-fn mosquitto(dir: &Path, port: u16, extra: &str) -> ChildGuard {
-    let conf = write_config(dir, port, &format!("allow_anonymous true\n{extra}"));
-    start_with_config(Command::new(common::mosquitto::MOSQUITTO), &conf, port)
+/// mosquitto with `extra` config lines after its listener, killed on drop.
+fn mosquitto(extra: &str) -> TestBroker {
+    TestBroker::mosquitto(Conf::new().line(extra))
 }
 
 async fn client(port: u16, id: &str, version: Version, clean: bool) -> Client {
@@ -184,9 +172,8 @@ async fn mq_bridged_to_mosquitto_carries_out_in_and_both_with_prefixes() {
         return;
     }
     for version in [Version::V311, Version::V5] {
-        let dir = tempfile::tempdir().unwrap();
-        let mport = free_port();
-        let _m = mosquitto(dir.path(), mport, "");
+        let m = mosquitto("");
+        let mport = m.port();
         let mq = Mq::with_bridges(&format!(
             "connection hub\naddress 127.0.0.1:{mport}\nbridge_protocol_version {}\n\
              restart_timeout 1\ntopic out/# out 1 edge/ hub/\ntopic in/# in 1 edge/ hub/\n\
@@ -244,19 +231,14 @@ async fn mosquitto_bridged_to_mq_carries_out_in_and_both_with_prefixes() {
     }
     for version in [Version::V311, Version::V5] {
         let mq = Mq::start(test_config()).await;
-        let dir = tempfile::tempdir().unwrap();
-        let mport = free_port();
-        let _m = mosquitto(
-            dir.path(),
-            mport,
-            &format!(
-                "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
+        let m = mosquitto(&format!(
+            "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
                  restart_timeout 1 2\ntopic out/# out 1 site/ central/\n\
                  topic in/# in 1 site/ central/\ntopic both/# both 1\n",
-                mq.port,
-                protocol_name(version)
-            ),
-        );
+            mq.port,
+            protocol_name(version)
+        ));
+        let mport = m.port();
         // mosquitto subscribes on mq to its two incoming topics.
         let subscribed = wait_for(|| mq.router.subscription_count() >= 2).await;
         assert!(
@@ -362,9 +344,8 @@ async fn a_both_topic_between_mq_and_mosquitto_does_not_loop() {
     }
     for version in [Version::V311, Version::V5] {
         // mq bridged to mosquitto.
-        let dir = tempfile::tempdir().unwrap();
-        let mport = free_port();
-        let _m = mosquitto(dir.path(), mport, "");
+        let m = mosquitto("");
+        let mport = m.port();
         let mq = Mq::with_bridges(&format!(
             "connection hub\naddress 127.0.0.1:{mport}\nbridge_protocol_version {}\n\
              topic loop/# both 1\n",
@@ -377,18 +358,13 @@ async fn a_both_topic_between_mq_and_mosquitto_does_not_loop() {
 
         // mosquitto bridged to mq.
         let mq = Mq::start(test_config()).await;
-        let dir = tempfile::tempdir().unwrap();
-        let mport = free_port();
-        let _m = mosquitto(
-            dir.path(),
-            mport,
-            &format!(
-                "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
+        let m = mosquitto(&format!(
+            "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
                  topic loop/# both 1\n",
-                mq.port,
-                protocol_name(version)
-            ),
-        );
+            mq.port,
+            protocol_name(version)
+        ));
+        let mport = m.port();
         assert!(wait_for(|| mq.router.subscription_count() >= 1).await);
         assert_no_loop(mport, mq.port, version).await;
         mq.stop().await;
@@ -425,21 +401,18 @@ async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
     }
     const N: usize = 60;
     let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
     let keep = format!(
         "persistence true\npersistence_location {}/\n",
         dir.path().display()
     );
     // A persistent subscriber session on the remote, saved while mosquitto is down.
-    let mut m = mosquitto(dir.path(), mport, &keep);
+    let mut m = mosquitto(&keep);
+    let mport = m.port();
     let s = client(mport, "counter", Version::V311, false).await;
     s.subscribe(&[("fwd/#", QoS::AtLeastOnce)]).await.unwrap();
     s.disconnect().await.unwrap();
     m.signal(libc::SIGTERM);
-    assert!(
-        m.wait_timeout(PATIENCE).is_some(),
-        "mosquitto saves and exits"
-    );
+    assert!(m.wait_exit(PATIENCE).is_some(), "mosquitto saves and exits");
 
     let mq = Mq::with_bridges(&format!(
         "connection hub\naddress 127.0.0.1:{mport}\nrestart_timeout 1\ntopic fwd/# out 1\n"
@@ -455,7 +428,8 @@ async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
     assert!(wait_for(|| hub.failures.load(std::sync::atomic::Ordering::Relaxed) > 0).await);
     assert_ne!(hub.state(), State::Connected, "the remote is down");
 
-    let _m = mosquitto(dir.path(), mport, &keep);
+    // Back on the same port, with the subscriber's session restored.
+    m.start_again();
     mq.connected("hub").await;
     let s = client(mport, "counter", Version::V311, false).await;
     let got = count_messages(&s, N).await;
@@ -481,15 +455,10 @@ async fn qos1_published_while_mq_is_down_arrive_once_it_starts() {
     let s = client(port, "counter", Version::V311, false).await;
     s.subscribe(&[("fwd/#", QoS::AtLeastOnce)]).await.unwrap();
     s.disconnect().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(
-        dir.path(),
-        mport,
-        &format!(
-            "connection edge\naddress 127.0.0.1:{port}\nrestart_timeout 1 2\ntopic fwd/# out 1\n"
-        ),
-    );
+    let m = mosquitto(&format!(
+        "connection edge\naddress 127.0.0.1:{port}\nrestart_timeout 1 2\ntopic fwd/# out 1\n"
+    ));
+    let mport = m.port();
     // Up once (its subscription seen), then down while the messages are published.
     assert!(wait_for(|| mq.router.session_count() >= 2).await);
     mq.stop().await;
@@ -517,21 +486,13 @@ async fn tls_bridges_with_client_certificates_both_ways() {
     let pki = pki::Pki::new();
     let file = |n: &str| pki.path(n).display().to_string();
     // mq bridged to mosquitto's TLS listener, which requires a client certificate.
-    let dir = tempfile::tempdir().unwrap();
-    let tls_port = free_port();
-    let plain_port = free_port();
-    let _m = mosquitto(
-        dir.path(),
-        plain_port,
-        &format!(
-            "listener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
-             require_certificate true\n",
-            file("ca.pem"),
-            file("server.pem"),
-            file("server.key")
-        ),
-    );
-    wait_for_port(tls_port);
+    let m = TestBroker::mosquitto(Conf::new().listener().line(&format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+        file("ca.pem"),
+        file("server.pem"),
+        file("server.key")
+    )));
+    let (plain_port, tls_port) = (m.ports()[0], m.ports()[1]);
     let mq = Mq::with_bridges(&format!(
         "connection secure\naddress 127.0.0.1:{tls_port}\nrestart_timeout 1\n\
          bridge_cafile {}\nbridge_certfile {}\nbridge_keyfile {}\ntopic tls/# both 1\n",
@@ -571,25 +532,19 @@ async fn tls_bridges_with_client_certificates_both_ways() {
     let task = tokio::spawn(broker.run(async move {
         let _ = rx.await;
     }));
-    let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(
-        dir.path(),
-        mport,
-        &format!(
-            "connection secure\naddress 127.0.0.1:{secure}\nrestart_timeout 1 2\n\
-             bridge_cafile {}\nbridge_certfile {}\nbridge_keyfile {}\ntopic tls/# both 1\n",
-            file("ca.pem"),
-            file("client.pem"),
-            file("client.key")
-        ),
-    );
+    let m = mosquitto(&format!(
+        "connection secure\naddress 127.0.0.1:{secure}\nrestart_timeout 1 2\n\
+         bridge_cafile {}\nbridge_certfile {}\nbridge_keyfile {}\ntopic tls/# both 1\n",
+        file("ca.pem"),
+        file("client.pem"),
+        file("client.key")
+    ));
     assert!(
         wait_for(|| router.subscription_count() >= 1).await,
         "mosquitto's TLS bridge"
     );
     let on_mq = subscriber(plain, "tls-mq", &["tls/#"]).await;
-    let m_pub = client(mport, "tls-m", Version::V311, true).await;
+    let m_pub = client(m.port(), "tls-m", Version::V311, true).await;
     m_pub
         .publish("tls/down", "over TLS too", QoS::AtLeastOnce, false)
         .await
@@ -608,9 +563,8 @@ async fn state_is_published_on_both_brokers_and_the_will_clears_it() {
     if !require_mosquitto() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(dir.path(), mport, "");
+    let m = mosquitto("");
+    let mport = m.port();
     let watcher = subscriber(mport, "watcher", &["$SYS/broker/connection/+/state"]).await;
     let mq = Mq::with_bridges(&format!(
         "connection hub\naddress 127.0.0.1:{mport}\nremote_clientid edge-1\ntopic x/# out\n"
@@ -633,9 +587,9 @@ async fn incoming_messages_obey_the_local_acl_of_local_username() {
     if !require_mosquitto() {
         return;
     }
+    let m = mosquitto("");
+    let mport = m.port();
     let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(dir.path(), mport, "");
     let acl = dir.path().join("acl");
     std::fs::write(
         &acl,
@@ -675,9 +629,8 @@ async fn a_lazy_bridge_starts_at_its_threshold_and_stops_when_idle() {
     if !require_mosquitto() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(dir.path(), mport, "");
+    let m = mosquitto("");
+    let mport = m.port();
     let remote = subscriber(mport, "lazy-sub", &["lazy/#"]).await;
     let mq = Mq::with_bridges(&format!(
         "connection hub\naddress 127.0.0.1:{mport}\nstart_type lazy\nthreshold 3\n\
@@ -722,9 +675,8 @@ async fn a_reload_restarts_only_the_bridges_whose_block_changed() {
     if !require_mosquitto() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mport = free_port();
-    let _m = mosquitto(dir.path(), mport, "");
+    let m = mosquitto("");
+    let mport = m.port();
     let text = |topic: &str| {
         format!(
             "connection a\naddress 127.0.0.1:{mport}\nrestart_timeout 1\ntopic {topic} out 1\n\

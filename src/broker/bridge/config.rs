@@ -113,8 +113,8 @@ pub struct BridgeTls {
     pub keyfile: Option<PathBuf>,
     /// `bridge_insecure`: do not check the remote's host name (the chain still is).
     pub insecure: bool,
-    /// `bridge_tls_version` as written (`tlsv1.2`, `tlsv1.3`).
-    pub version: Option<String>,
+    /// `bridge_tls_version`: the lowest version spoken (`tlsv1.2` by default, or `tlsv1.3`).
+    pub version: Option<crate::tls::MinTlsVersion>,
     /// `bridge_alpn`.
     pub alpn: Option<String>,
     /// `bridge_tls_use_os_certs`: also trust the system's CA certificates.
@@ -122,24 +122,19 @@ pub struct BridgeTls {
 }
 
 impl BridgeTls {
-    /// The client TLS settings of the shared transport.
-    pub fn options(
-        &self,
-    ) -> Result<crate::transport::TlsOptions, crate::transport::TransportError> {
-        let version = match &self.version {
-            Some(v) => crate::transport::TlsVersion::parse(v)?,
-            None => crate::transport::TlsVersion::Any,
-        };
-        Ok(crate::transport::TlsOptions {
+    /// The client TLS settings every client of `mq` builds its configuration from.
+    pub fn options(&self) -> crate::tls::TlsOptions {
+        crate::tls::TlsOptions {
             cafile: self.cafile.clone(),
             capath: self.capath.clone(),
             cert: self.certfile.clone(),
             key: self.keyfile.clone(),
             insecure: self.insecure,
-            version,
+            version: self.version.unwrap_or_default(),
             os_certs: self.use_os_certs,
             alpn: self.alpn.clone(),
-        })
+            ..Default::default()
+        }
     }
 }
 

@@ -317,8 +317,7 @@ impl Task {
         o.nodelay = true;
         o.max_packet_size = env.max_packet_size;
         if let Some(t) = &cfg.tls {
-            let tls = t.options().and_then(|t| t.client_config());
-            o.tls = Some(tls.map_err(|e| e.to_string())?);
+            o.tls = Some(t.options().client_config().map_err(|e| e.to_string())?);
         }
         let receive_maximum = cfg.receive_maximum.unwrap_or(env.max_inflight);
         o.properties = Properties {

@@ -54,14 +54,8 @@ const OPTIONS: &[&str] = &[
 
 /// Bridge options of mosquitto that `mq` refuses, with the reason.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "bridge_identity",
-        "TLS-PSK bridges are not supported; use certificates",
-    ),
-    (
-        "bridge_psk",
-        "TLS-PSK bridges are not supported; use certificates",
-    ),
+    ("bridge_identity", crate::tls::PSK_UNSUPPORTED),
+    ("bridge_psk", crate::tls::PSK_UNSUPPORTED),
     ("bridge_require_ocsp", "OCSP checks are not supported"),
     ("bridge_max_topic_alias", "not supported yet"),
     ("bridge_tcp_keepalive", "not supported yet"),
@@ -270,9 +264,9 @@ impl Draft {
             "bridge_keyfile" => t.keyfile = Some(path()?),
             "bridge_insecure" => t.insecure = boolean(name, value)?,
             "bridge_tls_version" => {
-                crate::transport::TlsVersion::parse(value)
+                let v = crate::tls::MinTlsVersion::parse(value)
                     .map_err(|e| format!("bridge_tls_version: {e}"))?;
-                t.version = Some(value.into());
+                t.version = Some(v);
             }
             "bridge_alpn" => t.alpn = Some(word(name, value)?.into()),
             "bridge_tls_use_os_certs" => t.use_os_certs = boolean(name, value)?,
