@@ -406,13 +406,15 @@ async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
         dir.path().display()
     );
     // A persistent subscriber session on the remote, saved while mosquitto is down.
-    let mut m = mosquitto(&keep);
+    // Its port is fixed: the bridge will look for it there after the restart.
+    let mut m = TestBroker::mosquitto(Conf::new().port(free_port()).line(&keep));
     let mport = m.port();
     let s = client(mport, "counter", Version::V311, false).await;
     s.subscribe(&[("fwd/#", QoS::AtLeastOnce)]).await.unwrap();
     s.disconnect().await.unwrap();
     m.signal(libc::SIGTERM);
     assert!(m.wait_exit(PATIENCE).is_some(), "mosquitto saves and exits");
+    m.kill();
 
     let mq = Mq::with_bridges(&format!(
         "connection hub\naddress 127.0.0.1:{mport}\nrestart_timeout 1\ntopic fwd/# out 1\n"
