@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The tests that must pass: every one but the bridge (no bridges yet) and TLS-PSK (rustls has
-/// no PSK).
+/// The tests that must pass: every one but TLS-PSK (rustls has no PSK).
 const MUST_PASS: &[&str] = &[
+    "08-ssl-bridge",
     "08-ssl-connect-cert-auth-crl",
     "08-ssl-connect-cert-auth-expired",
     "08-ssl-connect-cert-auth-revoked",

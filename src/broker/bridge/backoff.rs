@@ -41,7 +41,7 @@ impl Backoff {
     }
 
     /// The next wait, at random.
-    pub fn next(&mut self) -> Duration {
+    pub fn next_wait(&mut self) -> Duration {
         self.next_with(|low, high| rand::random_range(low..high))
     }
 
@@ -59,7 +59,7 @@ mod tests {
     fn constant_waits_never_change() {
         let mut b = Backoff::new(Restart::Constant(7));
         for _ in 0..3 {
-            assert_eq!(b.next(), Duration::from_secs(7));
+            assert_eq!(b.next_wait(), Duration::from_secs(7));
         }
     }
 
@@ -74,10 +74,10 @@ mod tests {
         b.reset();
         assert_eq!(b.next_with(|low, _| low), Duration::from_secs(5));
         for _ in 0..100 {
-            let d = b.next().as_secs();
+            let d = b.next_wait().as_secs();
             assert!((5..=30).contains(&d), "{d}");
         }
         let mut tight = Backoff::new(Restart::Jitter { base: 1, cap: 1 });
-        assert_eq!(tight.next(), Duration::from_secs(1));
+        assert_eq!(tight.next_wait(), Duration::from_secs(1));
     }
 }

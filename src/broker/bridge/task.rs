@@ -123,7 +123,7 @@ impl Task {
             return true;
         }
         self.status().set_state(State::Waiting);
-        let delay = self.backoff.next();
+        let delay = self.backoff.next_wait();
         tokio::select! {
             _ = tokio::time::sleep(delay) => !*stop.borrow(),
             _ = stop.changed() => false,
