@@ -388,6 +388,13 @@ impl Session {
         self.fill(out);
     }
 
+    /// A connection is being opened: QoS 0 messages are queued as for a connected client, to
+    /// go out once [`Session::connect`] is called (or be dropped by [`Session::disconnect`]
+    /// if it fails). A bridge uses it while it dials its remote broker, as mosquitto does.
+    pub fn connecting(&mut self) {
+        self.online = true;
+    }
+
     /// Detaches the connection. QoS 0 messages still queued are dropped unless configured
     /// otherwise; their store keys need no cleanup as QoS 0 is never stored.
     pub fn disconnect(&mut self) {

@@ -168,13 +168,18 @@ impl Task {
         self.status().set_state(State::Connecting);
         self.status().set_address(addr.to_string());
         log.info(format_args!("Connecting bridge {} ({addr})", cfg.name));
+        cell.lock().session.connecting();
         let opened = tokio::select! {
             r = self.open(&addr) => r,
-            _ = stop.changed() => return Some(End::Stop(None)),
+            _ = stop.changed() => {
+                self.offline();
+                return Some(End::Stop(None));
+            }
         };
         let (conn, connack) = match opened {
             Ok(c) => c,
             Err(why) => {
+                self.offline();
                 log.info(format_args!(
                     "Error: bridge {}: connection to {addr} failed: {why}.",
                     cfg.name
@@ -231,9 +236,16 @@ impl Task {
         if cfg.local_clean_session {
             // A clean local session ends with the connection, and with it what it queued.
             self.detach();
-        } else if let Some(l) = &self.local {
+        } else {
+            self.offline();
+        }
+    }
+
+    /// The session stops flowing (QoS 0 messages are no longer queued), unless a client took
+    /// it over: then it is no longer ours to touch.
+    fn offline(&self) {
+        if let Some(l) = &self.local {
             let mut st = l.cell.lock();
-            // Unless a client took it over: then it is no longer ours to touch.
             if st.link == Some(l.generation) {
                 st.session.disconnect();
             }
