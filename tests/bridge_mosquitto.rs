@@ -166,6 +166,38 @@ fn protocol_name(v: Version) -> &'static str {
     if v.is_v5() { "mqttv50" } else { "mqttv311" }
 }
 
+/// The lines of bridge `name` to 127.0.0.1:`port` speaking `version`, then `topics`.
+fn bridge_block(name: &str, port: u16, version: Version, topics: &str) -> String {
+    format!(
+        "connection {name}\naddress 127.0.0.1:{port}\nbridge_protocol_version {}\n\
+         restart_timeout 1 2\n{topics}",
+        protocol_name(version)
+    )
+}
+
+/// An in-process `mq` bridged (as `hub`) to mosquitto on `port`, once connected.
+async fn mq_bridged_to(port: u16, version: Version, topics: &str) -> Mq {
+    let mq = Mq::with_bridges(&bridge_block("hub", port, version, topics)).await;
+    mq.connected("hub").await;
+    mq
+}
+
+/// mosquitto bridged (as `edge`) to `mq`, once its `subscriptions` are in place there.
+async fn mosquitto_bridged_to(
+    mq: &Mq,
+    version: Version,
+    topics: &str,
+    subscriptions: usize,
+) -> TestBroker {
+    let m = mosquitto(&bridge_block("edge", mq.port, version, topics));
+    let subscribed = wait_for(|| mq.router.subscription_count() >= subscriptions).await;
+    assert!(
+        subscribed,
+        "mosquitto's bridge never subscribed ({version:?})"
+    );
+    m
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mq_bridged_to_mosquitto_carries_out_in_and_both_with_prefixes() {
     if !require_mosquitto() {
@@ -174,14 +206,9 @@ async fn mq_bridged_to_mosquitto_carries_out_in_and_both_with_prefixes() {
     for version in [Version::V311, Version::V5] {
         let m = mosquitto("");
         let mport = m.port();
-        let mq = Mq::with_bridges(&format!(
-            "connection hub\naddress 127.0.0.1:{mport}\nbridge_protocol_version {}\n\
-             restart_timeout 1\ntopic out/# out 1 edge/ hub/\ntopic in/# in 1 edge/ hub/\n\
-             topic both/# both 1\n",
-            protocol_name(version)
-        ))
-        .await;
-        mq.connected("hub").await;
+        let topics =
+            "topic out/# out 1 edge/ hub/\ntopic in/# in 1 edge/ hub/\ntopic both/# both 1\n";
+        let mq = mq_bridged_to(mport, version, topics).await;
         let remote = subscriber(mport, "remote-sub", &["hub/out/#", "both/#"]).await;
         let local = subscriber(mq.port, "local-sub", &["edge/in/#", "both/#"]).await;
         let local_pub = client(mq.port, "local-pub", version, true).await;
@@ -231,20 +258,11 @@ async fn mosquitto_bridged_to_mq_carries_out_in_and_both_with_prefixes() {
     }
     for version in [Version::V311, Version::V5] {
         let mq = Mq::start(test_config()).await;
-        let m = mosquitto(&format!(
-            "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
-                 restart_timeout 1 2\ntopic out/# out 1 site/ central/\n\
-                 topic in/# in 1 site/ central/\ntopic both/# both 1\n",
-            mq.port,
-            protocol_name(version)
-        ));
-        let mport = m.port();
+        let topics = "topic out/# out 1 site/ central/\ntopic in/# in 1 site/ central/\n\
+                      topic both/# both 1\n";
         // mosquitto subscribes on mq to its two incoming topics.
-        let subscribed = wait_for(|| mq.router.subscription_count() >= 2).await;
-        assert!(
-            subscribed,
-            "mosquitto's bridge never subscribed ({version:?})"
-        );
+        let m = mosquitto_bridged_to(&mq, version, topics, 2).await;
+        let mport = m.port();
         let on_mq = subscriber(mq.port, "mq-sub", &["central/out/#", "both/#"]).await;
         let on_m = subscriber(mport, "m-sub", &["site/in/#", "both/#"]).await;
         let mq_pub = client(mq.port, "mq-pub", version, true).await;
@@ -346,26 +364,14 @@ async fn a_both_topic_between_mq_and_mosquitto_does_not_loop() {
         // mq bridged to mosquitto.
         let m = mosquitto("");
         let mport = m.port();
-        let mq = Mq::with_bridges(&format!(
-            "connection hub\naddress 127.0.0.1:{mport}\nbridge_protocol_version {}\n\
-             topic loop/# both 1\n",
-            protocol_name(version)
-        ))
-        .await;
-        mq.connected("hub").await;
+        let mq = mq_bridged_to(mport, version, "topic loop/# both 1\n").await;
         assert_no_loop(mq.port, mport, version).await;
         mq.stop().await;
 
         // mosquitto bridged to mq.
         let mq = Mq::start(test_config()).await;
-        let m = mosquitto(&format!(
-            "connection edge\naddress 127.0.0.1:{}\nbridge_protocol_version {}\n\
-                 topic loop/# both 1\n",
-            mq.port,
-            protocol_name(version)
-        ));
+        let m = mosquitto_bridged_to(&mq, version, "topic loop/# both 1\n", 1).await;
         let mport = m.port();
-        assert!(wait_for(|| mq.router.subscription_count() >= 1).await);
         assert_no_loop(mport, mq.port, version).await;
         mq.stop().await;
     }
