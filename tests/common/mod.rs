@@ -3,6 +3,7 @@
 //! processes whose output can be waited on, and a raw MQTT client built on the codec.
 #![allow(dead_code)]
 
+pub mod bridge;
 pub mod broker;
 pub mod clients;
 pub mod lines;

@@ -49,6 +49,19 @@ impl RawClient {
         }
     }
 
+    /// The server side of a connection accepted from `listener`: a fake broker (the remote of
+    /// a bridge) that reads and writes raw packets.
+    pub async fn accept(listener: &tokio::net::TcpListener, version: Version) -> RawClient {
+        let accepted = tokio::time::timeout(super::PATIENCE, listener.accept()).await;
+        let (stream, _) = accepted.expect("a connection in time").expect("accept");
+        RawClient {
+            stream,
+            buf: BytesMut::new(),
+            pending: VecDeque::new(),
+            version,
+        }
+    }
+
     /// Opens a connection, sends `connect` and returns the CONNACK.
     pub async fn connect_with(addr: SocketAddr, connect: Packet) -> (RawClient, protocol::ConnAck) {
         let version = match &connect {
