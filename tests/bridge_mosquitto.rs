@@ -315,7 +315,7 @@ fn assert_all_once(got: &BTreeMap<String, usize>, n: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
+async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts_across_an_edge_restart() {
     if !require_mosquitto() {
         return;
     }
@@ -336,10 +336,17 @@ async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
     assert!(m.wait_exit(PATIENCE).is_some(), "mosquitto saves and exits");
     m.kill();
 
-    let mq = Mq::with_bridges(&format!(
-        "connection hub\naddress 127.0.0.1:{mport}\nrestart_timeout 1\ntopic fwd/# out 1\n"
-    ))
-    .await;
+    // The edge keeps what it acknowledged in its store.
+    let store = tempfile::tempdir().unwrap();
+    let edge = || {
+        let mut c = mq_config(&format!(
+            "connection hub\naddress 127.0.0.1:{mport}\nrestart_timeout 1\ntopic fwd/# out 1\n"
+        ));
+        c.persistence = true;
+        c.persistence_location = store.path().to_path_buf();
+        c
+    };
+    let mq = Mq::start(edge()).await;
     let p = client(mq.port, "producer", Version::V311, true).await;
     for i in 0..N {
         p.publish("fwd/x", format!("m{i:03}"), QoS::AtLeastOnce, false)
@@ -349,8 +356,13 @@ async fn qos1_published_while_mosquitto_is_down_arrive_once_it_starts() {
     let hub = mq.bridges.registry().get("hub").unwrap();
     assert!(wait_for(|| hub.failures.load(std::sync::atomic::Ordering::Relaxed) > 0).await);
     assert_ne!(hub.state(), State::Connected, "the remote is down");
+    // The edge restarts too while the remote is down: the bridge's queue comes back from the
+    // store.
+    drop(p);
+    mq.stop().await;
+    let mq = Mq::start(edge()).await;
 
-    // Back on the same port, with the subscriber's session restored.
+    // The remote is back on the same port, with the subscriber's session restored.
     m.start_again();
     mq.connected("hub").await;
     let s = client(mport, "counter", Version::V311, false).await;
