@@ -7,7 +7,9 @@
 //!
 //! Shutdown follows mini-redis: [`Broker::run`] waits for the caller's shutdown future, tells
 //! every task through a broadcast channel, and returns once the last task has dropped its
-//! completion sender and the store has committed.
+//! completion sender and the store has committed. Every step is bounded
+//! ([`SHUTDOWN_LINKS`], [`SHUTDOWN_STORE`]), so shutdown ends even with stuck peers or a
+//! stuck disk.
 
 pub mod cell;
 pub mod config;
@@ -30,14 +32,24 @@ use security::Access;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+
+/// Longest shutdown waits for connections to close (a peer that does not read makes its
+/// last write wait; see `link::FLUSH_BOUND`).
+pub const SHUTDOWN_LINKS: Duration = Duration::from_secs(3);
+/// Longest shutdown waits for the store's last commit.
+pub const SHUTDOWN_STORE: Duration = Duration::from_secs(5);
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     /// A listener could not be bound.
-    #[error("cannot listen on port {port}: {source}")]
+    #[error("cannot listen on {address}:{port}: {source}")]
     Bind {
+        /// The address (`*` for every address).
+        address: String,
         /// The port.
         port: u16,
         /// The cause.
@@ -113,6 +125,7 @@ impl Broker {
         access: Arc<dyn Access>,
     ) -> Result<Broker, BrokerError> {
         let log = log::Log(config.log);
+        router::log_access_warnings(&*access, log);
         let (store, restored, store_thread) = if config.persistence {
             let path = config.store_path();
             let (db, restored) = store::open(&path)?;
@@ -122,7 +135,15 @@ impl Broker {
                 restored.sessions.len(),
                 path.display()
             ));
-            let (tx, handle) = store::start(db, log);
+            if restored.removed_sys > 0 {
+                log.info(format_args!(
+                    "Warning: removed {} retained $SYS messages from {}: only the broker \
+                     publishes to $SYS.",
+                    restored.removed_sys,
+                    path.display()
+                ));
+            }
+            let (tx, handle) = store::start(db, path, log);
             (Some(tx), Some(restored), Some(handle))
         } else {
             (None, None, None)
@@ -151,6 +172,7 @@ impl Broker {
                 listener::bind(i, l, acceptor)
                     .await
                     .map_err(|source| BrokerError::Bind {
+                        address: l.bind.clone().unwrap_or_else(|| "*".into()),
                         port: l.port,
                         source,
                     })?;
@@ -227,13 +249,38 @@ impl Broker {
         });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
+        // Listeners close, connections still in their handshake end, $SYS and sweeps stop.
         let _ = stop_tx.send(());
+        // Every connection says goodbye (v5: DISCONNECT 0x8B), publishes its will, detaches.
         self.router.close_all();
         drop(done_tx);
-        let _ = done_rx.recv().await;
-        drop(self.router);
+        if tokio::time::timeout(SHUTDOWN_LINKS, done_rx.recv())
+            .await
+            .is_err()
+        {
+            log.info(format_args!(
+                "Warning: {} connections did not close within {} s; exiting without them.",
+                self.router.stats.connected.load(Ordering::Relaxed),
+                SHUTDOWN_LINKS.as_secs()
+            ));
+        }
+        // Wills still waiting out a delay are published now: they are not kept in the store.
+        self.router.publish_pending_wills();
+        if let Some(store) = self.router.store() {
+            if tokio::time::timeout(SHUTDOWN_STORE, store.close())
+                .await
+                .is_err()
+            {
+                log.info(format_args!(
+                    "Error: persistence store did not finish its last write within {} s.",
+                    SHUTDOWN_STORE.as_secs()
+                ));
+                return;
+            }
+        }
+        // The writer has answered the close: the thread is ending, not waiting for anything.
         if let Some(t) = self.store_thread {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+            let _ = t.join();
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused, SubIds};
 
 pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
-use crate::topic::TopicFilter;
+use crate::topic::{TopicFilter, TopicName};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -34,6 +34,14 @@ pub struct Counters {
     pub bytes_sent: AtomicU64,
     /// Deliveries dropped on full queues.
     pub dropped: AtomicU64,
+    /// QoS 1/2 messages refused (not acknowledged as received) because the persistence store
+    /// could not write them.
+    pub store_refused: AtomicU64,
+    /// Client publishes to `$SYS` dropped.
+    pub sys_refused: AtomicU64,
+    /// Packets refused for their size: a PUBLISH over `message_size_limit` (skipped unread)
+    /// or any packet over `max_packet_size` (connection closed).
+    pub oversize: AtomicU64,
 }
 
 /// Settings the router applies, replaceable on reload.
@@ -93,6 +101,13 @@ pub struct Attached {
     pub generation: u64,
 }
 
+/// Logs what the access policy's files could not use (malformed password file lines).
+pub fn log_access_warnings(access: &dyn Access, log: Log) {
+    for w in access.warnings() {
+        log.info(format_args!("Warning: {w}."));
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -127,10 +142,11 @@ impl Router {
         for cell in lock(&self.sessions).values() {
             cell.lock().session.set_limits(settings.limits);
         }
-        if let Err(e) = self.access.reload() {
-            settings
+        match self.access.reload() {
+            Ok(()) => log_access_warnings(&*self.access, settings.log),
+            Err(e) => settings
                 .log
-                .info(format_args!("Error: reloading access rules: {e}"));
+                .info(format_args!("Error: reloading access rules: {e}")),
         }
     }
 
@@ -178,7 +194,8 @@ impl Router {
         let ended = !lock(&self.sessions)
             .get(&cell.client_id)
             .is_some_and(|c| Arc::ptr_eq(c, cell));
-        if delay_secs == 0 || ended {
+        // At shutdown nothing would keep a delayed will: publish it now, as mosquitto does.
+        if delay_secs == 0 || ended || self.is_closing() {
             let _ = self.publish(msg, Some(cell));
             return;
         }
@@ -189,6 +206,15 @@ impl Router {
         let due = self.now_ms() + delay_secs as u64 * 1000;
         if let Some((earlier, from)) = self.wills.add(cell, msg, due) {
             let _ = self.publish(earlier, Some(&from));
+        }
+    }
+
+    /// Publishes every will still waiting out its delay (broker shutdown).
+    pub fn publish_pending_wills(&self) {
+        for (msg, cell) in self.wills.due(u64::MAX) {
+            if !self.is_attached(&cell) {
+                let _ = self.publish(msg, Some(&cell));
+            }
         }
     }
 
@@ -257,6 +283,28 @@ impl Router {
     /// The store, when persistence is on.
     pub fn store(&self) -> Option<&StoreTx> {
         self.store.as_ref()
+    }
+
+    /// Whether a message published now would write to the store: retained, or matching a
+    /// persistent session's subscription at QoS 1 or 2.
+    pub fn needs_store(&self, topic: &TopicName, qos: QoS, retain: bool) -> bool {
+        if self.store.is_none() {
+            return false;
+        }
+        if retain && !super::sys::is_sys_topic(topic) {
+            return true;
+        }
+        if qos == QoS::AtMostOnce {
+            return false;
+        }
+        let mut matched = Vec::new();
+        self.subs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matches(topic, &mut matched);
+        matched
+            .iter()
+            .any(|(s, o)| o.qos != QoS::AtMostOnce && !s.0.lock().clean)
     }
 
     /// Number of subscriptions.
@@ -492,7 +540,9 @@ impl Router {
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .set(msg.clone());
-            if let (true, Some(store)) = (changed, &self.store) {
+            // The broker's own `$SYS` values are published afresh after a restart.
+            let keep = changed && !super::sys::is_sys_topic(&msg.topic);
+            if let (true, Some(store)) = (keep, &self.store) {
                 store.send(StoreOp::Retain(msg.clone()));
             }
         }

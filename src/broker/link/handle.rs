@@ -6,6 +6,7 @@ use crate::broker::log::Log;
 use crate::broker::router::{Attached, Fanout, Router, SessionCell};
 use crate::broker::security::ConnectInfo;
 use crate::broker::store::StoreOp;
+use crate::broker::sys;
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
     UnsubAck, Version, Will,
@@ -19,15 +20,20 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// A connected client's link state.
 pub(super) struct Link {
     pub(super) cell: Arc<SessionCell>,
-    client_id: Arc<str>,
-    version: Version,
+    pub(super) client_id: Arc<str>,
+    pub(super) version: Version,
     username: Option<String>,
     will: Option<Box<Will>>,
     pub(super) router: Arc<Router>,
-    log: Log,
-    limits: Arc<LinkLimits>,
-    /// Store changes made by this link's last batch must be on disk before its acks go out.
-    needs_sync: bool,
+    pub(super) log: Log,
+    pub(super) limits: Arc<LinkLimits>,
+    /// Acknowledgements of the current batch that promise the message is stored: they go out
+    /// only once the store has committed (see `durable.rs`).
+    pub(super) durable: Vec<(crate::protocol::PacketId, QoS)>,
+    /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
+    pub(super) deferred: Option<Packet>,
+    /// Whether this client was told off for publishing to `$SYS` (logged once per client).
+    sys_warned: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
@@ -179,12 +185,23 @@ where
         router: router.clone(),
         log,
         limits: ctx.limits.clone(),
-        needs_sync: false,
+        durable: Vec::new(),
+        deferred: None,
+        sys_warned: false,
         behind: None,
         aliases: Vec::new(),
         connect_expiry: expiry,
     };
     Some((link, attached))
+}
+
+/// A PUBACK, PUBREC, PUBREL or PUBCOMP body.
+pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> PubResp {
+    PubResp {
+        packet_id,
+        reason,
+        properties: Props::default(),
+    }
 }
 
 /// Queues a packet for sending.
@@ -310,7 +327,8 @@ impl Link {
         }
     }
 
-    fn store(&mut self, op: StoreOp) {
+    /// Sends a change of this client's session state to the store (persistent sessions only).
+    pub(super) fn store(&mut self, op: StoreOp) {
         if let (Some(store), false) = (self.router.store(), self.cell.lock().clean) {
             store.send(op);
         }
@@ -324,7 +342,7 @@ impl Link {
 
     /// Checks a PUBLISH: a protocol violation closes the connection, otherwise returns
     /// whether to route it and the acknowledgement's reason code.
-    fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
+    fn admit(&mut self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
                 "disconnected due to protocol error (empty topic without alias)".into(),
@@ -353,6 +371,9 @@ impl Link {
         let limit = self.limits.message_size_limit as usize;
         let reason = if limit != 0 && p.payload.len() > limit {
             ReasonCode::PacketTooLarge
+        } else if !sys::client_may_publish(&p.topic) {
+            self.refuse_sys(p);
+            ReasonCode::NotAuthorized
         } else if !self.router.access().can_write(
             &self.client_id,
             self.username.as_deref(),
@@ -372,6 +393,21 @@ impl Link {
                 ReasonCode::Success
             },
         ))
+    }
+
+    /// Counts a publish to `$SYS` and logs the first of each client.
+    fn refuse_sys(&mut self, p: &Publish) {
+        self.router
+            .stats
+            .sys_refused
+            .fetch_add(1, Ordering::Relaxed);
+        if !std::mem::replace(&mut self.sys_warned, true) {
+            self.log.info(format_args!(
+                "Client {} published to '{}': dropped, only the broker publishes to $SYS \
+                 (further attempts are not logged).",
+                self.client_id, p.topic
+            ));
+        }
     }
 
     fn log_publish(&self, p: &Publish) {
@@ -414,9 +450,19 @@ impl Link {
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
         self.log_publish(&p);
-        let (route, mut reason) = self.admit(&p)?;
+        let (mut route, mut reason) = self.admit(&p)?;
         let v5 = self.version.is_v5();
         self.check_receive_max(&p)?;
+        if route && p.qos != QoS::AtMostOnce {
+            if let Some(fault) = self.store_refuses(&p) {
+                // Nothing was routed: the client may send it again (3.1.1 must).
+                self.count_unstored(1);
+                if !v5 {
+                    return Err(Self::unstored_close(fault));
+                }
+                (route, reason) = (false, fault.reason());
+            }
+        }
         let mut matched = |me: &mut Self, m: Message| {
             if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
                 reason = why;
@@ -435,34 +481,29 @@ impl Link {
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
                     matched(self, msg());
-                    self.needs_sync = true;
+                    self.durable.push((id, QoS::AtLeastOnce));
                 }
-                push(
-                    out,
-                    Packet::PubAck(PubResp {
-                        packet_id: id,
-                        reason,
-                        properties: Props::default(),
-                    }),
-                );
+                push(out, Packet::PubAck(resp(id, reason)));
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
                     matched(self, msg());
                 }
-                if first {
-                    self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
-                    self.needs_sync = true;
+                if v5 && reason.is_error() {
+                    // A refusing PUBREC ends the exchange: the id is free for the client's next
+                    // message, which must not be taken for a resend of this one.
+                    if first {
+                        let _ = self.cell.lock().session.pubrel(id);
+                    }
+                } else {
+                    if first {
+                        self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+                    }
+                    // A resend too: PUBREC promises the message is held, stored or not yet.
+                    self.durable.push((id, QoS::ExactlyOnce));
                 }
-                push(
-                    out,
-                    Packet::PubRec(PubResp {
-                        packet_id: id,
-                        reason,
-                        properties: Props::default(),
-                    }),
-                );
+                push(out, Packet::PubRec(resp(id, reason)));
             }
             _ => {
                 return Err(Close::Error(
@@ -516,16 +557,6 @@ impl Link {
         }
     }
 
-    /// Waits for the store when this batch's acknowledgements promise durability.
-    /// The wait is boxed: it is rare, and inline it would widen every idle connection.
-    pub(super) async fn sync_store(&mut self) {
-        if std::mem::take(&mut self.needs_sync) {
-            if let Some(store) = self.router.store() {
-                Box::pin(store.barrier()).await;
-            }
-        }
-    }
-
     /// Ends the connection: DISCONNECT for v5 errors, the will unless clean, detach.
     pub(super) async fn finish<S>(mut self, io: &mut Io<S>, close: Close, generation: u64)
     where
@@ -562,10 +593,12 @@ impl Link {
                     ];
                     let _ = io.encode(&mut out, &self.router);
                 }
-                false
+                // The server closes the connection without the client's DISCONNECT, so the
+                // will is published ([MQTT-3.1.2-8]); a will delay is cut short, since nothing
+                // would keep the will across the restart (see `Router::publish_will`).
+                true
             }
         };
-        self.sync_store().await;
         io.flush_all().await;
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);

@@ -28,7 +28,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
+mod durable;
 mod handle;
+mod oversize;
 mod v5;
 
 /// Bytes read at once while a connection is busy.
@@ -37,6 +39,8 @@ const READ_CHUNK: usize = 8 * 1024;
 const IDLE_CHUNK: usize = 64;
 /// Stop filling the write buffer from the session queue above this many bytes.
 const HIGH_WATER: usize = 64 * 1024;
+/// Longest a closing connection waits to write its last bytes.
+pub const FLUSH_BOUND: Duration = Duration::from_secs(2);
 
 /// What a link needs to know about where it runs.
 pub struct LinkContext {
@@ -127,6 +131,8 @@ struct Io<S> {
     busy: bool,
     unflushed: bool,
     version: Version,
+    /// Bytes of an oversize PUBLISH still to discard as they arrive.
+    skip: usize,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
@@ -190,13 +196,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         Ok(())
     }
 
-    /// Writes everything buffered (used before closing).
+    /// Writes everything buffered (used before closing), for at most [`FLUSH_BOUND`]: a peer
+    /// that does not read must not keep its connection, or the broker's shutdown, waiting.
     async fn flush_all(&mut self) {
-        if !self.wbuf.is_empty() {
-            let _ = self.stream.write_all(&self.wbuf).await;
-            self.wbuf = BytesMut::new();
-        }
-        let _ = self.stream.flush().await;
+        let write = async {
+            if !self.wbuf.is_empty() {
+                let _ = self.stream.write_all(&self.wbuf).await;
+            }
+            let _ = self.stream.flush().await;
+        };
+        let _ = tokio::time::timeout(FLUSH_BOUND, write).await;
+        self.wbuf = BytesMut::new();
     }
 
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
@@ -253,6 +263,7 @@ where
         busy: false,
         unflushed: false,
         version: Version::V311,
+        skip: 0,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
@@ -400,11 +411,22 @@ where
         .last_seen
         .store(router.now_ms(), Ordering::Relaxed);
     loop {
+        if io.skip > 0 {
+            if !io.skip_oversize() {
+                break;
+            }
+            link.skipped(out);
+        }
+        match oversize::check(io, link) {
+            Ok(oversize::Step::Decode) => {}
+            Ok(oversize::Step::Wait) => break,
+            Ok(oversize::Step::Skipping) => continue,
+            Err(close) => return Err(close_batch(io, link, out, close).await),
+        }
         match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
             Ok(Some(p)) => {
                 if let Err(close) = link.handle(p, out) {
-                    let _ = io.encode(out, &router);
-                    return Err(close);
+                    return Err(close_batch(io, link, out, close).await);
                 }
                 // A subscriber is falling behind: give it time before routing more, the
                 // backpressure a single-threaded broker gets for free.
@@ -414,17 +436,40 @@ where
             }
             Ok(None) => break,
             Err(e) => {
+                if e.reason == ReasonCode::PacketTooLarge {
+                    router.stats.oversize.fetch_add(1, Ordering::Relaxed);
+                }
                 let why = format!("disconnected due to malformed packet {e}");
-                return Err(Close::Error(why, Some(e.reason)));
+                let close = Close::Error(why, Some(e.reason));
+                return Err(close_batch(io, link, out, close).await);
             }
         }
     }
     io.settle_read(n);
-    link.sync_store().await;
+    link.sync_store(out).await?;
     // Let the links this batch woke drain their queues before reading more, as a
     // single-threaded broker would: a burst then fills sockets, not bounded queues.
     tokio::task::yield_now().await;
     Ok(())
+}
+
+/// Ends a batch cut short by `close`: its acknowledgements still wait for the store (and
+/// are withdrawn if it failed) before they are encoded.
+async fn close_batch<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Outgoing>,
+    close: Close,
+) -> Close
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let close = match link.sync_store(out).await {
+        Ok(()) => close,
+        Err(unstored) => unstored,
+    };
+    let _ = io.encode(out, &link.router);
+    close
 }
 
 /// The main loop after CONNACK.
@@ -438,7 +483,7 @@ where
     // Clients may send packets right behind CONNECT without waiting for CONNACK; whatever
     // arrived with it is still buffered and must be handled now, not at the next read.
     if !io.rbuf.is_empty()
-        && let Err(close) = on_read(io, link, &mut out, 0).await
+        && let Err(close) = Box::pin(on_read(io, link, &mut out, 0)).await
     {
         return close;
     }
