@@ -5,6 +5,7 @@
 
 pub mod brokers;
 pub mod mosquitto;
+pub mod mq_broker;
 pub mod pki;
 
 #[allow(unused_imports)]
