@@ -368,10 +368,8 @@ impl Link {
                 Some(ReasonCode::RetainNotSupported),
             ));
         }
-        let limit = self.limits.message_size_limit as usize;
-        let reason = if limit != 0 && p.payload.len() > limit {
-            ReasonCode::PacketTooLarge
-        } else if !sys::client_may_publish(&p.topic) {
+        // A payload over message_size_limit never gets here: see `oversize.rs`.
+        let reason = if !sys::client_may_publish(&p.topic) {
             self.refuse_sys(p);
             ReasonCode::NotAuthorized
         } else if !self.router.access().can_write(

@@ -2,9 +2,11 @@
 //!
 //! mosquitto reads such a message to its end, then drops it; here its bytes are discarded as
 //! they arrive, so a 268 MB publish costs a read buffer, not 268 MB. Like mosquitto, the client
-//! stays connected and its QoS 1/2 message is answered (v5: 0x95 "packet too large"; 3.1.1
-//! acknowledgements carry no reason), once the whole packet has gone by. A packet over
-//! `max_packet_size` is refused from its fixed header by the decoder and closes the connection.
+//! stays connected and its QoS 1/2 message is answered once the whole packet has gone by:
+//! v5 with 0x97 "quota exceeded" (mosquitto sends 0x95 "packet too large", which MQTT 5.0
+//! does not allow in PUBACK or PUBREC, 3.4.2.1), 3.1.1 with a plain acknowledgement, which
+//! carries no reason. A packet over `max_packet_size` is refused from its fixed header by the
+//! decoder and closes the connection (v5: DISCONNECT 0x95).
 
 use super::handle::{Link, resp};
 use super::{Close, Io};
@@ -71,7 +73,7 @@ impl Link {
         ));
         let v5 = self.version.is_v5();
         let reason = match v5 {
-            true => ReasonCode::PacketTooLarge,
+            true => ReasonCode::QuotaExceeded,
             false => ReasonCode::Success,
         };
         self.deferred = match (head.qos, head.packet_id) {
