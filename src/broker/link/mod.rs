@@ -35,6 +35,9 @@ mod v5;
 
 /// Bytes read at once while a connection is busy.
 const READ_CHUNK: usize = 8 * 1024;
+/// Bytes read at once while discarding an oversize PUBLISH: few wake-ups per megabyte, and
+/// the buffer is let go of as soon as the packet has gone by.
+const SKIP_CHUNK: usize = 64 * 1024;
 /// Bytes read at once while idle (on the poller's stack, not the heap).
 const IDLE_CHUNK: usize = 64;
 /// Stop filling the write buffer from the session queue above this many bytes.
@@ -138,9 +141,10 @@ struct Io<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Polls for more bytes; `Ready(Ok(0))` means the peer closed.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-        if self.busy || !self.rbuf.is_empty() {
+        if self.skip > 0 || self.busy || !self.rbuf.is_empty() {
+            let chunk = if self.skip > 0 { SKIP_CHUNK } else { READ_CHUNK };
             let start = self.rbuf.len();
-            self.rbuf.resize(start + READ_CHUNK, 0);
+            self.rbuf.resize(start + chunk, 0);
             let mut rb = ReadBuf::new(&mut self.rbuf[start..]);
             let r = Pin::new(&mut self.stream).poll_read(cx, &mut rb);
             let n = rb.filled().len();
