@@ -75,6 +75,20 @@ async fn sys_topics_belong_to_the_broker() {
             }
         }
     }
+    // A will cannot write there either.
+    let mut with_will = match connect_packet("willing", true, 60, Version::V311) {
+        Packet::Connect(c) => c,
+        _ => unreachable!(),
+    };
+    with_will.will = Some(mq::protocol::Will {
+        topic: "$SYS/broker/version".parse().unwrap(),
+        payload: bytes::Bytes::from_static(b"pwned"),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Default::default(),
+    });
+    let (willing, _) = RawClient::connect_with(addr(&b), Packet::Connect(with_will)).await;
+    drop(willing);
     let mut v3c = RawClient::connect(addr(&b), "intruder3", true).await;
     v3c.publish(
         "$SYS/broker/clients/connected",
@@ -226,6 +240,12 @@ async fn packets_over_max_packet_size_are_refused_before_their_body() {
     assert!(c3.closed_within(Duration::from_secs(3)).await);
     let mut ok = RawClient::connect(addr(&b), "after", true).await;
     assert!(still_connected(&mut ok).await);
+    // With message_size_limit, a CONNECT far larger than any will it allows is refused from
+    // its fixed header too: before authentication, nobody gets the broker to hold megabytes.
+    let b = MqBroker::start(dir.path(), "message_size_limit 1000\n");
+    let mut anon = RawClient::open(addr(&b), Version::V311).await;
+    anon.send_raw(&[0x10, 0x80, 0x80, 0x80, 0x02]).await; // a 4 MiB CONNECT
+    assert!(anon.closed_within(Duration::from_secs(3)).await);
 }
 
 #[tokio::test]

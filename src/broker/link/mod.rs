@@ -142,7 +142,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Polls for more bytes; `Ready(Ok(0))` means the peer closed.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         if self.skip > 0 || self.busy || !self.rbuf.is_empty() {
-            let chunk = if self.skip > 0 { SKIP_CHUNK } else { READ_CHUNK };
+            let chunk = if self.skip > 0 {
+                SKIP_CHUNK
+            } else {
+                READ_CHUNK
+            };
             let start = self.rbuf.len();
             self.rbuf.resize(start + chunk, 0);
             let mut rb = ReadBuf::new(&mut self.rbuf[start..]);
@@ -303,7 +307,7 @@ where
 {
     let log = ctx.router.settings().log;
     let timeout = ctx.limits.connect_timeout;
-    let max_packet = ctx.limits.max_packet_size;
+    let max_packet = connect_max(&ctx.limits);
     let connect = tokio::select! {
         r = tokio::time::timeout(timeout, read_connect(io, &ctx.router, max_packet)) => r,
         _ = ctx.shutdown.recv() => return None,
@@ -333,6 +337,22 @@ where
     }
     let (link, attached) = handle::accept(io, &ctx, connect, log).await?;
     Some((link, attached.generation))
+}
+
+/// Room a CONNECT needs besides its will payload: client id, will topic, user name and password
+/// (65,535 bytes at most each) and properties, generously.
+const CONNECT_OVERHEAD: u32 = 1 << 20;
+
+/// The largest CONNECT accepted. With `message_size_limit` set, a will payload cannot exceed
+/// it, so a CONNECT much larger is refused from its fixed header: a client that has not yet
+/// authenticated cannot make the broker hold up to `max_packet_size` bytes.
+fn connect_max(limits: &LinkLimits) -> u32 {
+    match limits.message_size_limit {
+        0 => limits.max_packet_size,
+        limit => limits
+            .max_packet_size
+            .min(limit.saturating_add(CONNECT_OVERHEAD)),
+    }
 }
 
 /// Reads until a whole first packet is there; it must be CONNECT.

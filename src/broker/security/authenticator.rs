@@ -10,7 +10,6 @@
 use super::acl::{Acl, AclError, Operation};
 use super::password::{PasswordFile, PasswordFileError};
 use crate::protocol::ReasonCode;
-use crate::topic;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -207,7 +206,7 @@ impl Authenticator {
     /// is sent). Like mosquitto, nobody publishes into `$SYS` (except a bridge's
     /// `$SYS/broker/connection/+/state`) or to a `$share/` name, ACL file or not.
     pub fn can_write(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
-        if topic.starts_with("$SYS") && !topic::matches("$SYS/broker/connection/+/state", topic) {
+        if !crate::broker::sys::client_may_publish(topic) {
             return false;
         }
         if topic.starts_with("$share") {
