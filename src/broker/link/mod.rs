@@ -435,12 +435,11 @@ where
         .last_seen
         .store(router.now_ms(), Ordering::Relaxed);
     loop {
-        if io.skip > 0 {
-            if !io.skip_oversize() {
-                break;
-            }
-            link.skipped(out);
+        if !io.skip_oversize() {
+            break;
         }
+        // An oversize PUBLISH that has gone by, now or before, is answered.
+        link.skipped(out);
         match oversize::check(io, link) {
             Ok(oversize::Step::Decode) => {}
             Ok(oversize::Step::Wait) => break,
