@@ -1,7 +1,8 @@
 //! The store's promise under a full disk, with the real binary on a 2 MiB tmpfs: a message is
 //! acknowledged only once it is on disk (v5 clients are refused with 0x97, 3.1.1 clients get
-//! no PUBACK and a closed connection), the store recovers by itself when space returns, and
-//! after `kill -9` no acknowledged message is missing.
+//! no PUBACK and a closed connection), messages that need no store still flow, the store
+//! recovers by itself when space returns, and after `kill -9` no acknowledged message is
+//! missing.
 //!
 //! Mounting needs root (CI runs as root); elsewhere the test says so and skips, except under
 //! `CI=true`, where not being able to mount fails it.
@@ -224,6 +225,21 @@ async fn full_disk_refuses_instead_of_acknowledging_and_recovers_without_restart
     );
     assert!(v5.refused > 0 && v3.refused > 0, "{}", b.log());
     acked.extend(v5.acked.into_iter().chain(v3.acked));
+    // What does not need the store still flows: no retain flag, no persistent subscriber.
+    let mut live = RawClient::connect(addr, "live", true).await;
+    live.subscribe("flow/#", QoS::AtLeastOnce).await;
+    let mut flow = RawClient::connect(addr, "flow", true).await;
+    flow.publish("flow/x", b"not stored", QoS::AtLeastOnce, false)
+        .await;
+    assert!(
+        matches!(flow.recv().await, Some(Packet::PubAck(_))),
+        "{}",
+        b.log()
+    );
+    assert_eq!(
+        live.next_publish().await.expect("delivered").payload,
+        &b"not stored"[..]
+    );
     // QoS 2: v5 is refused by PUBREC and the id is free again; 3.1.1 (a persistent session)
     // is cut off and resends later.
     let (mut c5, _) =

@@ -81,10 +81,22 @@ pub enum Fanout {
     QueuesFull,
 }
 
+/// What [`Router::publish`] did with a message.
+pub struct Routed {
+    /// Where it went.
+    pub fanout: Fanout,
+    /// A subscriber falling behind, for the publisher to wait for.
+    pub behind: Option<Arc<SessionCell>>,
+    /// Whether it was written to the store (retained, or queued for a persistent session):
+    /// its acknowledgement must then wait for the commit.
+    pub stored: bool,
+}
+
 /// What [`Router::deliver`] did with one delivery.
 enum Queued {
-    /// In the queue; `behind` when the queue is half full or more.
-    Yes { behind: bool },
+    /// In the queue; `behind` when the queue is half full or more; `stored` when it was
+    /// written to the store too.
+    Yes { behind: bool, stored: bool },
     /// Dropped: the queue is full.
     Full,
     /// Not queued by policy (offline QoS 0, read access denied).
@@ -523,38 +535,45 @@ impl Router {
         }
     }
 
+    /// Sets or clears a retained message; true when that was written to the store.
+    fn retain(&self, msg: &Arc<Message>) -> bool {
+        let changed = self
+            .retained
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(msg.clone());
+        // The broker's own `$SYS` values are published afresh after a restart.
+        let keep = changed && !super::sys::is_sys_topic(&msg.topic);
+        match (keep, &self.store) {
+            (true, Some(store)) => {
+                store.send(StoreOp::Retain(msg.clone()));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
-    /// Returns what became of the message, and a subscriber (other than the publisher)
-    /// whose queue is half full while it can still write: the publisher's link gives it time
-    /// to catch up before reading more, the backpressure a single-threaded broker gets for free.
-    pub fn publish(
-        &self,
-        msg: Arc<Message>,
-        from: Option<&Arc<SessionCell>>,
-    ) -> (Fanout, Option<Arc<SessionCell>>) {
-        if msg.retain {
-            let changed = self
-                .retained
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .set(msg.clone());
-            // The broker's own `$SYS` values are published afresh after a restart.
-            let keep = changed && !super::sys::is_sys_topic(&msg.topic);
-            if let (true, Some(store)) = (keep, &self.store) {
-                store.send(StoreOp::Retain(msg.clone()));
-            }
-        }
+    /// Says what became of the message, whether the store was written, and names a subscriber
+    /// (other than the publisher) whose queue is half full while it can still write: the
+    /// publisher's link gives it time to catch up before reading more, the backpressure a
+    /// single-threaded broker gets for free.
+    pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) -> Routed {
+        let mut routed = Routed {
+            fanout: Fanout::NoSubscribers,
+            behind: None,
+            stored: msg.retain && self.retain(&msg),
+        };
         let mut matched = Vec::new();
         self.subs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return (Fanout::NoSubscribers, None);
+            return routed;
         }
-        let mut behind = None;
         let (mut taken, mut full) = (false, false);
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
@@ -567,8 +586,9 @@ impl Router {
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
             let lagging = match self.deliver_merged(&msg, &matched[i..j], own) {
-                Some(Queued::Yes { behind }) => {
+                Some(Queued::Yes { behind, stored }) => {
                     taken = true;
+                    routed.stored |= stored;
                     behind
                 }
                 Some(Queued::Full) => {
@@ -580,17 +600,17 @@ impl Router {
                     false
                 }
             };
-            if lagging && !own && behind.is_none() {
-                behind = Some(cell.clone());
+            if lagging && !own && routed.behind.is_none() {
+                routed.behind = Some(cell.clone());
             }
             i = j;
         }
-        let fanout = if full && !taken {
+        routed.fanout = if full && !taken {
             Fanout::QueuesFull
         } else {
             Fanout::Delivered
         };
-        (fanout, behind)
+        routed
     }
 
     /// Delivers once to a session with several matching subscriptions: the highest QoS, retain
@@ -662,7 +682,7 @@ impl Router {
                 if online {
                     cell.wake.notify_one();
                 }
-                Queued::Yes { behind }
+                Queued::Yes { behind, stored }
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);

@@ -34,6 +34,8 @@ pub(super) struct Link {
     pub(super) deferred: Option<Packet>,
     /// Whether this client was told off for publishing to `$SYS` (logged once per client).
     sys_warned: bool,
+    /// Whether routing the message at hand wrote to the store.
+    routed_to_store: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
@@ -188,6 +190,7 @@ where
         durable: Vec::new(),
         deferred: None,
         sys_warned: false,
+        routed_to_store: false,
         behind: None,
         aliases: Vec::new(),
         connect_expiry: expiry,
@@ -218,11 +221,12 @@ impl Link {
     /// Routes a message, remembering a subscriber that is falling behind; returns the v5
     /// acknowledgement reason for a message that went nowhere.
     fn route(&mut self, msg: Message) -> Option<ReasonCode> {
-        let (fanout, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
-        if let Some(cell) = behind {
+        let routed = self.router.publish(Arc::new(msg), Some(&self.cell));
+        if let Some(cell) = routed.behind {
             self.behind.get_or_insert(cell);
         }
-        match fanout {
+        self.routed_to_store |= routed.stored;
+        match routed.fanout {
             Fanout::Delivered => None,
             Fanout::NoSubscribers => Some(ReasonCode::NoMatchingSubscribers),
             Fanout::QueuesFull => Some(ReasonCode::QuotaExceeded),
@@ -328,9 +332,14 @@ impl Link {
     }
 
     /// Sends a change of this client's session state to the store (persistent sessions only).
-    pub(super) fn store(&mut self, op: StoreOp) {
-        if let (Some(store), false) = (self.router.store(), self.cell.lock().clean) {
-            store.send(op);
+    /// Returns whether it was sent.
+    pub(super) fn store(&mut self, op: StoreOp) -> bool {
+        match (self.router.store(), self.cell.lock().clean) {
+            (Some(store), false) => {
+                store.send(op);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -477,13 +486,18 @@ impl Link {
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
+                self.routed_to_store = false;
                 if route {
                     matched(self, msg());
+                }
+                // PUBACK promises what routing wrote to the store is there.
+                if self.routed_to_store {
                     self.durable.push((id, QoS::AtLeastOnce));
                 }
                 push(out, Packet::PubAck(resp(id, reason)));
             }
             (QoS::ExactlyOnce, Some(id)) => {
+                self.routed_to_store = false;
                 let first = self.cell.lock().session.incoming_qos2(id);
                 if first && route {
                     matched(self, msg());
@@ -495,11 +509,13 @@ impl Link {
                         let _ = self.cell.lock().session.pubrel(id);
                     }
                 } else {
-                    if first {
-                        self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+                    let kept =
+                        first && self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+                    // PUBREC promises the message and its id are held. A resend's first
+                    // delivery is past knowing: it waits for the store too.
+                    if kept || self.routed_to_store || !first {
+                        self.durable.push((id, QoS::ExactlyOnce));
                     }
-                    // A resend too: PUBREC promises the message is held, stored or not yet.
-                    self.durable.push((id, QoS::ExactlyOnce));
                 }
                 push(out, Packet::PubRec(resp(id, reason)));
             }
