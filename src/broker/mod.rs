@@ -126,27 +126,9 @@ impl Broker {
     ) -> Result<Broker, BrokerError> {
         let log = log::Log(config.log);
         router::log_access_warnings(&*access, log);
-        let (store, restored, store_thread) = if config.persistence {
-            let path = config.store_path();
-            let (db, restored) = store::open(&path)?;
-            log.info(format_args!(
-                "Restored {} retained messages and {} sessions from {}.",
-                restored.retained.len(),
-                restored.sessions.len(),
-                path.display()
-            ));
-            if restored.removed_sys > 0 {
-                log.info(format_args!(
-                    "Warning: removed {} retained $SYS messages from {}: only the broker \
-                     publishes to $SYS.",
-                    restored.removed_sys,
-                    path.display()
-                ));
-            }
-            let (tx, handle) = store::start(db, path, log);
-            (Some(tx), Some(restored), Some(handle))
-        } else {
-            (None, None, None)
+        let (store, restored, store_thread) = match config.persistence {
+            true => open_store(&config.store_path(), log)?,
+            false => (None, None, None),
         };
         let router = Arc::new(Router::new(settings(&config), access, store));
         if let Some(r) = restored {
@@ -219,7 +201,7 @@ impl Broker {
         let log = log::Log(self.config.log);
         log.info(format_args!("{} running", sys::version()));
         let (stop_tx, _) = broadcast::channel(1);
-        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+        let (done_tx, done_rx) = mpsc::channel::<()>(1);
         let limits = Arc::new(link_limits(&self.config));
         for l in self.listeners {
             let task = listener::accept_loop(
@@ -249,39 +231,80 @@ impl Broker {
         });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
-        // Listeners close, connections still in their handshake end, $SYS and sweeps stop.
-        let _ = stop_tx.send(());
-        // Every connection says goodbye (v5: DISCONNECT 0x8B), publishes its will, detaches.
-        self.router.close_all();
-        drop(done_tx);
-        if tokio::time::timeout(SHUTDOWN_LINKS, done_rx.recv())
+        let done = (done_tx, done_rx);
+        shut_down(self.router, self.store_thread, stop_tx, done, log).await;
+    }
+}
+
+/// The store's sender, what it held, and its writer thread.
+type OpenedStore = (
+    Option<store::StoreTx>,
+    Option<store::Restored>,
+    Option<std::thread::JoinHandle<()>>,
+);
+
+/// Opens the store at `path`, reads it back and starts its writer.
+fn open_store(path: &std::path::Path, log: log::Log) -> Result<OpenedStore, BrokerError> {
+    let (db, restored) = store::open(path)?;
+    log.info(format_args!(
+        "Restored {} retained messages and {} sessions from {}.",
+        restored.retained.len(),
+        restored.sessions.len(),
+        path.display()
+    ));
+    if restored.removed_sys > 0 {
+        log.info(format_args!(
+            "Warning: removed {} retained $SYS messages from {}: only the broker publishes to \
+             $SYS.",
+            restored.removed_sys,
+            path.display()
+        ));
+    }
+    let (tx, handle) = store::start(db, path.to_path_buf(), log);
+    Ok((Some(tx), Some(restored), Some(handle)))
+}
+
+/// The end of [`Broker::run`], each step bounded: listeners close, connections say goodbye
+/// (v5: DISCONNECT 0x8B) and publish their wills, delayed wills are published, the store
+/// commits and closes.
+async fn shut_down(
+    router: Arc<Router>,
+    store_thread: Option<std::thread::JoinHandle<()>>,
+    stop_tx: broadcast::Sender<()>,
+    (done_tx, mut done_rx): (mpsc::Sender<()>, mpsc::Receiver<()>),
+    log: log::Log,
+) {
+    // Listeners close, connections still in their handshake end, $SYS and sweeps stop.
+    let _ = stop_tx.send(());
+    router.close_all();
+    drop(done_tx);
+    if tokio::time::timeout(SHUTDOWN_LINKS, done_rx.recv())
+        .await
+        .is_err()
+    {
+        log.info(format_args!(
+            "Warning: {} connections did not close within {} s; exiting without them.",
+            router.stats.connected.load(Ordering::Relaxed),
+            SHUTDOWN_LINKS.as_secs()
+        ));
+    }
+    // Wills still waiting out a delay are published now: they are not kept in the store.
+    router.publish_pending_wills();
+    if let Some(store) = router.store() {
+        if tokio::time::timeout(SHUTDOWN_STORE, store.close())
             .await
             .is_err()
         {
             log.info(format_args!(
-                "Warning: {} connections did not close within {} s; exiting without them.",
-                self.router.stats.connected.load(Ordering::Relaxed),
-                SHUTDOWN_LINKS.as_secs()
+                "Error: persistence store did not finish its last write within {} s.",
+                SHUTDOWN_STORE.as_secs()
             ));
+            return;
         }
-        // Wills still waiting out a delay are published now: they are not kept in the store.
-        self.router.publish_pending_wills();
-        if let Some(store) = self.router.store() {
-            if tokio::time::timeout(SHUTDOWN_STORE, store.close())
-                .await
-                .is_err()
-            {
-                log.info(format_args!(
-                    "Error: persistence store did not finish its last write within {} s.",
-                    SHUTDOWN_STORE.as_secs()
-                ));
-                return;
-            }
-        }
-        // The writer has answered the close: the thread is ending, not waiting for anything.
-        if let Some(t) = self.store_thread {
-            let _ = t.join();
-        }
+    }
+    // The writer has answered the close: the thread is ending, not waiting for anything.
+    if let Some(t) = store_thread {
+        let _ = t.join();
     }
 }
 

@@ -64,10 +64,34 @@ impl Link {
         Ok(())
     }
 
+    /// Refuses a QoS 1/2 message that needs the store while it cannot write: nothing is
+    /// routed; v5 is told why, 3.1.1 is cut off so that it sends the message again. Returns
+    /// whether to route and the acknowledgement's reason.
+    pub(super) fn admit_to_store(
+        &self,
+        p: &Publish,
+        route: bool,
+        reason: crate::protocol::ReasonCode,
+    ) -> Result<(bool, crate::protocol::ReasonCode), Close> {
+        if !route || p.qos == QoS::AtMostOnce {
+            return Ok((route, reason));
+        }
+        match self.store_refuses(p) {
+            None => Ok((route, reason)),
+            Some(fault) => {
+                self.count_unstored(1);
+                if !self.version.is_v5() {
+                    return Err(Self::unstored_close(fault));
+                }
+                Ok((false, fault.reason()))
+            }
+        }
+    }
+
     /// The store fault that keeps `p` from being accepted now: the store is failing and the
     /// message would need it (retained, queued for a persistent session, or QoS 2 state of
     /// this client's persistent session).
-    pub(super) fn store_refuses(&self, p: &Publish) -> Option<StoreFault> {
+    fn store_refuses(&self, p: &Publish) -> Option<StoreFault> {
         let fault = self.router.store()?.fault()?;
         let own_state = p.qos == QoS::ExactlyOnce && !self.cell.lock().clean;
         let needed = own_state || self.router.needs_store(&p.topic, p.qos, p.retain);
@@ -75,7 +99,7 @@ impl Link {
     }
 
     /// Counts messages refused because the store could not write them.
-    pub(super) fn count_unstored(&self, n: usize) {
+    fn count_unstored(&self, n: usize) {
         self.router
             .stats
             .store_refused
@@ -83,7 +107,7 @@ impl Link {
     }
 
     /// How a 3.1.1 connection ends when its message could not be stored.
-    pub(super) fn unstored_close(fault: StoreFault) -> Close {
+    fn unstored_close(fault: StoreFault) -> Close {
         Close::Error(
             format!(
                 "not acknowledged: the persistence store cannot write ({fault}); closing so \

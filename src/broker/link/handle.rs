@@ -198,6 +198,12 @@ where
     Some((link, attached))
 }
 
+/// The message a PUBLISH carries.
+fn message(p: &Publish) -> Message {
+    let props = p.properties.clone();
+    Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
+}
+
 /// A PUBACK, PUBREC, PUBREL or PUBCOMP body.
 pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> PubResp {
     PubResp {
@@ -457,38 +463,19 @@ impl Link {
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
         self.log_publish(&p);
-        let (mut route, mut reason) = self.admit(&p)?;
-        let v5 = self.version.is_v5();
+        let (route, reason) = self.admit(&p)?;
         self.check_receive_max(&p)?;
-        if route && p.qos != QoS::AtMostOnce {
-            if let Some(fault) = self.store_refuses(&p) {
-                // Nothing was routed: the client may send it again (3.1.1 must).
-                self.count_unstored(1);
-                if !v5 {
-                    return Err(Self::unstored_close(fault));
-                }
-                (route, reason) = (false, fault.reason());
-            }
-        }
-        let mut matched = |me: &mut Self, m: Message| {
-            if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
-                reason = why;
-            }
-        };
-        let msg = || {
-            let props = p.properties.clone();
-            Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
-        };
+        let (route, mut reason) = self.admit_to_store(&p, route, reason)?;
+        self.routed_to_store = false;
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.route(msg());
+                    self.route(message(&p));
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
-                self.routed_to_store = false;
                 if route {
-                    matched(self, msg());
+                    self.route_acked(&p, &mut reason);
                 }
                 // PUBACK promises what routing wrote to the store is there.
                 if self.routed_to_store {
@@ -496,29 +483,7 @@ impl Link {
                 }
                 push(out, Packet::PubAck(resp(id, reason)));
             }
-            (QoS::ExactlyOnce, Some(id)) => {
-                self.routed_to_store = false;
-                let first = self.cell.lock().session.incoming_qos2(id);
-                if first && route {
-                    matched(self, msg());
-                }
-                if v5 && reason.is_error() {
-                    // A refusing PUBREC ends the exchange: the id is free for the client's next
-                    // message, which must not be taken for a resend of this one.
-                    if first {
-                        let _ = self.cell.lock().session.pubrel(id);
-                    }
-                } else {
-                    let kept =
-                        first && self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
-                    // PUBREC promises the message and its id are held. A resend's first
-                    // delivery is past knowing: it waits for the store too.
-                    if kept || self.routed_to_store || !first {
-                        self.durable.push((id, QoS::ExactlyOnce));
-                    }
-                }
-                push(out, Packet::PubRec(resp(id, reason)));
-            }
+            (QoS::ExactlyOnce, Some(id)) => self.publish_qos2(&p, id, route, reason, out),
             _ => {
                 return Err(Close::Error(
                     "disconnected due to protocol error (no packet id)".into(),
@@ -527,6 +492,44 @@ impl Link {
             }
         }
         Ok(())
+    }
+
+    /// Routes an acknowledged message; a v5 success turns into the reason it went nowhere.
+    fn route_acked(&mut self, p: &Publish, reason: &mut ReasonCode) {
+        let why = self.route(message(p));
+        if let (Some(why), true) = (why, self.version.is_v5() && *reason == ReasonCode::Success) {
+            *reason = why;
+        }
+    }
+
+    /// The first half of the QoS 2 exchange: route once, remember the id, answer PUBREC.
+    fn publish_qos2(
+        &mut self,
+        p: &Publish,
+        id: crate::protocol::PacketId,
+        route: bool,
+        mut reason: ReasonCode,
+        out: &mut Vec<Outgoing>,
+    ) {
+        let first = self.cell.lock().session.incoming_qos2(id);
+        if first && route {
+            self.route_acked(p, &mut reason);
+        }
+        if self.version.is_v5() && reason.is_error() {
+            // A refusing PUBREC ends the exchange: the id is free for the client's next
+            // message, which must not be taken for a resend of this one.
+            if first {
+                let _ = self.cell.lock().session.pubrel(id);
+            }
+        } else {
+            let kept = first && self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+            // PUBREC promises the message and its id are held. A resend's first delivery is
+            // past knowing: it waits for the store too.
+            if kept || self.routed_to_store || !first {
+                self.durable.push((id, QoS::ExactlyOnce));
+            }
+        }
+        push(out, Packet::PubRec(resp(id, reason)));
     }
 
     fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Outgoing>) {
