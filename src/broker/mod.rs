@@ -48,7 +48,7 @@ pub enum BrokerError {
     /// A listener could not be bound.
     #[error("cannot listen on {address}:{port}: {source}")]
     Bind {
-        /// The address (`*` for every address).
+        /// The address (`*` for every address, IPv6 in brackets).
         address: String,
         /// The port.
         port: u16,
@@ -154,7 +154,11 @@ impl Broker {
                 listener::bind(i, l, acceptor)
                     .await
                     .map_err(|source| BrokerError::Bind {
-                        address: l.bind.clone().unwrap_or_else(|| "*".into()),
+                        address: match &l.bind {
+                            Some(a) if a.contains(':') => format!("[{a}]"),
+                            Some(a) => a.clone(),
+                            None => "*".into(),
+                        },
                         port: l.port,
                         source,
                     })?;
