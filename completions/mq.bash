@@ -457,7 +457,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__meteo)
-            opts="-h -p -u -P -V -i -k -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
+            opts="-h -p -u -P -V -i -k -v -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --source --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --verbose --quiet --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,8 +547,8 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -q)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --source)
+                    COMPREPLY=($(compgen -W "aemet meteogalicia" -- "${cur}"))
                     return 0
                     ;;
                 --station)

@@ -199,30 +199,34 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l key -d 'Client private k
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s i -l id -d 'Client id (default: mq-meteo-PID)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s k -l keepalive -d 'Keepalive in seconds' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l qos -d 'QoS of the publishes' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l station -d 'Station id (IDEMA) whose current observation is published; repeatable' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l municipality -d 'Municipality INE code whose daily and hourly forecast is published; repeatable' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l qos -d 'QoS of the publishes' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l source -d 'The weather service' -r -f -a "aemet\t'AEMET OpenData, the Spanish state weather service (needs a free API key)'
+meteogalicia\t'MeteoGalicia, the Galician weather service of the Xunta de Galicia (no key)'"
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l station -d 'Station id (AEMET\'s IDEMA, MeteoGalicia\'s idEstacion) whose latest reading is published; repeatable' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l municipality -d 'Municipality INE code whose forecasts (and, from MeteoGalicia, current conditions) are published; repeatable' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l near -d 'Use the nearest station reporting temperature and the nearest municipality' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l max-distance -d 'Maximum distance for --near, in km' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l api-key-file -d 'Read the AEMET API key from the first line of this file' -r -F
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l api-key -d 'AEMET API key (prefer --api-key-file or AEMET_API_KEY, which stay out of `ps`)' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l base-url -d 'AEMET OpenData base URL' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l base-url -d 'The source\'s base URL (default: AEMET\'s https://opendata.aemet.es/opendata/api, MeteoGalicia\'s https://servizos.meteogalicia.gal/mgrss)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l prefix -d 'Topic prefix' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l interval -d 'Observation polling interval of the service mode' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l interval -d 'Observation polling interval of the service mode (with --once: how often cron runs it, which sets how long Home Assistant trusts a value)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l forecast-interval -d 'Forecast polling interval of the service mode' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery-prefix -d 'Home Assistant discovery prefix' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l cache-dir -d 'Cache directory (default $XDG_CACHE_HOME/mq/meteo)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l request-interval -d 'Minimum spacing of AEMET requests' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l request-interval -d 'Minimum spacing of requests to the source (default: 2s for AEMET, 500ms for MeteoGalicia)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l timeout -d 'Timeout of one HTTP request' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l retries -d 'Retries of a failed request (429, 5xx and network errors only)' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l retries -d 'Retries of a failed request (429, 5xx, network errors; for MeteoGalicia also HTML and empty answers)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff -d 'First wait before retrying a 5xx or network error; doubled each time' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff-429 -d 'Wait before retrying after a 429 (AEMET\'s quota is per minute)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l now -d 'The current time, RFC 3339 (for reproducible runs)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish every station of observacion/convencional/todas'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish every station of AEMET\'s observacion/convencional/todas'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l once -d 'Fetch, publish, wait for acknowledgements and exit (for cron)'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print `topic payload` lines instead of publishing'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print instead of publishing: tables on a terminal, `topic payload` lines when piped'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -s v -l verbose -d 'Log more: every request, the retained-topic checks'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l quiet -d 'Log errors only'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l force -d 'Publish even what has not changed since the last publish'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery -d 'Publish Home Assistant MQTT discovery configs'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l help -d 'Print help'

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::mq_broker::MqBroker;
 use common::*;
 use mq::broker::security::password::{DEFAULT_ITERATIONS, Hash, HashKind};
 use mq::protocol::{Packet, QoS, ReasonCode, Version};
@@ -12,8 +11,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-fn addr(b: &MqBroker) -> SocketAddr {
-    format!("127.0.0.1:{}", b.port).parse().unwrap()
+fn addr(b: &TestBroker) -> SocketAddr {
+    b.addr
 }
 
 async fn v5(addr: SocketAddr, id: &str) -> RawClient {
@@ -53,10 +52,10 @@ async fn sys_topics_belong_to_the_broker() {
     let data = dir.path().join("data");
     store_with_sys_message(&data.join("mq.db")).await;
     let extra = format!(
-        "persistence true\npersistence_location {}\nsys_interval 0\n",
+        "persistence true\npersistence_location {}\nsys_interval 0",
         data.display()
     );
-    let mut b = MqBroker::start(dir.path(), &extra);
+    let mut b = TestBroker::mq(Conf::new().line(&extra));
     assert!(
         b.log().contains("removed 1 retained $SYS messages"),
         "{}",
@@ -115,7 +114,6 @@ async fn sys_topics_belong_to_the_broker() {
         "{log}"
     );
     // Nothing of it was stored; what else the store held is still there.
-    b.kill();
     b.restart();
     let mut watcher = RawClient::connect(addr(&b), "watcher", true).await;
     watcher.subscribe("$SYS/#", QoS::AtLeastOnce).await;
@@ -176,8 +174,7 @@ async fn still_connected(c: &mut RawClient) -> bool {
 
 #[tokio::test]
 async fn oversize_publish_is_skipped_unread_and_answered() {
-    let dir = tempfile::tempdir().unwrap();
-    let b = MqBroker::start(dir.path(), "message_size_limit 1048576\nsys_interval 1\n");
+    let b = TestBroker::mq(Conf::new().line("message_size_limit 1048576\nsys_interval 1"));
     let mut sub = RawClient::connect(addr(&b), "sub", true).await;
     sub.subscribe("big/#", QoS::AtLeastOnce).await;
     let before = peak_rss(b.pid());
@@ -235,8 +232,7 @@ async fn oversize_publish_is_skipped_unread_and_answered() {
 
 #[tokio::test]
 async fn packets_over_max_packet_size_are_refused_before_their_body() {
-    let dir = tempfile::tempdir().unwrap();
-    let b = MqBroker::start(dir.path(), "max_packet_size 65536\n");
+    let b = TestBroker::mq(Conf::new().line("max_packet_size 65536"));
     let mut c5 = v5(addr(&b), "huge5").await;
     // Only the fixed header of a 1 MB PUBLISH: the broker answers without waiting for more.
     c5.send_raw(&[0x30, 0x80, 0x80, 0x40]).await;
@@ -251,7 +247,7 @@ async fn packets_over_max_packet_size_are_refused_before_their_body() {
     assert!(still_connected(&mut ok).await);
     // With message_size_limit, a CONNECT far larger than any will it allows is refused from
     // its fixed header too: before authentication, nobody gets the broker to hold megabytes.
-    let b = MqBroker::start(dir.path(), "message_size_limit 1000\n");
+    let b = TestBroker::mq(Conf::new().line("message_size_limit 1000"));
     let mut anon = RawClient::open(addr(&b), Version::V311).await;
     anon.send_raw(&[0x10, 0x80, 0x80, 0x80, 0x02]).await; // a 4 MiB CONNECT
     assert!(anon.closed_within(Duration::from_secs(3)).await);
@@ -269,8 +265,7 @@ async fn password_file_lines_are_judged_one_by_one() {
         hash(b"hunter2")
     );
     std::fs::write(&pw, text).unwrap();
-    let extra = format!("allow_anonymous false\npassword_file {}\n", pw.display());
-    let b = MqBroker::start(dir.path(), &extra);
+    let b = TestBroker::mq(Conf::bare().line(&format!("password_file {}", pw.display())));
     let log = b.log();
     for needle in [
         "line 3: unknown hash type",
@@ -370,10 +365,14 @@ fn comments_may_hold_any_bytes() {
     let mut bytes = b"# caf\xe9, written in Latin-1 \xff\n".to_vec();
     bytes.extend(format!("listener {port} 127.0.0.1\n").as_bytes());
     std::fs::write(&conf, bytes).unwrap();
-    let mut b = MqBroker::start_conf(&conf, port);
-    b.signal(libc::SIGTERM);
-    assert_eq!(
-        b.wait_exit(Duration::from_secs(10)).and_then(|s| s.code()),
-        Some(0)
+    let mut b = ChildGuard::spawn(mq_process().args(["broker", "-c"]).arg(&conf));
+    assert!(
+        b.stderr.wait_until(PATIENCE, |lines| lines
+            .iter()
+            .any(|l| l.ends_with(" running"))),
+        "{}",
+        b.stderr.text()
     );
+    b.signal(libc::SIGTERM);
+    assert_eq!(b.wait_timeout(PATIENCE).and_then(|s| s.code()), Some(0));
 }

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::mq_broker::MqBroker;
 use common::pki::Pki;
 use common::*;
 use std::process::Command;
@@ -43,7 +42,7 @@ fn sub(port: u16, args: &[&str]) -> String {
 }
 
 /// Sends `sig` and asserts a clean exit within the bound.
-fn stop_cleanly(b: &mut MqBroker, sig: i32, what: &str) {
+fn stop_cleanly(b: &mut TestBroker, sig: i32, what: &str) {
     b.signal(sig);
     let Some(status) = b.wait_exit(EXIT_BOUND) else {
         panic!(
@@ -63,49 +62,41 @@ fn stop_cleanly(b: &mut MqBroker, sig: i32, what: &str) {
 #[test]
 fn sigterm_and_sigint_exit_0_with_and_without_persistence_and_with_tls() {
     let pki = Pki::new();
-    let tls_port = free_port();
     let tls = format!(
-        "listener {tls_port} 127.0.0.1\ncertfile {}\nkeyfile {}\n",
+        "certfile {}\nkeyfile {}\n",
         pki.path("server.pem").display(),
         pki.path("server.key").display()
     );
+    let ca = pki.path("ca.pem").display().to_string();
     let cases = [
-        ("plain", String::new(), libc::SIGTERM),
-        ("persistence", "persistence true\n".into(), libc::SIGTERM),
-        (
-            "persistence, SIGINT",
-            "persistence true\n".into(),
-            libc::SIGINT,
-        ),
-        ("tls", tls.clone(), libc::SIGTERM),
-        (
-            "tls, persistence",
-            format!("persistence true\n{tls}"),
-            libc::SIGTERM,
-        ),
+        ("plain", false, false, libc::SIGTERM),
+        ("persistence", true, false, libc::SIGTERM),
+        ("persistence, SIGINT", true, false, libc::SIGINT),
+        ("tls", false, true, libc::SIGTERM),
+        ("tls, persistence", true, true, libc::SIGTERM),
     ];
-    for (what, extra, sig) in cases {
+    for (what, persistence, with_tls, sig) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let extra = format!(
-            "{extra}persistence_location {}\n",
-            dir.path().join("data").display()
-        );
-        let mut b = MqBroker::start(dir.path(), &extra);
-        let ca = pki.path("ca.pem").display().to_string();
-        let _clients = if extra.contains("certfile") {
-            wait_for_port(tls_port);
-            [
-                client(tls_port, "v311", &["--cafile", &ca]),
-                client(tls_port, "v5", &["--cafile", &ca, "-V", "5"]),
-            ]
-        } else {
-            [
-                client(b.port, "v311", &[]),
-                client(b.port, "v5", &["-V", "5"]),
-            ]
-        };
-        assert!(b.wait_log("as v311 ("), "{what}: {}", b.log());
-        assert!(b.wait_log("as v5 ("), "{what}: {}", b.log());
+        let mut conf = Conf::new();
+        if persistence {
+            let store = dir.path().join("data");
+            conf = conf.line(&format!(
+                "persistence true\npersistence_location {}",
+                store.display()
+            ));
+        }
+        if with_tls {
+            conf = conf.listener().line(&tls);
+        }
+        let mut b = TestBroker::mq(conf);
+        let port = *b.ports().last().unwrap();
+        let tls_args: &[&str] = if with_tls { &["--cafile", &ca] } else { &[] };
+        let _clients = [
+            client(port, "v311", tls_args),
+            client(port, "v5", &[tls_args, &["-V", "5"]].concat()),
+        ];
+        b.wait_log("as v311 (");
+        b.wait_log("as v5 (");
         stop_cleanly(&mut b, sig, what);
     }
 }
@@ -113,35 +104,33 @@ fn sigterm_and_sigint_exit_0_with_and_without_persistence_and_with_tls() {
 #[test]
 fn wills_of_closed_connections_are_published_and_stored_before_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = format!(
-        "persistence true\npersistence_location {}\n",
-        dir.path().join("data").display()
-    );
-    let mut b = MqBroker::start(dir.path(), &extra);
+    let store = dir.path().join("data");
+    let conf = format!("persistence true\npersistence_location {}", store.display());
+    let mut b = TestBroker::mq(Conf::new().line(&conf));
     // A persistent session waiting offline for the will.
     let keeper = ["-c", "-i", "keeper", "-q", "1", "-t", "will/#"];
-    assert_eq!(sub(b.port, &[&keeper[..], &["-E"]].concat()), "");
-    let _dying = client(b.port, "dying", &[]);
-    assert!(b.wait_log("as dying ("), "{}", b.log());
+    assert_eq!(sub(b.port(), &[&keeper[..], &["-E"]].concat()), "");
+    let _dying = client(b.port(), "dying", &[]);
+    b.wait_log("as dying (");
     stop_cleanly(&mut b, libc::SIGTERM, "with a will pending");
-    let b = MqBroker::start_conf(&b.conf.clone(), b.port);
+    b.kill();
+    b.start_again();
     let queued = sub(
-        b.port,
+        b.port(),
         &[&keeper[..], &["-C", "1", "-W", "5", "-v"]].concat(),
     );
     assert_eq!(queued, "will/dying gone\n", "{}", b.log());
-    let retained = sub(b.port, &["-t", "will/#", "-C", "1", "-W", "5", "-v"]);
+    let retained = sub(b.port(), &["-t", "will/#", "-C", "1", "-W", "5", "-v"]);
     assert_eq!(retained, "will/dying gone\n");
 }
 
 #[test]
 fn a_second_signal_exits_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut b = MqBroker::start(dir.path(), "");
+    let mut b = TestBroker::mq(Conf::new());
     // A subscriber that never reads: once its socket is full, the broker's goodbye to it
     // waits (for a bounded time) and shutdown with it.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", b.port).parse().unwrap();
+    let addr = b.addr;
     let _stuck = rt.block_on(async {
         let mut c = RawClient::connect(addr, "stuck", true).await;
         c.subscribe("flood", mq::protocol::QoS::AtMostOnce).await;
@@ -159,7 +148,7 @@ fn a_second_signal_exits_at_once() {
         c
     });
     b.signal(libc::SIGTERM);
-    assert!(b.wait_log("terminating"), "{}", b.log());
+    b.wait_log("terminating");
     std::thread::sleep(Duration::from_millis(200));
     b.signal(libc::SIGTERM);
     let status = b.wait_exit(EXIT_BOUND).expect("exits");
