@@ -82,10 +82,7 @@ pub fn client_options(
         retain: true,
         properties: Props::default(),
     });
-    if tls.enabled() {
-        let t = tls.to_options(false, None).map_err(|e| e.to_string())?;
-        opts.tls = Some(t.client_config().map_err(|e| e.to_string())?);
-    }
+    opts.tls = tls.client_config().map_err(|e| e.to_string())?;
     Ok(opts)
 }
 
