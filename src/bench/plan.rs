@@ -193,7 +193,7 @@ impl Plan {
                 .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
             username: args.server.username.clone(),
             password,
-            version: args.server.protocol_version,
+            version: args.version.protocol_version,
             publishers,
             subscribers,
             idle,

@@ -1,7 +1,7 @@
 //! `mq bench`: the load generator's command line. Flags follow emqtt-bench where they do not
 //! clash with mosquitto's (`-h` host, `-p` port, `-u`/`-P` credentials, `-V` protocol version).
 
-use super::common::{ServerArgs, TlsArgs, parse_qos};
+use super::common::{ServerArgs, TlsArgs, VersionArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::{Args, ValueEnum};
 use std::net::IpAddr;
@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Broker address, credentials and protocol version.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// TLS (`--cafile` and friends).
     #[command(flatten)]
     pub tls: TlsArgs,

@@ -1,6 +1,6 @@
 //! `mq meteo`: AEMET OpenData forecasts and observations, published over MQTT.
 
-use super::common::{ServerArgs, TlsArgs, parse_qos};
+use super::common::{ServerArgs, TlsArgs, VersionArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::Args;
 use std::path::PathBuf;
@@ -63,6 +63,9 @@ pub struct MeteoArgs {
     /// Broker connection.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// TLS to the broker.
     #[command(flatten)]
     pub tls: TlsArgs,

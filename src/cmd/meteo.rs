@@ -163,6 +163,7 @@ async fn run_plan(plan: Plan) -> u8 {
     let a = &plan.args;
     let opts = match client_options(
         &a.server,
+        a.version.protocol_version,
         &a.tls,
         a.id.as_deref(),
         a.keepalive,
