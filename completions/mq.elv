@@ -27,6 +27,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand rr 'Send a request and print the response (mosquitto_rr)'
             cand meteo 'Publish AEMET forecasts and observations over MQTT'
             cand bench 'Load-test a broker: hold connections, publish, subscribe, measure'
+            cand test 'Find out what a broker supports and where its limits are'
             cand generate-docs 'Regenerate the man pages and shell completions from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -324,8 +325,11 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand -t 'Topic template: %i is the client number, %c the client id'
             cand --topic 'Topic template: %i is the client number, %c the client id'
             cand --sub-topic 'Subscription filter template for subscribers (default: the -t template)'
-            cand -s 'Payload size in bytes (at least 8 carry a timestamp for latency)'
-            cand --size 'Payload size in bytes (at least 8 carry a timestamp for latency)'
+            cand -s 'Payload size in bytes; payloads of at least 12 bytes start with the send time, from which subscribers measure latency (smaller ones are not measured)'
+            cand --size 'Payload size in bytes; payloads of at least 12 bytes start with the send time, from which subscribers measure latency (smaller ones are not measured)'
+            cand -m 'Payload template instead of -s: %i is the client number, %n the message''s sequence number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is still measured'
+            cand --message 'Payload template instead of -s: %i is the client number, %n the message''s sequence number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is still measured'
+            cand --payload-file 'Payload template read from a file (as -m)'
             cand -q 'QoS of publications and subscriptions'
             cand --qos 'QoS of publications and subscriptions'
             cand -I 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)'
@@ -342,6 +346,8 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --start-number 'Number of the first client'
             cand --ifaddr 'Local addresses to spread connections over, comma separated'
             cand --connect-timeout 'Seconds to wait for a TCP connection and its CONNACK'
+            cand --hdr-out 'Write the end-to-end latency distribution to FILE in HdrHistogram''s percentile format (.hgrm, milliseconds), and beside it FILE-ack (PUBLISH to PUBACK/PUBCOMP, when publishing at QoS 1 or 2) and FILE-connect (TCP connect to CONNACK)'
+            cand --csv 'Write one CSV row per second to FILE: counters, rates and that second''s latency percentiles (microseconds)'
             cand --insecure 'Do not check that the server certificate''s name matches the host'
             cand --tls-use-os-certs 'Trust the operating system''s CA certificates; enables TLS'
             cand --clean 'Start clean sessions (default)'
@@ -349,6 +355,52 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --json 'Print the summary as one JSON object'
             cand --json-every-second 'Print one JSON line per second on stdout'
             cand --quiet 'No per-second output'
+            cand --help 'Print help'
+        }
+        &'mq;test'= {
+            cand -V 'Versions whose checks run: mqttv311, mqttv5 or all (3.1.1 and 5.0; every version''s acceptance is tried in any case)'
+            cand --protocol-version 'Versions whose checks run: mqttv311, mqttv5 or all (3.1.1 and 5.0; every version''s acceptance is tried in any case)'
+            cand -t 'Time allowed for each check (seconds, or e.g. 500ms); searches stop there and report what they found so far'
+            cand --timeout 'Time allowed for each check (seconds, or e.g. 500ms); searches stop there and report what they found so far'
+            cand --topic-prefix 'First level of every test topic (a random level follows it), for brokers whose ACLs allow only some topics'
+            cand -h 'Broker host name or address'
+            cand --host 'Broker host name or address'
+            cand -p 'Broker port (1883, or 8883 when TLS is in use)'
+            cand --port 'Broker port (1883, or 8883 when TLS is in use)'
+            cand -u 'User name'
+            cand --username 'User name'
+            cand -P 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)'
+            cand --pw 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)'
+            cand --pw-file 'Read the password from the first line of this file'
+            cand -i 'Client identifier (default: generated, or assigned by the broker in v5)'
+            cand --id 'Client identifier (default: generated, or assigned by the broker in v5)'
+            cand -I 'Client identifier prefix; the process id is appended'
+            cand --id-prefix 'Client identifier prefix; the process id is appended'
+            cand -k 'Keep-alive interval in seconds (5 to 65535)'
+            cand --keepalive 'Keep-alive interval in seconds (5 to 65535)'
+            cand -x 'v5 session expiry interval in seconds; -1 means never'
+            cand -D 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE'
+            cand --property 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE'
+            cand -L 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`'
+            cand --url 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`'
+            cand -M 'Maximum QoS 1/2 messages in flight'
+            cand -A 'Bind the outgoing socket to this local address'
+            cand --unix 'Connect over this unix socket instead of TCP'
+            cand --tls-alpn 'TLS ALPN protocol to offer'
+            cand --cafile 'PEM file of trusted CA certificates; enables TLS'
+            cand --capath 'Directory of PEM CA certificates; enables TLS'
+            cand --cert 'Client certificate (PEM), for brokers that require one'
+            cand --key 'Client private key (PEM)'
+            cand --tls-version 'TLS version: tlsv1.2 or tlsv1.3'
+            cand --json 'One JSON object per check per line'
+            cand -c 'Keep the session after disconnecting (clean session off); needs -i'
+            cand --disable-clean-session 'Keep the session after disconnecting (clean session off); needs -i'
+            cand -d 'Print the protocol exchange on stdout'
+            cand --debug 'Print the protocol exchange on stdout'
+            cand --nodelay 'Disable Nagle''s algorithm'
+            cand --quiet 'Do not print runtime errors'
+            cand --insecure 'Do not check that the server certificate''s name matches the host'
+            cand --tls-use-os-certs 'Trust the operating system''s CA certificates; enables TLS'
             cand --help 'Print help'
         }
         &'mq;generate-docs'= {
@@ -363,6 +415,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand rr 'Send a request and print the response (mosquitto_rr)'
             cand meteo 'Publish AEMET forecasts and observations over MQTT'
             cand bench 'Load-test a broker: hold connections, publish, subscribe, measure'
+            cand test 'Find out what a broker supports and where its limits are'
             cand generate-docs 'Regenerate the man pages and shell completions from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -379,6 +432,8 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;help;meteo'= {
         }
         &'mq;help;bench'= {
+        }
+        &'mq;help;test'= {
         }
         &'mq;help;generate-docs'= {
         }

@@ -5,99 +5,53 @@
 
 mod common;
 
+use common::mosquitto::{MOSQUITTO, have_mosquitto, start_with_config, write_config};
 use common::pki::Pki;
-use common::{free_port, mq, mq_path, wait_for_port};
+use common::{ChildGuard, free_port, mq, mq_path};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-/// A broker process, killed and reaped on drop.
+/// A broker process (killed on drop) and its port.
 struct Broker {
-    child: Child,
+    _child: ChildGuard,
     port: u16,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// True when mosquitto is installed; under CI=true its absence fails the test.
+fn need_mosquitto() -> bool {
+    let ok = have_mosquitto();
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    assert!(
+        ok || !ci,
+        "mosquitto is missing; under CI=true this test fails"
+    );
+    ok
 }
 
-/// True when the CI variable asks that nothing be skipped.
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// Debian's mosquitto, or `None` (with a note; a failure under CI=true) when it is missing.
-fn mosquitto_binary() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("mosquitto"))
-            .find(|p| p.is_file())
-    });
-    let found = on_path.or_else(|| {
-        let sbin = PathBuf::from("/usr/sbin/mosquitto");
-        sbin.is_file().then_some(sbin)
-    });
-    if found.is_none() {
-        let why = "mosquitto is not installed (apt-get install mosquitto)";
-        assert!(!under_ci(), "{why}; under CI=true this test fails");
-        eprintln!("skipping: {why}");
-    }
-    found
-}
-
-/// `mosquitto.conf` for `port`: loopback listener, quiet, then `extra` lines.
-fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
-    // As root, mosquitto would switch to the `mosquitto` user, who cannot read our files.
-    // SAFETY: geteuid has no preconditions.
-    let user = if unsafe { libc::geteuid() } == 0 {
-        "user root\n"
-    } else {
-        ""
-    };
-    let conf = dir.join("broker.conf");
-    let text = format!("{user}listener {port} 127.0.0.1\nlog_dest none\n{extra}\n");
-    std::fs::write(&conf, text).unwrap();
-    conf
-}
-
-fn start(program: &Path, args: &[&str], extra: &str) -> Broker {
+/// Runs `program ARGS -c CONF` on a free port, quiet, with `extra` config lines.
+fn start(program: &str, args: &[&str], extra: &str) -> Broker {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let conf = write_conf(dir.path(), port, extra);
-    let child = Command::new(program)
-        .args(args)
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the broker");
-    let broker = Broker {
-        child,
+    let conf = write_config(dir.path(), port, &format!("log_dest none\n{extra}"));
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    Broker {
+        _child: start_with_config(cmd, &conf, port),
         port,
         _dir: dir,
-    };
-    wait_for_port(port);
-    broker
+    }
 }
 
 fn mosquitto(extra: &str) -> Option<Broker> {
-    let bin = mosquitto_binary()?;
-    Some(start(&bin, &[], &format!("allow_anonymous true\n{extra}")))
+    need_mosquitto().then(|| start(MOSQUITTO, &[], &format!("allow_anonymous true\n{extra}")))
 }
 
 fn mq_broker(extra: &str) -> Broker {
-    start(
-        &mq_path(),
-        &["broker"],
-        &format!("allow_anonymous true\n{extra}"),
-    )
+    let mq = mq_path().display().to_string();
+    start(&mq, &["broker"], &format!("allow_anonymous true\n{extra}"))
 }
 
 /// `mq test --json` with `args`; the exit status and the outcomes keyed by `version/check`.
@@ -359,13 +313,13 @@ fn text_output_has_one_line_per_check() {
 
 #[test]
 fn tls_session_and_certificate_are_described() {
-    let Some(bin) = mosquitto_binary() else {
+    if !need_mosquitto() {
         return;
-    };
+    }
     let pki = Pki::new();
     let p = |n: &str| pki.path(n).display().to_string();
     let b = start(
-        &bin,
+        MOSQUITTO,
         &[],
         &format!(
             "allow_anonymous true\ncertfile {}\nkeyfile {}",
@@ -397,9 +351,9 @@ fn tls_session_and_certificate_are_described() {
 
 #[test]
 fn refused_credentials_exit_1_and_say_so() {
-    let Some(bin) = mosquitto_binary() else {
+    if !need_mosquitto() {
         return;
-    };
+    }
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("passwd");
     let made = Command::new(mq_path())
@@ -410,7 +364,7 @@ fn refused_credentials_exit_1_and_say_so() {
         .unwrap();
     assert!(made.success());
     let b = start(
-        &bin,
+        MOSQUITTO,
         &[],
         &format!("allow_anonymous false\npassword_file {}", pw.display()),
     );

@@ -262,8 +262,10 @@ pub(crate) fn on_packet(
         Packet::PubRel(r) => link.queue(&Packet::PubComp(PubResp::new(r.packet_id)))?,
         Packet::PubRec(r) => link.queue(&Packet::PubRel(PubResp::new(r.packet_id)))?,
         Packet::PubAck(r) | Packet::PubComp(r) => {
-            if window.is_some_and(|w| w.release(r.packet_id.get())) {
+            if let Some(due) = window.and_then(|w| w.release(r.packet_id.get())) {
                 stats.acked.fetch_add(1, Relaxed);
+                let took = now_nanos().saturating_sub(due);
+                stats.ack_latency.record(Duration::from_nanos(took));
             }
         }
         Packet::Disconnect(d) => return Err(Cause::Disconnected(d.reason.as_u8())),
