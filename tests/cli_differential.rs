@@ -467,6 +467,9 @@ fn sub_matches_mosquitto_sub() {
             case("-p {P} -t r/# -C 1 -k 2"),
             usage_case("-p {P} -C 1"),
             case("-p {P} -t r/# -C 4 -d -i dsub"),
+            // Retained messages come at QoS 1 and 2 here: the PUBACK/PUBREC debug lines follow
+            // their PUBLISH line, before the message, as mosquitto_sub prints them.
+            case("-p {P} -t r/# -C 4 -q 2 -d -i dsubq"),
             case("-L mqtt://127.0.0.1:{P}/r/a -C 1 -v"),
             live_case("-p {P} -t l/# -U l/# -W 1", LIVE),
             wipe_case(
