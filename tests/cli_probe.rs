@@ -370,7 +370,10 @@ fn refused_credentials_exit_1_and_say_so() {
     );
     let (code, o, stderr) = probe(b.port, &["-t", "2"]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("refused every connection"), "{stderr}");
+    assert!(
+        stderr.contains("accepted no connection: refused: Not authorized"),
+        "{stderr}"
+    );
     assert_eq!(status(&o, "any/anonymous"), "NO");
     assert_eq!(status(&o, "3.1.1/protocol"), "NO");
 
@@ -410,4 +413,70 @@ fn nothing_listening_exits_1_and_usage_errors_name_the_command() {
     assert!(stderr.contains("Use 'mq test --help'"), "{stderr}");
     let out = mq().args(["test", "-V", "mqttv6"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_terminal_gets_a_spinner_per_check() {
+    // python3's pty module gives mq test a real terminal on stdout and stderr.
+    const SCRIPT: &str = r#"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace") + "\nstatus=%d" % status)
+"#;
+    let b = mq_broker("");
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(mq_path())
+        .args(["test", "-h", "127.0.0.1", "-p", &b.port.to_string()])
+        .args(["-V", "mqttv311", "-t", "5"])
+        .output();
+    let Ok(out) = out else {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(!ci, "python3 is missing; under CI=true this test fails");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.ends_with("status=0"), "{text}");
+    // The spinner of the payload search (the longest check) is drawn, then cleared.
+    let drawn = text.find("largest payload").expect("spinner or line");
+    assert!(
+        text.contains('\u{1b}'),
+        "terminal control sequences: {text}"
+    );
+    assert!(
+        text[drawn..].contains("3.1.1 largest payload"),
+        "the result line follows: {text}"
+    );
+}
+
+#[test]
+fn a_silent_broker_costs_one_check_time_and_exits_1() {
+    // The kernel completes the TCP handshakes; nothing ever answers CONNECT.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let started = std::time::Instant::now();
+    let (code, o, stderr) = probe(port, &["-t", "1"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("accepted no connection: timed out"),
+        "{stderr}"
+    );
+    assert_eq!(status(&o, "5.0/protocol"), "NO");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -29,16 +29,18 @@ pub async fn try_connect(opts: ClientOptions) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Tries each version. A failure below MQTT (no TCP connection, a failed TLS handshake) is
-/// returned at once: no other check could run either.
+/// Tries each version, side by side (a broker that never answers costs one connect timeout,
+/// not three). A failure below MQTT (no TCP connection, a failed TLS handshake) is returned:
+/// no other check could run either.
 pub async fn versions(t: &Target) -> Result<Versions, ClientError> {
     let mut found = Versions {
         outcomes: Vec::new(),
         accepted: Vec::new(),
         failure: None,
     };
-    for v in VERSIONS {
-        let result = try_connect(t.options(v)).await;
+    let [a, b, c] = VERSIONS.map(|v| try_connect(t.options(v)));
+    let (a, b, c) = tokio::join!(a, b, c);
+    for (v, result) in VERSIONS.into_iter().zip([a, b, c]) {
         if let Err(e @ ClientError::Transport(_)) = result {
             return Err(e);
         }

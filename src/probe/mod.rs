@@ -37,6 +37,7 @@ pub use target::{Caps, Target};
 use crate::client::ClientError;
 use crate::protocol::{QoS, Version};
 use serde_json::json;
+use std::time::Duration;
 
 /// Why `mq test` could not test the broker at all.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +51,7 @@ pub enum ProbeError {
         reason: ClientError,
     },
     /// The broker answered but let no protocol version in.
-    #[error("{broker} refused every connection: {reason}")]
+    #[error("{broker} accepted no connection: {reason}")]
     Refused {
         /// The broker's address.
         broker: String,
@@ -82,9 +83,12 @@ pub async fn run(
         })?;
     obs.done(&found.outcomes);
     obs.start(&[Check::Anonymous, Check::Tls, Check::Certificate]);
-    let (anonymous, tls) = tokio::join!(access::anonymous(t, &found), tls::session(t));
+    let (anonymous, tls) = tokio::join!(
+        bounded(t, Check::Anonymous, None, access::anonymous(t, &found)),
+        tokio::time::timeout(t.per_check + MARGIN, tls::session(t)),
+    );
     let mut outcomes = vec![anonymous];
-    outcomes.extend(tls.unwrap_or_default());
+    outcomes.extend(tls.unwrap_or_else(|_| vec![silent(t, Check::Tls, None)]));
     obs.done(&outcomes);
     if found.accepted.is_empty() {
         return Err(ProbeError::Refused {
@@ -111,12 +115,37 @@ pub async fn run(
     Ok(())
 }
 
+/// How long after its own deadline a check is cut off. Checks stop at the deadline with what
+/// they found; this catches one whose broker stopped answering in the middle of an exchange.
+const MARGIN: Duration = Duration::from_secs(2);
+
+/// The outcome of a check that got no answer in time.
+fn silent(t: &Target, check: Check, version: Option<Version>) -> Outcome {
+    let figure = format!(
+        "no answer within {}",
+        outcome::fmt_duration(t.per_check + MARGIN)
+    );
+    Outcome::new(check, version, Status::No, figure, json!(null))
+}
+
+/// `run`, cut off [`MARGIN`] after the check's time.
+async fn bounded(
+    t: &Target,
+    check: Check,
+    version: Option<Version>,
+    run: impl std::future::Future<Output = Outcome>,
+) -> Outcome {
+    tokio::time::timeout(t.per_check + MARGIN, run)
+        .await
+        .unwrap_or_else(|_| silent(t, check, version))
+}
+
 /// Runs `checks` one after the other, each with its own spinner.
 macro_rules! one_by_one {
-    ($obs:expr, $($check:expr => $run:expr),* $(,)?) => {
+    ($obs:expr, $t:expr, $v:expr, $($check:expr => $run:expr),* $(,)?) => {
         $(
             $obs.start(&[$check]);
-            let outcome = $run.await;
+            let outcome = bounded($t, $check, Some($v), $run).await;
             $obs.done(&[outcome]);
         )*
     };
@@ -143,23 +172,24 @@ async fn version_checks(t: &Target, v: Version, obs: &mut dyn Observer) {
     let mut caps = Caps::default();
     if v.is_v5() {
         obs.start(CONNACK);
-        match connack::announced(t).await {
-            Ok(a) => {
+        match tokio::time::timeout(t.per_check + MARGIN, connack::announced(t)).await {
+            Ok(Ok(a)) => {
                 obs.done(&a.outcomes);
                 caps = a.caps;
             }
-            Err(e) => obs.done(&[Outcome::new(
+            Ok(Err(e)) => obs.done(&[Outcome::new(
                 Check::MaximumQos,
                 Some(v),
                 Status::No,
                 format!("no CONNACK to read: {}", target::why(&e)),
                 json!(null),
             )]),
+            Err(_) => obs.done(&[silent(t, Check::MaximumQos, Some(v))]),
         }
     } else {
-        one_by_one!(obs, Check::EmptyClientId => access::empty_client_id(t, v));
+        one_by_one!(obs, t, v, Check::EmptyClientId => access::empty_client_id(t, v));
     }
-    one_by_one!(obs,
+    one_by_one!(obs, t, v,
         Check::Qos0 => delivery::round_trip(t, v, QoS::AtMostOnce, caps),
         Check::Qos1 => delivery::round_trip(t, v, QoS::AtLeastOnce, caps),
         Check::Qos2 => delivery::round_trip(t, v, QoS::ExactlyOnce, caps),
@@ -173,12 +203,22 @@ async fn version_checks(t: &Target, v: Version, obs: &mut dyn Observer) {
         Check::Sys,
     ]);
     let side_by_side = tokio::join!(
-        delivery::retained(t, v, caps),
-        delivery::wildcard(t, v, false),
-        delivery::wildcard(t, v, true),
-        delivery::shared(t, v),
-        delivery::will(t, v),
-        delivery::sys(t, v),
+        bounded(t, Check::Retained, Some(v), delivery::retained(t, v, caps)),
+        bounded(
+            t,
+            Check::WildcardPlus,
+            Some(v),
+            delivery::wildcard(t, v, false)
+        ),
+        bounded(
+            t,
+            Check::WildcardHash,
+            Some(v),
+            delivery::wildcard(t, v, true)
+        ),
+        bounded(t, Check::Shared, Some(v), delivery::shared(t, v)),
+        bounded(t, Check::Will, Some(v), delivery::will(t, v)),
+        bounded(t, Check::Sys, Some(v), delivery::sys(t, v)),
     );
     obs.done(&[
         side_by_side.0,
@@ -188,7 +228,7 @@ async fn version_checks(t: &Target, v: Version, obs: &mut dyn Observer) {
         side_by_side.4,
         side_by_side.5,
     ]);
-    one_by_one!(obs,
+    one_by_one!(obs, t, v,
         Check::TopicCharacters => limits::topic_characters(t, v),
         Check::TopicLength => limits::topic_length(t, v),
         Check::ClientIdLength => limits::client_id_length(t, v),

@@ -4,18 +4,18 @@
 
 use super::outcome::{Check, Outcome, Status};
 use super::target::Target;
-use crate::client::{ClientError, open_stream};
+use crate::client::open_stream;
 use crate::protocol::Version;
 use crate::transport::Stream;
 use rustls::ProtocolVersion;
 use serde_json::{Value, json};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-/// The TLS session and certificate outcomes; `Err` when the stream cannot be opened.
-pub async fn session(t: &Target) -> Result<Vec<Outcome>, ClientError> {
+/// The TLS session and certificate outcomes.
+pub async fn session(t: &Target) -> Vec<Outcome> {
     if !t.tls() {
         let plain = "plain TCP (TLS needs --cafile, --capath, --tls-use-os-certs or mqtts://)";
-        return Ok(vec![
+        return vec![
             Outcome::new(Check::Tls, None, Status::NotApplicable, plain, Value::Null),
             Outcome::new(
                 Check::Certificate,
@@ -24,11 +24,21 @@ pub async fn session(t: &Target) -> Result<Vec<Outcome>, ClientError> {
                 "plain TCP",
                 Value::Null,
             ),
-        ]);
+        ];
     }
-    let stream = open_stream(&t.options(Version::V311)).await?;
-    let Stream::Tls(tls) = stream else {
-        return Ok(Vec::new());
+    let tls = match open_stream(&t.options(Version::V311)).await {
+        Ok(Stream::Tls(tls)) => tls,
+        Ok(_) => return Vec::new(),
+        Err(e) => {
+            let figure = super::target::why(&e);
+            return vec![Outcome::new(
+                Check::Tls,
+                None,
+                Status::No,
+                figure,
+                Value::Null,
+            )];
+        }
     };
     let conn = tls.get_ref().1;
     let version = match conn.protocol_version() {
@@ -62,7 +72,7 @@ pub async fn session(t: &Target) -> Result<Vec<Outcome>, ClientError> {
         json!({"version": version, "cipher_suite": suite, "key_exchange": group, "alpn": alpn}),
     );
     let chain = conn.peer_certificates().unwrap_or(&[]);
-    Ok(vec![session, certificate(chain)])
+    vec![session, certificate(chain)]
 }
 
 /// The leaf certificate (first of `chain`), described.
