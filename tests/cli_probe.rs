@@ -413,6 +413,15 @@ fn nothing_listening_exits_1_and_usage_errors_name_the_command() {
     assert!(stderr.contains("Use 'mq test --help'"), "{stderr}");
     let out = mq().args(["test", "-V", "mqttv6"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    for prefix in ["a/+", "$SYS/x", "#"] {
+        let out = mq()
+            .args(["test", "-p", &port, "--topic-prefix", prefix])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{prefix}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Invalid --topic-prefix"), "{stderr}");
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@
 
 use hdrhistogram::Histogram;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 /// Percentile steps per half of the remaining distance to 100%, as HdrHistogram's default.
 pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
@@ -77,6 +78,36 @@ pub fn write(h: &Histogram<u64>, unit_ratio: f64, out: &mut impl Write) -> io::R
         h.buckets(),
         sub_buckets(h.sigfig())
     )
+}
+
+/// Writes each histogram, in milliseconds: the untagged one to `path`, a tagged one beside it
+/// (`lat.hgrm` with tag `ack` → `lat-ack.hgrm`). The error names the file.
+pub fn write_files(
+    path: &Path,
+    histograms: &[(Option<&str>, Histogram<u64>)],
+) -> Result<(), String> {
+    for (tag, h) in histograms {
+        let file = tag.map_or_else(|| path.to_path_buf(), |t| sibling(path, t));
+        let written = std::fs::File::create(&file).and_then(|f| {
+            let mut out = io::BufWriter::new(f);
+            write(h, MICROS_PER_MILLI, &mut out)?;
+            out.flush()
+        });
+        written.map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// `lat.hgrm` → `lat-TAG.hgrm`; `lat` → `lat-TAG`.
+pub fn sibling(path: &Path, tag: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{tag}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{tag}"),
+    };
+    path.with_file_name(name)
 }
 
 /// The sub-bucket count of a histogram with `sigfig` significant digits: the power of two that
@@ -174,6 +205,26 @@ mod tests {
         let (rows, footer) = parse(&String::from_utf8(out).unwrap());
         assert!(rows.is_empty());
         assert_eq!(&footer[..4], &[0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn tagged_files_sit_beside_the_named_one() {
+        assert_eq!(
+            sibling(Path::new("/r/lat.hgrm"), "ack"),
+            Path::new("/r/lat-ack.hgrm")
+        );
+        assert_eq!(
+            sibling(Path::new("lat"), "connect"),
+            Path::new("lat-connect")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.hgrm");
+        let files = [(None, histogram([5])), (Some("ack"), histogram([7, 8]))];
+        write_files(&path, &files).unwrap();
+        let ack = std::fs::read_to_string(dir.path().join("x-ack.hgrm")).unwrap();
+        assert_eq!(parse(&ack).1[3], 2.0);
+        let err = write_files(&dir.path().join("no/such/dir"), &files).unwrap_err();
+        assert!(err.contains("no/such/dir"), "{err}");
     }
 
     #[test]

@@ -187,13 +187,7 @@ impl Plan {
         }
         let password = read_password(args)?;
         let body = body_of(args)?;
-        let tls = match super::tls::client_config(&args.tls).map_err(PlanError::Tls)? {
-            Some(config) => {
-                let name = super::tls::server_name(&args.server.host).map_err(PlanError::Tls)?;
-                Some((config, name))
-            }
-            None => None,
-        };
+        let tls = tls_of(args)?;
         let plan = Plan {
             scenario: args.scenario,
             host: args.server.host.clone(),
@@ -379,6 +373,15 @@ fn pace_of(args: &BenchArgs, publishers: u32) -> Result<Pace, PlanError> {
         None if args.interval.is_zero() => Ok(Pace::Unpaced),
         None => Ok(Pace::Every(args.interval)),
     }
+}
+
+/// The TLS configuration and the name the certificate must match, when TLS is asked for.
+fn tls_of(args: &BenchArgs) -> Result<Option<(Arc<ClientConfig>, ServerName<'static>)>, PlanError> {
+    let Some(config) = super::tls::client_config(&args.tls).map_err(PlanError::Tls)? else {
+        return Ok(None);
+    };
+    let name = super::tls::server_name(&args.server.host).map_err(PlanError::Tls)?;
+    Ok(Some((config, name)))
 }
 
 /// The payload: sized, or a template from -m or --payload-file.

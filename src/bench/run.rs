@@ -335,32 +335,12 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
 /// (when publishers asked for acknowledgements), the connect one in FILE-connect.
 fn write_histograms(ctx: &Ctx, path: &std::path::Path) -> Result<(), BenchError> {
     let s = &ctx.stats;
-    let mut files = vec![(path.to_path_buf(), &s.latency)];
+    let mut files = vec![(None, s.latency.snapshot())];
     if ctx.plan.publishers > 0 && ctx.plan.qos != crate::protocol::QoS::AtMostOnce {
-        files.push((sibling(path, "ack"), &s.ack_latency));
+        files.push((Some("ack"), s.ack_latency.snapshot()));
     }
-    files.push((sibling(path, "connect"), &s.connect_latency));
-    for (file, latency) in files {
-        let written = std::fs::File::create(&file).and_then(|f| {
-            let mut out = std::io::BufWriter::new(f);
-            super::hgrm::write(&latency.snapshot(), super::hgrm::MICROS_PER_MILLI, &mut out)?;
-            std::io::Write::flush(&mut out)
-        });
-        written.map_err(|e| BenchError::Write(format!("{}: {e}", file.display())))?;
-    }
-    Ok(())
-}
-
-/// `lat.hgrm` → `lat-ack.hgrm`; `lat` → `lat-ack`.
-pub fn sibling(path: &std::path::Path, tag: &str) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}-{tag}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{tag}"),
-    };
-    path.with_file_name(name)
+    files.push((Some("connect"), s.connect_latency.snapshot()));
+    super::hgrm::write_files(path, &files).map_err(BenchError::Write)
 }
 
 fn summarise(ctx: &Ctx, broker: String, interrupted: bool, t: &Timeline) -> Summary {

@@ -8,6 +8,7 @@ use crate::cli::properties::PropertyArgs;
 use crate::cli::test::TestArgs;
 use crate::probe::{self, Check, Observer, Outcome, Target};
 use crate::protocol::Version;
+use crate::topic::TopicName;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -16,6 +17,8 @@ use std::time::Duration;
 struct Plan {
     target: Target,
     versions: Vec<Version>,
+    /// `--quiet`: the exit status without the closing error message.
+    quiet: bool,
 }
 
 /// Refuses the session flags that would break the run's promise to leave nothing behind, or
@@ -40,6 +43,13 @@ fn plan(a: &TestArgs) -> Result<Plan, Error> {
     if a.per_check.is_zero() {
         return Err(usage(Usage("-t must be greater than zero".into())));
     }
+    let sample = format!("{}/x", a.topic_prefix);
+    if a.topic_prefix.starts_with('$') || TopicName::new(sample.as_str()).is_err() {
+        return Err(usage(Usage(format!(
+            "Invalid --topic-prefix '{}': a topic without wildcards, not starting with $.",
+            a.topic_prefix
+        ))));
+    }
     let conn = connect::plan(
         &a.server,
         Version::V311,
@@ -54,6 +64,7 @@ fn plan(a: &TestArgs) -> Result<Plan, Error> {
     Ok(Plan {
         target: Target::new(conn.options, id_prefix, &a.topic_prefix, a.per_check),
         versions: a.versions.versions(),
+        quiet: conn.quiet,
     })
 }
 
@@ -63,7 +74,7 @@ pub async fn run(args: Box<TestArgs>) -> Result<(), Error> {
     let mut report = Report::new(args.json);
     let result = probe::run(&plan.target, &plan.versions, &mut report).await;
     report.clear();
-    result.map_err(Error::from)
+    result.map_err(|e| Error::from(e).quiet_if(plan.quiet))
 }
 
 /// Prints outcomes on stdout and shows a spinner per running check on a terminal's stderr.
