@@ -32,9 +32,8 @@ pub(super) struct Task {
     subscribes: HashMap<u16, Reply<SubAck>>,
     unsubscribes: HashMap<u16, Reply<UnsubAck>>,
     incoming_qos2: Inbound,
-    /// Messages that arrived while the channel to `recv` was full and a SUBSCRIBE or
-    /// UNSUBSCRIBE was waiting for its acknowledgement: the caller is blocked on that
-    /// acknowledgement, which sits behind these messages on the wire, so they cannot wait.
+    /// Messages that arrived while the channel to `recv` was full, handed over as `recv`
+    /// makes room (see [`Task::reading`]).
     overflow: VecDeque<Publish>,
     disconnect_reply: Option<Reply<()>>,
 }
@@ -184,12 +183,15 @@ impl Task {
             let deadline = self.keep_alive.deadline().map(Instant::from_std);
             let step = tokio::select! {
                 permit = messages.reserve(), if !self.overflow.is_empty() => {
-                    if let (Ok(permit), Some(m)) = (permit, self.overflow.pop_front()) {
-                        permit.send(m);
+                    match (permit, self.overflow.pop_front()) {
+                        (Ok(permit), Some(m)) => permit.send(m),
+                        // Every handle is gone; the task ends on the next command poll.
+                        (Err(_), _) => self.overflow.clear(),
+                        (Ok(_), None) => {}
                     }
                     Ok(())
                 }
-                r = self.conn.read_packet() => match r {
+                r = self.conn.read_packet(), if self.reading() => match r {
                     Ok(Some(p)) => self.incoming(p, messages).await,
                     Ok(None) => Err(ClientError::ConnectionLost("closed by the broker".into())),
                     Err(e) => Err(lost(e)),
@@ -426,7 +428,7 @@ impl Task {
                 None => Ok(()),
             };
         }
-        self.deliver(p, messages).await;
+        self.deliver(p, messages);
         // The debug lines of a delivered message and of its acknowledgement are printed by
         // `Client::recv`, in mosquitto_sub's order, right before the message's own output.
         match ack {
@@ -435,27 +437,23 @@ impl Task {
         }
     }
 
-    /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a
-    /// subscription acknowledgement is awaited, which could never arrive if we stopped reading.
-    async fn deliver(&mut self, p: Publish, messages: &mpsc::Sender<Publish>) {
-        let awaiting_ack = !self.subscribes.is_empty() || !self.unsubscribes.is_empty();
+    /// Hands a message to `recv`, or keeps it in the overflow when the channel is full.
+    fn deliver(&mut self, p: Publish, messages: &mpsc::Sender<Publish>) {
         if self.overflow.is_empty() {
             match messages.try_send(p) {
-                Ok(()) => return,
-                Err(mpsc::error::TrySendError::Closed(_)) => return,
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
                 Err(mpsc::error::TrySendError::Full(p)) => self.overflow.push_back(p),
             }
         } else {
             self.overflow.push_back(p);
         }
-        if awaiting_ack {
-            return;
-        }
-        // An error only means every handle is gone; the task ends on the next command poll.
-        while let Some(m) = self.overflow.pop_front() {
-            if messages.send(m).await.is_err() {
-                self.overflow.clear();
-            }
-        }
+    }
+
+    /// Whether to read from the broker now. Messages `recv` has not taken yet hold reading
+    /// back (backpressure to the broker), except while a SUBACK or UNSUBACK is awaited: it
+    /// may sit behind those messages on the wire, and its caller is waiting for it. Commands
+    /// are taken in any case, so a SUBSCRIBE sent while the buffer is full is still sent.
+    fn reading(&self) -> bool {
+        self.overflow.is_empty() || !self.subscribes.is_empty() || !self.unsubscribes.is_empty()
     }
 }
