@@ -4,11 +4,9 @@
 
 mod common;
 
-use common::{ChildGuard, mq, mq_path, spawn_mq_broker};
+use common::{ChildGuard, Conf, TestBroker, mq, mq_path};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// One `.hgrm` row: value (ms), percentile, total count.
@@ -76,7 +74,8 @@ fn check_hgrm(path: &std::path::Path, max_us: u64) -> u64 {
 
 #[test]
 fn csv_rows_and_distributions_add_up_to_the_summary() {
-    let (_broker, port) = spawn_mq_broker(&[]);
+    let broker = TestBroker::mq(Conf::new());
+    let port = broker.port();
     let dir = tempfile::tempdir().unwrap();
     let (csv, hgrm) = (dir.path().join("run.csv"), dir.path().join("lat.hgrm"));
     let out = mq()
@@ -149,10 +148,11 @@ fn csv_rows_and_distributions_add_up_to_the_summary() {
 
 #[test]
 fn templates_expand_client_number_and_sequence_after_the_stamp() {
-    let (_broker, port) = spawn_mq_broker(&[]);
+    let broker = TestBroker::mq(Conf::new());
+    let port = broker.port();
     let p = port.to_string();
     // mq sub -d prints the SUBACK, so the publisher starts only once the subscription is in.
-    let mut sub = ChildGuard::spawn(
+    let sub = ChildGuard::spawn(
         Command::new(mq_path())
             .args([
                 "sub",
@@ -167,19 +167,7 @@ fn templates_expand_client_number_and_sequence_after_the_stamp() {
             ])
             .args(["-W", "30", "-d", "-F", "msg %t %x"]),
     );
-    let (tx, rx) = mpsc::channel();
-    let stdout = sub.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let suback = rx
-        .recv_timeout(Duration::from_secs(10))
-        .into_iter()
-        .chain(rx.iter())
-        .find(|l| l.contains("SUBACK"));
-    assert!(suback.is_some());
+    sub.stdout.wait_for("SUBACK");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("payload.txt");
     std::fs::write(&file, "dev %i seq %n (100%%)").unwrap();
@@ -210,11 +198,10 @@ fn templates_expand_client_number_and_sequence_after_the_stamp() {
         .output()
         .unwrap();
     assert!(status.status.success());
-    let messages: Vec<String> = rx
-        .iter()
-        .filter(|l| l.starts_with("msg "))
-        .take(3)
-        .collect();
+    let is_message = |l: &String| l.starts_with("msg ");
+    let all_in = |lines: &[String]| lines.iter().filter(|l| is_message(l)).count() >= 3;
+    assert!(sub.stdout.wait_until(Duration::from_secs(10), all_in));
+    let messages: Vec<String> = sub.stdout.lines().into_iter().filter(is_message).collect();
     for (seq, line) in (1..).zip(&messages) {
         let (topic, hex) = line["msg ".len()..].split_once(' ').unwrap();
         assert_eq!(topic, "tmpl/7");
@@ -243,7 +230,8 @@ fn size_help_states_the_smallest_stamped_payload() {
 
 #[test]
 fn conn_lines_show_connections_only() {
-    let (_broker, port) = spawn_mq_broker(&[]);
+    let broker = TestBroker::mq(Conf::new());
+    let port = broker.port();
     let out = mq()
         .args(["bench", "conn", "-h", "127.0.0.1", "-p", &port.to_string()])
         .args(["-c", "2", "-d", "1.5"])

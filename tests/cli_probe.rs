@@ -5,53 +5,26 @@
 
 mod common;
 
-use common::mosquitto::{MOSQUITTO, have_mosquitto, start_with_config, write_config};
 use common::pki::Pki;
-use common::{ChildGuard, free_port, mq, mq_path};
+use common::{Conf, Peer, TestBroker, free_port, mq, mq_path, require};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-/// A broker process (killed on drop) and its port.
-struct Broker {
-    _child: ChildGuard,
-    port: u16,
-    _dir: tempfile::TempDir,
+/// A quiet broker of either kind (a run of `mq test` makes hundreds of connections), with
+/// anonymous clients allowed and `extra` config lines.
+fn conf(extra: &str) -> Conf {
+    Conf::new().quiet().line(extra)
 }
 
-/// True when mosquitto is installed; under CI=true its absence fails the test.
-fn need_mosquitto() -> bool {
-    let ok = have_mosquitto();
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    assert!(
-        ok || !ci,
-        "mosquitto is missing; under CI=true this test fails"
-    );
-    ok
+/// mosquitto with `extra` config lines, if it is installed (under CI=true it must be).
+fn mosquitto(extra: &str) -> Option<TestBroker> {
+    require(&[Peer::Mosquitto, Peer::MosquittoClients]).then(|| TestBroker::mosquitto(conf(extra)))
 }
 
-/// Runs `program ARGS -c CONF` on a free port, quiet, with `extra` config lines.
-fn start(program: &str, args: &[&str], extra: &str) -> Broker {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let conf = write_config(dir.path(), port, &format!("log_dest none\n{extra}"));
-    let mut cmd = Command::new(program);
-    cmd.args(args);
-    Broker {
-        _child: start_with_config(cmd, &conf, port),
-        port,
-        _dir: dir,
-    }
-}
-
-fn mosquitto(extra: &str) -> Option<Broker> {
-    need_mosquitto().then(|| start(MOSQUITTO, &[], &format!("allow_anonymous true\n{extra}")))
-}
-
-fn mq_broker(extra: &str) -> Broker {
-    let mq = mq_path().display().to_string();
-    start(&mq, &["broker"], &format!("allow_anonymous true\n{extra}"))
+fn mq_broker(extra: &str) -> TestBroker {
+    TestBroker::mq(conf(extra))
 }
 
 /// `mq test --json` with `args`; the exit status and the outcomes keyed by `version/check`.
@@ -134,7 +107,7 @@ fn mosquitto_defaults_are_reported_and_nothing_is_left_behind() {
     let Some(b) = mosquitto("sys_interval 1") else {
         return;
     };
-    let (code, o, stderr) = probe(b.port, &["-t", "10"]);
+    let (code, o, stderr) = probe(b.port(), &["-t", "10"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.is_empty(), "piped: no progress on stderr: {stderr}");
     for v in ["3.1", "3.1.1", "5.0"] {
@@ -185,7 +158,7 @@ fn mosquitto_defaults_are_reported_and_nothing_is_left_behind() {
         "{assigned}"
     );
     assert_eq!(status(&o, "3.1.1/empty_client_id"), "OK");
-    assert_nothing_left(b.port);
+    assert_nothing_left(b.port());
 }
 
 /// No retained message under the test prefix, and no session kept by mosquitto.
@@ -213,7 +186,7 @@ fn mosquitto_limits_from_its_config_are_found() {
     let Some(b) = mosquitto("max_packet_size 2000") else {
         return;
     };
-    let (code, o, stderr) = probe(b.port, &["-t", "10"]);
+    let (code, o, stderr) = probe(b.port(), &["-t", "10"]);
     assert_eq!(code, Some(0), "{stderr}");
     // 5.0 announces it; the search stays within it.
     assert_eq!(get(&o, "5.0/maximum_packet_size")["value"], 2000);
@@ -241,7 +214,7 @@ fn mosquitto_limits_from_its_config_are_found() {
     let Some(b) = mosquitto("message_size_limit 100000") else {
         return;
     };
-    let (code, o, stderr) = probe(b.port, &["-t", "10"]);
+    let (code, o, stderr) = probe(b.port(), &["-t", "10"]);
     assert_eq!(code, Some(0), "{stderr}");
     for v in ["3.1.1", "5.0"] {
         let p = get(&o, &format!("{v}/payload_size"));
@@ -258,7 +231,7 @@ fn mosquitto_limits_from_its_config_are_found() {
 #[test]
 fn mq_broker_defaults_and_limits_are_reported() {
     let b = mq_broker("sys_interval 10");
-    let (code, o, stderr) = probe(b.port, &["-t", "10"]);
+    let (code, o, stderr) = probe(b.port(), &["-t", "10"]);
     assert_eq!(code, Some(0), "{stderr}");
     for v in ["3.1.1", "5.0"] {
         assert_delivery_works(&o, v);
@@ -274,7 +247,7 @@ fn mq_broker_defaults_and_limits_are_reported() {
     assert_eq!(status(&o, "5.0/wildcard_subscription_available"), "OK");
 
     let b = mq_broker("message_size_limit 5000\nmax_qos 1\nretain_available false");
-    let (code, o, stderr) = probe(b.port, &["-t", "10", "-V", "mqttv5"]);
+    let (code, o, stderr) = probe(b.port(), &["-t", "10", "-V", "mqttv5"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(get(&o, "5.0/payload_size")["value"]["max"], 5000);
     assert_eq!(get(&o, "5.0/maximum_qos")["value"], 1);
@@ -292,7 +265,7 @@ fn mq_broker_defaults_and_limits_are_reported() {
 fn text_output_has_one_line_per_check() {
     let b = mq_broker("");
     let out = mq()
-        .args(["test", "-h", "127.0.0.1", "-p", &b.port.to_string()])
+        .args(["test", "-h", "127.0.0.1", "-p", &b.port().to_string()])
         .args(["-V", "mqttv311", "-t", "5"])
         .timeout(Duration::from_secs(60))
         .output()
@@ -313,22 +286,15 @@ fn text_output_has_one_line_per_check() {
 
 #[test]
 fn tls_session_and_certificate_are_described() {
-    if !need_mosquitto() {
+    if !require(&[Peer::Mosquitto]) {
         return;
     }
     let pki = Pki::new();
     let p = |n: &str| pki.path(n).display().to_string();
-    let b = start(
-        MOSQUITTO,
-        &[],
-        &format!(
-            "allow_anonymous true\ncertfile {}\nkeyfile {}",
-            p("server.pem"),
-            p("server.key")
-        ),
-    );
+    let tls = format!("certfile {}\nkeyfile {}", p("server.pem"), p("server.key"));
+    let b = TestBroker::mosquitto(conf(&tls));
     let (code, o, stderr) = probe(
-        b.port,
+        b.port(),
         &["--cafile", &p("ca.pem"), "-V", "mqttv311", "-t", "5"],
     );
     assert_eq!(code, Some(0), "{stderr}");
@@ -351,7 +317,7 @@ fn tls_session_and_certificate_are_described() {
 
 #[test]
 fn refused_credentials_exit_1_and_say_so() {
-    if !need_mosquitto() {
+    if !require(&[Peer::Mosquitto]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -363,12 +329,9 @@ fn refused_credentials_exit_1_and_say_so() {
         .status()
         .unwrap();
     assert!(made.success());
-    let b = start(
-        MOSQUITTO,
-        &[],
-        &format!("allow_anonymous false\npassword_file {}", pw.display()),
-    );
-    let (code, o, stderr) = probe(b.port, &["-t", "2"]);
+    let password_file = format!("password_file {}", pw.display());
+    let b = TestBroker::mosquitto(Conf::bare().quiet().line(&password_file));
+    let (code, o, stderr) = probe(b.port(), &["-t", "2"]);
     assert_eq!(code, Some(1));
     assert!(
         stderr.contains("accepted no connection: refused: Not authorized"),
@@ -378,7 +341,7 @@ fn refused_credentials_exit_1_and_say_so() {
     assert_eq!(status(&o, "3.1.1/protocol"), "NO");
 
     let (code, o, stderr) = probe(
-        b.port,
+        b.port(),
         &["-u", "alice", "-P", "s3cret", "-V", "mqttv311", "-t", "5"],
     );
     assert_eq!(code, Some(0), "{stderr}");
@@ -426,6 +389,9 @@ fn nothing_listening_exits_1_and_usage_errors_name_the_command() {
 
 #[test]
 fn a_terminal_gets_a_spinner_per_check() {
+    if !require(&[Peer::Python3]) {
+        return;
+    }
     // python3's pty module gives mq test a real terminal on stdout and stderr.
     const SCRIPT: &str = r#"
 import os, pty, sys
@@ -448,14 +414,10 @@ sys.stdout.write(out.decode("utf-8", "replace") + "\nstatus=%d" % status)
     let out = Command::new("python3")
         .args(["-c", SCRIPT])
         .arg(mq_path())
-        .args(["test", "-h", "127.0.0.1", "-p", &b.port.to_string()])
+        .args(["test", "-h", "127.0.0.1", "-p", &b.port().to_string()])
         .args(["-V", "mqttv311", "-t", "5"])
-        .output();
-    let Ok(out) = out else {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-        assert!(!ci, "python3 is missing; under CI=true this test fails");
-        return;
-    };
+        .output()
+        .expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.ends_with("status=0"), "{text}");
     // The spinner of the payload search (the longest check) is drawn, then cleared.
