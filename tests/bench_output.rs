@@ -197,7 +197,11 @@ fn templates_expand_client_number_and_sequence_after_the_stamp() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    assert!(status.status.success());
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let is_message = |l: &String| l.starts_with("msg ");
     let all_in = |lines: &[String]| lines.iter().filter(|l| is_message(l)).count() >= 3;
     assert!(sub.stdout.wait_until(Duration::from_secs(10), all_in));

@@ -40,7 +40,8 @@ pub struct Ctx {
     pub publishing: AtomicU64,
     /// Tasks still alive.
     pub live: AtomicU64,
-    /// The phase.
+    /// The phase. Changed with `send_replace`: a plain `send` is lost while no client task
+    /// has subscribed yet (a one-client run can reach `Running` before its task starts).
     pub phase: watch::Sender<Phase>,
     /// Local subscribers owed each message of publisher `i` (pubsub).
     pub fanout: Vec<u32>,

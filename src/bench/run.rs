@@ -297,7 +297,7 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let rss_connected = rss_bytes("self");
     let run_start = Instant::now();
     if !driver.interrupted {
-        let _ = ctx.phase.send(Phase::Running(run_start));
+        ctx.phase.send_replace(Phase::Running(run_start));
         measure(&ctx, &mut driver, run_start).await;
     }
     let measured = run_start.elapsed();
@@ -307,7 +307,7 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         drain(&ctx).await - run_start
     };
     let held = ctx.stats.connected.load(Relaxed);
-    let _ = ctx.phase.send(Phase::Stop);
+    ctx.phase.send_replace(Phase::Stop);
     let give_up = Instant::now() + Duration::from_secs(1);
     while ctx.live.load(Relaxed) > 0 && Instant::now() < give_up {
         sleep(POLL).await;
@@ -413,7 +413,7 @@ impl Stall {
 
 /// Stops the publishers and waits for what is still on the way; returns when the counts settled.
 async fn drain(ctx: &Ctx) -> Instant {
-    let _ = ctx.phase.send(Phase::Draining);
+    ctx.phase.send_replace(Phase::Draining);
     let s = &ctx.stats;
     let started = Instant::now();
     let mut last = (s.received.load(Relaxed), s.acked.load(Relaxed));
@@ -476,5 +476,26 @@ pub fn scenario_name(s: Scenario) -> &'static str {
         Scenario::Pub => "pub",
         Scenario::Sub => "sub",
         Scenario::Pubsub => "pubsub",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn a_phase_set_before_any_client_subscribed_is_seen_by_it() {
+        let argv = "mq bench pub -c 1 -L 3 -I 0".split_whitespace();
+        let Ok(Command::Bench(args)) = Cli::try_parse_from(argv).map(|c| c.command) else {
+            panic!("not a bench command line");
+        };
+        let plan = Plan::from_args(&args, (1024, 1024)).unwrap();
+        let ctx = Ctx::new(plan, SocketAddr::from(([127, 0, 0, 1], 1883)));
+        // A one-client run reaches Running before its client task has subscribed.
+        let start = Instant::now();
+        ctx.phase.send_replace(Phase::Running(start));
+        assert_eq!(*ctx.phase.subscribe().borrow(), Phase::Running(start));
     }
 }
