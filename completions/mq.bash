@@ -97,7 +97,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h -p -u -P -V -c -t -s -m -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --count --subscribers --rate --topic --sub-topic --size --message --payload-file --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --hdr-out --csv --help conn pub sub pubsub"
+            opts="-h -p -u -P -V -c -t -s -m -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --rate --topic --sub-topic --size --message --payload-file --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --hdr-out --csv --help conn pub sub pubsub"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +164,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -497,7 +517,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__meteo)
-            opts="-h -p -u -P -V -i -k -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
+            opts="-h -p -u -P -V -i -k -v -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --id --keepalive --qos --source --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --verbose --quiet --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +587,26 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -587,8 +627,8 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -q)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --source)
+                    COMPREPLY=($(compgen -W "aemet meteogalicia" -- "${cur}"))
                     return 0
                     ;;
                 --station)
@@ -693,7 +733,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__pub)
-            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,10 +879,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -860,6 +896,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -883,7 +939,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1037,10 +1093,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1058,6 +1110,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1081,7 +1153,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1235,10 +1307,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1256,6 +1324,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1279,7 +1367,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__test)
-            opts="-V -t -h -p -u -P -i -I -k -c -x -d -D -L -M -A --protocol-version --timeout --json --topic-prefix --host --port --username --pw --pw-file --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --help"
+            opts="-V -t -h -p -u -P -i -I -k -c -x -d -D -L -M -A --protocol-version --timeout --json --topic-prefix --host --port --username --pw --pw-file --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1397,10 +1485,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1418,6 +1502,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,7 +12,8 @@
 //! | [`session`] | a client session's delivery state machine: queue, inflight window, QoS handshakes |
 //! | [`broker`] | `mq broker`: config, listeners, links, router, trie, retained store, persistence, `$SYS` |
 //! | [`broker::security`] | who may connect, publish and receive: the one [`broker::security::Access`] trait, password and ACL files, listener TLS and certificate identity |
-//! | [`transport`] | TCP and TLS client streams, rustls configuration from PEM files |
+//! | [`tls`] | TLS for every command on rustls: client and listener configurations from mosquitto's options, and the one certificate check (OpenSSL's verdicts, webpki and x509-parser) every peer goes through |
+//! | [`transport`] | TCP, TLS and unix-socket client streams |
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
@@ -45,4 +46,5 @@ pub mod protocol;
 pub mod session;
 pub mod topic;
 
+pub mod tls;
 pub mod transport;

@@ -6,6 +6,7 @@
 use super::config::ListenerConfig;
 use super::link::{Established, LinkContext, LinkLimits, open, serve};
 use super::router::Router;
+use super::security::tls::{CertIdentity, HandshakeFailure};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -24,6 +25,8 @@ pub struct Listener {
     pub max_connections: Option<usize>,
     /// The TLS configuration, replaced in place when certificates are reloaded.
     pub tls: Option<SharedAcceptor>,
+    /// What of a client certificate becomes the username.
+    pub identity: CertIdentity,
 }
 
 /// A listener's TLS acceptor, shared with the reloader.
@@ -47,6 +50,7 @@ pub async fn bind(
                     socket,
                     max_connections: config.max_connections,
                     tls: tls.clone(),
+                    identity: config.cert_identity(),
                 });
                 if config.bind.is_none() {
                     break;
@@ -142,6 +146,7 @@ pub async fn accept_loop(
             stream,
             ctx,
             acceptor,
+            identity: l.identity,
             slot,
             done: done.clone(),
         }));
@@ -155,6 +160,7 @@ struct Accepted {
     stream: TcpStream,
     ctx: LinkContext,
     acceptor: Option<TlsAcceptor>,
+    identity: CertIdentity,
     slot: Slot,
     done: mpsc::Sender<()>,
 }
@@ -166,11 +172,12 @@ async fn connection(accepted: Box<Accepted>) {
         stream,
         ctx,
         acceptor,
+        identity,
         slot,
         done,
     } = *accepted;
     match acceptor {
-        Some(a) => Box::pin(serve_tls(stream, a, ctx)).await,
+        Some(a) => Box::pin(serve_tls(stream, a, identity, ctx)).await,
         None => {
             if let Some(conn) = Box::pin(open_plain(stream, ctx)).await {
                 conn.serve().await;
@@ -183,11 +190,15 @@ async fn connection(accepted: Box<Accepted>) {
 
 /// Runs the TLS handshake, then the link; a failed handshake is logged with the check that
 /// failed.
-async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContext) {
-    let timeout = ctx.limits.connect_timeout;
-    match super::security::tls::accept(&acceptor, stream, timeout).await {
-        Ok((tls, cn)) => {
-            ctx.cert_identity = cn.map(Arc::from);
+async fn serve_tls(
+    stream: TcpStream,
+    acceptor: TlsAcceptor,
+    identity: CertIdentity,
+    mut ctx: LinkContext,
+) {
+    match handshake(stream, &acceptor, ctx.limits.connect_timeout).await {
+        Ok((tls, cert)) => {
+            ctx.cert_identity = cert.and_then(|c| identity.of(&c)).map(Arc::from);
             serve(tls, ctx).await;
         }
         Err(why) => ctx.router.settings().log.info(format_args!(
@@ -196,6 +207,36 @@ async fn serve_tls(stream: TcpStream, acceptor: TlsAcceptor, mut ctx: LinkContex
         )),
     }
 }
+
+/// The server side of the handshake within `limit`, and the client's certificate.
+async fn handshake(
+    stream: TcpStream,
+    acceptor: &TlsAcceptor,
+    limit: std::time::Duration,
+) -> Result<TlsWithCert, HandshakeFailure> {
+    let deadline = tokio::time::Instant::now() + limit;
+    // An MQTT CONNECT where the ClientHello should be: rustls only sees "not TLS", the log
+    // can say what it was. rustls still answers it with an alert, which tells the client.
+    let mut first = [0u8; 1];
+    let plain_mqtt = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == 0x10,
+        Ok(_) => false,
+        Err(_) => return Err(HandshakeFailure::TimedOut),
+    };
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    super::security::tls::accept(acceptor, stream, left)
+        .await
+        .map_err(|why| match why {
+            HandshakeFailure::NotTls { side, .. } => HandshakeFailure::NotTls { side, plain_mqtt },
+            other => other,
+        })
+}
+
+/// A TLS stream and the client certificate that came with it.
+type TlsWithCert = (
+    tokio_rustls::server::TlsStream<TcpStream>,
+    Option<rustls::pki_types::CertificateDer<'static>>,
+);
 
 /// Opens a plain connection, unless its first bytes are a TLS ClientHello: that client is
 /// told nothing (it expects TLS) and the log says what happened.
@@ -208,8 +249,8 @@ async fn open_plain(stream: TcpStream, ctx: LinkContext) -> Option<Box<Establish
     if let Ok(n) = peeked {
         if super::security::tls::looks_like_tls(&first[..n]) {
             ctx.router.settings().log.info(format_args!(
-                "Client connection from {} closed: it sent a TLS handshake to a plain MQTT \
-                 listener (use this listener without TLS, or the TLS port).",
+                "Client connection from {} closed: it sent a TLS handshake, and this port \
+                 speaks plain MQTT, not TLS (connect without TLS, or to the TLS port).",
                 ctx.peer
             ));
             return None;

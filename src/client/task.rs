@@ -9,6 +9,7 @@ use crate::protocol::{
 };
 use crate::session::keepalive::Due;
 use crate::session::{Inbound, KeepAlive, Outbound, PubRec};
+use crate::tls;
 use crate::transport::{self, Stream};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -46,6 +47,53 @@ fn lost(e: ConnectionError) -> ClientError {
     }
 }
 
+/// Reads the CONNACK. The first answer is where TLS meeting plain MQTT shows: a TLS alert
+/// record to a plain CONNECT, a TLS 1.3 server's refusal of our certificate, or a broker that
+/// closes without a word.
+async fn read_connack(
+    conn: &mut Connection<transport::Stream>,
+    opts: &ClientOptions,
+) -> Result<ConnAck, ClientError> {
+    let plain_tcp = opts.tls.is_none() && opts.unix.is_none();
+    match conn.read_packet().await {
+        Ok(Some(Packet::ConnAck(c))) => Ok(c),
+        Ok(Some(other)) => Err(ClientError::Protocol(format!(
+            "expected CONNACK, got {}",
+            other.packet_type().name()
+        ))),
+        Err(ConnectionError::Decode(_)) if plain_tcp && tls::looks_like_tls(conn.buffered()) => {
+            Err(transport::TransportError::ExpectsTls.into())
+        }
+        Err(ConnectionError::Io(e)) if opts.tls.is_some() && e.get_ref().is_some() => Err(
+            transport::TransportError::Handshake(tls::HandshakeFailure::from_io(
+                &e,
+                tls::Side::Client,
+            ))
+            .into(),
+        ),
+        Err(ConnectionError::Io(e)) if plain_tcp && closed(&e) => Err(closed_before_connack()),
+        Err(e) => Err(lost(e)),
+        Ok(None) if plain_tcp => Err(closed_before_connack()),
+        Ok(None) => Err(ClientError::ConnectionLost("closed before CONNACK".into())),
+    }
+}
+
+fn closed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionReset | K::UnexpectedEof | K::ConnectionAborted | K::BrokenPipe
+    )
+}
+
+fn closed_before_connack() -> ClientError {
+    ClientError::ConnectionLost(
+        "closed by the broker before CONNACK (if this port expects TLS, add --cafile, --capath \
+         or --tls-use-os-certs)"
+            .into(),
+    )
+}
+
 /// Opens the byte stream `opts` point at (a unix socket, or TCP and then TLS) without saying
 /// anything yet: [`Client::connect`](super::Client::connect) speaks MQTT over it, and `mq test`
 /// uses it bare to stream payloads too large to buffer and to look at the TLS session.
@@ -73,16 +121,7 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
     }
     conn.write_packet(&connect).map_err(lost)?;
     conn.flush().await.map_err(lost)?;
-    let connack = match conn.read_packet().await.map_err(lost)? {
-        Some(Packet::ConnAck(c)) => c,
-        Some(other) => {
-            return Err(ClientError::Protocol(format!(
-                "expected CONNACK, got {}",
-                other.packet_type().name()
-            )));
-        }
-        None => return Err(ClientError::ConnectionLost("closed before CONNACK".into())),
-    };
+    let connack = read_connack(&mut conn, &opts).await?;
     let mut client_id = opts.client_id.clone();
     if let Some(id) = &connack.properties.assigned_client_identifier {
         client_id = id.clone();
