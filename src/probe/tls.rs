@@ -94,8 +94,8 @@ fn certificate(chain: &[rustls::pki_types::CertificateDer<'_>]) -> Outcome {
 
 /// The figure and the JSON value of a parsed certificate.
 fn describe(cert: &X509Certificate<'_>, chain_len: usize) -> (String, Value) {
-    let subject = cert.subject().to_string();
-    let issuer = cert.issuer().to_string();
+    let subject = crate::tls::names::rfc2253(cert.subject());
+    let issuer = crate::tls::names::rfc2253(cert.issuer());
     let not_after = cert.validity().not_after.timestamp();
     let until = chrono::DateTime::from_timestamp(not_after, 0).map_or_else(
         || not_after.to_string(),
