@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Send a request and print the response (mosquitto_rr)')
             [CompletionResult]::new('meteo', 'meteo', [CompletionResultType]::ParameterValue, 'Publish AEMET forecasts and observations over MQTT')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test a broker: hold connections, publish, subscribe, measure')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Find out what a broker supports and where its limits are')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -360,8 +361,11 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')
             [CompletionResult]::new('--sub-topic', '--sub-topic', [CompletionResultType]::ParameterName, 'Subscription filter template for subscribers (default: the -t template)')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Payload size in bytes (at least 8 carry a timestamp for latency)')
-            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Payload size in bytes (at least 8 carry a timestamp for latency)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Payload size in bytes; payloads of at least 12 bytes start with the send time, from which subscribers measure latency (smaller ones are not measured)')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Payload size in bytes; payloads of at least 12 bytes start with the send time, from which subscribers measure latency (smaller ones are not measured)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Payload template instead of -s: %i is the client number, %n the message''s sequence number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is still measured')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Payload template instead of -s: %i is the client number, %n the message''s sequence number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is still measured')
+            [CompletionResult]::new('--payload-file', '--payload-file', [CompletionResultType]::ParameterName, 'Payload template read from a file (as -m)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'QoS of publications and subscriptions')
             [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, 'QoS of publications and subscriptions')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)')
@@ -378,6 +382,8 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--start-number', '--start-number', [CompletionResultType]::ParameterName, 'Number of the first client')
             [CompletionResult]::new('--ifaddr', '--ifaddr', [CompletionResultType]::ParameterName, 'Local addresses to spread connections over, comma separated')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a TCP connection and its CONNACK')
+            [CompletionResult]::new('--hdr-out', '--hdr-out', [CompletionResultType]::ParameterName, 'Write the end-to-end latency distribution to FILE in HdrHistogram''s percentile format (.hgrm, milliseconds), and beside it FILE-ack (PUBLISH to PUBACK/PUBCOMP, when publishing at QoS 1 or 2) and FILE-connect (TCP connect to CONNACK)')
+            [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write one CSV row per second to FILE: counters, rates and that second''s latency percentiles (microseconds)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check that the server certificate''s name matches the host (the chain, dates and signatures are still checked)')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA certificates; enables TLS')
             [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'Start clean sessions (default)')
@@ -385,6 +391,57 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object')
             [CompletionResult]::new('--json-every-second', '--json-every-second', [CompletionResultType]::ParameterName, 'Print one JSON line per second on stdout')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No per-second output')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mq;test' {
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Versions whose checks run: mqttv311, mqttv5 or all (3.1.1 and 5.0; every version''s acceptance is tried in any case)')
+            [CompletionResult]::new('--protocol-version', '--protocol-version', [CompletionResultType]::ParameterName, 'Versions whose checks run: mqttv311, mqttv5 or all (3.1.1 and 5.0; every version''s acceptance is tried in any case)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Time allowed for each check (seconds, or e.g. 500ms); searches stop there and report what they found so far')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time allowed for each check (seconds, or e.g. 500ms); searches stop there and report what they found so far')
+            [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'First level of every test topic (a random level follows it), for brokers whose ACLs allow only some topics')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host name or address')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host name or address')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Broker port (1883, or 8883 when TLS is in use)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Broker port (1883, or 8883 when TLS is in use)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'User name')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'User name')
+            [CompletionResult]::new('-P', '-P ', [CompletionResultType]::ParameterName, 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)')
+            [CompletionResult]::new('--pw', '--pw', [CompletionResultType]::ParameterName, 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)')
+            [CompletionResult]::new('--pw-file', '--pw-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of this file')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Client identifier (default: generated, or assigned by the broker in v5)')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'Client identifier (default: generated, or assigned by the broker in v5)')
+            [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Client identifier prefix; the process id is appended')
+            [CompletionResult]::new('--id-prefix', '--id-prefix', [CompletionResultType]::ParameterName, 'Client identifier prefix; the process id is appended')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep-alive interval in seconds (5 to 65535)')
+            [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'Keep-alive interval in seconds (5 to 65535)')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'v5 session expiry interval in seconds; -1 means never')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE')
+            [CompletionResult]::new('--property', '--property', [CompletionResultType]::ParameterName, 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE')
+            [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`')
+            [CompletionResult]::new('-M', '-M ', [CompletionResultType]::ParameterName, 'Maximum QoS 1/2 messages in flight')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Bind the outgoing socket to this local address')
+            [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Connect over this unix socket instead of TCP')
+            [CompletionResult]::new('--cafile', '--cafile', [CompletionResultType]::ParameterName, 'PEM file of trusted CA certificates; enables TLS')
+            [CompletionResult]::new('--capath', '--capath', [CompletionResultType]::ParameterName, 'Directory of PEM CA certificates; enables TLS')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM), for brokers that require one')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key (PEM)')
+            [CompletionResult]::new('--tls-version', '--tls-version', [CompletionResultType]::ParameterName, 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3')
+            [CompletionResult]::new('--ciphers', '--ciphers', [CompletionResultType]::ParameterName, 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384')
+            [CompletionResult]::new('--tls-alpn', '--tls-alpn', [CompletionResultType]::ParameterName, 'TLS ALPN protocol to offer')
+            [CompletionResult]::new('--tls-keylog', '--tls-keylog', [CompletionResultType]::ParameterName, 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)')
+            [CompletionResult]::new('--psk', '--psk', [CompletionResultType]::ParameterName, 'TLS-PSK key (refused: rustls has no pre-shared key support)')
+            [CompletionResult]::new('--psk-identity', '--psk-identity', [CompletionResultType]::ParameterName, 'TLS-PSK identity (refused: rustls has no pre-shared key support)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per check per line')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Keep the session after disconnecting (clean session off); needs -i')
+            [CompletionResult]::new('--disable-clean-session', '--disable-clean-session', [CompletionResultType]::ParameterName, 'Keep the session after disconnecting (clean session off); needs -i')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Print the protocol exchange on stdout')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Print the protocol exchange on stdout')
+            [CompletionResult]::new('--nodelay', '--nodelay', [CompletionResultType]::ParameterName, 'Disable Nagle''s algorithm')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print runtime errors')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check that the server certificate''s name matches the host (the chain, dates and signatures are still checked)')
+            [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Trust the operating system''s CA certificates; enables TLS')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
@@ -401,6 +458,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Send a request and print the response (mosquitto_rr)')
             [CompletionResult]::new('meteo', 'meteo', [CompletionResultType]::ParameterValue, 'Publish AEMET forecasts and observations over MQTT')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load-test a broker: hold connections, publish, subscribe, measure')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Find out what a broker supports and where its limits are')
             [CompletionResult]::new('generate-docs', 'generate-docs', [CompletionResultType]::ParameterValue, 'Regenerate the man pages and shell completions from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -424,6 +482,9 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;help;bench' {
+            break
+        }
+        'mq;help;test' {
             break
         }
         'mq;help;generate-docs' {

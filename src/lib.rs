@@ -17,6 +17,7 @@
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
+//! | [`probe`] | `mq test`: what a broker supports and its limits, found by trying (versions, CONNACK limits, delivery, names, payload size, TLS) |
 //! | [`bench`](mod@bench) | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
 //! | [`format`](mod@format) | mosquitto_sub's `-F` language, the `%j`/`--json` objects, and the printer of `sub`/`rr` |
 //! | [`cli`] | clap definitions of every command, shared option groups and their checks into client options, options files, `-D` properties, man page and completion generation |
@@ -39,6 +40,7 @@ pub mod cmd;
 pub mod connection;
 pub mod format;
 pub mod meteo;
+pub mod probe;
 pub mod process;
 pub mod protocol;
 pub mod session;

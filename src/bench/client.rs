@@ -40,7 +40,8 @@ pub struct Ctx {
     pub publishing: AtomicU64,
     /// Tasks still alive.
     pub live: AtomicU64,
-    /// The phase.
+    /// The phase. Changed with `send_replace`: a plain `send` is lost while no client task
+    /// has subscribed yet (a one-client run can reach `Running` before its task starts).
     pub phase: watch::Sender<Phase>,
     /// Local subscribers owed each message of publisher `i` (pubsub).
     pub fanout: Vec<u32>,
@@ -262,8 +263,10 @@ pub(crate) fn on_packet(
         Packet::PubRel(r) => link.queue(&Packet::PubComp(PubResp::new(r.packet_id)))?,
         Packet::PubRec(r) => link.queue(&Packet::PubRel(PubResp::new(r.packet_id)))?,
         Packet::PubAck(r) | Packet::PubComp(r) => {
-            if window.is_some_and(|w| w.release(r.packet_id.get())) {
+            if let Some(due) = window.and_then(|w| w.release(r.packet_id.get())) {
                 stats.acked.fetch_add(1, Relaxed);
+                let took = now_nanos().saturating_sub(due);
+                stats.ack_latency.record(Duration::from_nanos(took));
             }
         }
         Packet::Disconnect(d) => return Err(Cause::Disconnected(d.reason.as_u8())),

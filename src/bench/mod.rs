@@ -10,12 +10,15 @@
 //! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
 //! | [`run`](mod@run) | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
+//! | [`csv`], [`hgrm`] | `--csv` rows per second and `--hdr-out` percentile distributions, for plotting |
 //!
 //! One task per connection keeps an idle client down to its task, socket and timer: buffers are
 //! allocated only while a packet is being read or written.
 
 pub mod client;
 pub mod conn;
+pub mod csv;
+pub mod hgrm;
 pub mod message;
 pub mod pacing;
 pub mod plan;

@@ -6,6 +6,7 @@
 //! load stays the requested one. The window caps what is outstanding, so that a saturated broker
 //! shows up as a lower acknowledged rate instead of growing socket buffers.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How often one publisher sends.
@@ -82,13 +83,14 @@ impl Schedule {
     }
 }
 
-/// Packet identifiers of outstanding QoS 1/2 messages, at most `cap` at once.
+/// Packet identifiers of outstanding QoS 1/2 messages, at most `cap` at once, each with the
+/// time its message was due (for the acknowledgement latency).
 #[derive(Debug)]
 pub struct Window {
     cap: usize,
-    /// One bit per packet id; allocated on first use so idle clients pay nothing.
-    used: Vec<u64>,
-    outstanding: usize,
+    /// Outstanding id → due time (ns since the epoch); empty maps do not allocate, so idle
+    /// clients pay nothing.
+    due: HashMap<u16, u64>,
     cursor: u16,
 }
 
@@ -97,53 +99,40 @@ impl Window {
     pub fn new(cap: u16) -> Window {
         Window {
             cap: usize::from(cap.max(1)),
-            used: Vec::new(),
-            outstanding: 0,
+            due: HashMap::new(),
             cursor: 0,
         }
     }
 
     /// Messages sent and not yet acknowledged.
     pub fn outstanding(&self) -> usize {
-        self.outstanding
+        self.due.len()
     }
 
     /// True when another message may be sent.
     pub fn has_room(&self) -> bool {
-        self.outstanding < self.cap
+        self.due.len() < self.cap
     }
 
-    /// Takes a free packet id, or `None` when the window is full.
-    pub fn take(&mut self) -> Option<u16> {
+    /// Takes a free packet id for a message due at `due` (ns), or `None` when the window is full.
+    pub fn take(&mut self, due: u64) -> Option<u16> {
         if !self.has_room() {
             return None;
-        }
-        if self.used.is_empty() {
-            self.used = vec![0; 1024];
         }
         loop {
             self.cursor = self.cursor.checked_add(1).unwrap_or(1);
             let id = self.cursor;
-            let (word, bit) = (usize::from(id / 64), id % 64);
-            if self.used[word] & (1 << bit) == 0 {
-                self.used[word] |= 1 << bit;
-                self.outstanding += 1;
+            if let std::collections::hash_map::Entry::Vacant(e) = self.due.entry(id) {
+                e.insert(due);
                 return Some(id);
             }
         }
     }
 
-    /// Releases `id`; false if it was not outstanding (a duplicate or unknown ack).
-    pub fn release(&mut self, id: u16) -> bool {
-        let (word, bit) = (usize::from(id / 64), id % 64);
-        match self.used.get_mut(word) {
-            Some(w) if *w & (1 << bit) != 0 => {
-                *w &= !(1 << bit);
-                self.outstanding -= 1;
-                true
-            }
-            _ => false,
-        }
+    /// Releases `id` and returns when its message was due; `None` if it was not outstanding
+    /// (a duplicate or unknown acknowledgement).
+    pub fn release(&mut self, id: u16) -> Option<u64> {
+        self.due.remove(&id)
     }
 }
 
@@ -187,25 +176,29 @@ mod tests {
     #[test]
     fn window_caps_outstanding_ids() {
         let mut w = Window::new(3);
-        let ids: Vec<u16> = std::iter::from_fn(|| w.take()).collect();
+        let ids: Vec<u16> = (10..).map_while(|due| w.take(due)).collect();
         assert_eq!(ids, vec![1, 2, 3]);
         assert!(!w.has_room());
-        assert!(w.release(2));
-        assert!(!w.release(2), "a duplicate ack releases nothing");
-        assert!(!w.release(999), "an unknown id releases nothing");
-        assert_eq!(w.take(), Some(4));
+        assert_eq!(
+            w.release(2),
+            Some(11),
+            "the release gives the due time back"
+        );
+        assert_eq!(w.release(2), None, "a duplicate ack releases nothing");
+        assert_eq!(w.release(999), None, "an unknown id releases nothing");
+        assert_eq!(w.take(20), Some(4));
         assert_eq!(w.outstanding(), 3);
     }
 
     #[test]
     fn window_ids_wrap_past_65535_and_skip_busy_ones() {
         let mut w = Window::new(2);
-        let first = w.take().unwrap();
+        let first = w.take(0).unwrap();
         for _ in 0..70_000 {
-            let id = w.take().unwrap();
+            let id = w.take(0).unwrap();
             assert_ne!(id, 0);
             assert_ne!(id, first, "an outstanding id is never reused");
-            assert!(w.release(id));
+            assert!(w.release(id).is_some());
         }
     }
 

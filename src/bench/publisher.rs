@@ -47,6 +47,8 @@ struct Publisher<'a> {
     schedule: Option<Schedule>,
     window: Window,
     remaining: u64,
+    /// Messages queued so far (the `%n` of the next is one more).
+    seq: u64,
     owed: u64,
     sending: Sending<'a>,
 }
@@ -70,14 +72,15 @@ impl Publisher<'_> {
                 .as_ref()
                 .is_none_or(|s| s.next_due() <= now.into_std())
         {
-            let id = if qos0 { None } else { self.window.take() };
             // Latency counts from when the message was due, not from when a backed-up
             // publisher got round to it (no coordinated omission).
             let late = self.schedule.as_ref().map_or(Duration::ZERO, |s| {
                 now.into_std().saturating_duration_since(s.next_due())
             });
             let due = now_nanos().saturating_sub(u64::try_from(late.as_nanos()).unwrap_or(0));
-            link.queue_raw(self.template.stamp(id, due));
+            let id = if qos0 { None } else { self.window.take(due) };
+            self.seq += 1;
+            link.queue_raw(self.template.stamp(id, due, self.seq));
             self.ctx.stats.sent.fetch_add(1, Relaxed);
             self.ctx.expected.fetch_add(self.owed, Relaxed);
             self.remaining -= 1;
@@ -114,8 +117,14 @@ pub async fn publish(
     let cid = plan.client_id(Role::Pub, index);
     let topic = plan.topic.render(plan.number(index), &cid);
     let topic = TopicName::new(topic.as_str()).map_err(|_| Cause::Protocol)?;
-    let template =
-        PubTemplate::new(topic, plan.qos, plan.size, plan.version).map_err(|_| Cause::Protocol)?;
+    let template = PubTemplate::new(
+        topic,
+        plan.qos,
+        &plan.body,
+        plan.number(index),
+        plan.version,
+    )
+    .map_err(|_| Cause::Protocol)?;
     let schedule = match plan.pace {
         Pace::Every(iv) => {
             let phase = Schedule::phase(iv, index, plan.publishers);
@@ -129,6 +138,7 @@ pub async fn publish(
         schedule,
         window: Window::new(plan.inflight),
         remaining: plan.publisher_limit(index).unwrap_or(u64::MAX),
+        seq: 0,
         owed: u64::from(ctx.fanout.get(index as usize).copied().unwrap_or(0)),
         sending,
     };

@@ -25,7 +25,7 @@ pub fn parse_qos(s: &str) -> Result<QoS, String> {
         .ok_or_else(|| format!("invalid QoS '{s}': must be 0, 1 or 2"))
 }
 
-/// Where the broker is and who we are to it.
+/// Where the broker is and who we are to it (the protocol version is [`VersionArgs`]).
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Broker host name or address.
@@ -43,6 +43,12 @@ pub struct ServerArgs {
     /// Read the password from the first line of this file.
     #[arg(long = "pw-file", value_name = "FILE", conflicts_with = "password")]
     pub pw_file: Option<PathBuf>,
+}
+
+/// `-V`: the one protocol version a client command speaks (`mq test` has its own `-V`, which
+/// may name several).
+#[derive(Args, Debug, Clone)]
+pub struct VersionArgs {
     /// MQTT protocol version: mqttv31, mqttv311 or mqttv5.
     #[arg(short = 'V', long = "protocol-version", value_parser = parse_version, default_value = "mqttv311")]
     pub protocol_version: Version,

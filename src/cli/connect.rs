@@ -110,6 +110,7 @@ pub struct ConnectPlan {
 /// Checks the shared flags and builds the client options. `default_v5` is for rr.
 pub fn plan(
     server: &ServerArgs,
+    version: Version,
     client: &ClientArgs,
     tls: &TlsArgs,
     will: &WillArgs,
@@ -132,7 +133,7 @@ pub fn plan(
         ));
     }
     let url = client.url.as_deref().map(parse_url).transpose()?;
-    let mut version = server.protocol_version;
+    let mut version = version;
     // As mosquitto's clients: rr speaks v5 by default, and -D properties switch to v5.
     if (default_v5 || !client.property.is_empty()) && version == Version::V311 {
         version = Version::V5;

@@ -45,6 +45,7 @@ mod error;
 mod task;
 
 pub use error::ClientError;
+pub use task::open_stream;
 
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,

@@ -94,9 +94,11 @@ fn closed_before_connack() -> ClientError {
     )
 }
 
-/// Opens the stream, sends CONNECT and reads CONNACK.
-pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
-    let stream = match &opts.unix {
+/// Opens the byte stream `opts` point at (a unix socket, or TCP and then TLS) without saying
+/// anything yet: [`Client::connect`](super::Client::connect) speaks MQTT over it, and `mq test`
+/// uses it bare to stream payloads too large to buffer and to look at the TLS session.
+pub async fn open_stream(opts: &ClientOptions) -> Result<Stream, ClientError> {
+    Ok(match &opts.unix {
         Some(path) => transport::connect_unix(path).await?,
         None => {
             let tcp = transport::TcpOptions {
@@ -105,7 +107,12 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
             };
             transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
         }
-    };
+    })
+}
+
+/// Opens the stream, sends CONNECT and reads CONNACK.
+pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
+    let stream = open_stream(&opts).await?;
     let mut conn = Connection::new(stream, opts.version);
     conn.set_max_packet_size(opts.max_packet_size);
     let connect = Packet::Connect(Box::new(opts.connect_packet()));

@@ -41,7 +41,7 @@ mod reason;
 #[cfg(test)]
 mod malformed_tests;
 
-pub use codec::{decode, encode, encoded_len};
+pub use codec::{decode, encode, encode_publish_head, encoded_len, peek_header};
 pub use error::{DecodeError, EncodeError};
 pub use header::PacketType;
 pub use peek::{Peek, PublishHead, peek_publish};
