@@ -118,9 +118,10 @@ function drawRates() {
     g.fillText(fmt(v), 4, y(v) + 4);
   }
   for (let min = 0; min <= 5; min++) {
-    const tx = x(now - min * 60000);
-    g.fillText(min ? `-${min}m` : "now", tx - 10, h - 4);
+    g.textAlign = min === 0 ? "right" : min === 5 ? "left" : "center";
+    g.fillText(min ? `-${min}m` : "now", x(now - min * 60000), h - 4);
   }
+  g.textAlign = "left";
   for (const [key, color] of [["rin", "#2f6fde"], ["rout", "#e0772c"]]) {
     g.strokeStyle = color;
     g.lineWidth = 2;
@@ -144,7 +145,7 @@ class TopicNode {
     this.li = document.createElement("li");
     this.li.dataset.topic = path;
     this.details = document.createElement("details");
-    this.details.open = path.split("/").length < 4;
+    this.details.open = path.split("/").length < 6;
     const summary = document.createElement("summary");
     this.row = document.createElement("span");
     this.row.className = "row";

@@ -56,15 +56,18 @@ fn lost(e: ConnectionError) -> ClientError {
 
 /// Opens the stream, sends CONNECT and reads CONNACK.
 pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientError> {
-    let stream = match &opts.unix {
-        Some(path) => transport::connect_unix(path).await?,
-        None => {
-            let tcp = transport::TcpOptions {
-                nodelay: opts.nodelay,
-                bind: opts.bind_address,
-            };
-            transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
+    let tcp = transport::TcpOptions {
+        nodelay: opts.nodelay,
+        bind: opts.bind_address,
+    };
+    let stream = match (&opts.unix, &opts.websocket) {
+        (Some(path), _) => transport::connect_unix(path).await?,
+        (None, Some(path)) => {
+            let max = opts.max_packet_size as usize;
+            let tls = opts.tls.clone();
+            transport::connect_websocket(&opts.host, opts.port, tls, tcp, path, max).await?
         }
+        (None, None) => transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?,
     };
     let mut conn = Connection::new(stream, opts.version);
     conn.set_max_packet_size(opts.max_packet_size);
