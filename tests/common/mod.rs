@@ -6,6 +6,7 @@
 pub mod brokers;
 pub mod mosquitto;
 pub mod pki;
+pub mod web;
 
 #[allow(unused_imports)]
 pub use mosquitto::{Mosquitto, have_mosquitto, which};

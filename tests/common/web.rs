@@ -1,0 +1,278 @@
+//! Helpers of the web tests: a broker process with mqtt, websockets and http_api listeners
+//! whose log is kept, a raw HTTP client, a raw WebSocket client for byte-level frames, and
+//! the check that a peer program is installed (a failure under `CI=true`).
+
+use super::{ChildGuard, free_port, mq_path, wait_for_port, wait_until};
+use bytes::BytesMut;
+use mq::protocol::{self, Packet, Version};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Whether `what` (a peer the test needs) is there; under `CI=true` a missing one fails the
+/// test with `hint`, elsewhere the test is skipped with a notice.
+pub fn require(what: &str, present: bool, hint: &str) -> bool {
+    if present {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what} is required under CI=true: {hint}");
+    }
+    eprintln!("skipping: {what} is not installed ({hint})");
+    false
+}
+
+/// True when `program --version` runs.
+pub fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `mq broker` in a child process, its stderr log collected line by line.
+pub struct LoggedBroker {
+    _child: ChildGuard,
+    /// The port of each listener, in the order given.
+    pub ports: Vec<u16>,
+    log: Arc<Mutex<Vec<String>>>,
+    /// Holds the config file.
+    pub dir: tempfile::TempDir,
+}
+
+impl LoggedBroker {
+    /// Starts a broker with one listener per entry of `listeners` (the lines that follow
+    /// `listener PORT 127.0.0.1`), then the `extra` global lines.
+    pub fn start(listeners: &[&str], extra: &str) -> LoggedBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let ports: Vec<u16> = listeners.iter().map(|_| free_port()).collect();
+        let mut conf = String::new();
+        for (port, body) in ports.iter().zip(listeners) {
+            conf.push_str(&format!("listener {port} 127.0.0.1\n{body}\n"));
+        }
+        conf.push_str(extra);
+        let path = dir.path().join("mq.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut child = Command::new(mq_path())
+            .args(["broker", "-c"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mq broker");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let guard = ChildGuard(child);
+        for p in &ports {
+            wait_for_port(*p);
+        }
+        LoggedBroker {
+            _child: guard,
+            ports,
+            log,
+            dir,
+        }
+    }
+
+    /// Waits (up to 10 s) for a log line containing every one of `needles`.
+    pub fn logged(&self, needles: &[&str]) -> bool {
+        wait_until(|| {
+            self.log
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| needles.iter().all(|n| l.contains(n)))
+        })
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+/// An HTTP answer: status, head (lower-cased header lines) and body.
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// The header lines, lower case.
+    pub head: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends `request` as is to 127.0.0.1:`port` and reads the answer until the server closes.
+pub fn http_raw(port: u16, request: &[u8]) -> Answer {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    parse_answer(&all)
+}
+
+fn parse_answer(all: &[u8]) -> Answer {
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(all)));
+    let head = String::from_utf8_lossy(&all[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    Answer {
+        status,
+        head,
+        body: all[split + 4..].to_vec(),
+    }
+}
+
+/// `METHOD path` with optional extra header lines.
+pub fn http(port: u16, method: &str, path: &str, headers: &[&str]) -> Answer {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    http_raw(port, req.as_bytes())
+}
+
+/// The header lines of a good upgrade request, without the subprotocol.
+pub const UPGRADE: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+/// A WebSocket client at the byte level: masked frames out, frames in.
+pub struct RawWs {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawWs {
+    /// Upgrades with `headers` (the request's header lines); the answer when it is not 101.
+    pub fn open(port: u16, headers: &str) -> Result<RawWs, Answer> {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let req = format!("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let mut all = Vec::new();
+        let mut byte = [0u8; 1];
+        while !all.ends_with(b"\r\n\r\n") {
+            match s.read(&mut byte) {
+                Ok(1) => all.push(byte[0]),
+                _ => break,
+            }
+        }
+        if all.starts_with(b"HTTP/1.1 101") {
+            return Ok(RawWs {
+                stream: s,
+                buf: Vec::new(),
+            });
+        }
+        let _ = s.read_to_end(&mut all);
+        Err(parse_answer(&all))
+    }
+
+    /// Upgrades with the `mqtt` subprotocol and sends CONNECT for `id` (3.1.1); CONNACK read.
+    pub fn mqtt(port: u16, id: &str) -> RawWs {
+        let mut ws = RawWs::open(port, &format!("{UPGRADE}Sec-WebSocket-Protocol: mqtt\r\n"))
+            .unwrap_or_else(|a| panic!("upgrade refused: {} {}", a.status, a.text()));
+        ws.send_packet(&super::connect_packet(id, true, 60, Version::V311));
+        let (op, payload) = ws.frame().expect("CONNACK frame");
+        assert_eq!((op, &payload[..]), (2, &[0x20, 2, 0, 0][..]));
+        ws
+    }
+
+    /// Sends `packet` in one binary frame.
+    pub fn send_packet(&mut self, packet: &Packet) {
+        let mut b = BytesMut::new();
+        protocol::encode(packet, Version::V311, &mut b).unwrap();
+        self.send(2, &b);
+    }
+
+    /// Sends one masked frame with `opcode`.
+    pub fn send(&mut self, opcode: u8, payload: &[u8]) {
+        let bytes = masked_frame(opcode, payload);
+        self.send_raw(&bytes);
+    }
+
+    /// Writes bytes as they are.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// The next frame (opcode, payload); `None` when the connection closed.
+    pub fn frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        loop {
+            if self.buf.len() >= 2 {
+                let op = self.buf[0] & 0x0f;
+                let (len, start) = match self.buf[1] & 0x7f {
+                    126 if self.buf.len() >= 4 => {
+                        (u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize, 4)
+                    }
+                    126 | 127 => (usize::MAX, 0),
+                    n => (n as usize, 2),
+                };
+                if len != usize::MAX && self.buf.len() >= start + len {
+                    let payload = self.buf[start..start + len].to_vec();
+                    self.buf.drain(..start + len);
+                    return Some((op, payload));
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Reads frames until a close frame; its status code.
+    pub fn close_code(&mut self) -> Option<u16> {
+        while let Some((op, payload)) = self.frame() {
+            if op == 8 {
+                return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+            }
+        }
+        None
+    }
+}
+
+/// A client frame: FIN, `opcode`, masked `payload`.
+pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x11u8, 0x22, 0x33, 0x44];
+    let mut f = vec![0x80 | opcode];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n < 65536 => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
