@@ -122,13 +122,20 @@ function drawRates() {
     g.fillText(min ? `-${min}m` : "now", x(now - min * 60000), h - 4);
   }
   g.textAlign = "left";
-  for (const [key, color] of [["rin", "#2f6fde"], ["rout", "#e0772c"]]) {
-    g.strokeStyle = color;
-    g.lineWidth = 2;
+  const pts = rates.points;
+  for (const [key, color] of [["rin", "47,111,222"], ["rout", "224,119,44"]]) {
+    if (!pts.length) break;
     g.beginPath();
-    rates.points.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
+    pts.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
+    g.strokeStyle = `rgb(${color})`;
+    g.lineWidth = 2;
     g.stroke();
+    g.lineTo(x(pts[pts.length - 1].t), bottom);
+    g.lineTo(x(pts[0].t), bottom);
+    g.fillStyle = `rgba(${color},0.12)`;
+    g.fill();
   }
+  g.fillStyle = "#6b7480";
 }
 
 // ---- Topic browser ------------------------------------------------------------------------
@@ -203,7 +210,7 @@ class TopicNode {
     g.lineWidth = 1.5;
     g.beginPath();
     h.forEach((v, i) => {
-      const px = (i / (TREND_POINTS - 1)) * (w - 2) + 1;
+      const px = (i / (h.length - 1)) * (w - 2) + 1;
       const py = ht - 2 - ((v - lo) / span) * (ht - 4);
       i ? g.lineTo(px, py) : g.moveTo(px, py);
     });
@@ -214,7 +221,7 @@ class TopicNode {
   count() {
     let n = this.valueEl.textContent !== "" ? 1 : 0;
     for (const c of this.children.values()) n += c.count();
-    if (this.children.size) this.countEl.textContent = `(${n} topics)`;
+    if (this.children.size) this.countEl.textContent = n === 1 ? "(1 topic)" : `(${n} topics)`;
     return n;
   }
 }
@@ -261,13 +268,14 @@ function scheduleCount() {
     countTimer = null;
     let n = 0;
     for (const c of root.children.values()) n += c.count();
-    $("topic-count").textContent = `${n} topics`;
+    $("topic-count").textContent = n === 1 ? "1 topic" : `${n} topics`;
   }, 300);
 }
 
 let client = null;
 
-/** The URL of the broker's websockets listener: `?ws=` on the page, or the first listed. */
+/** The URL of the broker's websockets listener: `?ws=` on the page, or the first listed.
+ *  (`?filter=` on the page sets the topic filter.) */
 function websocketUrl(listeners) {
   const given = new URLSearchParams(location.search).get("ws");
   if (given) return given;
@@ -321,6 +329,8 @@ function connect(listeners) {
 }
 
 async function start() {
+  const wanted = new URLSearchParams(location.search).get("filter");
+  if (wanted) $("filter").value = wanted;
   try {
     const v = await (await fetch("/api/v1/version")).json();
     $("version").textContent = "version " + v.version;
