@@ -46,6 +46,8 @@ pub struct WsStream<S> {
     ws: WebSocketStream<S>,
     /// The rest of the last binary message, not yet read.
     pending: Bytes,
+    /// A frame or error received behind data, for the next read.
+    held: Option<Option<Result<Message, WsError>>>,
 }
 
 /// Why a connection was closed from this side: the WebSocket close code and the words for
@@ -76,6 +78,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
         WsStream {
             ws,
             pending: Bytes::new(),
+            held: None,
         }
     }
 
@@ -89,6 +92,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
         let mut ws = Pin::new(&mut self.ws);
         if ws.as_mut().start_send(Message::Close(Some(frame))).is_ok() {
             let _ = ws.poll_flush(cx);
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
+    /// The read result for a frame-level error: refused with its close code, the end of the
+    /// stream for a peer that went away, or the socket error.
+    fn fail(&mut self, cx: &mut Context<'_>, e: WsError) -> io::Result<()> {
+        if let Some(r) = refusal(&e) {
+            self.refuse(cx, &r);
+            let msg = format!("{} (close code {})", r.reason, r.code);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+        }
+        match e {
+            WsError::Protocol(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => Ok(()),
+            e => Err(io_error(e)),
         }
     }
 }
@@ -122,26 +141,45 @@ fn io_error(e: WsError) -> io::Error {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsStream<S> {
+    /// Copies the payloads of every binary frame already received (a reader that got one
+    /// small frame per call would handle, and yield, once per MQTT packet). Anything else
+    /// that arrives behind data is held for the next call.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let start = buf.filled().len();
         loop {
             if !this.pending.is_empty() {
                 let n = this.pending.len().min(buf.remaining());
                 buf.put_slice(&this.pending[..n]);
                 this.pending.advance(n);
-                if this.pending.is_empty() {
-                    this.pending = Bytes::new();
+                if !this.pending.is_empty() {
+                    return Poll::Ready(Ok(()));
                 }
-                return Poll::Ready(Ok(()));
+                this.pending = Bytes::new();
             }
-            match ready!(Pin::new(&mut this.ws).poll_next(cx)) {
-                // The peer closed (with or without a close frame): end of stream.
-                None => return Poll::Ready(Ok(())),
+            let copied = buf.filled().len() > start;
+            let item = match this.held.take() {
+                Some(item) => item,
+                None => match Pin::new(&mut this.ws).poll_next(cx) {
+                    Poll::Ready(item) => item,
+                    Poll::Pending if copied => return Poll::Ready(Ok(())),
+                    Poll::Pending => return Poll::Pending,
+                },
+            };
+            match item {
                 Some(Ok(Message::Binary(b))) => this.pending = b,
+                // Pings are answered by tungstenite.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                other if copied => {
+                    this.held = Some(other);
+                    return Poll::Ready(Ok(()));
+                }
+                // The peer closed (with or without a close frame): end of stream.
+                None | Some(Ok(Message::Close(_))) => return Poll::Ready(Ok(())),
                 Some(Ok(Message::Text(_))) => {
                     let r = Refusal {
                         code: 1003,
@@ -150,19 +188,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsStream<S> {
                     this.refuse(cx, &r);
                     return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, r.reason)));
                 }
-                // Pings are answered by tungstenite; close frames end the stream next time.
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    if let Some(r) = refusal(&e) {
-                        this.refuse(cx, &r);
-                        let msg = format!("{} (close code {})", r.reason, r.code);
-                        return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, msg)));
-                    }
-                    return match e {
-                        WsError::Protocol(_) => Poll::Ready(Ok(())),
-                        e => Poll::Ready(Err(io_error(e))),
-                    };
-                }
+                Some(Err(e)) => return Poll::Ready(this.fail(cx, e)),
             }
         }
     }
@@ -299,6 +325,26 @@ mod tests {
         let mut out = [0u8; 4];
         b.read_exact(&mut out).await.unwrap();
         assert_eq!(out, [0x82, 2, 0xd0, 0x00]);
+    }
+
+    #[tokio::test]
+    async fn frames_already_received_are_read_at_once_and_a_text_frame_behind_them_waits() {
+        let (a, mut b) = tokio::io::duplex(1024);
+        let mut ws = server_after_upgrade(a, 1 << 20).await;
+        let mut wire = frame(2, &[0xc0, 0x00]);
+        wire.extend(frame(2, &[0xc0, 0x00]));
+        wire.extend(frame(1, b"x"));
+        b.write_all(&wire).await.unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            ws.read(&mut buf).await.unwrap(),
+            4,
+            "both frames in one read"
+        );
+        assert!(
+            ws.read(&mut buf).await.is_err(),
+            "then the text frame is refused"
+        );
     }
 
     #[tokio::test]
