@@ -91,7 +91,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h -p -u -P -V -c -t -s -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --count --subscribers --rate --topic --sub-topic --size --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --help conn pub sub pubsub"
+            opts="-h -p -u -P -V -c -t -s -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --count --subscribers --rate --topic --sub-topic --size --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --help conn pub sub pubsub"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,10 @@ _mq() {
                     return 0
                     ;;
                 -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -457,7 +461,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__meteo)
-            opts="-h -p -u -P -V -i -k -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
+            opts="-h -p -u -P -V -i -k -q --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,6 +508,10 @@ _mq() {
                     return 0
                     ;;
                 -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,7 +661,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__pub)
-            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -740,6 +748,10 @@ _mq() {
                     return 0
                     ;;
                 -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -843,7 +855,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -938,6 +950,10 @@ _mq() {
                     return 0
                     ;;
                 -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1041,7 +1057,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1136,6 +1152,10 @@ _mq() {
                     return 0
                     ;;
                 -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
