@@ -1,12 +1,24 @@
 //! Framed packet I/O over any byte stream.
 //!
-//! A [`Connection`] owns a stream (TCP, TLS, an in-memory duplex in tests), a read buffer that
-//! [`Connection::read_packet`] decodes packets out of, and a write buffer that
-//! [`Connection::write_packet`] encodes into. Nothing reaches the socket until
-//! [`Connection::flush`], so a burst of packets costs one system call.
+//! [`Framer`] is the framing every connection in `mq` shares, free of I/O: bytes in, packets
+//! out (streaming decode, oversize refused from the fixed header), packets in, bytes out. Three
+//! drivers move its bytes, each the right shape for its job:
 //!
-//! `read_packet` is cancel-safe: bytes read so far stay in the buffer, so it can sit in a
-//! `tokio::select!` beside a command channel and a keepalive timer.
+//! - [`Connection`] here, for the [`crate::client`]: any `AsyncRead + AsyncWrite` stream (TCP,
+//!   TLS, WebSocket, an in-memory duplex in tests), awaited in a `select!` beside a command
+//!   channel and a keepalive timer;
+//! - the broker's link (`broker::link`), which polls its socket by hand so that an idle
+//!   connection holds no buffer at all (10,000 idle clients cost their sockets, not 32 KiB
+//!   each);
+//! - the load generator's connection (`bench::conn`), over a bare non-blocking socket with
+//!   TLS driven sans-IO, for the same reason at the other end.
+//!
+//! A protocol rule about framing (maximum packet size, a version switch after CONNECT) lands in
+//! [`Framer`] once.
+//!
+//! In a [`Connection`], nothing reaches the socket until [`Connection::flush`], so a burst of
+//! packets costs one system call. `read_packet` is cancel-safe: bytes read so far stay in the
+//! buffer.
 
 use crate::protocol::{self, DecodeError, EncodeError, MAX_REMAINING_LENGTH, Packet, Version};
 use bytes::BytesMut;
@@ -32,23 +44,23 @@ pub enum ConnectionError {
     Truncated,
 }
 
-/// A packet stream: decode from a read buffer, encode into a write buffer.
+/// MQTT framing without I/O: a receive buffer packets are decoded out of, and a send buffer
+/// packets are encoded into.
 #[derive(Debug)]
-pub struct Connection<S> {
-    stream: S,
-    rbuf: BytesMut,
-    wbuf: BytesMut,
+pub struct Framer {
+    rx: BytesMut,
+    tx: BytesMut,
     version: Version,
     max_packet_size: u32,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// Wraps `stream`, speaking `version`, accepting packets up to the protocol maximum.
-    pub fn new(stream: S, version: Version) -> Connection<S> {
-        Connection {
-            stream,
-            rbuf: BytesMut::with_capacity(READ_CHUNK),
-            wbuf: BytesMut::with_capacity(READ_CHUNK),
+impl Framer {
+    /// Empty buffers (they allocate on first use), speaking `version`, accepting packets up to
+    /// the protocol maximum.
+    pub fn new(version: Version) -> Framer {
+        Framer {
+            rx: BytesMut::new(),
+            tx: BytesMut::new(),
             version,
             max_packet_size: MAX_REMAINING_LENGTH + 5,
         }
@@ -64,9 +76,99 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.version = version;
     }
 
-    /// Refuses incoming packets larger than `max` bytes (whole packet, header included).
+    /// Refuses incoming packets larger than `max` bytes (whole packet, header included), from
+    /// their fixed header, before their body is buffered.
     pub fn set_max_packet_size(&mut self, max: u32) {
         self.max_packet_size = max;
+    }
+
+    /// The receive buffer, for a driver to read into.
+    pub fn rx_mut(&mut self) -> &mut BytesMut {
+        &mut self.rx
+    }
+
+    /// Bytes received and not yet decoded.
+    pub fn rx_len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// The next whole packet received, if any.
+    pub fn decode(&mut self) -> Result<Option<Packet>, DecodeError> {
+        protocol::decode(&mut self.rx, self.version, self.max_packet_size)
+    }
+
+    /// Gives the receive buffer's memory back once everything in it was decoded (for drivers
+    /// that keep idle connections bufferless).
+    pub fn release_rx_if_drained(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+    }
+
+    /// Encodes `packet` at the end of the send buffer.
+    pub fn encode(&mut self, packet: &Packet) -> Result<(), EncodeError> {
+        protocol::encode(packet, self.version, &mut self.tx)
+    }
+
+    /// Appends bytes already encoded (a PUBLISH shared by many subscribers, say).
+    pub fn encode_raw(&mut self, bytes: &[u8]) {
+        self.tx.extend_from_slice(bytes);
+    }
+
+    /// Bytes encoded and not yet written.
+    pub fn tx(&self) -> &[u8] {
+        &self.tx
+    }
+
+    /// Number of bytes encoded and not yet written.
+    pub fn pending(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// `n` bytes of the send buffer were written; its memory is given back once it is empty.
+    pub fn written(&mut self, n: usize) {
+        if n >= self.tx.len() {
+            self.tx = BytesMut::new();
+        } else {
+            let _ = self.tx.split_to(n);
+        }
+    }
+
+    /// Empties the send buffer but keeps its memory (for drivers that write often).
+    pub fn clear_tx(&mut self) {
+        self.tx.clear();
+    }
+}
+
+/// A packet stream for the client: a [`Framer`] over an async stream.
+#[derive(Debug)]
+pub struct Connection<S> {
+    stream: S,
+    frames: Framer,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// Wraps `stream`, speaking `version`, accepting packets up to the protocol maximum.
+    pub fn new(stream: S, version: Version) -> Connection<S> {
+        Connection {
+            stream,
+            frames: Framer::new(version),
+        }
+    }
+
+    /// The protocol version used to encode and decode.
+    pub fn version(&self) -> Version {
+        self.frames.version()
+    }
+
+    /// Changes the protocol version (a server learns it from CONNECT).
+    pub fn set_version(&mut self, version: Version) {
+        self.frames.set_version(version);
+    }
+
+    /// Refuses incoming packets larger than `max` bytes (whole packet, header included).
+    pub fn set_max_packet_size(&mut self, max: u32) {
+        self.frames.set_max_packet_size(max);
     }
 
     /// Reads the next packet; `Ok(None)` when the peer closed the stream between packets.
@@ -74,12 +176,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Cancel-safe: a partial packet stays buffered for the next call.
     pub async fn read_packet(&mut self) -> Result<Option<Packet>, ConnectionError> {
         loop {
-            if let Some(p) = protocol::decode(&mut self.rbuf, self.version, self.max_packet_size)? {
+            if let Some(p) = self.frames.decode()? {
                 return Ok(Some(p));
             }
-            self.rbuf.reserve(READ_CHUNK);
-            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
-                return if self.rbuf.is_empty() {
+            let rx = self.frames.rx_mut();
+            rx.reserve(READ_CHUNK);
+            if self.stream.read_buf(rx).await? == 0 {
+                return if self.frames.rx_len() == 0 {
                     Ok(None)
                 } else {
                     Err(ConnectionError::Truncated)
@@ -90,29 +193,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Decodes a packet already in the read buffer, without touching the socket.
     pub fn try_read_packet(&mut self) -> Result<Option<Packet>, ConnectionError> {
-        Ok(protocol::decode(
-            &mut self.rbuf,
-            self.version,
-            self.max_packet_size,
-        )?)
+        Ok(self.frames.decode()?)
     }
 
     /// Encodes `packet` into the write buffer; call [`Connection::flush`] to send it.
     pub fn write_packet(&mut self, packet: &Packet) -> Result<(), ConnectionError> {
-        protocol::encode(packet, self.version, &mut self.wbuf)?;
+        self.frames.encode(packet)?;
         Ok(())
     }
 
     /// Bytes encoded but not yet flushed.
     pub fn pending(&self) -> usize {
-        self.wbuf.len()
+        self.frames.pending()
     }
 
     /// Writes out everything buffered.
     pub async fn flush(&mut self) -> Result<(), ConnectionError> {
-        if !self.wbuf.is_empty() {
-            self.stream.write_all(&self.wbuf).await?;
-            self.wbuf.clear();
+        if self.frames.pending() > 0 {
+            self.stream.write_all(self.frames.tx()).await?;
+            self.frames.clear_tx();
         }
         self.stream.flush().await?;
         Ok(())

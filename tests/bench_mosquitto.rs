@@ -2,62 +2,22 @@
 
 mod common;
 
-use common::mosquitto::{MOSQUITTO, start_with_config, write_config};
-use common::{ChildGuard, free_port};
+use common::{Conf, Peer, TestBroker, peers, require};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A mosquitto on a free loopback port, killed on drop.
-struct Mosquitto {
-    child: Option<ChildGuard>,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Mosquitto {
-    /// Starts mosquitto with `extra` config lines, or `None` (with a notice) if it is absent.
-    fn start(extra: &str) -> Option<Mosquitto> {
-        if !Path::new(MOSQUITTO).exists() {
-            eprintln!("skipping: {MOSQUITTO} is not installed");
-            return None;
-        }
-        let port = free_port();
-        let dir = tempfile::tempdir().ok()?;
-        let conf = write_config(
-            dir.path(),
-            port,
-            &format!("max_connections -1\nlog_dest none\n{extra}"),
-        );
-        let mut cmd = Command::new(MOSQUITTO);
-        // SAFETY: setrlimit is async-signal-safe; the child raises its own file limit.
-        unsafe {
-            cmd.pre_exec(|| {
-                let mut lim = libc::rlimit {
-                    rlim_cur: 0,
-                    rlim_max: 0,
-                };
-                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-                    lim.rlim_cur = lim.rlim_max;
-                    libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-                }
-                Ok(())
-            });
-        }
-        Some(Mosquitto {
-            child: Some(start_with_config(cmd, &conf, port)),
-            port,
-            _dir: dir,
-        })
+/// A quiet mosquitto (these runs make hundreds of connections) with no connection limit and
+/// `extra` config lines, or `None` when it is not installed and the test may skip.
+fn mosquitto(extra: &str) -> Option<TestBroker> {
+    if !require(&[Peer::Mosquitto]) {
+        return None;
     }
-
-    /// Kills the broker now (the guard reaps it).
-    fn kill(&mut self) {
-        self.child = None;
-    }
+    Some(TestBroker::mosquitto(
+        Conf::bare().quiet().line("max_connections -1").line(extra),
+    ))
 }
 
 fn bench(port: u16, args: &[&str]) -> Command {
@@ -85,11 +45,11 @@ fn run_json(port: u16, args: &[&str]) -> (Output, Value) {
 
 #[test]
 fn pubsub_qos1_delivers_everything_and_measures_latency() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let (out, v) = run_json(
-        m.port,
+        m.port(),
         &[
             "pubsub",
             "-c",
@@ -117,7 +77,7 @@ fn pubsub_qos1_delivers_everything_and_measures_latency() {
 
 #[test]
 fn limit_bounds_a_fan_in_run_to_a_wildcard_subscriber() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let args = [
@@ -134,7 +94,7 @@ fn limit_bounds_a_fan_in_run_to_a_wildcard_subscriber() {
         "0",
     ];
     let started = Instant::now();
-    let (out, v) = run_json(m.port, &args);
+    let (out, v) = run_json(m.port(), &args);
     // The run ends when the last publisher is done, not at a keepalive or a timeout.
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -150,11 +110,11 @@ fn limit_bounds_a_fan_in_run_to_a_wildcard_subscriber() {
 
 #[test]
 fn json_every_second_streams_lines_then_a_summary_line() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let out = bench(
-        m.port,
+        m.port(),
         &["conn", "-c", "50", "-d", "2", "--json-every-second"],
     )
     .output()
@@ -178,10 +138,10 @@ fn json_every_second_streams_lines_then_a_summary_line() {
 
 #[test]
 fn refused_connect_exits_with_the_connack_code() {
-    let Some(m) = Mosquitto::start("allow_anonymous false") else {
+    let Some(m) = mosquitto("allow_anonymous false") else {
         return;
     };
-    let out = bench(m.port, &["conn", "-c", "10", "-d", "1"])
+    let out = bench(m.port(), &["conn", "-c", "10", "-d", "1"])
         .output()
         .expect("run mq bench");
     assert_eq!(out.status.code(), Some(5));
@@ -194,11 +154,11 @@ fn refused_connect_exits_with_the_connack_code() {
 
 #[test]
 fn clients_over_the_broker_limit_are_counted_by_cause() {
-    let Some(m) = Mosquitto::start("allow_anonymous true\nmax_connections 10") else {
+    let Some(m) = mosquitto("allow_anonymous true\nmax_connections 10") else {
         return;
     };
     let (out, v) = run_json(
-        m.port,
+        m.port(),
         &["conn", "-c", "30", "-d", "1", "--connect-timeout", "3s"],
     );
     assert!(out.status.success(), "{v}");
@@ -217,10 +177,10 @@ fn clients_over_the_broker_limit_are_counted_by_cause() {
 
 #[test]
 fn broker_dying_mid_run_is_reported_as_drops() {
-    let Some(mut m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(mut m) = mosquitto("allow_anonymous true") else {
         return;
     };
-    let mut child = bench(m.port, &["conn", "-c", "40", "-d", "10", "--json"])
+    let mut child = bench(m.port(), &["conn", "-c", "40", "-d", "10", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -262,11 +222,11 @@ fn broker_dying_mid_run_is_reported_as_drops() {
 
 #[test]
 fn ctrl_c_prints_the_summary_so_far() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let mut child = bench(
-        m.port,
+        m.port(),
         &[
             "pubsub",
             "-c",
@@ -311,11 +271,11 @@ fn ctrl_c_prints_the_summary_so_far() {
 
 #[test]
 fn separate_pub_and_sub_processes_measure_latency_across_processes() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let mut sub = bench(
-        m.port,
+        m.port(),
         &[
             "sub", "-c", "5", "-t", "bench/x", "-L", "500", "-d", "20", "--json",
         ],
@@ -331,7 +291,7 @@ fn separate_pub_and_sub_processes_measure_latency_across_processes() {
         }
     }
     let out = bench(
-        m.port,
+        m.port(),
         &[
             "pub",
             "-c",
@@ -370,7 +330,7 @@ fn separate_pub_and_sub_processes_measure_latency_across_processes() {
 
 #[test]
 fn connection_rate_ramps_and_ifaddr_spreads_sources() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     let args = [
@@ -384,7 +344,7 @@ fn connection_rate_ramps_and_ifaddr_spreads_sources() {
         "--ifaddr",
         "127.0.0.1,127.0.0.2",
     ];
-    let (out, v) = run_json(m.port, &args);
+    let (out, v) = run_json(m.port(), &args);
     assert!(out.status.success(), "{v}");
     assert_eq!(v["connections"]["connected"], 20, "{v}");
     let took = v["connections"]["connect_time_s"].as_f64().unwrap();
@@ -417,12 +377,12 @@ fn tls_pubsub_against_a_tls_listener() {
     let conf = format!(
         "allow_anonymous true\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key"
     );
-    let Some(m) = Mosquitto::start(&conf) else {
+    let Some(m) = mosquitto(&conf) else {
         return;
     };
     let ca = format!("{d}/ca.pem");
     let (out, v) = run_json(
-        m.port,
+        m.port(),
         &[
             "pubsub",
             "-c",
@@ -446,9 +406,12 @@ fn tls_pubsub_against_a_tls_listener() {
     let other = tempfile::tempdir().expect("tempdir");
     write_certs(other.path());
     let wrong = format!("{}/ca.pem", other.path().display());
-    let out = bench(m.port, &["conn", "-c", "5", "-d", "1", "--cafile", &wrong])
-        .output()
-        .expect("run");
+    let out = bench(
+        m.port(),
+        &["conn", "-c", "5", "-d", "1", "--cafile", &wrong],
+    )
+    .output()
+    .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TLS: "), "{err}");
@@ -456,11 +419,11 @@ fn tls_pubsub_against_a_tls_listener() {
 
 #[test]
 fn idle_clients_keep_alive_past_the_keepalive() {
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
     // mosquitto drops a client silent for 1.5 keepalives; these stay for three.
-    let (out, v) = run_json(m.port, &["conn", "-c", "20", "-k", "1", "-d", "3"]);
+    let (out, v) = run_json(m.port(), &["conn", "-c", "20", "-k", "1", "-d", "3"]);
     assert!(out.status.success(), "{v}");
     assert_eq!(v["connections"]["held"], 20, "{v}");
     assert!(
@@ -477,13 +440,16 @@ fn an_idle_connection_costs_the_generator_under_4_kib() {
     };
     // SAFETY: getrlimit writes only the struct we pass.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_max < 2048 {
-        eprintln!("skipping: the file limit is too low for 1,000 connections");
+        peers::host_lacks(&format!(
+            "the open-file hard limit ({}) is too low for 1,000 connections",
+            lim.rlim_max
+        ));
         return;
     }
-    let Some(m) = Mosquitto::start("allow_anonymous true") else {
+    let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
-    let (out, v) = run_json(m.port, &["conn", "-c", "1000", "-d", "0.2"]);
+    let (out, v) = run_json(m.port(), &["conn", "-c", "1000", "-d", "0.2"]);
     assert!(out.status.success(), "{v}");
     assert_eq!(v["connections"]["held"], 1000, "{v}");
     let per = v["memory"]["per_connection"].as_u64().unwrap();

@@ -1,5 +1,4 @@
 //! The real `mq broker` binary driven by Debian's mosquitto_pub and mosquitto_sub, unchanged.
-//! Each test skips with a notice when the mosquitto clients are not installed.
 
 mod common;
 
@@ -8,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn clients() -> bool {
-    have("mosquitto_pub") && have("mosquitto_sub")
+    require(&[Peer::MosquittoClients])
 }
 
 fn pub_(port: u16, args: &[&str]) {
@@ -37,28 +36,13 @@ fn sub(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn config_file(dir: &std::path::Path, port: u16, extra: &str) -> std::path::PathBuf {
-    let path = dir.join("mq.conf");
-    // A config with listeners refuses anonymous clients unless it says so (mosquitto 2.0).
-    let text = format!("listener {port} 127.0.0.1\nallow_anonymous true\n{extra}");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn spawn_with_config(conf: &std::path::Path, port: u16) -> ChildGuard {
-    let mut cmd = Command::new(mq_path());
-    cmd.args(["broker", "-c"]).arg(conf);
-    let g = ChildGuard::spawn(&mut cmd);
-    wait_for_port(port);
-    g
-}
-
 #[test]
 fn qos_1_and_2_reach_a_persistent_mosquitto_sub_session() {
     if !clients() {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     assert_eq!(
         sub(port, &["-c", "-i", "s1", "-q", "2", "-t", "m/#", "-E"]),
         ""
@@ -77,19 +61,17 @@ fn qos0_live_delivery_with_wildcards() {
     if !clients() {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     let mut s = Command::new("mosquitto_sub");
     s.args(["-p", &port.to_string(), "-t", "live/+/x", "-C", "1", "-v"]);
     let s = ChildGuard::spawn(&mut s);
-    // Publish until the subscriber, subscribed at some point, has received one message.
-    let mut s = s;
-    for _ in 0..50 {
-        pub_(port, &["-t", "live/a/x", "-m", "hello"]);
-        if s.wait_timeout(Duration::from_millis(100)).is_some() {
-            break;
-        }
-    }
-    assert_eq!(s.output(Duration::from_secs(1)), "live/a/x hello\n");
+    b.wait_subscribed("live/+/x");
+    pub_(port, &["-t", "live/a/x", "-m", "hello"]);
+    assert_eq!(
+        s.finish(PATIENCE),
+        (Some(0), "live/a/x hello\n".to_string())
+    );
 }
 
 #[test]
@@ -97,7 +79,8 @@ fn retained_message_is_kept_and_removed_by_empty_retained_publish() {
     if !clients() {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     pub_(port, &["-t", "r/t", "-m", "kept", "-r", "-q", "1"]);
     assert_eq!(sub(port, &["-t", "r/#", "-C", "1", "-v"]), "r/t kept\n");
     pub_(port, &["-t", "r/t", "-n", "-r"]);
@@ -109,7 +92,8 @@ fn will_is_published_when_a_client_dies() {
     if !clients() {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     assert_eq!(
         sub(
             port,
@@ -128,7 +112,8 @@ fn will_is_published_when_a_client_dies() {
         "1",
     ]);
     let victim = ChildGuard::spawn(&mut victim);
-    std::thread::sleep(Duration::from_millis(700));
+    // Connected with its will, once it has subscribed.
+    b.wait_subscribed_by("victim", "x");
     victim.signal(libc::SIGKILL);
     let out = sub(
         port,
@@ -144,10 +129,8 @@ fn sys_topics_are_published_every_sys_interval() {
     if !clients() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let conf = config_file(dir.path(), port, "sys_interval 1\n");
-    let _b = spawn_with_config(&conf, port);
+    let b = TestBroker::mq(Conf::new().line("sys_interval 1"));
+    let port = b.port();
     let version = sub(port, &["-t", "$SYS/broker/version", "-C", "1", "-W", "5"]);
     assert!(version.starts_with("mq version "), "{version:?}");
     let uptime = sub(port, &["-t", "$SYS/broker/uptime", "-C", "2", "-W", "5"]);
@@ -180,7 +163,8 @@ fn mqtt_v5_mosquitto_clients_work() {
     if !clients() {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     pub_(
         port,
         &["-V", "mqttv5", "-t", "five", "-m", "v5", "-r", "-q", "2"],
@@ -220,20 +204,14 @@ fn config_errors_name_file_and_line_and_exit_non_zero() {
 #[test]
 fn sigterm_and_sigint_shut_down_cleanly_and_sighup_reloads() {
     for sig in [libc::SIGTERM, libc::SIGINT] {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let conf = config_file(dir.path(), port, "max_queued_messages 10\n");
-        let mut b = spawn_with_config(&conf, port);
+        let mut b = TestBroker::mq(Conf::new().line("max_queued_messages 10"));
         b.signal(libc::SIGHUP);
-        std::thread::sleep(Duration::from_millis(200));
-        wait_for_port(port);
+        b.wait_log("Reloading config.");
+        wait_for_port(b.port());
         b.signal(sig);
-        let st = b.wait_timeout(Duration::from_secs(5)).expect("exits");
+        let st = b.wait_exit(Duration::from_secs(5)).expect("exits");
         assert_eq!(st.code(), Some(0));
-        let mut err = String::new();
-        if let Some(mut e) = b.0.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut err);
-        }
+        let err = b.log();
         assert!(err.contains("Reloading config."), "{err}");
         assert!(err.contains("terminating"), "{err}");
     }
@@ -244,15 +222,12 @@ fn logs_connections_mosquitto_style() {
     if !clients() {
         return;
     }
-    let (mut b, port) = spawn_mq_broker(&[]);
-    pub_(port, &["-t", "x", "-m", "y", "-i", "logme", "-k", "30"]);
-    std::thread::sleep(Duration::from_millis(200));
+    let mut b = TestBroker::mq(Conf::new());
+    pub_(b.port(), &["-t", "x", "-m", "y", "-i", "logme", "-k", "30"]);
+    b.wait_log("Client logme disconnected.");
     b.signal(libc::SIGTERM);
-    let _ = b.wait_timeout(Duration::from_secs(5));
-    let mut err = String::new();
-    if let Some(mut e) = b.0.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-    }
+    let _ = b.wait_exit(Duration::from_secs(5));
+    let err = b.log();
     let line = err
         .lines()
         .find(|l| l.contains("New client connected"))
@@ -273,13 +248,12 @@ fn acknowledged_messages_survive_kill_9() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let extra = format!(
-        "persistence true\npersistence_location {}\n",
+        "persistence true\npersistence_location {}",
         dir.path().join("data").display()
     );
-    let conf = config_file(dir.path(), port, &extra);
-    let b = spawn_with_config(&conf, port);
+    let mut b = TestBroker::mq(Conf::new().line(&extra));
+    let port = b.port();
     assert_eq!(
         sub(port, &["-c", "-i", "keeper", "-q", "2", "-t", "p/#", "-E"]),
         ""
@@ -288,9 +262,7 @@ fn acknowledged_messages_survive_kill_9() {
     pub_(port, &["-t", "p/2", "-m", "acked-q2", "-q", "2"]);
     pub_(port, &["-t", "ret/x", "-m", "retained", "-q", "1", "-r"]);
     // mosquitto_pub exited after PUBACK/PUBCOMP: the broker acknowledged. Kill it at once.
-    b.signal(libc::SIGKILL);
-    drop(b);
-    let _b = spawn_with_config(&conf, port);
+    b.restart();
     let out = sub(
         port,
         &[
@@ -309,14 +281,8 @@ fn sighup_applies_new_queue_limits() {
     if !clients() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let conf = config_file(
-        dir.path(),
-        port,
-        "max_queued_messages 2\nmax_inflight_messages 1\n",
-    );
-    let b = spawn_with_config(&conf, port);
+    let mut b = TestBroker::mq(Conf::new().line("max_queued_messages 2\nmax_inflight_messages 1"));
+    let port = b.port();
     let count = |port| {
         let out = sub(port, &["-c", "-i", "q", "-q", "1", "-t", "lim", "-W", "2"]);
         out.lines().count()
@@ -329,13 +295,8 @@ fn sighup_applies_new_queue_limits() {
         pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
     }
     assert_eq!(count(port), 2, "queue limit 2");
-    config_file(
-        dir.path(),
-        port,
-        "max_queued_messages 5\nmax_inflight_messages 1\n",
-    );
-    b.signal(libc::SIGHUP);
-    std::thread::sleep(Duration::from_millis(300));
+    b.set_conf(Conf::new().line("max_queued_messages 5\nmax_inflight_messages 1"));
+    b.reload();
     for i in 0..6 {
         pub_(port, &["-t", "lim", "-m", &i.to_string(), "-q", "1"]);
     }
@@ -353,7 +314,12 @@ fn repeated_p_listens_on_every_port_and_config_listeners_win() {
     drop(_g);
     let dir = tempfile::tempdir().unwrap();
     let (c, ignored) = (free_port(), free_port());
-    let conf = config_file(dir.path(), c, "");
+    let conf = dir.path().join("mq.conf");
+    std::fs::write(
+        &conf,
+        format!("listener {c} 127.0.0.1\nallow_anonymous true\n"),
+    )
+    .unwrap();
     let mut cmd = Command::new(mq_path());
     cmd.args(["broker", "-p", &ignored.to_string(), "-c"])
         .arg(&conf);

@@ -1,4 +1,4 @@
-//! Scripted QoS 1/2 redelivery with the paho-mqtt Python client (skipped when it is missing).
+//! Scripted QoS 1/2 redelivery with the paho-mqtt Python client.
 
 mod common;
 
@@ -7,14 +7,11 @@ use std::process::Command;
 
 #[test]
 fn paho_client_gets_unacked_qos1_again_with_dup_and_qos2_exactly_once() {
-    let probe = Command::new("python3")
-        .args(["-c", "import paho.mqtt.client"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipping: python3 with paho-mqtt is not installed (pip install paho-mqtt)");
+    if !require(&[Peer::Paho]) {
         return;
     }
-    let (_b, port) = spawn_mq_broker(&[]);
+    let b = TestBroker::mq(Conf::new());
+    let port = b.port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/scripts/paho_redelivery.py"

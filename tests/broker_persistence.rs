@@ -17,7 +17,7 @@ fn persistent_config(dir: &std::path::Path) -> mq::broker::config::Config {
 #[tokio::test]
 async fn incoming_qos2_state_sessions_and_retained_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let b = start_broker(persistent_config(dir.path())).await;
+    let b = TestBroker::in_process(persistent_config(dir.path())).await;
     let mut s = RawClient::connect(b.addr, "sub", false).await;
     s.subscribe("t/#", QoS::ExactlyOnce).await;
     s.send(&Packet::Disconnect(Default::default())).await;
@@ -37,7 +37,7 @@ async fn incoming_qos2_state_sessions_and_retained_survive_a_restart() {
     drop(p);
     b.stop().await;
 
-    let b = start_broker(persistent_config(dir.path())).await;
+    let b = TestBroker::in_process(persistent_config(dir.path())).await;
     let (mut p, ack) =
         RawClient::connect_with(b.addr, connect_packet("pub", false, 60, Version::V311)).await;
     assert!(ack.session_present);
@@ -81,16 +81,15 @@ async fn incoming_qos2_state_sessions_and_retained_survive_a_restart() {
 #[tokio::test]
 async fn clean_session_leaves_nothing_in_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let b = start_broker(persistent_config(dir.path())).await;
+    let b = TestBroker::in_process(persistent_config(dir.path())).await;
     let mut s = RawClient::connect(b.addr, "gone", false).await;
     s.subscribe("x", QoS::AtLeastOnce).await;
-    drop(s);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.hang_up().await;
     let (_s, ack) =
         RawClient::connect_with(b.addr, connect_packet("gone", true, 60, Version::V311)).await;
     assert!(!ack.session_present);
     b.stop().await;
-    let b = start_broker(persistent_config(dir.path())).await;
+    let b = TestBroker::in_process(persistent_config(dir.path())).await;
     let (_s, ack) =
         RawClient::connect_with(b.addr, connect_packet("gone", false, 60, Version::V311)).await;
     assert!(

@@ -30,7 +30,7 @@ fn will_connect(id: &str, keep_alive: u16, topic: &str) -> Packet {
 
 #[tokio::test]
 async fn zero_length_client_id_is_generated_with_clean_session_and_refused_without() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let (_c, ack) =
         RawClient::connect_with(b.addr, connect_packet("", true, 60, Version::V311)).await;
     assert_eq!(ack.reason, ReasonCode::Success);
@@ -56,7 +56,7 @@ async fn zero_length_client_id_is_generated_with_clean_session_and_refused_witho
 /// that arrive in the same segment as CONNECT must be handled at once.
 #[tokio::test]
 async fn packets_pipelined_behind_connect_are_handled_without_more_input() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut c = RawClient::open(b.addr, Version::V311).await;
     let mut wire = bytes::BytesMut::new();
     let connect = connect_packet("pipelined", true, 60, Version::V311);
@@ -80,7 +80,7 @@ async fn packets_pipelined_behind_connect_are_handled_without_more_input() {
 
 #[tokio::test]
 async fn second_connect_closes_the_connection() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut c = RawClient::connect(b.addr, "twice", true).await;
     c.send(&connect_packet("twice", true, 60, Version::V311))
         .await;
@@ -89,7 +89,7 @@ async fn second_connect_closes_the_connection() {
 
 #[tokio::test]
 async fn packet_before_connect_closes_the_connection() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut c = RawClient::open(b.addr, Version::V311).await;
     c.send(&Packet::PingReq).await;
     assert!(c.closed_within(Duration::from_secs(3)).await);
@@ -99,14 +99,14 @@ async fn packet_before_connect_closes_the_connection() {
 async fn silent_socket_is_closed_after_the_connect_timeout() {
     let mut config = test_config();
     config.connect_timeout = Duration::from_millis(300);
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut c = RawClient::open(b.addr, Version::V311).await;
     assert!(c.closed_within(Duration::from_secs(3)).await);
 }
 
 #[tokio::test]
 async fn takeover_closes_the_old_connection_and_sends_its_will() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut watcher = RawClient::connect(b.addr, "watcher", true).await;
     watcher.subscribe("will/#", QoS::AtLeastOnce).await;
     let (mut old, _) = RawClient::connect_with(b.addr, will_connect("dup", 60, "will/dup")).await;
@@ -118,7 +118,7 @@ async fn takeover_closes_the_old_connection_and_sends_its_will() {
 
 #[tokio::test]
 async fn keepalive_timeout_after_one_and_a_half_times_sends_the_will() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut watcher = RawClient::connect(b.addr, "watcher", true).await;
     watcher.subscribe("will/#", QoS::AtMostOnce).await;
     let (mut silent, _) =
@@ -138,7 +138,7 @@ async fn keepalive_timeout_after_one_and_a_half_times_sends_the_will() {
 
 #[tokio::test]
 async fn clean_disconnect_never_sends_the_will() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut watcher = RawClient::connect(b.addr, "watcher", true).await;
     watcher.subscribe("will/#", QoS::AtMostOnce).await;
     let (mut c, _) =
@@ -155,7 +155,7 @@ async fn clean_disconnect_never_sends_the_will() {
 
 #[tokio::test]
 async fn wildcards_dollar_rule_and_overlaps_deliver_once_at_the_highest_qos() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("a/+", QoS::AtMostOnce).await;
     s.subscribe("a/#", QoS::AtLeastOnce).await;
@@ -178,7 +178,7 @@ async fn wildcards_dollar_rule_and_overlaps_deliver_once_at_the_highest_qos() {
 
 #[tokio::test]
 async fn shared_subscriptions_round_robin() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut a = RawClient::connect(b.addr, "a", true).await;
     let mut c = RawClient::connect(b.addr, "c", true).await;
     a.subscribe("$share/g/jobs/#", QoS::AtMostOnce).await;
@@ -203,7 +203,7 @@ async fn shared_subscriptions_round_robin() {
 
 #[tokio::test]
 async fn qos2_incoming_is_delivered_once_when_publish_is_resent_before_pubrel() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("t", QoS::AtMostOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
@@ -222,7 +222,7 @@ async fn qos2_incoming_is_delivered_once_when_publish_is_resent_before_pubrel() 
 
 #[tokio::test]
 async fn qos1_and_qos2_outgoing_handshakes() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("t", QoS::ExactlyOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
@@ -244,15 +244,14 @@ async fn qos1_and_qos2_outgoing_handshakes() {
 
 #[tokio::test]
 async fn persistent_session_queues_while_away_and_redelivers_unacked_with_dup() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "keep", false).await;
     s.subscribe("q/#", QoS::AtLeastOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
     p.publish("q/1", b"first", QoS::AtLeastOnce, false).await;
     let first = s.next_publish().await.unwrap();
     assert!(!first.dup);
-    drop(s); // never acknowledged
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.hang_up().await; // never acknowledged
     p.send(&publish_packet(
         "q/2",
         b"second",
@@ -263,7 +262,7 @@ async fn persistent_session_queues_while_away_and_redelivers_unacked_with_dup() 
     .await;
     p.publish("q/3", b"qos0 dropped while away", QoS::AtMostOnce, false)
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    p.ping().await;
     let (mut s, ack) =
         RawClient::connect_with(b.addr, connect_packet("keep", false, 60, Version::V311)).await;
     assert!(ack.session_present);
@@ -273,8 +272,7 @@ async fn persistent_session_queues_while_away_and_redelivers_unacked_with_dup() 
     assert_eq!(queued.topic.as_str(), "q/2");
     assert!(s.recv_within(Duration::from_millis(300)).await.is_none());
     // A clean session discards it all.
-    drop(s);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.hang_up().await;
     let (_s, ack) =
         RawClient::connect_with(b.addr, connect_packet("keep", true, 60, Version::V311)).await;
     assert!(!ack.session_present);
@@ -284,11 +282,11 @@ async fn persistent_session_queues_while_away_and_redelivers_unacked_with_dup() 
 async fn offline_queue_is_bounded() {
     let mut config = test_config();
     config.max_queued_messages = 3;
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut s = RawClient::connect(b.addr, "bounded", false).await;
     s.subscribe("b", QoS::AtLeastOnce).await;
     s.send(&Packet::Disconnect(Default::default())).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(s.closed_within(Duration::from_secs(3)).await);
     let mut p = RawClient::connect(b.addr, "p", true).await;
     for i in 1..=10u16 {
         p.send(&publish_packet("b", &[i as u8], QoS::AtLeastOnce, false, i))
@@ -307,7 +305,7 @@ async fn offline_queue_is_bounded() {
 async fn inflight_window_limits_unacknowledged_messages() {
     let mut config = test_config();
     config.max_inflight_messages = 2;
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut s = RawClient::connect(b.addr, "slow", true).await;
     s.subscribe("w", QoS::AtLeastOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
@@ -328,12 +326,12 @@ async fn inflight_window_limits_unacknowledged_messages() {
 
 #[tokio::test]
 async fn retained_messages_are_sent_on_subscribe_and_deleted_by_empty_payload() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
     p.publish("r/1", b"kept", QoS::AtMostOnce, true).await;
     p.publish("r/2", b"gone", QoS::AtMostOnce, true).await;
     p.publish("r/2", b"", QoS::AtMostOnce, true).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    p.ping().await;
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("r/#", QoS::AtLeastOnce).await;
     let m = s.next_publish().await.unwrap();
@@ -350,7 +348,7 @@ async fn retained_messages_are_sent_on_subscribe_and_deleted_by_empty_payload() 
 
 #[tokio::test]
 async fn wildcard_topic_in_publish_closes_only_that_connection() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut good = RawClient::connect(b.addr, "good", true).await;
     let mut bad = RawClient::connect(b.addr, "bad", true).await;
     // PUBLISH QoS 0, topic "a/#", payload "x" (the codec refuses to encode it, so raw bytes).
@@ -365,7 +363,7 @@ async fn wildcard_topic_in_publish_closes_only_that_connection() {
 async fn oversized_packet_closes_the_connection() {
     let mut config = test_config();
     config.max_packet_size = 100;
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut c = RawClient::connect(b.addr, "big", true).await;
     c.publish("t", &[0u8; 200], QoS::AtMostOnce, false).await;
     assert!(c.closed_within(Duration::from_secs(3)).await);
@@ -373,7 +371,7 @@ async fn oversized_packet_closes_the_connection() {
 
 #[tokio::test]
 async fn malformed_bytes_from_many_connections_then_a_normal_client_works() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let garbage: Vec<Vec<u8>> = vec![
         vec![0xff; 64],
         vec![0x10, 0xff, 0xff, 0xff, 0xff, 0x01],
@@ -410,7 +408,7 @@ async fn malformed_bytes_from_many_connections_then_a_normal_client_works() {
 
 #[tokio::test]
 async fn v5_client_connects_subscribes_publishes_and_gets_reason_codes() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let (mut c, ack) =
         RawClient::connect_with(b.addr, connect_packet("five", true, 30, Version::V5)).await;
     assert_eq!(
@@ -461,7 +459,7 @@ async fn v5_client_connects_subscribes_publishes_and_gets_reason_codes() {
 async fn slow_subscriber_does_not_slow_others() {
     let mut config = test_config();
     config.max_queued_bytes = 256 * 1024;
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut stuck = RawClient::connect(b.addr, "stuck", true).await;
     stuck.subscribe("f", QoS::AtMostOnce).await; // never reads again
     let mut fast = RawClient::connect(b.addr, "fast", true).await;
@@ -504,7 +502,7 @@ async fn slow_subscriber_does_not_slow_others() {
 async fn max_connections_refuses_extra_sockets() {
     let mut config = test_config();
     config.listeners[0].max_connections = Some(1);
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let _first = RawClient::connect(b.addr, "first", true).await;
     let mut second = RawClient::open(b.addr, Version::V311).await;
     second
@@ -518,7 +516,7 @@ async fn retain_unavailable_closes_a_retained_publisher_and_size_limit_drops() {
     let mut config = test_config();
     config.retain_available = false;
     config.message_size_limit = 10;
-    let b = start_broker(config).await;
+    let b = TestBroker::in_process(config).await;
     let mut s = RawClient::connect(b.addr, "s", true).await;
     s.subscribe("l", QoS::AtMostOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
@@ -545,22 +543,22 @@ async fn ipv6_loopback_listener() {
         bind: Some("::1".into()),
         ..mq::broker::config::ListenerConfig::any(0)
     }];
-    let Ok(broker) = mq::broker::Broker::bind(config).await else {
-        eprintln!("skipping: no IPv6 loopback here");
-        return;
+    let b = match TestBroker::try_in_process(config).await {
+        Ok(b) => b,
+        Err(e) => {
+            peers::host_lacks(&format!("no IPv6 loopback here ({e})"));
+            return;
+        }
     };
-    let addr = broker.local_addrs()[0];
-    assert!(addr.is_ipv6());
-    let task = tokio::spawn(broker.run(std::future::pending::<()>()));
-    let mut c = RawClient::connect(addr, "six", true).await;
+    assert!(b.addr.is_ipv6());
+    let mut c = RawClient::connect(b.addr, "six", true).await;
     c.send(&Packet::PingReq).await;
     assert_eq!(c.recv().await, Some(Packet::PingResp));
-    task.abort();
 }
 
 #[tokio::test]
 async fn order_per_publisher_and_topic_is_preserved_across_qos_levels() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "ordered", true).await;
     s.subscribe("o", QoS::ExactlyOnce).await;
     let mut p = RawClient::connect(b.addr, "p", true).await;
@@ -590,7 +588,7 @@ async fn order_per_publisher_and_topic_is_preserved_across_qos_levels() {
 
 #[tokio::test]
 async fn a_publish_burst_reaches_every_subscriber_without_drops() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut subs = Vec::new();
     for i in 0..40 {
         let mut s = RawClient::connect(b.addr, &format!("burst{i}"), true).await;
@@ -624,7 +622,7 @@ async fn a_publish_burst_reaches_every_subscriber_without_drops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fan_in_from_many_publishers_at_once_is_not_dropped() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut s = RawClient::connect(b.addr, "sink", true).await;
     s.subscribe("in/#", QoS::AtMostOnce).await;
     let mut tasks = Vec::new();
@@ -667,7 +665,7 @@ async fn fan_in_from_many_publishers_at_once_is_not_dropped() {
 
 #[tokio::test]
 async fn one_message_reaches_subscribers_of_every_version() {
-    let b = start_broker(test_config()).await;
+    let b = TestBroker::in_process(test_config()).await;
     let mut subs = Vec::new();
     for (i, v) in [Version::V31, Version::V311, Version::V5, Version::V311]
         .into_iter()

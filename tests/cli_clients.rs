@@ -4,10 +4,8 @@
 
 mod common;
 
-use common::brokers::Broker;
-use common::mosquitto::{MOSQUITTO, start_with_config, write_config};
 use common::pki::Pki;
-use common::{ChildGuard, free_port, have_mosquitto, which};
+use common::{ChildGuard, Conf, Peer, TestBroker, require};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -31,11 +29,12 @@ fn sub_output(port: u16, args: &[&str]) -> Output {
 
 #[test]
 fn json_lines_embed_json_keep_text_and_base64_binary() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
-    let p = b.port.to_string();
+    let p = b.port().to_string();
     let bin = home.path().join("bin");
     std::fs::write(&bin, b"\x00\xff").unwrap();
     for args in [
@@ -82,21 +81,22 @@ fn json_lines_embed_json_keep_text_and_base64_binary() {
 
 #[test]
 fn options_file_is_read_before_the_command_line() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
     let cfg = home.path().join(".config");
     std::fs::create_dir_all(cfg.join("mq")).unwrap();
     std::fs::write(
         cfg.join("mq/pub"),
-        format!("# defaults\n-p {}\n-t opt/topic\n-r\n", b.port),
+        format!("# defaults\n-p {}\n-t opt/topic\n-r\n", b.port()),
     )
     .unwrap();
     // mosquitto's own file name works too.
     std::fs::write(
         cfg.join("mosquitto_sub"),
-        format!("-p {}\n-t opt/#\n", b.port),
+        format!("-p {}\n-t opt/#\n", b.port()),
     )
     .unwrap();
     assert!(
@@ -141,7 +141,7 @@ fn help_exits_1_like_mosquitto() {
 
 #[test]
 fn passwords_come_from_a_file_or_the_environment() {
-    if !have_mosquitto() || which("mosquitto_passwd").is_none() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoPasswd]) {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -155,13 +155,11 @@ fn passwords_come_from_a_file_or_the_environment() {
             .unwrap()
             .success()
     );
-    let Some(b) = Broker::mosquitto(&format!(
+    let b = TestBroker::mosquitto(Conf::bare().line(&format!(
         "allow_anonymous false\npassword_file {}",
         pw.display()
-    )) else {
-        return;
-    };
-    let p = b.port.to_string();
+    )));
+    let p = b.port().to_string();
     let secret = home.path().join("secret");
     std::fs::write(&secret, "s3cret\n").unwrap();
     let base = ["pub", "-p", &p, "-t", "a", "-m", "x", "-u", "alice"];
@@ -192,18 +190,19 @@ fn passwords_come_from_a_file_or_the_environment() {
 
 #[test]
 fn a_closed_stdout_ends_sub_with_status_0() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
-    let p = b.port.to_string();
+    let p = b.port().to_string();
     let mut child = mq(home.path())
         .args(["sub", "-p", &p, "-t", "bp/#"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    std::thread::sleep(Duration::from_millis(300));
+    b.wait_subscribed("bp/#");
     for _ in 0..3 {
         Command::new("mosquitto_pub")
             .args(["-p", &p, "-t", "bp/x", "-m", "hello"])
@@ -226,11 +225,12 @@ fn a_closed_stdout_ends_sub_with_status_0() {
 
 #[test]
 fn wiping_retained_messages_exits_0_once_acknowledged() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
-    let p = b.port.to_string();
+    let p = b.port().to_string();
     for t in ["w/1", "w/2", "w/3"] {
         Command::new("mosquitto_pub")
             .args(["-p", &p, "-t", t, "-m", "old", "-r"])
@@ -253,57 +253,55 @@ fn wiping_retained_messages_exits_0_once_acknowledged() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, b"old\nold\nold\n");
-    assert_eq!(sub_output(b.port, &["-t", "w/#", "-W", "1"]).stdout, b"");
-}
-
-/// Starts mosquitto on `port` (fixed, so a restart comes back at the same address).
-/// Mosquitto on `port` (anonymous), its config in `dir`; killed when the guard drops.
-fn mosquitto_on(port: u16, dir: &Path) -> ChildGuard {
-    let conf = write_config(dir, port, "allow_anonymous true");
-    start_with_config(Command::new(MOSQUITTO), &conf, port)
+    assert_eq!(sub_output(b.port(), &["-t", "w/#", "-W", "1"]).stdout, b"");
 }
 
 #[test]
 fn line_mode_reconnects_after_a_broker_restart() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let broker = mosquitto_on(port, dir.path());
-    let p = port.to_string();
-    let mut publisher = mq(dir.path())
-        .args(["pub", "-p", &p, "-t", "lines/x", "-l", "-q", "1", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = publisher.stdin.take().unwrap();
+    let mut broker = TestBroker::mosquitto(Conf::new());
+    let p = broker.port().to_string();
+    // -d prints each acknowledgement the publisher gets.
+    let mut publisher = ChildGuard::spawn(
+        mq(dir.path())
+            .args([
+                "pub", "-p", &p, "-t", "lines/x", "-l", "-q", "1", "--quiet", "-d",
+            ])
+            .stdin(Stdio::piped()),
+    );
+    let mut stdin = publisher.stdin();
     writeln!(stdin, "before").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    drop(broker);
+    // Acknowledged before the broker goes away, so it is not sent again after the restart.
+    publisher.stdout.wait_for("received PUBACK");
+    broker.kill();
     // Lines written while the broker is down must not be lost.
     writeln!(stdin, "during").unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let broker = mosquitto_on(port, dir.path());
-    let observer = Command::new("mosquitto_sub")
-        .args(["-p", &p, "-t", "lines/#", "-C", "2", "-W", "8", "-q", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    assert!(
+        common::wait_drained(&stdin),
+        "the publisher never read the line"
+    );
+    broker.start_again();
+    let observer = ChildGuard::spawn(
+        Command::new("mosquitto_sub")
+            .args(["-p", &p, "-t", "lines/#", "-C", "2", "-W", "8", "-q", "1"]),
+    );
     // The observer subscribes before the publisher's next reconnection attempt (1 s).
-    std::thread::sleep(Duration::from_millis(300));
+    broker.wait_subscribed("lines/#");
     writeln!(stdin, "after").unwrap();
     drop(stdin);
-    let out = observer.wait_with_output().unwrap();
-    let status = publisher.wait().unwrap();
+    let (_, out) = observer.finish(Duration::from_secs(10));
+    let status = publisher.wait_timeout(Duration::from_secs(10));
     drop(broker);
-    assert_eq!(status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "during\nafter\n");
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    assert_eq!(out, "during\nafter\n");
 }
 
 #[test]
 fn tls_with_cafile_client_certificates_and_clear_errors() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto]) {
         return;
     }
     let pki = Pki::new();
@@ -312,10 +310,8 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
         "cafile {0}/ca.pem\ncertfile {0}/localhost.pem\nkeyfile {0}/localhost.key\nrequire_certificate true",
         d.display()
     );
-    let Some(b) = Broker::mosquitto(&conf) else {
-        return;
-    };
-    let p = b.port.to_string();
+    let b = TestBroker::mosquitto(Conf::new().line(&conf));
+    let p = b.port().to_string();
     let f = |n: &str| d.join(n).display().to_string();
     let tls = [
         "--cafile",
@@ -343,7 +339,7 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    b.wait_subscribed("tls/#");
     let st = mq(d)
         .args([
             "pub",
@@ -405,49 +401,43 @@ fn tls_with_cafile_client_certificates_and_clear_errors() {
 
 #[test]
 fn sub_resubscribes_after_a_broker_restart() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let p = port.to_string();
-    let broker = mosquitto_on(port, dir.path());
-    let sub = mq(dir.path())
-        .args(["sub", "-p", &p, "-t", "rs/#", "-C", "2", "-W", "10"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
+    let mut broker = TestBroker::mosquitto(Conf::new());
+    let p = broker.port().to_string();
+    let sub = ChildGuard::spawn(
+        mq(dir.path()).args(["sub", "-p", &p, "-t", "rs/#", "-C", "2", "-W", "10"]),
+    );
+    broker.wait_subscribed("rs/#");
     Command::new("mosquitto_pub")
         .args(["-p", &p, "-t", "rs/1", "-m", "first", "-r", "-q", "1"])
         .status()
         .unwrap();
-    // Let the broker forward it before it dies.
-    std::thread::sleep(Duration::from_millis(200));
-    drop(broker);
-    let broker = mosquitto_on(port, dir.path());
+    // The broker has forwarded it before it dies.
+    sub.stdout.wait_for("first");
+    broker.restart();
     // The subscriber retries every second; then it subscribes again.
-    std::thread::sleep(Duration::from_millis(1800));
+    broker.wait_subscribed("rs/#");
     Command::new("mosquitto_pub")
         .args(["-p", &p, "-t", "rs/2", "-m", "second"])
         .status()
         .unwrap();
-    let out = sub.wait_with_output().unwrap();
+    let out = sub.finish(Duration::from_secs(10));
     drop(broker);
-    assert_eq!(
-        (out.status.code(), &out.stdout[..]),
-        (Some(0), &b"first\nsecond\n"[..])
-    );
+    assert_eq!(out, (Some(0), "first\nsecond\n".to_string()));
 }
 
 #[test]
 fn unix_socket_and_random_filter() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("mqtt.sock");
-    let Some(b) = Broker::mosquitto(&format!("listener 0 {}", sock.display())) else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
-    let p = b.port.to_string();
+    }
+    let b = TestBroker::mosquitto(Conf::new().line(&format!("listener 0 {}", sock.display())));
+    let p = b.port().to_string();
     let unix = sock.to_str().unwrap();
     for i in 0..50 {
         let m = format!("m{i}");
@@ -495,46 +485,48 @@ fn unix_socket_and_random_filter() {
 
 #[test]
 fn sigterm_ends_sub_with_a_clean_disconnect() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
-    let p = b.port.to_string();
+    let p = b.port().to_string();
     let watcher = Command::new("mosquitto_sub")
         .args(["-p", &p, "-t", "gone/#", "-W", "2"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let sub = mq(home.path())
-        .args([
-            "sub",
-            "-p",
-            &p,
-            "-t",
-            "x",
-            "--will-topic",
-            "gone/sub",
-            "--will-payload",
-            "bye",
-        ])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: signalling a child process this test started, by its pid.
-    unsafe { libc::kill(sub.id() as i32, libc::SIGTERM) };
-    let out = sub.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // -d prints the SUBACK: `mq sub` handles SIGTERM from then on (it sets up its signal
+    // handling once subscribed).
+    let mut sub = ChildGuard::spawn(mq(home.path()).args([
+        "sub",
+        "-d",
+        "-p",
+        &p,
+        "-t",
+        "x",
+        "--will-topic",
+        "gone/sub",
+        "--will-payload",
+        "bye",
+    ]));
+    b.wait_subscribed("gone/#");
+    sub.stdout.wait_for("Subscribed (mid:");
+    sub.signal(libc::SIGTERM);
+    let status = sub.wait_timeout(Duration::from_secs(10));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
     // A normal DISCONNECT: the broker drops the will.
     assert_eq!(watcher.wait_with_output().unwrap().stdout, b"");
 }
 
 #[test]
 fn hex_messages_publish_the_bytes_they_spell() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let home = tempfile::tempdir().unwrap();
-    let p = b.port.to_string();
+    let p = b.port().to_string();
     let st = mq(home.path())
         .args(["pub", "-p", &p, "-t", "hx/1", "--hex", "-m", "00ff41", "-r"])
         .status();

@@ -2,13 +2,13 @@
 //! `mq pub/sub/rr`, each against a fresh broker, comparing stdout bytes, exit statuses and (for
 //! pub) what a reference subscriber received.
 //!
-//! The broker kinds come from `MQ_TEST_BROKERS` (see `clients_common`): `mosquitto` by default,
-//! `mosquitto,mq` to run the table against `mq broker` too.
+//! The broker kinds come from `MQ_TEST_BROKERS` (see [`Kind::under_test`]): both `mosquitto`
+//! and `mq broker` by default.
 
 mod common;
 
-use common::brokers::{Broker, BrokerKind};
-use common::have_mosquitto;
+use common::broker::{subscriber, unsubscriber};
+use common::{Conf, Kind, PATIENCE, Peer, TestBroker, require};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -279,16 +279,38 @@ impl Observer {
     }
 }
 
-fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
-    let broker = Broker::start(kind, "");
+/// Waits (bounded) until the broker has logged every `-t` subscription and `-U`
+/// unsubscription in `args`: the command under test is then ready for live messages. A command
+/// that never gets there shows up as a difference, so this does not fail by itself.
+fn wait_subscribed(broker: &TestBroker, args: &[String]) {
+    let values = |flag: &str| -> Vec<String> {
+        args.windows(2)
+            .filter(|w| w[0] == flag)
+            .map(|w| w[1].clone())
+            .collect()
+    };
+    let (subs, unsubs) = (values("-t"), values("-U"));
+    broker.log_lines().wait_until(PATIENCE, |lines| {
+        subs.iter()
+            .all(|f| lines.iter().any(|l| subscriber(l, f).is_some()))
+            && unsubs
+                .iter()
+                .all(|f| lines.iter().any(|l| unsubscriber(l, f).is_some()))
+    });
+}
+
+fn run_side(kind: Kind, side: Side, tool: &str, case: &Case) -> Outcome {
+    let broker = TestBroker::start(kind, Conf::new());
+    let port = broker.port();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file"), b"file\x00body\n").unwrap();
     if tool == "sub" {
-        setup_retained(broker.port, dir.path());
+        setup_retained(port, dir.path());
     }
-    let observer = (case.observe > 0).then(|| Observer::start(broker.port, case.observe));
+    let observer = (case.observe > 0).then(|| Observer::start(port, case.observe));
+    let args = split_args(case.args, port, dir.path());
     let mut child = command(side, tool, dir.path())
-        .args(split_args(case.args, broker.port, dir.path()))
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -298,12 +320,12 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         let _ = stdin.write_all(case.stdin);
     }
     if !case.live.is_empty() {
-        std::thread::sleep(Duration::from_millis(800));
+        wait_subscribed(&broker, &args);
         for (t, m) in case.live {
             if m.is_empty() {
-                mosquitto_pub(broker.port, &["-t", t, "-n"]);
+                mosquitto_pub(port, &["-t", t, "-n"]);
             } else {
-                mosquitto_pub(broker.port, &["-t", t, "-m", m]);
+                mosquitto_pub(port, &["-t", t, "-m", m]);
             }
         }
     }
@@ -313,7 +335,7 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
         .post
         .map(|p| {
             let c = Command::new("mosquitto_sub")
-                .args(split_args(p, broker.port, dir.path()))
+                .args(split_args(p, port, dir.path()))
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("post");
@@ -333,11 +355,14 @@ fn run_side(kind: BrokerKind, side: Side, tool: &str, case: &Case) -> Outcome {
 }
 
 fn run_table(tool: &str, cases: &[Case]) {
-    if !have_mosquitto() {
+    let kinds = Kind::under_test();
+    let mut peers = vec![Peer::MosquittoClients];
+    peers.extend(kinds.iter().flat_map(|k| k.peers()));
+    if !require(&peers) {
         return;
     }
     let mut failures = Vec::new();
-    for kind in BrokerKind::under_test() {
+    for kind in kinds {
         for case in cases {
             let want = run_side(kind, Side::Mosquitto, tool, case);
             let got = run_side(kind, Side::Mq, tool, case);
@@ -467,6 +492,9 @@ fn sub_matches_mosquitto_sub() {
             case("-p {P} -t r/# -C 1 -k 2"),
             usage_case("-p {P} -C 1"),
             case("-p {P} -t r/# -C 4 -d -i dsub"),
+            // Retained messages come at QoS 1 and 2 here: the PUBACK/PUBREC debug lines follow
+            // their PUBLISH line, before the message, as mosquitto_sub prints them.
+            case("-p {P} -t r/# -C 4 -q 2 -d -i dsubq"),
             case("-L mqtt://127.0.0.1:{P}/r/a -C 1 -v"),
             live_case("-p {P} -t l/# -U l/# -W 1", LIVE),
             wipe_case(
@@ -499,12 +527,12 @@ fn rr_matches_mosquitto_rr() {
 
 #[test]
 fn rr_gets_the_response_from_a_responder() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     for side in [Side::Mosquitto, Side::Mq] {
-        let b = Broker::start(BrokerKind::Mosquitto, "");
-        let p = b.port.to_string();
+        let b = TestBroker::mosquitto(Conf::new());
+        let p = b.port().to_string();
         // The responder answers on the response topic it is given (%R).
         let responder = Command::new("sh")
             .arg("-c")
@@ -513,7 +541,7 @@ fn rr_gets_the_response_from_a_responder() {
             ))
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(600));
+        b.wait_subscribed("req");
         let home = tempfile::tempdir().unwrap();
         let child = command(side, "rr", home.path())
             .args([

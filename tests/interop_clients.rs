@@ -4,14 +4,14 @@
 mod common;
 
 use bytes::Bytes;
-use common::brokers::Broker;
+use common::{Conf, Peer, TestBroker, require};
 use mq::client::{Client, ClientError, ClientOptions};
 use mq::protocol::{Properties, Props, Publish, QoS, ReasonCode, Version, Will};
 use mq::topic::TopicName;
 use std::time::Duration;
 
-fn opts(broker: &Broker, id: &str) -> ClientOptions {
-    let mut o = ClientOptions::new("127.0.0.1", broker.port);
+fn opts(broker: &TestBroker, id: &str) -> ClientOptions {
+    let mut o = ClientOptions::new("127.0.0.1", broker.port());
     o.client_id = id.into();
     o
 }
@@ -25,9 +25,10 @@ async fn recv(c: &Client) -> Publish {
 
 #[tokio::test]
 async fn publish_each_qos_and_receive_it_back() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let (c, connack) = Client::connect(opts(&b, "qos")).await.unwrap();
     assert!(!connack.session_present);
     let ack = c.subscribe(&[("t/#", QoS::ExactlyOnce)]).await.unwrap();
@@ -60,9 +61,10 @@ async fn publish_each_qos_and_receive_it_back() {
 
 #[tokio::test]
 async fn many_publications_in_flight_are_all_acknowledged_and_delivered() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let (sub, _) = Client::connect(opts(&b, "many-sub")).await.unwrap();
     sub.subscribe(&[("load/#", QoS::AtLeastOnce)])
         .await
@@ -100,9 +102,10 @@ async fn many_publications_in_flight_are_all_acknowledged_and_delivered() {
 
 #[tokio::test]
 async fn will_is_published_when_the_connection_drops() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let (watch, _) = Client::connect(opts(&b, "watcher")).await.unwrap();
     watch
         .subscribe(&[("status/#", QoS::AtLeastOnce)])
@@ -135,9 +138,10 @@ async fn will_is_published_when_the_connection_drops() {
 
 #[tokio::test]
 async fn persistent_session_keeps_subscriptions_and_queues_messages() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let mut o = opts(&b, "durable");
     o.clean_start = false;
     let (c, connack) = Client::connect(o.clone()).await.unwrap();
@@ -155,13 +159,15 @@ async fn persistent_session_keeps_subscriptions_and_queues_messages() {
 
 #[tokio::test]
 async fn keepalive_pings_keep_an_idle_connection_open() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let mut o = opts(&b, "idle");
     o.keep_alive = 1;
     let (c, _) = Client::connect(o).await.unwrap();
-    // mosquitto drops a client silent for 1.5 keep-alive intervals.
+    // mosquitto drops a client silent for 1.5 keep-alive intervals. Time is the behaviour
+    // here: the connection must outlive that while the client only pings.
     tokio::time::sleep(Duration::from_millis(3200)).await;
     c.publish("idle/x", "still here", QoS::AtLeastOnce, false)
         .await
@@ -170,9 +176,10 @@ async fn keepalive_pings_keep_an_idle_connection_open() {
 
 #[tokio::test]
 async fn anonymous_refused_is_reported_with_the_connack_reason() {
-    let Some(b) = Broker::mosquitto("allow_anonymous false") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::bare().line("allow_anonymous false"));
     for (version, code) in [(Version::V311, 5u8), (Version::V5, 135)] {
         let mut o = opts(&b, "anon");
         o.version = version;
@@ -187,7 +194,7 @@ async fn anonymous_refused_is_reported_with_the_connack_reason() {
 
 #[tokio::test]
 async fn username_and_password_are_checked_by_the_broker() {
-    if !common::have_mosquitto() || common::which("mosquitto_passwd").is_none() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoPasswd]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -200,9 +207,7 @@ async fn username_and_password_are_checked_by_the_broker() {
         .unwrap();
     assert!(st.success());
     let conf = format!("allow_anonymous false\npassword_file {}", pw.display());
-    let Some(b) = Broker::mosquitto(&conf) else {
-        return;
-    };
+    let b = TestBroker::mosquitto(Conf::bare().line(&conf));
     let mut o = opts(&b, "alice");
     o.username = Some("alice".into());
     o.password = Some(Bytes::from_static(b"wrong"));
@@ -220,9 +225,10 @@ async fn username_and_password_are_checked_by_the_broker() {
 
 #[tokio::test]
 async fn v5_properties_travel_and_the_broker_assigns_an_id() {
-    let Some(b) = Broker::mosquitto("") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new());
     let mut o = opts(&b, "");
     o.version = Version::V5;
     let (c, _) = Client::connect(o).await.unwrap();
@@ -264,9 +270,10 @@ async fn connecting_to_a_closed_port_is_a_transport_error() {
 
 #[tokio::test]
 async fn subscribe_returns_while_queued_messages_fill_the_buffer() {
-    let Some(b) = Broker::mosquitto("max_queued_messages 0") else {
+    if !require(&[Peer::Mosquitto]) {
         return;
-    };
+    }
+    let b = TestBroker::mosquitto(Conf::new().line("max_queued_messages 0"));
     let mut o = opts(&b, "queued");
     o.clean_start = false;
     o.message_buffer = 8;

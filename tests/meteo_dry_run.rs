@@ -339,7 +339,7 @@ fn discovery_configs_name_unit_class_and_availability() {
 fn service_discovery_names_the_availability_topic() {
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
-    let mut svc = spawn_meteo_stdout(
+    let svc = spawn_meteo(
         &s,
         cache.path(),
         &[

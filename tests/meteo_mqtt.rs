@@ -5,20 +5,12 @@
 
 mod common;
 mod meteo_support;
-use meteo_support::broker::{Mosquitto, skip};
+use common::{Conf, Peer, TestBroker, require};
+use meteo_support::mqtt::{live, retained, wait_retained};
 use meteo_support::*;
 
-fn broker_args(m: &Mosquitto) -> Vec<String> {
-    vec![
-        "-h".into(),
-        "127.0.0.1".into(),
-        "-p".into(),
-        m.port.to_string(),
-    ]
-}
-
-fn with(m: &Mosquitto, extra: &[&str]) -> Vec<String> {
-    let mut v = broker_args(m);
+fn with(m: &TestBroker, extra: &[&str]) -> Vec<String> {
+    let mut v = m.client_args();
     v.extend(extra.iter().map(|s| s.to_string()));
     v
 }
@@ -31,10 +23,10 @@ const BOTH: [&str; 4] = ["--station", "3195", "--municipality", "28065"];
 
 #[test]
 fn once_publishes_every_topic_retained_with_fixture_values() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once"];
@@ -49,7 +41,7 @@ fn once_publishes_every_topic_retained_with_fixture_values() {
     dry_args.push("--dry-run");
     let o = meteo_with(&s, dry.path(), &dry_args).output().unwrap();
     let expected = lines(&o.stdout);
-    let got = broker.retained("meteo/#");
+    let got = retained(&broker, "meteo/#");
     for (topic, payload) in expected.iter().filter(|(t, _)| t != "meteo/status") {
         assert_eq!(
             meteo_support::payload(&got, topic),
@@ -80,19 +72,15 @@ fn once_publishes_every_topic_retained_with_fixture_values() {
 /// with `mq sub`.
 #[test]
 fn once_publishes_every_topic_to_mq_broker_seen_through_mq_sub() {
-    if skip() {
-        return;
-    }
-    let broker = Mosquitto::start_mq();
+    let broker = TestBroker::mq(Conf::new());
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once", "--discovery"];
     extra.extend(BOTH);
     let args = with(&broker, &extra);
     meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
-    let mut sub = std::process::Command::new(env!("CARGO_BIN_EXE_mq"));
-    sub.arg("sub");
-    let got = broker.retained_via(sub, "#");
+    // An mq broker is read with `mq sub`.
+    let got = retained(&broker, "#");
     let p = |t: &str| meteo_support::payload(&got, t).map(str::to_owned);
     for (topic, want) in [
         ("meteo/status", "offline"),
@@ -120,10 +108,10 @@ fn once_publishes_every_topic_to_mq_broker_seen_through_mq_sub() {
 
 #[test]
 fn unchanged_sources_are_not_published_again() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--once"];
@@ -131,9 +119,9 @@ fn unchanged_sources_are_not_published_again() {
     let args = with(&broker, &extra);
     meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
 
-    let live = broker.live("meteo/#");
+    let watch = live(&broker, "meteo/#");
     meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
-    let seen = live.finish();
+    let seen = watch.finish();
     assert!(
         seen.iter().all(|(t, _)| t == "meteo/status"),
         "nothing changed, only the status may be sent: {seen:?}"
@@ -155,31 +143,28 @@ fn unchanged_sources_are_not_published_again() {
             "2021-01-09T15:00:00Z",
         ],
     );
-    let live = broker.live("meteo/#");
+    let watch = live(&broker, "meteo/#");
     meteo_with(&s, cache.path(), &strs(&later)).assert().code(0);
-    let seen = live.finish();
+    let seen = watch.finish();
     let doc = meteo_support::payload(&seen, "meteo/aemet/station/3195").expect("republished");
     assert!(doc.contains("\"stale\":true"), "{doc}");
 
     // --force publishes regardless.
     let mut forced = args.clone();
     forced.push("--force".into());
-    let live = broker.live("meteo/#");
+    let watch = live(&broker, "meteo/#");
     meteo_with(&s, cache.path(), &strs(&forced))
         .assert()
         .code(0);
-    let seen = live.finish();
+    let seen = watch.finish();
     assert!(meteo_support::payload(&seen, "meteo/aemet/forecast/28065/hourly").is_some());
 }
 
 #[test]
 fn unreachable_broker_exits_4_before_asking_aemet() {
-    if skip() {
-        return;
-    }
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
-    let port = meteo_support::broker::free_port().to_string();
+    let port = common::free_port().to_string();
     let args = [
         "--once",
         "-h",
@@ -201,10 +186,10 @@ fn unreachable_broker_exits_4_before_asking_aemet() {
 
 #[test]
 fn partial_failure_publishes_the_rest_and_exits_3() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     s.route(
         "observacion/convencional/datos/estacion/3195",
@@ -215,7 +200,7 @@ fn partial_failure_publishes_the_rest_and_exits_3() {
     extra.extend(BOTH);
     let args = with(&broker, &extra);
     meteo_with(&s, cache.path(), &strs(&args)).assert().code(3);
-    let got = broker.retained("meteo/#");
+    let got = retained(&broker, "meteo/#");
     assert!(meteo_support::payload(&got, "meteo/aemet/forecast/28065/daily").is_some());
     assert!(
         !got.iter()
@@ -225,21 +210,18 @@ fn partial_failure_publishes_the_rest_and_exits_3() {
 
 #[test]
 fn service_survives_a_mosquitto_restart() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    service_survives_a_restart_of(Mosquitto::start());
+    service_survives_a_restart_of(TestBroker::mosquitto(Conf::new()));
 }
 
 #[test]
 fn service_survives_an_mq_broker_restart() {
-    if skip() {
-        return;
-    }
-    service_survives_a_restart_of(Mosquitto::start_mq());
+    service_survives_a_restart_of(TestBroker::mq(Conf::new()));
 }
 
-fn service_survives_a_restart_of(mut broker: Mosquitto) {
+fn service_survives_a_restart_of(mut broker: TestBroker) {
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let mut extra = vec!["--interval", "1s"];
@@ -248,21 +230,26 @@ fn service_survives_a_restart_of(mut broker: Mosquitto) {
     let svc = spawn_meteo(&s, cache.path(), &strs(&args));
     let station = "meteo/aemet/station/3195/temperature";
     assert!(
-        broker.wait_retained(station, |p| p == "-0.7", 15),
+        wait_retained(&broker, station, |p| p == "-0.7", 15),
         "first publish"
     );
-    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert!(wait_retained(&broker, "meteo/status", |p| p == "online", 5));
 
     // The restarted broker has no retained messages: the service must notice, reconnect
     // and publish everything it holds again, without new data from AEMET.
     let fetched = s.count("prediccion/especifica/municipio/diaria/28065");
     broker.restart();
     assert!(
-        broker.wait_retained(station, |p| p == "-0.7", 15),
+        wait_retained(&broker, station, |p| p == "-0.7", 15),
         "republished"
     );
-    assert!(broker.wait_retained("meteo/aemet/forecast/28065/daily", |_| true, 5));
-    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert!(wait_retained(
+        &broker,
+        "meteo/aemet/forecast/28065/daily",
+        |_| true,
+        5
+    ));
+    assert!(wait_retained(&broker, "meteo/status", |p| p == "online", 5));
     assert_eq!(
         s.count("prediccion/especifica/municipio/diaria/28065"),
         fetched,
@@ -270,35 +257,40 @@ fn service_survives_a_restart_of(mut broker: Mosquitto) {
     );
 
     assert_eq!(svc.terminate(), Some(0));
-    assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
+    assert!(wait_retained(
+        &broker,
+        "meteo/status",
+        |p| p == "offline",
+        5
+    ));
 }
 
 #[test]
 fn last_will_marks_the_service_offline() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
     let args = with(&broker, &["--station", "3195", "--prefix", "wx"]);
     let svc = spawn_meteo(&s, cache.path(), &strs(&args));
-    assert!(broker.wait_retained("wx/status", |p| p == "online", 15));
+    assert!(wait_retained(&broker, "wx/status", |p| p == "online", 15));
     svc.kill();
     assert!(
-        broker.wait_retained("wx/status", |p| p == "offline", 10),
+        wait_retained(&broker, "wx/status", |p| p == "offline", 10),
         "the will"
     );
 }
 
 #[test]
 fn service_started_before_the_broker_publishes_once_it_appears() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     let s = AemetServer::start();
     let cache = tempfile::tempdir().unwrap();
-    let port = meteo_support::broker::free_port();
+    let port = common::free_port();
     let p = port.to_string();
     let args = [
         "-h",
@@ -311,20 +303,21 @@ fn service_started_before_the_broker_publishes_once_it_appears() {
         "3195",
     ];
     let svc = spawn_meteo(&s, cache.path(), &args);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let broker = Mosquitto::start_on(port);
+    // It has tried the broker and found nobody there.
+    svc.wait_stderr("retrying");
+    let broker = TestBroker::mosquitto(Conf::new().port(port));
     let topic = "meteo/aemet/station/3195/temperature";
-    assert!(broker.wait_retained(topic, |p| p == "-0.7", 15));
-    assert!(broker.wait_retained("meteo/status", |p| p == "online", 5));
+    assert!(wait_retained(&broker, topic, |p| p == "-0.7", 15));
+    assert!(wait_retained(&broker, "meteo/status", |p| p == "online", 5));
     assert_eq!(svc.terminate(), Some(0));
 }
 
 #[test]
 fn service_with_a_rejected_key_exits_2() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     s.route(
         "observacion/convencional/datos/estacion/3195",
@@ -341,15 +334,20 @@ fn service_with_a_rejected_key_exits_2() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("API key invalido"));
-    assert!(broker.wait_retained("meteo/status", |p| p == "offline", 5));
+    assert!(wait_retained(
+        &broker,
+        "meteo/status",
+        |p| p == "offline",
+        5
+    ));
 }
 
 #[test]
 fn qos_and_protocol_version_options_publish_retained() {
-    if skip() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
-    let broker = Mosquitto::start();
+    let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
     for (i, extra) in [["-q", "2", "-V", "mqttv5"], ["-q", "0", "-V", "mqttv311"]]
         .iter()
@@ -361,7 +359,7 @@ fn qos_and_protocol_version_options_publish_retained() {
         a.extend(extra.iter().copied());
         let args = with(&broker, &a);
         meteo_with(&s, cache.path(), &strs(&args)).assert().code(0);
-        let got = broker.retained(&format!("{prefix}/#"));
+        let got = retained(&broker, &format!("{prefix}/#"));
         let t = format!("{prefix}/aemet/station/3195/temperature");
         assert_eq!(meteo_support::payload(&got, &t), Some("-0.7"), "{extra:?}");
     }

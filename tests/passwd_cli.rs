@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{mq_process, path};
+use common::{Peer, mq_process, path, require};
 use mq::broker::security::password::PasswordFile;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -142,21 +142,41 @@ fn bad_usernames_and_flag_conflicts_exit_1() {
 
 #[test]
 fn prompts_on_a_terminal_without_echo() {
-    // python3's pty module gives the command a real terminal to prompt on.
+    if !require(&[Peer::Python3]) {
+        return;
+    }
+    // python3's pty module gives the command a real terminal to prompt on. It answers each
+    // prompt once it has been printed and the command has turned echo off (what a person
+    // typing would see), then reads to the end (EIO once the command is gone).
     const SCRIPT: &str = r#"
-import os, pty, sys, time
+import os, pty, select, sys, termios, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
 out = b""
-def read():
+def read_until(want=None):
+    """Reads until `want` has been printed, or (None) to the end; 10 s at most."""
     global out
-    time.sleep(0.3)
-    try:
-        out += os.read(fd, 1000)
-    except OSError:
-        pass
-read(); os.write(fd, b"tty-secret\n"); read(); os.write(fd, b"tty-secret\n"); read()
+    end = time.time() + 10
+    while (want is None or want not in out) and time.time() < end:
+        if not select.select([fd], [], [], end - time.time())[0]:
+            break
+        try:
+            chunk = os.read(fd, 1000)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+def answer():
+    """Types the password once echo is off (the master reports the terminal's modes)."""
+    end = time.time() + 10
+    while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < end:
+        time.sleep(0.01)
+    os.write(fd, b"tty-secret\n")
+read_until(b"Password: "); answer()
+read_until(b"Reenter password: "); answer()
+read_until()
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode() + "\nstatus=%d" % status)
 "#;
@@ -166,11 +186,8 @@ sys.stdout.write(out.decode() + "\nstatus=%d" % status)
         .args(["-c", SCRIPT, env!("CARGO_BIN_EXE_mq"), "passwd", "-c"])
         .arg(&pw)
         .arg("alice")
-        .output();
-    let Ok(out) = out else {
-        eprintln!("skipping prompts_on_a_terminal_without_echo: python3 not installed");
-        return;
-    };
+        .output()
+        .expect("python3");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("Password: ") && text.contains("Reenter password: "),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Mosquitto, have_mosquitto, mq_process, path};
+use common::{Conf, Peer, TestBroker, mq_process, path, require};
 use mq::broker::security::password::PasswordFile;
 use std::process::{Command, Output, Stdio};
 
@@ -34,7 +34,7 @@ fn pub_status(port: u16, user: &str, pass: &str) -> i32 {
 
 #[test]
 fn mosquitto_accepts_files_written_by_mq_passwd() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -50,11 +50,10 @@ fn mosquitto_accepts_files_written_by_mq_passwd() {
         "{text}"
     );
 
-    let broker = Mosquitto::start(
-        dir.path(),
-        &format!("allow_anonymous false\npassword_file {pw_s}"),
+    let broker = TestBroker::mosquitto(
+        Conf::bare().line(&format!("allow_anonymous false\npassword_file {pw_s}")),
     );
-    let p = broker.port;
+    let p = broker.port();
     assert_eq!(pub_status(p, "alice", "secret"), 0);
     assert_eq!(pub_status(p, "bob", "hunter2"), 0);
     assert_eq!(pub_status(p, "carol", "pw3"), 0);
@@ -67,7 +66,7 @@ fn mosquitto_accepts_files_written_by_mq_passwd() {
 
 #[test]
 fn password_file_verifies_mosquitto_passwd_output() {
-    if !have_mosquitto() {
+    if !require(&[Peer::MosquittoPasswd]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +97,7 @@ fn password_file_verifies_mosquitto_passwd_output() {
 
 #[test]
 fn mosquitto_passwd_edits_files_written_by_mq_passwd() {
-    if !have_mosquitto() {
+    if !require(&[Peer::MosquittoPasswd]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1,72 +1,24 @@
 //! The codec against a real peer: Debian's mosquitto broker. Every packet a client sends is
 //! encoded by `mq::protocol` and every answer decoded by it, in MQTT 3.1, 3.1.1 and 5.0.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
+use common::{Conf, Peer, TestBroker, require};
 use mq::protocol::{
     Connect, Disconnect, Packet, Properties, PubResp, Publish, QoS, ReasonCode, Subscribe,
     Subscription, SubscriptionOptions, Unsubscribe, Version, Will, decode, encode,
 };
 use mq::topic::{TopicFilter, TopicName};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::num::NonZeroU16;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
-
-/// A mosquitto process on a free loopback port, killed on drop.
-struct Broker {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_broker() -> Option<Broker> {
-    if !std::path::Path::new(MOSQUITTO).exists() {
-        eprintln!("skipping: {MOSQUITTO} not installed");
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let dir = tempfile::tempdir().ok()?;
-    let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(
-        &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
-    )
-    .ok()?;
-    let child = Command::new(MOSQUITTO)
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let broker = Broker {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "mosquitto did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some(broker)
+/// Debian's mosquitto on a free loopback port, or `None` when it is missing and the test may
+/// skip.
+fn start_broker() -> Option<TestBroker> {
+    require(&[Peer::Mosquitto]).then(|| TestBroker::mosquitto(Conf::new()))
 }
 
 /// One client connection speaking `version` through the codec.
@@ -266,14 +218,14 @@ fn exchange(c: &mut Client, topic: &str) {
 fn mosquitto_speaks_every_version_through_the_codec() {
     let Some(broker) = start_broker() else { return };
     for version in [Version::V31, Version::V311, Version::V5] {
-        session(broker.port, version);
+        session(broker.port(), version);
     }
 }
 
 #[test]
 fn mosquitto_refuses_an_unknown_level_with_connack_1() {
     let Some(broker) = start_broker() else { return };
-    let mut c = Client::connect(broker.port, Version::V311);
+    let mut c = Client::connect(broker.port(), Version::V311);
     // MQTT level 6 does not exist: mosquitto answers with the 3.1.1 return code 1.
     c.stream
         .write_all(b"\x10\x0d\x00\x04MQTT\x06\x02\x00\x3c\x00\x01c")

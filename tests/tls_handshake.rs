@@ -4,6 +4,7 @@
 mod common;
 
 use common::pki::Pki;
+use common::{Peer, require};
 use mq::broker::security::tls::{
     HandshakeFailure, ListenerTls, MinTlsVersion, TlsError, accept, server_config,
 };
@@ -302,7 +303,7 @@ fn mosquitto_pub_args(pki: &Pki, ca: &str, cert: Option<&str>) -> Vec<String> {
 
 #[tokio::test]
 async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
-    if !common::have_mosquitto() {
+    if !require(&[Peer::MosquittoClients]) {
         return;
     }
     let pki = Pki::new();
@@ -334,12 +335,7 @@ async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
 
 #[tokio::test]
 async fn openssl_s_client_handshakes() {
-    if std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping openssl_s_client_handshakes: openssl not installed");
+    if !require(&[Peer::Openssl]) {
         return;
     }
     let pki = Pki::new();

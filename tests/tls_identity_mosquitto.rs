@@ -5,7 +5,7 @@
 mod common;
 
 use common::pki::Pki;
-use common::{Mosquitto, have_mosquitto};
+use common::{Conf, Peer, TestBroker, require};
 use mq::broker::security::tls::{certificate_common_name, load_certs};
 use mq::broker::security::{AuthConfig, Authenticator};
 use std::process::{Command, Stdio};
@@ -28,28 +28,25 @@ fn tls_args(pki: &Pki, port: u16, cert: Option<&str>) -> Vec<String> {
 
 #[test]
 fn certificate_cn_is_the_acl_username_in_both() {
-    if !have_mosquitto() {
+    if !require(&[Peer::Mosquitto, Peer::MosquittoClients]) {
         return;
     }
     let pki = Pki::new();
     let acl = pki.path("acl");
     std::fs::write(&acl, ACL).unwrap();
     let p = |n: &str| pki.path(n).display().to_string();
-    let broker = Mosquitto::start(
-        pki.dir.path(),
-        &format!(
-            "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
-             use_identity_as_username true\nallow_anonymous false\nacl_file {}",
-            p("ca.pem"),
-            p("server.pem"),
-            p("server.key"),
-            acl.display()
-        ),
-    );
+    let broker = TestBroker::mosquitto(Conf::bare().line(&format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n\
+         use_identity_as_username true\nallow_anonymous false\nacl_file {}",
+        p("ca.pem"),
+        p("server.pem"),
+        p("server.key"),
+        acl.display()
+    )));
     // Retained publishes: the ones mosquitto's ACL lets through are stored and come back.
     for topic in TOPICS {
         let st = Command::new("mosquitto_pub")
-            .args(tls_args(&pki, broker.port, Some("client")))
+            .args(tls_args(&pki, broker.port(), Some("client")))
             .args(["-r", "-q", "1", "-t", topic, "-m", "m"])
             .stdin(Stdio::null())
             .status()
@@ -57,7 +54,7 @@ fn certificate_cn_is_the_acl_username_in_both() {
         assert!(st.success(), "publish to {topic}");
     }
     let out = Command::new("mosquitto_sub")
-        .args(tls_args(&pki, broker.port, Some("client")))
+        .args(tls_args(&pki, broker.port(), Some("client")))
         .args(["-v", "-W", "2", "-t", "#"])
         .stdin(Stdio::null())
         .output()
@@ -91,7 +88,7 @@ fn certificate_cn_is_the_acl_username_in_both() {
     // Without a certificate, or with one from another CA, mosquitto refuses the connection.
     for cert in [None, Some("other"), Some("expired")] {
         let st = Command::new("mosquitto_pub")
-            .args(tls_args(&pki, broker.port, cert))
+            .args(tls_args(&pki, broker.port(), cert))
             .args(["-t", "dev/x", "-m", "m"])
             .stdin(Stdio::null())
             .stderr(Stdio::null())

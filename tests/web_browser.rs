@@ -6,8 +6,9 @@
 
 mod common;
 
-use common::web::{LoggedBroker, require};
+use common::web::web_broker;
 use common::{ChildGuard, mq};
+use common::{Peer, require};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -160,18 +161,14 @@ fn shown(topic: &str, value: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_page_shows_values_published_with_mq_pub() {
-    if !require(
-        "Chromium",
-        Path::new(CHROMIUM).exists(),
-        "apt-get install chromium",
-    ) {
+    if !require(&[Peer::Chromium]) {
         return;
     }
-    let b = LoggedBroker::start(
+    let b = web_broker(
         &["", "protocol websockets", "protocol http_api"],
         "allow_anonymous true\nsys_interval 1\n",
     );
-    let (tcp, api) = (b.ports[0], b.ports[2]);
+    let (tcp, api) = (b.ports()[0], b.ports()[2]);
     publish(tcp, "meteo/status", "online");
     publish(tcp, "meteo/aemet/station/1387/humidity", "81");
     let profile = tempfile::tempdir().unwrap();

@@ -7,49 +7,43 @@
 
 mod common;
 
+use common::PATIENCE;
 use common::pki::Pki;
-use common::web::{LoggedBroker, RawWs, UPGRADE, http, http_raw, masked_frame, require};
+use common::web::{RawWs, UPGRADE, http, http_raw, logged, masked_frame, web_broker};
 use common::{ChildGuard, mq, mq_process, publish_packet};
+use common::{Peer, require};
 use mq::protocol::{Packet, QoS};
-use std::io::{BufRead, BufReader};
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 const MQTT: &str = "";
 const WS: &str = "protocol websockets";
 
-/// `mq sub ARGS -v`, its stdout lines delivered as they come.
-fn sub(args: &[&str]) -> (ChildGuard, mpsc::Receiver<String>) {
+/// `mq sub ARGS -v`, its output collected line by line.
+fn sub(args: &[&str]) -> ChildGuard {
     let mut cmd = mq_process();
     cmd.arg("sub").args(args).args(["-v", "-W", "20"]);
-    let mut child = ChildGuard::spawn(&mut cmd);
-    let out = child.0.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
+    ChildGuard::spawn(&mut cmd)
 }
 
-fn line(rx: &mpsc::Receiver<String>) -> String {
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("a message within 10 s")
+/// The first `n` lines `child` printed, once there are that many.
+fn lines(child: &ChildGuard, n: usize) -> Vec<String> {
+    let enough = child.stdout.wait_until(PATIENCE, |l| l.len() >= n);
+    assert!(enough, "{n} lines expected, got {:?}", child.stdout.lines());
+    child.stdout.lines()[..n].to_vec()
 }
 
 #[test]
 fn pub_and_sub_speak_mqtt_over_ws_urls_and_the_ws_flag() {
-    let b = LoggedBroker::start(&[MQTT, WS], "allow_anonymous true\n");
-    let (tcp, ws) = (b.ports[0].to_string(), b.ports[1]);
+    let b = web_broker(&[MQTT, WS], "allow_anonymous true\n");
+    let (tcp, ws) = (b.ports()[0].to_string(), b.ports()[1]);
     // Retained first: once it arrives the subscriber is known to be subscribed.
     mq().args(["pub", "-p", &tcp, "-t", "t/ready", "-m", "r", "-r"])
         .assert()
         .success();
     let url = format!("ws://127.0.0.1:{ws}/mqtt/t/#");
-    let (_sub, rx) = sub(&["-L", &url]);
-    assert_eq!(line(&rx), "t/ready r");
+    let sub = sub(&["-L", &url]);
+    assert_eq!(lines(&sub, 1), ["t/ready r"]);
     // Over TCP, over --ws with -h -p, over a ws:// URL with QoS 2: all reach the WS subscriber.
     mq().args(["pub", "-p", &tcp, "-t", "t/tcp", "-m", "1"])
         .assert()
@@ -62,11 +56,8 @@ fn pub_and_sub_speak_mqtt_over_ws_urls_and_the_ws_flag() {
     mq().args(["pub", "-L", &url, "--ws-path", "/any", "-m", "3", "-q", "2"])
         .assert()
         .success();
-    assert_eq!(
-        [line(&rx), line(&rx), line(&rx)],
-        ["t/tcp 1", "t/flag 2", "t/url 3"]
-    );
-    assert!(b.logged(&["New client connected from 127.0.0.1"]));
+    assert_eq!(lines(&sub, 4)[1..], ["t/tcp 1", "t/flag 2", "t/url 3"]);
+    assert!(logged(&b, &["New client connected from 127.0.0.1"]));
 }
 
 #[test]
@@ -75,13 +66,13 @@ fn wss_listener_uses_the_listener_certificate_and_client_tls_options() {
     let cert = pki.path("server.pem").display().to_string();
     let key = pki.path("server.key").display().to_string();
     let wss = format!("protocol websockets\ncertfile {cert}\nkeyfile {key}");
-    let b = LoggedBroker::start(&[MQTT, &wss], "allow_anonymous true\n");
-    let port = b.ports[1];
+    let b = web_broker(&[MQTT, &wss], "allow_anonymous true\n");
+    let port = b.ports()[1];
     let ca = pki.path("ca.pem").display().to_string();
     mq().args([
         "pub",
         "-p",
-        &b.ports[0].to_string(),
+        &b.ports()[0].to_string(),
         "-t",
         "s/1",
         "-m",
@@ -91,15 +82,15 @@ fn wss_listener_uses_the_listener_certificate_and_client_tls_options() {
     .assert()
     .success();
     let url = format!("wss://localhost:{port}/mqtt/s/1");
-    let (_sub, rx) = sub(&["-L", &url, "--cafile", &ca, "-C", "1"]);
-    assert_eq!(line(&rx), "s/1 secure");
+    let sub = sub(&["-L", &url, "--cafile", &ca, "-C", "1"]);
+    assert_eq!(lines(&sub, 1), ["s/1 secure"]);
     // Plain WebSockets on the wss port: a TLS handshake failure, logged, nothing served.
     let out = mq()
         .args(["pub", "--ws", "-p", &port.to_string(), "-t", "x", "-m", "y"])
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(b.logged(&["TLS handshake"]), "{}", b.log());
+    assert!(logged(&b, &["TLS handshake"]), "{}", b.log());
     // Without the CA the client refuses the server, in words.
     let out = mq()
         .args([
@@ -128,11 +119,11 @@ fn passwords_and_listener_limits_apply_over_websockets() {
         .status()
         .unwrap();
     assert!(st.success());
-    let b = LoggedBroker::start(
+    let b = web_broker(
         &[WS, "protocol websockets\nmax_connections 1"],
         &format!("allow_anonymous false\npassword_file {}\n", pw.display()),
     );
-    let url = |cred: &str| format!("ws://{cred}127.0.0.1:{}/mqtt/a", b.ports[0]);
+    let url = |cred: &str| format!("ws://{cred}127.0.0.1:{}/mqtt/a", b.ports()[0]);
     mq().args(["pub", "-L", &url("web:web-pw@"), "-m", "ok"])
         .assert()
         .success();
@@ -147,36 +138,32 @@ fn passwords_and_listener_limits_apply_over_websockets() {
         .unwrap();
     assert_eq!(anon.status.code(), Some(5), "anonymous is CONNACK 5");
     // max_connections counts WebSocket connections like TCP ones.
-    let held = RawWs::open(b.ports[1], UPGRADE);
+    let held = RawWs::open(b.ports()[1], UPGRADE);
     assert!(held.is_ok());
-    let port = b.ports[1].to_string();
+    let port = b.ports()[1].to_string();
     let second = mq()
         .args(["pub", "--ws", "-p", &port, "-u", "web", "-P", "web-pw"])
         .args(["-t", "a", "-m", "b"])
         .output()
         .unwrap();
     assert!(!second.status.success());
-    assert!(b.logged(&["max_connections exceeded"]));
+    assert!(logged(&b, &["max_connections exceeded"]));
 }
 
 #[test]
 fn paho_mqtt_websockets_transport_talks_to_mq_broker() {
-    let paho = Command::new("python3")
-        .args(["-c", "import paho.mqtt.client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !require("python3 with paho-mqtt", paho, "pip install 'paho-mqtt>=2'") {
+    if !require(&[Peer::Paho]) {
         return;
     }
-    let b = LoggedBroker::start(&[MQTT, WS], "allow_anonymous true\n");
+    let b = web_broker(&[MQTT, WS], "allow_anonymous true\n");
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/scripts/paho_websockets.py"
     );
     let mq_bin = common::mq_path().display().to_string();
     let out = Command::new("timeout")
-        .args(["60", "python3", script, &b.ports[1].to_string()])
-        .args([&b.ports[0].to_string(), &mq_bin])
+        .args(["60", "python3", script, &b.ports()[1].to_string()])
+        .args([&b.ports()[0].to_string(), &mq_bin])
         .output()
         .expect("python3");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -190,8 +177,8 @@ fn paho_mqtt_websockets_transport_talks_to_mq_broker() {
 
 #[test]
 fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
-    let b = LoggedBroker::start(&[WS], "allow_anonymous true\n");
-    let port = b.ports[0];
+    let b = web_broker(&[WS], "allow_anonymous true\n");
+    let port = b.ports()[0];
     let mut bystander = RawWs::mqtt(port, "bystander");
     bystander.send_packet(&subscribe("b/#"));
     assert_eq!(bystander.frame().unwrap().1[0], 0x90, "SUBACK");
@@ -222,7 +209,7 @@ fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
         let answer = RawWs::open(port, headers).err().expect("refused");
         assert_eq!(answer.status, *status, "{headers}");
         assert!(
-            b.logged(&["refused: WebSocket upgrade", words]),
+            logged(&b, &["refused: WebSocket upgrade", words]),
             "{}",
             b.log()
         );
@@ -238,7 +225,7 @@ fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
         "{}",
         answer.text()
     );
-    assert!(b.logged(&["HTTP GET /index.html answered 426"]));
+    assert!(logged(&b, &["HTTP GET /index.html answered 426"]));
     // Not HTTP at all: 400. Too large a head: 431.
     assert_eq!(
         http_raw(port, b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c").status,
@@ -251,8 +238,8 @@ fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
 
 #[test]
 fn bad_frames_close_with_their_code_and_a_log_line() {
-    let b = LoggedBroker::start(&[WS], "allow_anonymous true\nmax_packet_size 1000\n");
-    let port = b.ports[0];
+    let b = web_broker(&[WS], "allow_anonymous true\nmax_packet_size 1000\n");
+    let port = b.ports()[0];
     let mut bystander = RawWs::mqtt(port, "bystander");
     bystander.send_packet(&subscribe("b/#"));
     assert_eq!(bystander.frame().unwrap().1[0], 0x90, "SUBACK");
@@ -261,7 +248,7 @@ fn bad_frames_close_with_their_code_and_a_log_line() {
     text.send(1, b"hello");
     assert_eq!(text.close_code(), Some(1003));
     assert!(
-        b.logged(&["Client texter", "[MQTT-6.0.0-1]"]),
+        logged(&b, &["Client texter", "[MQTT-6.0.0-1]"]),
         "{}",
         b.log()
     );
@@ -269,7 +256,7 @@ fn bad_frames_close_with_their_code_and_a_log_line() {
     let mut big = RawWs::mqtt(port, "big");
     big.send(2, &[0u8; 2000]);
     assert_eq!(big.close_code(), Some(1009));
-    assert!(b.logged(&["Client big", "1009"]), "{}", b.log());
+    assert!(logged(&b, &["Client big", "1009"]), "{}", b.log());
 
     let mut unmasked = RawWs::mqtt(port, "unmasked");
     unmasked.send_raw(&[0x82, 0x02, 0xc0, 0x00]);
@@ -285,7 +272,7 @@ fn bad_frames_close_with_their_code_and_a_log_line() {
     // Cut off mid-header for good: the connection ends, logged like any closed socket.
     split.send_raw(&masked_frame(2, &[0xc0, 0x00])[..3]);
     drop(split);
-    assert!(b.logged(&["Client split"]), "{}", b.log());
+    assert!(logged(&b, &["Client split"]), "{}", b.log());
     still_served(&mut bystander, port);
 }
 
@@ -323,8 +310,8 @@ fn http_dir_serves_files_and_nothing_outside() {
     std::fs::write(www.join("index.html"), "<p>hello from http_dir</p>").unwrap();
     std::fs::write(root.path().join("secret.txt"), "top secret").unwrap();
     let ws = format!("protocol websockets\nhttp_dir {}", www.display());
-    let b = LoggedBroker::start(&[&ws], "allow_anonymous true\n");
-    let port = b.ports[0];
+    let b = web_broker(&[&ws], "allow_anonymous true\n");
+    let port = b.ports()[0];
     let page = http(port, "GET", "/", &[]);
     assert_eq!(page.status, 200);
     assert!(page.head.contains("content-type: text/html"));

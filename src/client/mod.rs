@@ -47,8 +47,8 @@ mod task;
 pub use error::ClientError;
 
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, PacketId, Properties, Props, Publish, QoS, ReasonCode, SubAck,
-    Subscription, SubscriptionOptions, UnsubAck, Version, Will,
+    ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
+    SubAck, Subscription, SubscriptionOptions, UnsubAck, Version, Will,
 };
 use crate::topic::{TopicFilter, TopicName};
 use bytes::Bytes;
@@ -397,6 +397,14 @@ impl Client {
     fn log_received(&self, m: Publish) -> Publish {
         if self.debug {
             task::print_debug(&debug::received_publish(&self.client_id, &m));
+            let ack = match (m.qos, m.packet_id) {
+                (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),
+                (QoS::ExactlyOnce, Some(id)) => Some(Packet::PubRec(PubResp::new(id))),
+                _ => None,
+            };
+            if let Some(ack) = ack {
+                task::print_debug(&debug::sending(&self.client_id, &ack));
+            }
         }
         m
     }
@@ -430,42 +438,12 @@ pub fn refusal_code(version: Version, reason: ReasonCode) -> u8 {
     }
 }
 
-/// Allocates packet identifiers, skipping those still in use.
-#[derive(Debug, Default)]
-struct PacketIds {
-    next: u16,
-}
-
-impl PacketIds {
-    fn next(&mut self, in_use: impl Fn(u16) -> bool) -> Option<PacketId> {
-        for _ in 0..u16::MAX {
-            self.next = self.next.wrapping_add(1);
-            if self.next == 0 {
-                self.next = 1;
-            }
-            if !in_use(self.next) {
-                return PacketId::new(self.next);
-            }
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod scripted;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn packet_ids_skip_zero_and_ids_in_use() {
-        let mut ids = PacketIds { next: u16::MAX - 1 };
-        assert_eq!(ids.next(|_| false).map(|p| p.get()), Some(u16::MAX));
-        assert_eq!(ids.next(|_| false).map(|p| p.get()), Some(1));
-        assert_eq!(ids.next(|id| id == 2 || id == 3).map(|p| p.get()), Some(4));
-        assert_eq!(ids.next(|_| true), None);
-    }
 
     #[test]
     fn refusal_code_is_v3_return_code_or_v5_reason() {

@@ -1,26 +1,21 @@
 //! The background I/O task of a [`super::Client`]: it owns the connection, multiplexes handle
 //! commands, incoming packets and the keep-alive timer, and keeps the QoS 1/2 bookkeeping.
 
-use super::{ClientError, ClientOptions, EndReason, PacketIds, Request, debug};
+use super::{ClientError, ClientOptions, EndReason, Request, debug};
 use crate::connection::{Connection, ConnectionError};
 use crate::protocol::{
     ConnAck, Disconnect, Packet, PacketId, PubResp, Publish, QoS, ReasonCode, SubAck, Subscribe,
     UnsubAck, Unsubscribe, Version,
 };
+use crate::session::keepalive::Due;
+use crate::session::{Inbound, KeepAlive, Outbound, PubRec};
 use crate::transport::{self, Stream};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 type Reply<T> = oneshot::Sender<Result<T, ClientError>>;
-
-/// A QoS 1/2 publication sent and not yet fully acknowledged.
-#[derive(Debug)]
-struct Unacked {
-    reply: Reply<()>,
-}
 
 /// Everything the I/O task owns.
 #[derive(Debug)]
@@ -29,16 +24,14 @@ pub(super) struct Task {
     client_id: String,
     debug: bool,
     message_buffer: usize,
-    max_inflight: usize,
-    keep_alive: Option<Duration>,
-    last_sent: Instant,
-    ping_sent: Option<Instant>,
-    ids: PacketIds,
-    inflight: HashMap<u16, Unacked>,
+    keep_alive: KeepAlive,
+    /// QoS 1/2 publications awaiting their acknowledgement, with the caller's reply.
+    inflight: Outbound<Reply<()>>,
+    /// Publications waiting for room in the window.
     waiting: VecDeque<(Publish, Reply<()>)>,
     subscribes: HashMap<u16, Reply<SubAck>>,
     unsubscribes: HashMap<u16, Reply<UnsubAck>>,
-    incoming_qos2: HashSet<u16>,
+    incoming_qos2: Inbound,
     /// Messages that arrived while the channel to `recv` was full and a SUBSCRIBE or
     /// UNSUBSCRIBE was waiting for its acknowledgement: the caller is blocked on that
     /// acknowledgement, which sits behind these messages on the wire, so they cannot wait.
@@ -107,25 +100,22 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
         .properties
         .server_keep_alive
         .unwrap_or(opts.keep_alive);
-    let mut max_inflight = usize::from(opts.max_inflight.max(1));
-    if let Some(rm) = connack.properties.receive_maximum {
-        max_inflight = max_inflight.min(usize::from(rm.max(1)));
-    }
+    let mut inflight = Outbound::new(0);
+    inflight.set_window(
+        opts.max_inflight.max(1),
+        connack.properties.receive_maximum.unwrap_or(0),
+    );
     let task = Task {
         conn,
         client_id,
         debug: opts.debug,
         message_buffer: opts.message_buffer,
-        max_inflight,
-        keep_alive: (keep_alive > 0).then(|| Duration::from_secs(u64::from(keep_alive))),
-        last_sent: Instant::now(),
-        ping_sent: None,
-        ids: PacketIds::default(),
-        inflight: HashMap::new(),
+        keep_alive: KeepAlive::new(keep_alive, std::time::Instant::now()),
+        inflight,
         waiting: VecDeque::new(),
         subscribes: HashMap::new(),
         unsubscribes: HashMap::new(),
-        incoming_qos2: HashSet::new(),
+        incoming_qos2: Inbound::default(),
         overflow: VecDeque::new(),
         disconnect_reply: None,
     };
@@ -164,8 +154,8 @@ impl Task {
         }
         drop(messages);
         commands.close();
-        for (_, o) in self.inflight.drain() {
-            let _ = o.reply.send(Err(reason.clone()));
+        for reply in self.inflight.drain() {
+            let _ = reply.send(Err(reason.clone()));
         }
         for (_, r) in self.waiting.drain(..) {
             let _ = r.send(Err(reason.clone()));
@@ -187,7 +177,7 @@ impl Task {
         messages: &mpsc::Sender<Publish>,
     ) -> ClientError {
         loop {
-            let deadline = self.deadline();
+            let deadline = self.keep_alive.deadline().map(Instant::from_std);
             let step = tokio::select! {
                 permit = messages.reserve(), if !self.overflow.is_empty() => {
                     if let (Ok(permit), Some(m)) = (permit, self.overflow.pop_front()) {
@@ -225,25 +215,16 @@ impl Task {
     async fn flush(&mut self) -> Result<(), ClientError> {
         if self.conn.pending() > 0 {
             self.conn.flush().await.map_err(lost)?;
-            self.last_sent = Instant::now();
+            self.keep_alive.sent(std::time::Instant::now());
         }
         Ok(())
     }
 
-    fn deadline(&self) -> Option<Instant> {
-        let ka = self.keep_alive?;
-        Some(match self.ping_sent {
-            Some(at) => at + ka,
-            None => self.last_sent + ka,
-        })
-    }
-
     fn keep_alive_due(&mut self) -> Result<(), ClientError> {
-        if self.ping_sent.is_some() {
-            return Err(ClientError::KeepAlive);
+        match self.keep_alive.due(std::time::Instant::now()) {
+            Due::Expired => Err(ClientError::KeepAlive),
+            Due::Ping => self.write(&Packet::PingReq),
         }
-        self.ping_sent = Some(Instant::now());
-        self.write(&Packet::PingReq)
     }
 
     fn write(&mut self, packet: &Packet) -> Result<(), ClientError> {
@@ -269,19 +250,18 @@ impl Task {
         Ok(())
     }
 
+    /// A packet identifier free for a PUBLISH, SUBSCRIBE or UNSUBSCRIBE.
     fn next_id(&mut self) -> Result<PacketId, ClientError> {
-        let (inflight, subs, unsubs) = (&self.inflight, &self.subscribes, &self.unsubscribes);
-        self.ids
-            .next(|id| {
-                inflight.contains_key(&id) || subs.contains_key(&id) || unsubs.contains_key(&id)
-            })
+        let (subs, unsubs) = (&self.subscribes, &self.unsubscribes);
+        self.inflight
+            .next_id(|id| subs.contains_key(&id.get()) || unsubs.contains_key(&id.get()))
             .ok_or_else(|| ClientError::Protocol("no free packet identifier".into()))
     }
 
     fn command(&mut self, cmd: Request) -> Result<(), ClientError> {
         match cmd {
             Request::Publish(p, reply) => {
-                if p.qos != QoS::AtMostOnce && self.inflight.len() >= self.max_inflight {
+                if p.qos != QoS::AtMostOnce && !self.inflight.has_room() {
                     self.waiting.push_back((p, reply));
                     return Ok(());
                 }
@@ -320,7 +300,7 @@ impl Task {
                 // libmosquitto numbers QoS 0 messages too; its log shows that number.
                 let mut shown = packet.clone();
                 if let Packet::Publish(sp) = &mut shown {
-                    sp.packet_id = self.ids.next(|_| false);
+                    sp.packet_id = self.inflight.next_id(|_| false);
                 }
                 print_debug(&debug::sending(&self.client_id, &shown));
             }
@@ -331,13 +311,15 @@ impl Task {
         }
         let id = self.next_id()?;
         p.packet_id = Some(id);
-        self.inflight.insert(id.get(), Unacked { reply });
-        self.write(&Packet::Publish(p))
+        let qos = p.qos;
+        self.write(&Packet::Publish(p))?;
+        self.inflight.push(id, qos, reply);
+        Ok(())
     }
 
     /// A slot in the inflight window freed up: send the next waiting publication.
     fn release_slot(&mut self) -> Result<(), ClientError> {
-        while self.inflight.len() < self.max_inflight {
+        while self.inflight.has_room() {
             let Some((p, reply)) = self.waiting.pop_front() else {
                 break;
             };
@@ -346,14 +328,15 @@ impl Task {
         Ok(())
     }
 
-    fn finish(&mut self, id: PacketId, reason: ReasonCode) -> Result<(), ClientError> {
-        if let Some(o) = self.inflight.remove(&id.get()) {
+    /// A publication's handshake ended (with `reason`): answer its caller, start the next.
+    fn finish(&mut self, reply: Option<Reply<()>>, reason: ReasonCode) -> Result<(), ClientError> {
+        if let Some(reply) = reply {
             let r = if reason.is_error() {
                 Err(ClientError::Rejected(reason))
             } else {
                 Ok(())
             };
-            let _ = o.reply.send(r);
+            let _ = reply.send(r);
         }
         self.release_slot()
     }
@@ -371,16 +354,24 @@ impl Task {
         }
         match packet {
             Packet::Publish(p) => return self.incoming_publish(p, messages).await,
-            Packet::PubAck(r) | Packet::PubComp(r) => self.finish(r.packet_id, r.reason)?,
-            Packet::PubRec(r) => {
-                if r.reason.is_error() {
-                    self.finish(r.packet_id, r.reason)?;
-                } else {
-                    self.write(&Packet::PubRel(PubResp::new(r.packet_id)))?;
-                }
+            Packet::PubAck(r) => {
+                let reply = self.inflight.puback(r.packet_id);
+                self.finish(reply, r.reason)?;
             }
+            Packet::PubComp(r) => {
+                let reply = self.inflight.pubcomp(r.packet_id);
+                self.finish(reply, r.reason)?;
+            }
+            Packet::PubRec(r) => match self.inflight.pubrec(r.packet_id, r.reason.is_error()) {
+                PubRec::Refused(reply) => self.finish(Some(reply), r.reason)?,
+                // PUBREL answers only a PUBREC below 0x80 ([MQTT-4.3.3-3] in 5.0).
+                PubRec::Unknown if r.reason.is_error() => {}
+                PubRec::Release | PubRec::Unknown => {
+                    self.write(&Packet::PubRel(PubResp::new(r.packet_id)))?
+                }
+            },
             Packet::PubRel(r) => {
-                self.incoming_qos2.remove(&r.packet_id.get());
+                self.incoming_qos2.release(r.packet_id);
                 self.write(&Packet::PubComp(PubResp::new(r.packet_id)))?;
             }
             Packet::SubAck(s) => {
@@ -393,7 +384,7 @@ impl Task {
                     let _ = reply.send(Ok(u));
                 }
             }
-            Packet::PingResp => self.ping_sent = None,
+            Packet::PingResp => self.keep_alive.pong(),
             Packet::Disconnect(Disconnect { reason, .. }) => {
                 return Err(ClientError::ServerDisconnect(reason));
             }
@@ -418,20 +409,26 @@ impl Task {
             (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),
             (QoS::ExactlyOnce, Some(id)) => {
                 // A redelivery of a message we already have (PUBREC lost) is not passed on twice.
-                if !self.incoming_qos2.insert(id.get()) {
+                if !self.incoming_qos2.publish(id) {
                     return self.write(&Packet::PubRec(PubResp::new(id)));
                 }
                 Some(Packet::PubRec(PubResp::new(id)))
             }
             _ => return Err(ClientError::Protocol("PUBLISH without packet id".into())),
         };
-        if self.message_buffer > 0 {
-            self.deliver(p, messages).await;
+        if self.message_buffer == 0 {
+            return match ack {
+                Some(ack) => self.write(&ack),
+                None => Ok(()),
+            };
         }
-        if let Some(ack) = ack {
-            self.write(&ack)?;
+        self.deliver(p, messages).await;
+        // The debug lines of a delivered message and of its acknowledgement are printed by
+        // `Client::recv`, in mosquitto_sub's order, right before the message's own output.
+        match ack {
+            Some(ack) => self.conn.write_packet(&ack).map_err(lost),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a

@@ -226,6 +226,9 @@ async fn serve(
     deadline: Option<Instant>,
     printed: &mut u64,
 ) -> Result<Result<(), Error>, ClientError> {
+    // Handlers in place before the SUBACK: a signal soon after it ends with a DISCONNECT
+    // (no will), as with mosquitto_sub, instead of killing the process.
+    let mut signals = crate::process::Terminated::new();
     let ack = client
         .subscribe_with(plan.subscriptions.clone(), plan.props.subscribe.clone())
         .await?;
@@ -242,7 +245,6 @@ async fn serve(
         return Ok(Ok(()));
     }
     let mut removals = Vec::new();
-    let mut signals = crate::process::Terminated::new();
     let code = loop {
         let msg = tokio::select! {
             m = client.recv() => m?,

@@ -1,104 +1,28 @@
-//! Helpers of the web tests: a broker process with mqtt, websockets and http_api listeners
-//! whose log is kept, a raw HTTP client, a raw WebSocket client for byte-level frames, and
-//! the check that a peer program is installed (a failure under `CI=true`).
+//! Helpers of the web tests: waiting for a broker's log line, a raw HTTP client, and a raw
+//! WebSocket client for byte-level frames.
 
-use super::{ChildGuard, free_port, mq_path, wait_for_port, wait_until};
+use super::{Conf, PATIENCE, TestBroker};
 use bytes::BytesMut;
 use mq::protocol::{self, Packet, Version};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Whether `what` (a peer the test needs) is there; under `CI=true` a missing one fails the
-/// test with `hint`, elsewhere the test is skipped with a notice.
-pub fn require(what: &str, present: bool, hint: &str) -> bool {
-    if present {
-        return true;
+/// `mq broker` with one loopback listener per entry of `listeners` (the lines that follow
+/// its `listener` line), then the global `extra` lines.
+pub fn web_broker(listeners: &[&str], extra: &str) -> TestBroker {
+    let mut conf = Conf::bare().line(listeners[0]);
+    for l in &listeners[1..] {
+        conf = conf.listener().line(l);
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{what} is required under CI=true: {hint}");
-    }
-    eprintln!("skipping: {what} is not installed ({hint})");
-    false
+    TestBroker::mq(conf.line(extra))
 }
 
-/// True when `program --version` runs.
-pub fn runs(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// `mq broker` in a child process, its stderr log collected line by line.
-pub struct LoggedBroker {
-    _child: ChildGuard,
-    /// The port of each listener, in the order given.
-    pub ports: Vec<u16>,
-    log: Arc<Mutex<Vec<String>>>,
-    /// Holds the config file.
-    pub dir: tempfile::TempDir,
-}
-
-impl LoggedBroker {
-    /// Starts a broker with one listener per entry of `listeners` (the lines that follow
-    /// `listener PORT 127.0.0.1`), then the `extra` global lines.
-    pub fn start(listeners: &[&str], extra: &str) -> LoggedBroker {
-        let dir = tempfile::tempdir().unwrap();
-        let ports: Vec<u16> = listeners.iter().map(|_| free_port()).collect();
-        let mut conf = String::new();
-        for (port, body) in ports.iter().zip(listeners) {
-            conf.push_str(&format!("listener {port} 127.0.0.1\n{body}\n"));
-        }
-        conf.push_str(extra);
-        let path = dir.path().join("mq.conf");
-        std::fs::write(&path, conf).unwrap();
-        let mut child = Command::new(mq_path())
-            .args(["broker", "-c"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mq broker");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let guard = ChildGuard(child);
-        for p in &ports {
-            wait_for_port(*p);
-        }
-        LoggedBroker {
-            _child: guard,
-            ports,
-            log,
-            dir,
-        }
-    }
-
-    /// Waits (up to 10 s) for a log line containing every one of `needles`.
-    pub fn logged(&self, needles: &[&str]) -> bool {
-        wait_until(|| {
-            self.log
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|l| needles.iter().all(|n| l.contains(n)))
-        })
-    }
-
-    /// The log so far.
-    pub fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
+/// Waits (up to [`PATIENCE`]) for a log line of `broker` containing every one of `needles`.
+pub fn logged(broker: &TestBroker, needles: &[&str]) -> bool {
+    broker.log_lines().wait_until(PATIENCE, |lines| {
+        lines.iter().any(|l| needles.iter().all(|n| l.contains(n)))
+    })
 }
 
 /// An HTTP answer: status, head (lower-cased header lines) and body.

@@ -2,7 +2,7 @@
 //! fixture files in `../shared/aemet`, and helpers to run the command against it.
 #![allow(dead_code)]
 
-pub mod broker;
+pub mod mqtt;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -392,20 +392,19 @@ pub fn meteo_with(
     cmd
 }
 
-/// `mq meteo` with [`meteo_args`], started in the background.
+/// `mq meteo` with [`meteo_args`], started in the background with its output collected.
 pub fn spawn_meteo(
     server: &AemetServer,
     cache: &std::path::Path,
     extra: &[&str],
-) -> broker::Background {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
-        .env_remove("AEMET_API_KEY")
-        .env_remove("MQ_METEO_NOW")
-        .args(meteo_args(server, cache, extra))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start mq meteo");
-    broker::Background { child: Some(child) }
+) -> mqtt::Background {
+    let child = crate::common::ChildGuard::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
+            .env_remove("AEMET_API_KEY")
+            .env_remove("MQ_METEO_NOW")
+            .args(meteo_args(server, cache, extra)),
+    );
+    mqtt::Background { child }
 }
 
 /// [`meteo_with`] without extra arguments.
@@ -430,48 +429,4 @@ pub fn payload<'a>(out: &'a [(String, String)], topic: &str) -> Option<&'a str> 
     out.iter()
         .find(|(t, _)| t == topic)
         .map(|(_, p)| p.as_str())
-}
-
-/// `mq meteo` in the background with its stdout piped, killed on drop.
-pub struct Piped {
-    child: std::process::Child,
-    out: std::io::BufReader<std::process::ChildStdout>,
-}
-
-/// Starts `mq meteo` with [`meteo_args`] and a readable stdout (for `--dry-run` services).
-pub fn spawn_meteo_stdout(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Piped {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mq"))
-        .env_remove("AEMET_API_KEY")
-        .env_remove("MQ_METEO_NOW")
-        .args(meteo_args(server, cache, extra))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start mq meteo");
-    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    Piped { child, out }
-}
-
-impl Piped {
-    /// Reads lines until one is about `topic` and returns its payload; panics at end of output.
-    pub fn read_until(&mut self, topic: &str) -> String {
-        use std::io::BufRead;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = self.out.read_line(&mut line).expect("read");
-            assert!(n > 0, "{topic} never printed");
-            if let Some((t, p)) = line.trim_end().split_once(' ') {
-                if t == topic {
-                    return p.to_owned();
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Piped {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -2,6 +2,7 @@
 
 Usage: paho_redelivery.py PORT. Prints OK or exits non-zero with the reason.
 """
+import socket
 import sys
 import threading
 import time
@@ -57,10 +58,14 @@ info = pub.publish("paho/q1", b"one", qos=1)
 info.wait_for_publish(5)
 if not wait_for(lambda: len(got) == 1):
     fail("first delivery missing")
-# Drop the connection without acknowledging.
-sub._sock.close() if sub._sock else None
+# Drop the connection without acknowledging, as a client that dies does: half-close it and
+# wait until the broker closes its side, by when it has detached the session.
+lost = threading.Event()
+sub.on_disconnect = lambda *_a: lost.set()
+sub._sock.shutdown(socket.SHUT_WR)
+if not lost.wait(10):
+    fail("the broker never closed the dropped connection")
 sub.loop_stop()
-time.sleep(0.3)
 
 for i in range(5):
     pub.publish("paho/q2", b"n%d" % i, qos=2).wait_for_publish(5)
@@ -70,7 +75,12 @@ sub2.connect("127.0.0.1", PORT, keepalive=30)
 sub2.loop_start()
 if not wait_for(lambda: len(got2) >= 6):
     fail("redelivery incomplete: %r" % got2)
-time.sleep(0.3)
+# A marker published now comes after anything still owed to the session (delivery is in
+# order), so a duplicate would show up before it.
+pub.publish("paho/end", b"mark", qos=1).wait_for_publish(5)
+if not wait_for(lambda: any(g[0] == "paho/end" for g in got2)):
+    fail("marker missing: %r" % got2)
+got2 = [g for g in got2 if g[0] != "paho/end"]
 sub2.loop_stop()
 pub.loop_stop()
 first = got2[0]

@@ -8,11 +8,28 @@
 //!
 //! Methods take what arrived and push the packets to send into a caller's vector; the link turns
 //! them into bytes. The queue is shared by every QoS so that per-topic order is kept.
+//!
+//! The pieces every side of a connection needs live in sub-modules and are shared by the
+//! broker's [`Session`], the [`crate::client`] and the load generator: packet identifiers
+//! ([`ids`]), the outgoing QoS 1/2 window ([`outbound`]), incoming QoS 2 de-duplication
+//! ([`inbound`]) and keep-alive deadlines ([`keepalive`]). A protocol fix to one of them lands
+//! once. What stays here is the broker's alone: the bounded offline queue, store keys,
+//! message expiry and the shared QoS 0 encoding.
+
+pub mod ids;
+pub mod inbound;
+pub mod keepalive;
+pub mod outbound;
+
+pub use ids::PacketIds;
+pub use inbound::Inbound;
+pub use keepalive::KeepAlive;
+pub use outbound::{Outbound, PubRec, Stage};
 
 use crate::protocol::{Packet, PacketId, Props, PubResp, Publish, QoS, Version};
 use crate::topic::TopicName;
 use bytes::Bytes;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -192,14 +209,6 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug)]
-enum Inflight {
-    /// PUBLISH sent, awaiting PUBACK (QoS 1) or PUBREC (QoS 2).
-    Sent(Delivery),
-    /// PUBREL sent, awaiting PUBCOMP; keeps the store key to forget it on completion.
-    Released(u64),
-}
-
 /// Why [`Session::enqueue`] did not take a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refused {
@@ -216,9 +225,8 @@ pub struct Session {
     online: bool,
     queue: VecDeque<Delivery>,
     queued_bytes: usize,
-    inflight: VecDeque<(PacketId, Inflight)>,
-    next_id: u16,
-    incoming: BTreeSet<PacketId>,
+    inflight: Outbound<Delivery>,
+    incoming: Inbound,
     peer: Peer,
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
     /// forget them; see [`Session::take_dropped_keys`].
@@ -235,9 +243,8 @@ impl Session {
             online: false,
             queue: VecDeque::new(),
             queued_bytes: 0,
-            inflight: VecDeque::new(),
-            next_id: 0,
-            incoming: BTreeSet::new(),
+            inflight: Outbound::new(limits.max_inflight),
+            incoming: Inbound::default(),
             peer: Peer::default(),
             expired: Vec::new(),
             dropped: 0,
@@ -247,6 +254,8 @@ impl Session {
     /// Changes the limits (config reload); queued messages stay.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+        self.inflight
+            .set_window(limits.max_inflight, self.peer.receive_max);
     }
 
     /// Whether a connection is attached.
@@ -297,36 +306,14 @@ impl Session {
     /// Sets what the client connecting now accepts.
     pub fn set_peer(&mut self, peer: Peer) {
         self.peer = peer;
-    }
-
-    /// The inflight window: ours, narrowed by the client's receive maximum.
-    fn window(&self) -> usize {
-        match (self.limits.max_inflight, self.peer.receive_max) {
-            (0, 0) => usize::MAX,
-            (0, r) | (r, 0) => r as usize,
-            (a, b) => a.min(b) as usize,
-        }
-    }
-
-    fn window_open(&self) -> bool {
-        self.inflight.len() < self.window()
+        self.inflight
+            .set_window(self.limits.max_inflight, peer.receive_max);
     }
 
     /// Whether `p` exceeds the client's maximum packet size (only v5 clients set one).
     fn too_large(&self, p: &Packet) -> bool {
         self.peer.max_packet != 0
             && crate::protocol::encoded_len(p, Version::V5) > self.peer.max_packet as usize
-    }
-
-    fn next_packet_id(&mut self) -> PacketId {
-        loop {
-            self.next_id = self.next_id.wrapping_add(1);
-            if let Some(id) = PacketId::new(self.next_id) {
-                if !self.inflight.iter().any(|(i, _)| *i == id) {
-                    return id;
-                }
-            }
-        }
     }
 
     /// Moves queued messages to the wire while the inflight window allows; QoS 0 ones always go.
@@ -338,7 +325,7 @@ impl Session {
             let Some(front) = self.queue.front() else {
                 break;
             };
-            if front.qos != QoS::AtMostOnce && !self.window_open() {
+            if front.qos != QoS::AtMostOnce && !self.inflight.has_room() {
                 break;
             }
             let Some(d) = self.queue.pop_front() else {
@@ -353,17 +340,30 @@ impl Session {
                 out.push(Outgoing::Shared(d.msg));
                 continue;
             }
-            let id = (d.qos != QoS::AtMostOnce).then(|| self.next_packet_id());
-            let p = d.publish(id, false, now);
+            if d.qos == QoS::AtMostOnce {
+                let p = d.publish(None, false, now);
+                if self.too_large(&p) {
+                    // [MQTT-3.1.2-25]: discarded as if it had been sent and completed.
+                    continue;
+                }
+                out.push(p.into());
+                continue;
+            }
+            let Some(id) = self.inflight.next_id(|_| false) else {
+                // Every identifier is in use (65535 unacknowledged messages without a window
+                // limit): the message waits for one.
+                self.queued_bytes += d.cost();
+                self.queue.push_front(d);
+                break;
+            };
+            let p = d.publish(Some(id), false, now);
             if self.too_large(&p) {
                 // [MQTT-3.1.2-25]: discarded as if it had been sent and completed.
                 self.expired.push(d.seq);
                 continue;
             }
             out.push(p.into());
-            if let Some(id) = id {
-                self.inflight.push_back((id, Inflight::Sent(d)));
-            }
+            self.inflight.push(id, d.qos, d);
         }
     }
 
@@ -379,10 +379,10 @@ impl Session {
     pub fn connect(&mut self, out: &mut Vec<Outgoing>) {
         self.online = true;
         let now = Instant::now();
-        for (id, state) in &self.inflight {
-            out.push(match state {
-                Inflight::Sent(d) => d.publish(Some(*id), true, now).into(),
-                Inflight::Released(_) => Packet::PubRel(PubResp::new(*id)).into(),
+        for (id, stage, d) in self.inflight.iter() {
+            out.push(match stage {
+                Stage::Published => d.publish(Some(id), true, now).into(),
+                Stage::Released => Packet::PubRel(PubResp::new(id)).into(),
             });
         }
         self.fill(out);
@@ -398,77 +398,53 @@ impl Session {
         }
     }
 
-    fn position(&self, id: PacketId) -> Option<usize> {
-        self.inflight.iter().position(|(i, _)| *i == id)
-    }
-
     /// PUBACK received: returns the store key of the completed delivery.
     pub fn puback(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
-        let pos = self.position(id)?;
-        match &self.inflight[pos].1 {
-            Inflight::Sent(d) if d.qos == QoS::AtLeastOnce => {}
-            _ => return None,
-        }
-        let (_, state) = self.inflight.remove(pos)?;
+        let d = self.inflight.puback(id)?;
         self.fill(out);
-        match state {
-            Inflight::Sent(d) => Some(d.seq),
-            Inflight::Released(seq) => Some(seq),
-        }
+        Some(d.seq)
     }
 
     /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).
     pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Outgoing>) {
-        if let Some(pos) = self.position(id) {
-            if let Inflight::Sent(d) = &self.inflight[pos].1 {
-                let seq = d.seq;
-                self.inflight[pos].1 = Inflight::Released(seq);
-            }
-        }
+        self.inflight.pubrec(id, false);
         out.push(Packet::PubRel(PubResp::new(id)).into());
     }
 
     /// PUBCOMP received: returns the store key of the completed delivery.
     pub fn pubcomp(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
-        let pos = self.position(id)?;
-        let Inflight::Released(seq) = self.inflight[pos].1 else {
-            return None;
-        };
-        self.inflight.remove(pos);
+        let d = self.inflight.pubcomp(id)?;
         self.fill(out);
-        Some(seq)
+        Some(d.seq)
     }
 
     /// An incoming QoS 2 PUBLISH: true when it is new and must be routed, false for a resend
     /// of one already routed and not yet released ([MQTT-4.3.3-2]).
     pub fn incoming_qos2(&mut self, id: PacketId) -> bool {
-        self.incoming.insert(id)
+        self.incoming.publish(id)
     }
 
     /// Incoming QoS 2 messages awaiting PUBREL (counted against our receive maximum), not
     /// counting `id` itself (a resend takes no new slot).
     pub fn incoming_count(&self, id: PacketId) -> usize {
-        self.incoming.len() - self.incoming.contains(&id) as usize
+        self.incoming.count_besides(id)
     }
 
     /// PUBREL received: forgets the id and answers PUBCOMP.
     pub fn pubrel(&mut self, id: PacketId) -> Packet {
-        self.incoming.remove(&id);
+        self.incoming.release(id);
         Packet::PubComp(PubResp::new(id))
     }
 
     /// Incoming QoS 2 ids awaiting PUBREL (for the store).
     pub fn incoming_ids(&self) -> impl Iterator<Item = PacketId> + '_ {
-        self.incoming.iter().copied()
+        self.incoming.ids()
     }
 
     /// Store keys of every queued or inflight delivery (to forget them with the session).
     pub fn stored_keys(&self) -> Vec<u64> {
         let queued = self.queue.iter().map(|d| d.seq);
-        let inflight = self.inflight.iter().map(|(_, s)| match s {
-            Inflight::Sent(d) => d.seq,
-            Inflight::Released(seq) => *seq,
-        });
+        let inflight = self.inflight.iter().map(|(_, _, d)| d.seq);
         queued.chain(inflight).filter(|s| *s != 0).collect()
     }
 }
@@ -613,7 +589,7 @@ mod tests {
             max_inflight: 0,
             ..Limits::default()
         });
-        s.next_id = u16::MAX - 1;
+        s.inflight.set_last_id(u16::MAX - 1);
         for _ in 0..3 {
             s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
         }

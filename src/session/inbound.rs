@@ -1,0 +1,54 @@
+//! Incoming QoS 2 publications between PUBLISH and PUBREL: their identifiers are remembered so
+//! that a PUBLISH sent again before PUBREL (its PUBREC was lost) is acknowledged but not passed
+//! on twice ([MQTT-4.3.3-2] in 3.1.1, 4.3.3 in 5.0). Broker sessions and the client share it.
+
+use crate::protocol::PacketId;
+use std::collections::BTreeSet;
+
+/// The identifiers of incoming QoS 2 publications awaiting PUBREL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inbound {
+    awaiting_release: BTreeSet<PacketId>,
+}
+
+impl Inbound {
+    /// A QoS 2 PUBLISH arrived: true when it is new and must be delivered, false for a resend
+    /// of one delivered and not yet released.
+    pub fn publish(&mut self, id: PacketId) -> bool {
+        self.awaiting_release.insert(id)
+    }
+
+    /// PUBREL arrived: forgets `id`; false when it was not known (v5 answers PUBCOMP with
+    /// "packet identifier not found" then, 3.1.1 simply completes).
+    pub fn release(&mut self, id: PacketId) -> bool {
+        self.awaiting_release.remove(&id)
+    }
+
+    /// Publications awaiting PUBREL, not counting `id` itself (a resend takes no new slot of
+    /// the Receive Maximum).
+    pub fn count_besides(&self, id: PacketId) -> usize {
+        self.awaiting_release.len() - usize::from(self.awaiting_release.contains(&id))
+    }
+
+    /// The identifiers awaiting PUBREL, for the store.
+    pub fn ids(&self) -> impl Iterator<Item = PacketId> + '_ {
+        self.awaiting_release.iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resend_before_pubrel_is_not_new() {
+        let mut i = Inbound::default();
+        let id = PacketId::new(5).unwrap();
+        assert!(i.publish(id));
+        assert!(!i.publish(id), "resent PUBLISH before PUBREL");
+        assert_eq!(i.count_besides(id), 0);
+        assert!(i.release(id));
+        assert!(!i.release(id));
+        assert!(i.publish(id), "a new message may reuse the id");
+    }
+}
