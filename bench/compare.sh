@@ -225,21 +225,18 @@ def fmt(x):
         return "n/a"
     return f"{x:.3f}" if x < 10 else f"{x:,.0f}"
 
-print(f"| {'scenario':<52} | {'better':<6} | {'mq broker':>12} | {'mosquitto':>12} | {'mq / mosquitto':>14} |")
-print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
-for key, label, better in metrics:
-    mq, mosq = med("mq", key), med("mosquitto", key)
-    ratio = f"{mq / mosq:.2f}" if mq is not None and mosq else "n/a"
-    print(f"| {label:<52} | {better:<6} | {fmt(mq):>12} | {fmt(mosq):>12} | {ratio:>14} |")
+def table(title, left, right, a, b, ratio_name, keys):
+    print(f"| {title:<52} | {'better':<6} | {left:>12} | {right:>12} | {ratio_name:>14} |")
+    print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
+    for key, label, better in keys:
+        x, y = med(a, key), med(b, key)
+        ratio = f"{x / y:.2f}" if x is not None and y else "n/a"
+        print(f"| {label:<52} | {better:<6} | {fmt(x):>12} | {fmt(y):>12} | {ratio:>14} |")
 
-ws_rows = [(k, l, b) for k, l, b in metrics if med("mq-ws", k) is not None]
+table("scenario", "mq broker", "mosquitto", "mq", "mosquitto", "mq / mosquitto", metrics)
+ws_rows = [m for m in metrics if med("mq-ws", m[0]) is not None]
 if ws_rows:
     print()
-    print(f"| {'mq broker over WebSockets':<52} | {'better':<6} | {'websockets':>12} | {'tcp':>12} | {'ws / tcp':>14} |")
-    print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
-    for key, label, better in ws_rows:
-        ws, tcp = med("mq-ws", key), med("mq", key)
-        ratio = f"{ws / tcp:.2f}" if ws is not None and tcp else "n/a"
-        print(f"| {label:<52} | {better:<6} | {fmt(ws):>12} | {fmt(tcp):>12} | {ratio:>14} |")
+    table("mq broker over WebSockets", "websockets", "tcp", "mq-ws", "mq", "ws / tcp", ws_rows)
 EOF
 echo "(took $(( $(date +%s) - started )) s)" >&2

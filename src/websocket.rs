@@ -289,6 +289,22 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+    /// Feeds `wire` to a server stream with frame limit `max`: the read must fail and the
+    /// close frame sent back must carry `code`; returns the read error's text.
+    async fn refused_with(wire: &[u8], max: usize, code: u16) -> String {
+        let (a, mut b) = tokio::io::duplex(1024);
+        let mut ws = server_after_upgrade(a, max).await;
+        b.write_all(wire).await.unwrap();
+        let mut buf = [0u8; 8];
+        let err = ws.read(&mut buf).await.unwrap_err().to_string();
+        ws.flush().await.unwrap();
+        let mut close = [0u8; 4];
+        b.read_exact(&mut close).await.unwrap();
+        assert_eq!(close[0], 0x88, "a close frame");
+        assert_eq!(u16::from_be_bytes([close[2], close[3]]), code, "{err}");
+        err
+    }
+
     async fn server_after_upgrade<S: AsyncRead + AsyncWrite + Unpin>(
         stream: S,
         max_size: usize,
@@ -349,44 +365,19 @@ mod tests {
 
     #[tokio::test]
     async fn a_text_frame_is_refused_with_close_code_1003() {
-        let (a, mut b) = tokio::io::duplex(1024);
-        let mut ws = server_after_upgrade(a, 1 << 20).await;
-        b.write_all(&frame(1, b"hello")).await.unwrap();
-        let mut buf = [0u8; 8];
-        let err = ws.read(&mut buf).await.unwrap_err();
-        assert!(err.to_string().contains("[MQTT-6.0.0-1]"), "{err}");
-        ws.flush().await.unwrap();
-        let mut close = [0u8; 4];
-        b.read_exact(&mut close).await.unwrap();
-        assert_eq!(close[0], 0x88, "a close frame");
-        assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1003);
+        let err = refused_with(&frame(1, b"hello"), 1 << 20, 1003).await;
+        assert!(err.contains("[MQTT-6.0.0-1]"), "{err}");
     }
 
     #[tokio::test]
     async fn an_oversized_frame_is_refused_with_close_code_1009() {
-        let (a, mut b) = tokio::io::duplex(1024);
-        let mut ws = server_after_upgrade(a, 16).await;
-        b.write_all(&frame(2, &[0u8; 100])).await.unwrap();
-        let mut buf = [0u8; 8];
-        let err = ws.read(&mut buf).await.unwrap_err();
-        assert!(err.to_string().contains("1009"), "{err}");
-        ws.flush().await.unwrap();
-        let mut close = [0u8; 4];
-        b.read_exact(&mut close).await.unwrap();
-        assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1009);
+        let err = refused_with(&frame(2, &[0u8; 100]), 16, 1009).await;
+        assert!(err.contains("1009"), "{err}");
     }
 
     #[tokio::test]
     async fn an_unmasked_client_frame_is_a_protocol_error_1002() {
-        let (a, mut b) = tokio::io::duplex(1024);
-        let mut ws = server_after_upgrade(a, 1 << 20).await;
-        b.write_all(&[0x82, 1, 0xc0]).await.unwrap();
-        let mut buf = [0u8; 8];
-        assert!(ws.read(&mut buf).await.is_err());
-        ws.flush().await.unwrap();
-        let mut close = [0u8; 4];
-        b.read_exact(&mut close).await.unwrap();
-        assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1002);
+        refused_with(&[0x82, 1, 0xc0], 1 << 20, 1002).await;
     }
 
     #[tokio::test]

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::web::{http, logged, web_broker};
+use common::web::{http, logged, password_file, web_broker};
 use common::{Peer, require};
-use common::{mq, mq_process};
+use common::mq;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -181,14 +181,7 @@ fn access_needs_the_api_credentials_or_a_password_file_user() {
     // Without API credentials, a broker that refuses anonymous clients asks for a user of
     // its password file.
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("passwd");
-    let st = mq_process()
-        .args(["passwd", "-c", "-b"])
-        .arg(&pw)
-        .args(["ops", "ops-pw"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let pw = password_file(dir.path(), "ops", "ops-pw");
     let b = web_broker(
         &[API],
         &format!("allow_anonymous false\npassword_file {}\n", pw.display()),

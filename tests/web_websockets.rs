@@ -9,7 +9,9 @@ mod common;
 
 use common::PATIENCE;
 use common::pki::Pki;
-use common::web::{RawWs, UPGRADE, http, http_raw, logged, masked_frame, web_broker};
+use common::web::{
+    RawWs, UPGRADE, http, http_raw, logged, masked_frame, password_file, web_broker,
+};
 use common::{ChildGuard, mq, mq_process, publish_packet};
 use common::{Peer, require};
 use mq::protocol::{Packet, QoS};
@@ -111,14 +113,7 @@ fn wss_listener_uses_the_listener_certificate_and_client_tls_options() {
 #[test]
 fn passwords_and_listener_limits_apply_over_websockets() {
     let dir = tempfile::tempdir().unwrap();
-    let pw = dir.path().join("passwd");
-    let st = mq_process()
-        .args(["passwd", "-c", "-b"])
-        .arg(&pw)
-        .args(["web", "web-pw"])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let pw = password_file(dir.path(), "web", "web-pw");
     let b = web_broker(
         &[WS, "protocol websockets\nmax_connections 1"],
         &format!("allow_anonymous false\npassword_file {}\n", pw.display()),
@@ -179,9 +174,7 @@ fn paho_mqtt_websockets_transport_talks_to_mq_broker() {
 fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
     let b = web_broker(&[WS], "allow_anonymous true\n");
     let port = b.ports()[0];
-    let mut bystander = RawWs::mqtt(port, "bystander");
-    bystander.send_packet(&subscribe("b/#"));
-    assert_eq!(bystander.frame().unwrap().1[0], 0x90, "SUBACK");
+    let mut bystander = bystander(port);
 
     let cases: &[(&str, u16, &str)] = &[
         // No key.
@@ -240,9 +233,7 @@ fn bad_upgrades_are_refused_with_their_status_and_a_log_line() {
 fn bad_frames_close_with_their_code_and_a_log_line() {
     let b = web_broker(&[WS], "allow_anonymous true\nmax_packet_size 1000\n");
     let port = b.ports()[0];
-    let mut bystander = RawWs::mqtt(port, "bystander");
-    bystander.send_packet(&subscribe("b/#"));
-    assert_eq!(bystander.frame().unwrap().1[0], 0x90, "SUBACK");
+    let mut bystander = bystander(port);
 
     let mut text = RawWs::mqtt(port, "texter");
     text.send(1, b"hello");
@@ -285,6 +276,14 @@ fn subscribe(filter: &str) -> Packet {
         }],
         properties: Default::default(),
     })
+}
+
+/// A client connected and subscribed to `b/#` before the bad input.
+fn bystander(port: u16) -> RawWs {
+    let mut c = RawWs::mqtt(port, "bystander");
+    c.send_packet(&subscribe("b/#"));
+    assert_eq!(c.frame().unwrap().1[0], 0x90, "SUBACK");
+    c
 }
 
 /// The bystander, connected before the bad input, still gets what is published.

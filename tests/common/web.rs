@@ -18,6 +18,19 @@ pub fn web_broker(listeners: &[&str], extra: &str) -> TestBroker {
     TestBroker::mq(conf.line(extra))
 }
 
+/// A password file in `dir` with one user, written by `mq passwd -b`.
+pub fn password_file(dir: &std::path::Path, user: &str, pass: &str) -> std::path::PathBuf {
+    let file = dir.join("passwd");
+    let st = super::mq_process()
+        .args(["passwd", "-c", "-b"])
+        .arg(&file)
+        .args([user, pass])
+        .status()
+        .unwrap();
+    assert!(st.success(), "mq passwd");
+    file
+}
+
 /// Waits (up to [`PATIENCE`]) for a log line of `broker` containing every one of `needles`.
 pub fn logged(broker: &TestBroker, needles: &[&str]) -> bool {
     broker.log_lines().wait_until(PATIENCE, |lines| {

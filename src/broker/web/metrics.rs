@@ -89,90 +89,95 @@ pub fn render(web: &Web) -> String {
         "The broker's version, as a label; always 1.",
         &[(labels(&[("version", env!("CARGO_PKG_VERSION"))]), 1.0)],
     );
-    t.one(
-        "mq_uptime_seconds",
-        Gauge,
-        "Seconds since the broker started.",
-        r.now_ms() as f64 / 1000.0,
-    );
-    t.one(
-        "mq_start_time_seconds",
-        Gauge,
-        "When the broker started, in seconds since the Unix epoch.",
-        web.started_unix,
-    );
-    t.one(
-        "mq_clients_connected",
-        Gauge,
-        "Clients connected now.",
-        get(&s.connected),
-    );
-    t.one(
-        "mq_clients_maximum",
-        Gauge,
-        "Most clients connected at once since the broker started.",
-        get(&s.connected_max),
-    );
-    t.one(
-        "mq_sessions",
-        Gauge,
-        "Sessions held, connected or persistent.",
-        r.session_count() as f64,
-    );
-    t.one(
-        "mq_messages_received_total",
-        Counter,
-        "PUBLISH packets received from clients.",
-        get(&s.msgs_received),
-    );
-    t.one(
-        "mq_messages_sent_total",
-        Counter,
-        "PUBLISH packets sent to clients.",
-        get(&s.msgs_sent),
-    );
-    t.one(
-        "mq_messages_dropped_total",
-        Counter,
-        "Deliveries dropped because a session's queue was full.",
-        get(&s.dropped),
-    );
-    t.one(
-        "mq_received_bytes_total",
-        Counter,
-        "Bytes read from client connections.",
-        get(&s.bytes_received),
-    );
-    t.one(
-        "mq_sent_bytes_total",
-        Counter,
-        "Bytes written to client connections.",
-        get(&s.bytes_sent),
-    );
-    t.one(
-        "mq_subscriptions",
-        Gauge,
-        "Subscriptions held.",
-        r.subscription_count() as f64,
-    );
-    t.one(
-        "mq_retained_messages",
-        Gauge,
-        "Retained messages held.",
-        r.retained_count() as f64,
-    );
-    t.one(
-        "mq_inflight_messages",
-        Gauge,
-        "QoS 1 and 2 messages sent and not yet acknowledged, over all sessions.",
-        inflight as f64,
-    );
-    t.one(
-        "mq_queued_messages",
-        Gauge,
-        "Messages queued behind the inflight windows, over all sessions.",
-        queued as f64,
-    );
+    let families: &[(&str, Kind, &str, f64)] = &[
+        (
+            "mq_uptime_seconds",
+            Gauge,
+            "Seconds since the broker started.",
+            r.now_ms() as f64 / 1000.0,
+        ),
+        (
+            "mq_start_time_seconds",
+            Gauge,
+            "When the broker started, in seconds since the Unix epoch.",
+            web.started_unix,
+        ),
+        (
+            "mq_clients_connected",
+            Gauge,
+            "Clients connected now.",
+            get(&s.connected),
+        ),
+        (
+            "mq_clients_maximum",
+            Gauge,
+            "Most clients connected at once since the broker started.",
+            get(&s.connected_max),
+        ),
+        (
+            "mq_sessions",
+            Gauge,
+            "Sessions held, connected or persistent.",
+            r.session_count() as f64,
+        ),
+        (
+            "mq_messages_received_total",
+            Counter,
+            "PUBLISH packets received from clients.",
+            get(&s.msgs_received),
+        ),
+        (
+            "mq_messages_sent_total",
+            Counter,
+            "PUBLISH packets sent to clients.",
+            get(&s.msgs_sent),
+        ),
+        (
+            "mq_messages_dropped_total",
+            Counter,
+            "Deliveries dropped because a session's queue was full.",
+            get(&s.dropped),
+        ),
+        (
+            "mq_received_bytes_total",
+            Counter,
+            "Bytes read from client connections.",
+            get(&s.bytes_received),
+        ),
+        (
+            "mq_sent_bytes_total",
+            Counter,
+            "Bytes written to client connections.",
+            get(&s.bytes_sent),
+        ),
+        (
+            "mq_subscriptions",
+            Gauge,
+            "Subscriptions held.",
+            r.subscription_count() as f64,
+        ),
+        (
+            "mq_retained_messages",
+            Gauge,
+            "Retained messages held.",
+            r.retained_count() as f64,
+        ),
+        (
+            "mq_inflight_messages",
+            Gauge,
+            "QoS 1 and 2 messages sent and not yet acknowledged, over all sessions.",
+            inflight as f64,
+        ),
+        (
+            "mq_queued_messages",
+            Gauge,
+            "Messages queued behind the inflight windows, over all sessions.",
+            queued as f64,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        t.one(name, *kind, help, *value);
+    }
     if let Some(path) = &web.store_path {
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
         t.one(
