@@ -242,6 +242,8 @@ impl Broker {
         self.router.close_all();
         drop(done_tx);
         let _ = done_rx.recv().await;
+        // The store thread ends when the last router handle is gone (the HTTP side holds one).
+        drop(self.web);
         drop(self.router);
         if let Some(t) = self.store_thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
