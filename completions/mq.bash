@@ -91,7 +91,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h -p -u -P -V -c -t -s -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --count --subscribers --rate --topic --sub-topic --size --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --help conn pub sub pubsub"
+            opts="-h -p -u -P -V -c -t -s -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --rate --topic --sub-topic --size --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --help conn pub sub pubsub"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,6 +162,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -461,7 +481,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__meteo)
-            opts="-h -p -u -P -V -i -k -q --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --id --keepalive --qos --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
+            opts="-h -p -u -P -V -i -k -v -q --host --port --username --pw --pw-file --protocol-version --ws --ws-path --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --id --keepalive --qos --source --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --verbose --quiet --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +555,26 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -555,8 +595,8 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -q)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --source)
+                    COMPREPLY=($(compgen -W "aemet meteogalicia" -- "${cur}"))
                     return 0
                     ;;
                 --station)
@@ -661,7 +701,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__pub)
-            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,10 +851,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -832,6 +868,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -855,7 +911,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1013,10 +1069,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1034,6 +1086,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1057,7 +1129,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --tls-alpn --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1215,10 +1287,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --tls-alpn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --cafile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1236,6 +1304,26 @@ _mq() {
                     return 0
                     ;;
                 --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

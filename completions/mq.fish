@@ -69,12 +69,16 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s L -l url -d 'URL `mqtt(s):
 complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
-complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l key -d 'Client private key (PEM)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-topic -d 'Topic of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-payload -d 'Payload of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-qos -d 'QoS of the will message' -r
@@ -88,7 +92,7 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session
 complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l quiet -d 'Do not print runtime errors'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-retain -d 'Retain the will message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l help -d 'Print help'
@@ -116,12 +120,16 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'URL `mqtt(s):
 complete -c mq -n "__fish_mq_using_subcommand sub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
-complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l key -d 'Client private key (PEM)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-topic -d 'Topic of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-payload -d 'Payload of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-qos -d 'QoS of the will message' -r
@@ -139,7 +147,7 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session
 complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l quiet -d 'Do not print runtime errors'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-retain -d 'Retain the will message'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l help -d 'Print help'
@@ -166,12 +174,16 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'URL `mqtt(s):/
 complete -c mq -n "__fish_mq_using_subcommand rr" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
-complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l key -d 'Client private key (PEM)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-topic -d 'Topic of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-payload -d 'Payload of the will message' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-qos -d 'QoS of the will message' -r
@@ -188,7 +200,7 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session 
 complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l quiet -d 'Do not print runtime errors'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-retain -d 'Retain the will message'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l help -d 'Print help'
@@ -203,34 +215,43 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l cafile -d 'PEM file of t
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l key -d 'Client private key (PEM)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s i -l id -d 'Client id (default: mq-meteo-PID)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s k -l keepalive -d 'Keepalive in seconds' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l qos -d 'QoS of the publishes' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l station -d 'Station id (IDEMA) whose current observation is published; repeatable' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l municipality -d 'Municipality INE code whose daily and hourly forecast is published; repeatable' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l qos -d 'QoS of the publishes' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l source -d 'The weather service' -r -f -a "aemet\t'AEMET OpenData, the Spanish state weather service (needs a free API key)'
+meteogalicia\t'MeteoGalicia, the Galician weather service of the Xunta de Galicia (no key)'"
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l station -d 'Station id (AEMET\'s IDEMA, MeteoGalicia\'s idEstacion) whose latest reading is published; repeatable' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l municipality -d 'Municipality INE code whose forecasts (and, from MeteoGalicia, current conditions) are published; repeatable' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l near -d 'Use the nearest station reporting temperature and the nearest municipality' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l max-distance -d 'Maximum distance for --near, in km' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l api-key-file -d 'Read the AEMET API key from the first line of this file' -r -F
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l api-key -d 'AEMET API key (prefer --api-key-file or AEMET_API_KEY, which stay out of `ps`)' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l base-url -d 'AEMET OpenData base URL' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l base-url -d 'The source\'s base URL (default: AEMET\'s https://opendata.aemet.es/opendata/api, MeteoGalicia\'s https://servizos.meteogalicia.gal/mgrss)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l prefix -d 'Topic prefix' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l interval -d 'Observation polling interval of the service mode' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l interval -d 'Observation polling interval of the service mode (with --once: how often cron runs it, which sets how long Home Assistant trusts a value)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l forecast-interval -d 'Forecast polling interval of the service mode' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery-prefix -d 'Home Assistant discovery prefix' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l cache-dir -d 'Cache directory (default $XDG_CACHE_HOME/mq/meteo)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l request-interval -d 'Minimum spacing of AEMET requests' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l request-interval -d 'Minimum spacing of requests to the source (default: 2s for AEMET, 500ms for MeteoGalicia)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l timeout -d 'Timeout of one HTTP request' -r
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l retries -d 'Retries of a failed request (429, 5xx and network errors only)' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l retries -d 'Retries of a failed request (429, 5xx, network errors; for MeteoGalicia also HTML and empty answers)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff -d 'First wait before retrying a 5xx or network error; doubled each time' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff-429 -d 'Wait before retrying after a 429 (AEMET\'s quota is per minute)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l now -d 'The current time, RFC 3339 (for reproducible runs)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish every station of observacion/convencional/todas'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish every station of AEMET\'s observacion/convencional/todas'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l once -d 'Fetch, publish, wait for acknowledgements and exit (for cron)'
-complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print `topic payload` lines instead of publishing'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l dry-run -d 'Print instead of publishing: tables on a terminal, `topic payload` lines when piped'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -s v -l verbose -d 'Log more: every request, the retained-topic checks'
+complete -c mq -n "__fish_mq_using_subcommand meteo" -s q -l quiet -d 'Log errors only'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l force -d 'Publish even what has not changed since the last publish'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l discovery -d 'Publish Home Assistant MQTT discovery configs'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l help -d 'Print help'
@@ -245,7 +266,12 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l cafile -d 'PEM file of t
 complete -c mq -n "__fish_mq_using_subcommand bench" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench" -l key -d 'Client private key (PEM)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-version -d 'TLS version: tlsv1.2 or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s c -l count -d 'Number of clients (publishers in pubsub)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l subscribers -d 'Subscribers in pubsub (default: as many as publishers)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l rate -d 'Connections started per second (0: as fast as the broker accepts them)' -r
@@ -264,7 +290,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l start-number -d 'Number 
 complete -c mq -n "__fish_mq_using_subcommand bench" -l ifaddr -d 'Local addresses to spread connections over, comma separated' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l connect-timeout -d 'Seconds to wait for a TCP connection and its CONNACK' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
-complete -c mq -n "__fish_mq_using_subcommand bench" -l insecure -d 'Do not check that the server certificate\'s name matches the host'
+complete -c mq -n "__fish_mq_using_subcommand bench" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l clean -d 'Start clean sessions (default)'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l no-clean -d 'Keep sessions (clean session / clean start off)'

@@ -87,6 +87,11 @@ impl Framer {
         &mut self.rx
     }
 
+    /// The bytes received and not yet decoded.
+    pub fn rx(&self) -> &[u8] {
+        &self.rx
+    }
+
     /// Bytes received and not yet decoded.
     pub fn rx_len(&self) -> usize {
         self.rx.len()
@@ -189,6 +194,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 };
             }
         }
+    }
+
+    /// The bytes received and not yet decoded (for diagnosing a peer that does not speak
+    /// MQTT at all).
+    pub fn buffered(&self) -> &[u8] {
+        self.frames.rx()
     }
 
     /// Decodes a packet already in the read buffer, without touching the socket.

@@ -16,17 +16,6 @@ fn run(server: &AemetServer, cache: &std::path::Path, extra: &[&str]) -> Vec<(St
     lines(&o.stdout)
 }
 
-fn json(out: &[(String, String)], topic: &str) -> Value {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    serde_json::from_str(p).unwrap()
-}
-
-fn num(out: &[(String, String)], topic: &str) -> f64 {
-    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
-    p.parse()
-        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
-}
-
 /// The fixture record with the largest `fint`.
 /// Asserts municipality 28065's (max, min) temperatures for today and tomorrow.
 fn assert_temperatures(out: &[(String, String)], today: (f64, f64), tomorrow: (f64, f64)) {
@@ -322,17 +311,25 @@ fn discovery_configs_name_unit_class_and_availability() {
         t["state_topic"],
         "meteo/aemet/forecast/28065/today/temperature/max"
     );
-    // Every bare-value topic has a config.
-    let configs: Vec<&str> = out
+    // Every bare-value topic has a config, except the station's location: latitude,
+    // longitude and altitude are attributes of its sensors, not sensors.
+    let state_topics: Vec<String> = out
         .iter()
         .filter(|(t, _)| t.starts_with("homeassistant/"))
-        .map(|(_, p)| p.as_str())
+        .map(|(_, p)| serde_json::from_str::<Value>(p).unwrap()["state_topic"].to_string())
         .collect();
-    let bare = out
+    let location = ["/latitude", "/longitude", "/altitude"];
+    for (topic, _) in out
         .iter()
         .filter(|(t, p)| t.starts_with("meteo/aemet/") && p.parse::<f64>().is_ok())
-        .count();
-    assert_eq!(configs.len(), bare);
+    {
+        let n = state_topics
+            .iter()
+            .filter(|s| **s == format!("\"{topic}\""))
+            .count();
+        let want = usize::from(!location.iter().any(|l| topic.ends_with(l)));
+        assert_eq!(n, want, "configs with state_topic {topic}");
+    }
 }
 
 #[test]

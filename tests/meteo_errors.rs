@@ -10,32 +10,10 @@ const STATION: &str = "observacion/convencional/datos/estacion/3195";
 const DAILY: &str = "prediccion/especifica/municipio/diaria/28065";
 const HOURLY: &str = "prediccion/especifica/municipio/horaria/28065";
 
-struct Run {
-    code: i32,
-    out: Vec<(String, String)>,
-    err: String,
-}
-
 fn run(server: &AemetServer, extra: &[&str]) -> Run {
-    let cache = tempfile::tempdir().unwrap();
-    let o = meteo_with(server, cache.path(), extra)
-        .args([
-            "--once",
-            "--dry-run",
-            "--station",
-            "3195",
-            "--municipality",
-            "28065",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    eprintln!("{err}");
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        out: lines(&o.stdout),
-        err,
-    }
+    let mut args = extra.to_vec();
+    args.extend(["--station", "3195", "--municipality", "28065"]);
+    dry_run(server, &args)
 }
 
 fn has_station(r: &Run) -> bool {

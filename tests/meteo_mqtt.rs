@@ -349,9 +349,12 @@ fn qos_and_protocol_version_options_publish_retained() {
     }
     let broker = TestBroker::mosquitto(Conf::new());
     let s = AemetServer::start();
-    for (i, extra) in [["-q", "2", "-V", "mqttv5"], ["-q", "0", "-V", "mqttv311"]]
-        .iter()
-        .enumerate()
+    for (i, extra) in [
+        ["--qos", "2", "-V", "mqttv5"],
+        ["--qos", "0", "-V", "mqttv311"],
+    ]
+    .iter()
+    .enumerate()
     {
         let cache = tempfile::tempdir().unwrap();
         let prefix = format!("q{i}");

@@ -117,3 +117,66 @@ async fn outage_keeps_last_good_values_and_marks_them_stale() {
     assert!(runner.refresh_observations().await.is_empty());
     assert_eq!(runner.held.obs["3195"].len(), 23);
 }
+
+/// The same through MeteoGalicia: during an outage of its station service the last reading
+/// stays, and is published again marked stale once it is older than three 10-minute intervals.
+#[tokio::test]
+async fn meteogalicia_outage_keeps_the_last_reading_and_marks_it_stale() {
+    use meteo_support::meteogalicia::{self as mg, STATION_NOW};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = AemetServer::meteogalicia();
+    let client = mq::meteo::meteogalicia::Client::new(mq::meteo::meteogalicia::Config {
+        base_url: server.base_url(),
+        http: mq::meteo::http::HttpConfig {
+            request_interval: Duration::ZERO,
+            timeout: Duration::from_secs(2),
+            retries: 1,
+            backoff: Duration::from_millis(10),
+            backoff_429: Duration::from_millis(10),
+        },
+    })
+    .unwrap();
+    let layout = Layout {
+        prefix: "meteo".into(),
+        discovery: None,
+        availability: true,
+    };
+    let targets = Targets {
+        stations: vec!["10124".into()],
+        ..Targets::default()
+    };
+    let mut runner = Runner::new(&client, targets, layout, None);
+    let mut state = PublishState::default();
+    assert!(runner.refresh_observations().await.is_empty());
+    let mut out = Vec::new();
+    let mut sink = DryRun::new(&mut out, "s".into());
+    let products = runner.products(at(STATION_NOW));
+    let n = publish_changed(&mut sink, &products, &mut state, "m", false);
+    assert_eq!(n.await.unwrap(), 1);
+
+    server.mg_route(
+        mg::STATION,
+        vec![Reply::Body(502, "text/html", b"<h1>502</h1>".to_vec())],
+    );
+    let failures = runner.refresh_observations().await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0].to_string(),
+        "station 10124: server error: HTTP 502"
+    );
+
+    let later = at("2026-09-27T22:10:00Z");
+    let mut out = Vec::new();
+    let mut sink = DryRun::new(&mut out, "s".into());
+    let products = runner.products(later);
+    let n = publish_changed(&mut sink, &products, &mut state, "m", false);
+    assert_eq!(n.await.unwrap(), 1, "the stale flag is a change");
+    let printed = lines(&out);
+    let doc = payload(&printed, "meteo/meteogalicia/station/10124").unwrap();
+    assert!(doc.contains("\"stale\":true"), "{doc}");
+    assert!(doc.contains("\"time\":\"2026-09-27T21:30:00Z\""), "{doc}");
+    assert_eq!(
+        payload(&printed, "meteo/meteogalicia/station/10124/temperature"),
+        Some("17.51")
+    );
+}

@@ -6,8 +6,10 @@ mod common;
 use common::pki::Pki;
 use common::{Peer, require};
 use mq::broker::security::tls::{
-    HandshakeFailure, ListenerTls, MinTlsVersion, TlsError, accept, server_config,
+    HandshakeFailure, ListenerTls, MinTlsVersion, Side, TlsError, accept, certificate_common_name,
+    server_config,
 };
+use mq::tls::Problem;
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,15 @@ fn listener_tls(pki: &Pki, require_certificate: bool) -> ListenerTls {
         capath: None,
         require_certificate,
         tls_version: MinTlsVersion::V12,
+        ..ListenerTls::default()
+    }
+}
+
+/// The check that refused the client's certificate, if that is what happened.
+fn refusal(outcome: &Outcome) -> Option<&Problem> {
+    match outcome {
+        Err(HandshakeFailure::Certificate(v)) => Some(&v.problem),
+        _ => None,
     }
 }
 
@@ -39,7 +50,8 @@ async fn serve_one(tls: &ListenerTls) -> (u16, tokio::task::JoinHandle<Outcome>)
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let (mut stream, identity) = accept(&acceptor, tcp, LIMIT).await?;
+        let (mut stream, cert) = accept(&acceptor, tcp, LIMIT).await?;
+        let identity = cert.and_then(|c| certificate_common_name(&c));
         let mut buf = [0u8; 1024];
         if let Ok(n) = stream.read(&mut buf).await {
             if n > 0 && buf[0] == 0x10 {
@@ -142,26 +154,45 @@ async fn capath_directory_holds_the_trusted_cas() {
     let cc = client_config(&pki, "ca.pem", Some("client"));
     assert_eq!(handshake(&tls, cc).await, Ok(Some("device7".to_string())));
     let cc = client_config(&pki, "ca.pem", Some("other"));
-    assert_eq!(handshake(&tls, cc).await, Err(HandshakeFailure::UnknownCa));
+    let got = handshake(&tls, cc).await;
+    assert!(
+        matches!(refusal(&got), Some(Problem::UnknownIssuer { .. })),
+        "{got:?}"
+    );
 }
 
 #[tokio::test]
 async fn failed_handshakes_say_which_check_failed() {
     let pki = Pki::new();
     let mtls = listener_tls(&pki, true);
-    let cases = [
-        (None, "ca.pem", HandshakeFailure::NoClientCertificate),
-        (Some("other"), "ca.pem", HandshakeFailure::UnknownCa),
-        (Some("expired"), "ca.pem", HandshakeFailure::Expired),
-    ];
-    for (cert, ca, want) in cases {
-        let got = handshake(&mtls, client_config(&pki, ca, cert)).await;
-        assert_eq!(got, Err(want.clone()), "client cert {cert:?}");
-    }
+    let got = handshake(&mtls, client_config(&pki, "ca.pem", None)).await;
+    assert_eq!(got, Err(HandshakeFailure::NoClientCertificate));
+    let got = handshake(&mtls, client_config(&pki, "ca.pem", Some("other"))).await;
+    assert!(
+        matches!(refusal(&got), Some(Problem::UnknownIssuer { .. })),
+        "{got:?}"
+    );
+    let words = got.unwrap_err().to_string();
+    let ca = pki.path("ca.pem").display().to_string();
+    assert!(
+        words.contains("client certificate CN=intruder is not signed by a CA in")
+            && words.contains(&ca),
+        "{words}"
+    );
+    let got = handshake(&mtls, client_config(&pki, "ca.pem", Some("expired"))).await;
+    assert!(
+        matches!(refusal(&got), Some(Problem::Expired { .. })),
+        "{got:?}"
+    );
+    let words = got.unwrap_err().to_string();
+    assert!(
+        words.contains("client certificate expired on 2020-01-01"),
+        "{words}"
+    );
     // The client does not trust our certificate: it says so with an alert.
     let got = handshake(&mtls, client_config(&pki, "ca2.pem", Some("client"))).await;
     match got {
-        Err(f @ HandshakeFailure::PeerAlert(_)) => {
+        Err(f @ HandshakeFailure::PeerAlert { .. }) => {
             assert!(f.to_string().contains("unknown CA"), "{f}")
         }
         other => panic!("{other:?}"),
@@ -180,8 +211,8 @@ async fn plain_mqtt_on_the_tls_port_is_a_record_layer_error() {
     tcp.write_all(&connect).await.unwrap();
     let got = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
     match got {
-        Err(f @ HandshakeFailure::NotTls(_)) => {
-            assert!(f.to_string().contains("plain MQTT on a TLS port"), "{f}")
+        Err(f @ HandshakeFailure::NotTls { .. }) => {
+            assert!(f.to_string().contains("this port expects TLS"), "{f}")
         }
         other => panic!("{other:?}"),
     }
@@ -199,7 +230,7 @@ async fn plain_mqtt_on_the_tls_port_is_a_record_layer_error() {
     let (port, server) = serve_one(&listener_tls(&pki, false)).await;
     drop(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
     let got = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
-    assert_eq!(got, Err(HandshakeFailure::Closed));
+    assert_eq!(got, Err(HandshakeFailure::Closed { side: Side::Server }));
 }
 
 #[tokio::test]
@@ -321,14 +352,20 @@ async fn mosquitto_pub_connects_over_tls_and_mutual_tls() {
     assert_eq!(got, Err(HandshakeFailure::NoClientCertificate));
     let (ok, got) = run(&mtls, "ca.pem", Some("expired")).await;
     assert!(!ok);
-    assert_eq!(got, Err(HandshakeFailure::Expired));
+    assert!(
+        matches!(refusal(&got), Some(Problem::Expired { .. })),
+        "{got:?}"
+    );
     let (ok, got) = run(&mtls, "ca.pem", Some("other")).await;
     assert!(!ok);
-    assert_eq!(got, Err(HandshakeFailure::UnknownCa));
+    assert!(
+        matches!(refusal(&got), Some(Problem::UnknownIssuer { .. })),
+        "{got:?}"
+    );
     let (ok, got) = run(&plain, "ca2.pem", None).await;
     assert!(!ok);
     assert!(
-        matches!(&got, Err(HandshakeFailure::PeerAlert(a)) if a.contains("unknown CA")),
+        matches!(&got, Err(f @ HandshakeFailure::PeerAlert { .. }) if f.to_string().contains("unknown CA")),
         "{got:?}"
     );
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::mq;
 use common::web::{http, logged, password_file, web_broker};
 use common::{Peer, require};
-use common::mq;
 use std::io::Write;
 use std::process::{Command, Stdio};
 

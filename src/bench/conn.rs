@@ -77,8 +77,9 @@ impl Write for SockIo<'_> {
     }
 }
 
+/// The same words as the other clients use for a refused handshake.
 fn tls_cause(e: &rustls::Error) -> Cause {
-    Cause::Tls(e.to_string())
+    Cause::Tls(crate::tls::HandshakeFailure::from_rustls(e, crate::tls::Side::Client).to_string())
 }
 
 /// Opens a TCP connection to `addr`, from `local` if given.

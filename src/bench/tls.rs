@@ -11,11 +11,7 @@ use std::sync::Arc;
 
 /// The client configuration the TLS flags ask for (built as for pub/sub/rr), `None` without TLS.
 pub fn client_config(args: &TlsArgs) -> Result<Option<Arc<ClientConfig>>, String> {
-    if !args.enabled() {
-        return Ok(None);
-    }
-    let options = args.to_options(false, None).map_err(|e| e.to_string())?;
-    options.client_config().map(Some).map_err(|e| e.to_string())
+    args.client_config().map_err(|e| e.to_string())
 }
 
 /// The name the server certificate must match: the `-h` host (a name or an address).

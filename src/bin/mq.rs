@@ -134,6 +134,10 @@ fn connect_failure(e: &ClientError) -> (Option<String>, u8) {
             TransportError::Connect(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
                 (Some("Error: Connection refused".into()), 1)
             }
+            // libmosquitto's MOSQ_ERR_TLS, and MOSQ_ERR_CONN_LOST for a TLS port that hangs
+            // up on plain MQTT; the words say which check failed.
+            TransportError::Handshake(_) => (Some(format!("Error: {t}")), 8),
+            TransportError::ExpectsTls => (Some(format!("Error: {t}")), 7),
             other => (Some(format!("Error: {other}")), 1),
         },
         other => (Some(format!("Error: {other}")), 1),

@@ -15,6 +15,7 @@
 use super::config::{ListenerConfig, Protocol};
 use super::link::{Established, LinkContext, LinkLimits, open, serve};
 use super::router::Router;
+use super::security::tls::{CertIdentity, HandshakeFailure};
 use super::web::{self, Web};
 use crate::websocket::WsStream;
 use std::net::SocketAddr;
@@ -36,6 +37,8 @@ pub struct Listener {
     pub max_connections: Option<usize>,
     /// The TLS configuration, replaced in place when certificates are reloaded.
     pub tls: Option<SharedAcceptor>,
+    /// What of a client certificate becomes the username.
+    pub identity: CertIdentity,
     /// What the listener speaks.
     pub protocol: Arc<Protocol>,
     /// Connection counts, shared by every socket of the listener and read by the HTTP API.
@@ -76,6 +79,7 @@ pub async fn bind(
                     socket,
                     max_connections: config.max_connections,
                     tls: tls.clone(),
+                    identity: config.cert_identity(),
                     protocol: protocol.clone(),
                     stats: stats.clone(),
                 });
@@ -190,6 +194,7 @@ pub async fn accept_loop(
             stream,
             ctx,
             acceptor,
+            identity: l.identity,
             slot,
             done: done.clone(),
             protocol: l.protocol.clone(),
@@ -205,6 +210,7 @@ struct Accepted {
     stream: TcpStream,
     ctx: LinkContext,
     acceptor: Option<TlsAcceptor>,
+    identity: CertIdentity,
     slot: Slot,
     done: mpsc::Sender<()>,
     protocol: Arc<Protocol>,
@@ -218,13 +224,17 @@ async fn connection(accepted: Box<Accepted>) {
         stream,
         ctx,
         acceptor,
+        identity,
         slot,
         done,
         protocol,
         web,
     } = *accepted;
     match (acceptor, &*protocol) {
-        (Some(a), _) => Box::pin(serve_tls(stream, a, ctx, &protocol, &web)).await,
+        (Some(a), _) => {
+            let tls = serve_tls(stream, a, identity, ctx, &protocol, &web);
+            Box::pin(tls).await;
+        }
         (None, Protocol::Mqtt) => {
             if let Some(conn) = Box::pin(open_plain(stream, ctx)).await {
                 conn.serve().await;
@@ -248,14 +258,14 @@ async fn connection(accepted: Box<Accepted>) {
 async fn serve_tls(
     stream: TcpStream,
     acceptor: TlsAcceptor,
+    identity: CertIdentity,
     mut ctx: LinkContext,
     protocol: &Protocol,
     web: &Web,
 ) {
-    let timeout = ctx.limits.connect_timeout;
-    match super::security::tls::accept(&acceptor, stream, timeout).await {
-        Ok((tls, cn)) => {
-            ctx.cert_identity = cn.map(Arc::from);
+    match handshake(stream, &acceptor, ctx.limits.connect_timeout).await {
+        Ok((tls, cert)) => {
+            ctx.cert_identity = cert.and_then(|c| identity.of(&c)).map(Arc::from);
             serve_stream(tls, ctx, protocol, web).await;
         }
         Err(why) => ctx.router.settings().log.info(format_args!(
@@ -283,6 +293,36 @@ where
     }
 }
 
+/// The server side of the handshake within `limit`, and the client's certificate.
+async fn handshake(
+    stream: TcpStream,
+    acceptor: &TlsAcceptor,
+    limit: std::time::Duration,
+) -> Result<TlsWithCert, HandshakeFailure> {
+    let deadline = tokio::time::Instant::now() + limit;
+    // An MQTT CONNECT where the ClientHello should be: rustls only sees "not TLS", the log
+    // can say what it was. rustls still answers it with an alert, which tells the client.
+    let mut first = [0u8; 1];
+    let plain_mqtt = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == 0x10,
+        Ok(_) => false,
+        Err(_) => return Err(HandshakeFailure::TimedOut),
+    };
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    super::security::tls::accept(acceptor, stream, left)
+        .await
+        .map_err(|why| match why {
+            HandshakeFailure::NotTls { side, .. } => HandshakeFailure::NotTls { side, plain_mqtt },
+            other => other,
+        })
+}
+
+/// A TLS stream and the client certificate that came with it.
+type TlsWithCert = (
+    tokio_rustls::server::TlsStream<TcpStream>,
+    Option<rustls::pki_types::CertificateDer<'static>>,
+);
+
 /// Runs the WebSocket upgrade (or answers a plain HTTP request), then waits for CONNECT over
 /// the WebSocket. Boxed by the caller like [`open_plain`], so an idle connection keeps only
 /// the established link.
@@ -309,8 +349,8 @@ async fn open_plain(stream: TcpStream, ctx: LinkContext) -> Option<Box<Establish
     if let Ok(n) = peeked {
         if super::security::tls::looks_like_tls(&first[..n]) {
             ctx.router.settings().log.info(format_args!(
-                "Client connection from {} closed: it sent a TLS handshake to a plain MQTT \
-                 listener (use this listener without TLS, or the TLS port).",
+                "Client connection from {} closed: it sent a TLS handshake, and this port \
+                 speaks plain MQTT, not TLS (connect without TLS, or to the TLS port).",
                 ctx.peer
             ));
             return None;

@@ -144,6 +144,14 @@ impl Broker {
                             port: l.port,
                             source,
                         })?;
+                    if let Some(keys) = &t.keylog {
+                        log.info(format_args!(
+                            "Warning: listener on port {} writes its TLS session secrets to {} \
+                             (tls_keylog): anyone who reads it can decrypt the traffic.",
+                            l.port,
+                            keys.display()
+                        ));
+                    }
                     let shared = Arc::new(std::sync::RwLock::new(server.into()));
                     acceptors.push((t.clone(), Arc::clone(&shared)));
                     Some(shared)

@@ -100,35 +100,59 @@ pub struct TlsArgs {
     /// Client private key (PEM).
     #[arg(long = "key", value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
-    /// Do not check that the server certificate's name matches the host.
+    /// Do not check that the server certificate's name matches the host (the chain, dates
+    /// and signatures are still checked).
     #[arg(long = "insecure")]
     pub insecure: bool,
-    /// TLS version: tlsv1.2 or tlsv1.3.
+    /// Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3.
     #[arg(long = "tls-version", value_name = "VERSION")]
     pub tls_version: Option<String>,
     /// Trust the operating system's CA certificates; enables TLS.
     #[arg(long = "tls-use-os-certs")]
     pub tls_use_os_certs: bool,
+    /// OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384.
+    #[arg(long = "ciphers", value_name = "LIST")]
+    pub ciphers: Option<String>,
+    /// TLS ALPN protocol to offer.
+    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
+    pub tls_alpn: Option<String>,
+    /// Append the TLS session secrets to FILE (NSS key log format, for Wireshark).
+    #[arg(long = "tls-keylog", value_name = "FILE")]
+    pub tls_keylog: Option<PathBuf>,
+    /// TLS-PSK key (refused: rustls has no pre-shared key support).
+    #[arg(long = "psk", value_name = "HEX")]
+    pub psk: Option<String>,
+    /// TLS-PSK identity (refused: rustls has no pre-shared key support).
+    #[arg(long = "psk-identity", value_name = "ID")]
+    pub psk_identity: Option<String>,
 }
 
 impl TlsArgs {
-    /// True when any option asks for TLS.
+    /// True when any option asks for TLS (a PSK too, which is then refused).
     pub fn enabled(&self) -> bool {
-        self.cafile.is_some() || self.capath.is_some() || self.tls_use_os_certs
+        self.cafile.is_some()
+            || self.capath.is_some()
+            || self.tls_use_os_certs
+            || self.psk.is_some()
+            || self.psk_identity.is_some()
     }
 
     /// The client TLS settings these flags describe; `os_certs` adds the system CA store (as
-    /// `mqtts://` URLs and port 8883 do) and `alpn` the protocol to offer.
+    /// `mqtts://` URLs and port 8883 do).
     pub fn to_options(
         &self,
         os_certs: bool,
-        alpn: Option<String>,
-    ) -> Result<crate::transport::TlsOptions, crate::transport::TransportError> {
+    ) -> Result<crate::tls::TlsOptions, crate::tls::ConfigError> {
+        if self.psk.is_some() || self.psk_identity.is_some() {
+            return Err(crate::tls::ConfigError::Invalid(
+                crate::tls::PSK_UNSUPPORTED.into(),
+            ));
+        }
         let version = match &self.tls_version {
-            Some(v) => crate::transport::TlsVersion::parse(v)?,
-            None => crate::transport::TlsVersion::Any,
+            Some(v) => crate::tls::MinTlsVersion::parse(v)?,
+            None => crate::tls::MinTlsVersion::V12,
         };
-        Ok(crate::transport::TlsOptions {
+        Ok(crate::tls::TlsOptions {
             cafile: self.cafile.clone(),
             capath: self.capath.clone(),
             cert: self.cert.clone(),
@@ -136,8 +160,20 @@ impl TlsArgs {
             insecure: self.insecure,
             version,
             os_certs: os_certs || self.tls_use_os_certs,
-            alpn,
+            alpn: self.tls_alpn.clone(),
+            ciphers: self.ciphers.clone(),
+            keylog: self.tls_keylog.clone(),
         })
+    }
+
+    /// The rustls client configuration, `None` when no option asks for TLS.
+    pub fn client_config(
+        &self,
+    ) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, crate::tls::ConfigError> {
+        if !self.enabled() {
+            return Ok(None);
+        }
+        self.to_options(false)?.client_config().map(Some)
     }
 }
 
@@ -228,7 +264,4 @@ pub struct ClientArgs {
     /// Connect over this unix socket instead of TCP.
     #[arg(long = "unix", value_name = "PATH")]
     pub unix: Option<PathBuf>,
-    /// TLS ALPN protocol to offer.
-    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
-    pub tls_alpn: Option<String>,
 }

@@ -201,11 +201,7 @@ pub fn plan(
         }
     }
     if use_tls || (o.port == 8883 && o.websocket.is_none()) {
-        o.tls = Some(tls_options(
-            tls,
-            client,
-            url.as_ref().is_some_and(|u| u.tls),
-        )?);
+        o.tls = Some(tls_options(tls, url.as_ref().is_some_and(|u| u.tls))?);
     }
     Ok(ConnectPlan {
         options: o,
@@ -298,12 +294,9 @@ fn resolve_bind(a: &str) -> Result<std::net::IpAddr, Usage> {
 
 fn tls_options(
     tls: &TlsArgs,
-    client: &ClientArgs,
     os_certs: bool,
 ) -> Result<std::sync::Arc<rustls::ClientConfig>, Usage> {
-    let opts = tls
-        .to_options(os_certs, client.tls_alpn.clone())
-        .map_err(|e| Usage(e.to_string()))?;
+    let opts = tls.to_options(os_certs).map_err(|e| Usage(e.to_string()))?;
     opts.client_config().map_err(|e| Usage(e.to_string()))
 }
 

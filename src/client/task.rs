@@ -9,6 +9,7 @@ use crate::protocol::{
 };
 use crate::session::keepalive::Due;
 use crate::session::{Inbound, KeepAlive, Outbound, PubRec};
+use crate::tls;
 use crate::transport::{self, Stream};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -32,9 +33,8 @@ pub(super) struct Task {
     subscribes: HashMap<u16, Reply<SubAck>>,
     unsubscribes: HashMap<u16, Reply<UnsubAck>>,
     incoming_qos2: Inbound,
-    /// Messages that arrived while the channel to `recv` was full and a SUBSCRIBE or
-    /// UNSUBSCRIBE was waiting for its acknowledgement: the caller is blocked on that
-    /// acknowledgement, which sits behind these messages on the wire, so they cannot wait.
+    /// Messages that arrived while the channel to `recv` was full, handed over as `recv`
+    /// makes room (see [`Task::reading`]).
     overflow: VecDeque<Publish>,
     disconnect_reply: Option<Reply<()>>,
 }
@@ -45,6 +45,53 @@ fn lost(e: ConnectionError) -> ClientError {
         ConnectionError::Encode(d) => ClientError::Protocol(d.to_string()),
         other => ClientError::ConnectionLost(other.to_string()),
     }
+}
+
+/// Reads the CONNACK. The first answer is where TLS meeting plain MQTT shows: a TLS alert
+/// record to a plain CONNECT, a TLS 1.3 server's refusal of our certificate, or a broker that
+/// closes without a word.
+async fn read_connack(
+    conn: &mut Connection<transport::Stream>,
+    opts: &ClientOptions,
+) -> Result<ConnAck, ClientError> {
+    let plain_tcp = opts.tls.is_none() && opts.unix.is_none();
+    match conn.read_packet().await {
+        Ok(Some(Packet::ConnAck(c))) => Ok(c),
+        Ok(Some(other)) => Err(ClientError::Protocol(format!(
+            "expected CONNACK, got {}",
+            other.packet_type().name()
+        ))),
+        Err(ConnectionError::Decode(_)) if plain_tcp && tls::looks_like_tls(conn.buffered()) => {
+            Err(transport::TransportError::ExpectsTls.into())
+        }
+        Err(ConnectionError::Io(e)) if opts.tls.is_some() && e.get_ref().is_some() => Err(
+            transport::TransportError::Handshake(tls::HandshakeFailure::from_io(
+                &e,
+                tls::Side::Client,
+            ))
+            .into(),
+        ),
+        Err(ConnectionError::Io(e)) if plain_tcp && closed(&e) => Err(closed_before_connack()),
+        Err(e) => Err(lost(e)),
+        Ok(None) if plain_tcp => Err(closed_before_connack()),
+        Ok(None) => Err(ClientError::ConnectionLost("closed before CONNACK".into())),
+    }
+}
+
+fn closed(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::ConnectionReset | K::UnexpectedEof | K::ConnectionAborted | K::BrokenPipe
+    )
+}
+
+fn closed_before_connack() -> ClientError {
+    ClientError::ConnectionLost(
+        "closed by the broker before CONNACK (if this port expects TLS, add --cafile, --capath \
+         or --tls-use-os-certs)"
+            .into(),
+    )
 }
 
 /// Opens the stream, sends CONNECT and reads CONNACK.
@@ -70,16 +117,7 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
     }
     conn.write_packet(&connect).map_err(lost)?;
     conn.flush().await.map_err(lost)?;
-    let connack = match conn.read_packet().await.map_err(lost)? {
-        Some(Packet::ConnAck(c)) => c,
-        Some(other) => {
-            return Err(ClientError::Protocol(format!(
-                "expected CONNACK, got {}",
-                other.packet_type().name()
-            )));
-        }
-        None => return Err(ClientError::ConnectionLost("closed before CONNACK".into())),
-    };
+    let connack = read_connack(&mut conn, &opts).await?;
     let mut client_id = opts.client_id.clone();
     if let Some(id) = &connack.properties.assigned_client_identifier {
         client_id = id.clone();
@@ -180,12 +218,15 @@ impl Task {
             let deadline = self.keep_alive.deadline().map(Instant::from_std);
             let step = tokio::select! {
                 permit = messages.reserve(), if !self.overflow.is_empty() => {
-                    if let (Ok(permit), Some(m)) = (permit, self.overflow.pop_front()) {
-                        permit.send(m);
+                    match (permit, self.overflow.pop_front()) {
+                        (Ok(permit), Some(m)) => permit.send(m),
+                        // Every handle is gone; the task ends on the next command poll.
+                        (Err(_), _) => self.overflow.clear(),
+                        (Ok(_), None) => {}
                     }
                     Ok(())
                 }
-                r = self.conn.read_packet() => match r {
+                r = self.conn.read_packet(), if self.reading() => match r {
                     Ok(Some(p)) => self.incoming(p, messages).await,
                     Ok(None) => Err(ClientError::ConnectionLost("closed by the broker".into())),
                     Err(e) => Err(lost(e)),
@@ -422,7 +463,7 @@ impl Task {
                 None => Ok(()),
             };
         }
-        self.deliver(p, messages).await;
+        self.deliver(p, messages);
         // The debug lines of a delivered message and of its acknowledgement are printed by
         // `Client::recv`, in mosquitto_sub's order, right before the message's own output.
         match ack {
@@ -431,27 +472,23 @@ impl Task {
         }
     }
 
-    /// Hands a message to `recv`, waiting for room (backpressure to the broker) unless a
-    /// subscription acknowledgement is awaited, which could never arrive if we stopped reading.
-    async fn deliver(&mut self, p: Publish, messages: &mpsc::Sender<Publish>) {
-        let awaiting_ack = !self.subscribes.is_empty() || !self.unsubscribes.is_empty();
+    /// Hands a message to `recv`, or keeps it in the overflow when the channel is full.
+    fn deliver(&mut self, p: Publish, messages: &mpsc::Sender<Publish>) {
         if self.overflow.is_empty() {
             match messages.try_send(p) {
-                Ok(()) => return,
-                Err(mpsc::error::TrySendError::Closed(_)) => return,
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
                 Err(mpsc::error::TrySendError::Full(p)) => self.overflow.push_back(p),
             }
         } else {
             self.overflow.push_back(p);
         }
-        if awaiting_ack {
-            return;
-        }
-        // An error only means every handle is gone; the task ends on the next command poll.
-        while let Some(m) = self.overflow.pop_front() {
-            if messages.send(m).await.is_err() {
-                self.overflow.clear();
-            }
-        }
+    }
+
+    /// Whether to read from the broker now. Messages `recv` has not taken yet hold reading
+    /// back (backpressure to the broker), except while a SUBACK or UNSUBACK is awaited: it
+    /// may sit behind those messages on the wire, and its caller is waiting for it. Commands
+    /// are taken in any case, so a SUBSCRIBE sent while the buffer is full is still sent.
+    fn reading(&self) -> bool {
+        self.overflow.is_empty() || !self.subscribes.is_empty() || !self.unsubscribes.is_empty()
     }
 }

@@ -1,4 +1,4 @@
-//! The on-disk cache: the municipality list and the station list (refreshed weekly, since
+//! The on-disk cache: each source's municipality and station lists (refreshed weekly, since
 //! they are large and rarely change), and the publish state (the last published stamp of
 //! every product, so a cron job publishes only what changed).
 //!
@@ -12,34 +12,6 @@ use std::time::{Duration, SystemTime};
 
 /// How long the master lists are trusted.
 pub const LIST_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// A station from the observation network, with what `--near` needs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StationInfo {
-    /// `idema`.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Latitude, decimal degrees.
-    pub lat: f64,
-    /// Longitude, decimal degrees.
-    pub lon: f64,
-    /// Whether it reports air temperature.
-    pub temperature: bool,
-}
-
-/// A municipality, with what `--near` needs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MunicipalityInfo {
-    /// INE code, 5 digits.
-    pub ine: String,
-    /// Name.
-    pub name: String,
-    /// Latitude, decimal degrees.
-    pub lat: f64,
-    /// Longitude, decimal degrees.
-    pub lon: f64,
-}
 
 /// The cache directory.
 #[derive(Debug, Clone)]
@@ -94,24 +66,14 @@ impl Cache {
         std::fs::rename(&tmp, self.dir.join(name))
     }
 
-    /// The cached station list, if younger than a week.
-    pub fn stations(&self) -> Option<Vec<StationInfo>> {
-        self.read("stations.json", Some(LIST_MAX_AGE))
+    /// A cached list (`stations.json`, …), if younger than a week.
+    pub fn list<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Option<Vec<T>> {
+        self.read(name, Some(LIST_MAX_AGE))
     }
 
-    /// Stores the station list.
-    pub fn store_stations(&self, list: &[StationInfo]) -> std::io::Result<()> {
-        self.write("stations.json", &list)
-    }
-
-    /// The cached municipality list, if younger than a week.
-    pub fn municipalities(&self) -> Option<Vec<MunicipalityInfo>> {
-        self.read("municipalities.json", Some(LIST_MAX_AGE))
-    }
-
-    /// Stores the municipality list.
-    pub fn store_municipalities(&self, list: &[MunicipalityInfo]) -> std::io::Result<()> {
-        self.write("municipalities.json", &list)
+    /// Stores a list.
+    pub fn store_list<T: Serialize>(&self, name: &str, list: &[T]) -> std::io::Result<()> {
+        self.write(name, &list)
     }
 
     /// The publish state; empty when absent or unreadable.
@@ -149,18 +111,10 @@ impl PublishState {
     }
 }
 
-/// Great-circle distance in km.
-pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = (lat2 - lat1).to_radians();
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6371.0 * a.sqrt().asin()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meteo::places::StationInfo;
 
     #[test]
     fn state_round_trip_and_change_detection() {
@@ -180,21 +134,16 @@ mod tests {
     fn lists_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_path_buf());
-        assert!(cache.stations().is_none());
+        assert!(cache.list::<StationInfo>("stations.json").is_none());
         let s = vec![StationInfo {
             id: "3195".into(),
             name: "MADRID RETIRO".into(),
             lat: 40.4,
             lon: -3.6,
+            altitude: Some(667.0),
             temperature: true,
         }];
-        cache.store_stations(&s).unwrap();
-        assert_eq!(cache.stations(), Some(s));
-    }
-
-    #[test]
-    fn haversine_madrid_getafe() {
-        let d = haversine_km(40.411804, -3.678095, 40.304, -3.729);
-        assert!((d - 12.7).abs() < 0.5, "{d}");
+        cache.store_list("stations.json", &s).unwrap();
+        assert_eq!(cache.list("stations.json"), Some(s));
     }
 }

@@ -1,32 +1,45 @@
-//! AEMET OpenData → MQTT: the pieces behind `mq meteo`.
+//! Official weather over MQTT: the pieces behind `mq meteo`.
+//!
+//! A source-neutral core and one module per source. A source fetches its products, keeps the
+//! last good responses and maps them into the [`model`]; the core turns the model into topics,
+//! payloads and Home Assistant discovery, runs the once/service loop, and draws the terminal
+//! view. Adding a source is one module implementing [`source::Source`].
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`decode`] | bytes → text: strict UTF-8, else ISO-8859-15, never lossy |
-//! | [`key`] | the API key's expiry (a JWT claim), warned about early |
-//! | [`model`] | tolerant serde types for observations, forecasts and the master lists |
-//! | [`time`] | `fint`/`elaborado` parsing, the Europe/Madrid calendar |
-//! | [`aemet`] | the HTTP client: two-step envelope, rate limit, timeouts, retries |
-//! | [`cache`] | the on-disk cache: municipality list, station list, publish state |
-//! | [`forecast`] | daily and hourly forecast payloads |
-//! | [`publish`] | topics and payloads, Home Assistant discovery |
-//! | [`mqtt`] | the MQTT sink: retained publishes, status and will, reconnection |
-//! | [`places`] | station and municipality lists, `--near` |
+//! | [`model`] | readings and forecasts with units, UTC and local instants, staleness |
+//! | [`source`] | the [`source::Source`] trait, targets, failures |
+//! | [`aemet`] | AEMET OpenData: two-step HTTP client, tolerant parsing, mapping |
+//! | [`meteogalicia`] | MeteoGalicia: HTTP client, codes, mapping |
+//! | [`publish`] | topics and payloads of every product |
+//! | [`discovery`] | Home Assistant discovery configs |
 //! | [`runner`] | the fetch → map → publish cycle, the last good data |
-//! | [`sink`] | where messages go: stdout (`--dry-run`) or an MQTT broker |
+//! | [`service`] | `--once` and the service loop, logging, exit outcome |
+//! | [`plan`] | the command line checked into a plan |
+//! | [`sink`], [`mqtt`], [`view`] | where messages go: stdout, a broker, tables on a terminal |
+//! | [`http`], [`decode`] | shared HTTP plumbing: retries, backoff, lossless decoding |
+//! | [`cache`], [`places`] | the on-disk cache, station and municipality lists, `--near` |
+//! | [`time`], [`json`], [`log`] | Madrid time, ordered JSON, the log |
 //!
-//! Nothing here except [`aemet`] and [`sink`] touches the network, so the mapping from AEMET's
-//! shapes to MQTT messages is tested from the fixture files alone.
+//! Nothing here except the sources' clients and the sinks touches the network, so the mapping
+//! from each source's shapes to MQTT messages is tested from the fixture files alone.
 
 pub mod aemet;
 pub mod cache;
 pub mod decode;
-pub mod forecast;
-pub mod key;
+pub mod discovery;
+pub mod http;
+pub mod json;
+pub mod log;
+pub mod meteogalicia;
 pub mod model;
 pub mod mqtt;
 pub mod places;
+pub mod plan;
 pub mod publish;
 pub mod runner;
+pub mod service;
 pub mod sink;
+pub mod source;
 pub mod time;
+pub mod view;

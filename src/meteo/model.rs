@@ -1,323 +1,379 @@
-//! Tolerant serde types for AEMET's payloads.
+//! The source-neutral model: what every source's responses are mapped into, and what the
+//! payloads, Home Assistant discovery and the terminal view are built from.
 //!
-//! AEMET's shapes drift: numbers arrive as strings (`"-0"`, `"Ip"`, `""`), `id` and `version`
-//! switch between number and string, most observation fields may be missing and `periodo`
-//! comes in four forms. So every leaf is a [`Loose`] value and every field has a default;
-//! unknown fields are ignored.
+//! Units are fixed per quantity (°C, %, hPa, mm, m/s, degrees), so a consumer reads every source
+//! the same way; a source converts on the way in. Times are instants (`DateTime`), printed as
+//! RFC 3339: UTC for observations, with the Europe/Madrid offset for forecasts (their days and
+//! hours are local). Whether a value is stale is decided by the source, which knows how often it
+//! updates.
 
-use serde::{Deserialize, Deserializer};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
-/// A scalar that may be a number, a string, empty or null. It keeps the text form and
-/// parses numbers on demand.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Loose(pub Option<String>);
+/// A measured quantity of a station, with its unit and its Home Assistant classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Quantity {
+    /// Air temperature.
+    Temperature,
+    /// Maximum air temperature over the source's period.
+    TemperatureMax,
+    /// Minimum air temperature over the source's period.
+    TemperatureMin,
+    /// Relative humidity.
+    Humidity,
+    /// Pressure at station level.
+    Pressure,
+    /// Pressure reduced to sea level.
+    PressureSeaLevel,
+    /// Precipitation over the source's period.
+    Precipitation,
+    /// Mean wind speed.
+    WindSpeed,
+    /// Wind direction, where it blows from.
+    WindDirection,
+    /// Maximum gust.
+    GustSpeed,
+    /// Dew point.
+    DewPoint,
+    /// Global solar irradiance.
+    SolarRadiation,
+    /// Station latitude.
+    Latitude,
+    /// Station longitude.
+    Longitude,
+    /// Station altitude.
+    Altitude,
+}
 
-impl Loose {
-    /// The value as a number: `"Ip"` ("inapreciable", under 0.1 mm) is 0, `""` is none, a
-    /// decimal comma is accepted.
-    pub fn num(&self) -> Option<f64> {
-        let s = self.0.as_deref()?.trim();
-        if s.eq_ignore_ascii_case("ip") {
-            return Some(0.0);
+impl Quantity {
+    /// Every quantity, in payload order.
+    pub const ALL: [Quantity; 15] = [
+        Quantity::Temperature,
+        Quantity::TemperatureMax,
+        Quantity::TemperatureMin,
+        Quantity::Humidity,
+        Quantity::Pressure,
+        Quantity::PressureSeaLevel,
+        Quantity::Precipitation,
+        Quantity::WindSpeed,
+        Quantity::WindDirection,
+        Quantity::GustSpeed,
+        Quantity::DewPoint,
+        Quantity::SolarRadiation,
+        Quantity::Latitude,
+        Quantity::Longitude,
+        Quantity::Altitude,
+    ];
+
+    /// The JSON key and last topic level.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::Temperature => "temperature",
+            Quantity::TemperatureMax => "temperature_max",
+            Quantity::TemperatureMin => "temperature_min",
+            Quantity::Humidity => "humidity",
+            Quantity::Pressure => "pressure",
+            Quantity::PressureSeaLevel => "pressure_sea_level",
+            Quantity::Precipitation => "precipitation",
+            Quantity::WindSpeed => "wind_speed",
+            Quantity::WindDirection => "wind_direction",
+            Quantity::GustSpeed => "gust_speed",
+            Quantity::DewPoint => "dew_point",
+            Quantity::SolarRadiation => "solar_radiation",
+            Quantity::Latitude => "latitude",
+            Quantity::Longitude => "longitude",
+            Quantity::Altitude => "altitude",
         }
-        let v: f64 = s.replace(',', ".").parse().ok()?;
-        // "-0" is a real AEMET value; publish it as 0.
-        Some(if v == 0.0 { 0.0 } else { v })
     }
 
-    /// The value as non-empty text.
-    pub fn text(&self) -> Option<&str> {
-        self.0.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    /// The unit, as published in `units` and to Home Assistant.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Quantity::Temperature
+            | Quantity::TemperatureMax
+            | Quantity::TemperatureMin
+            | Quantity::DewPoint => "°C",
+            Quantity::Humidity => "%",
+            Quantity::Pressure | Quantity::PressureSeaLevel => "hPa",
+            Quantity::Precipitation => "mm",
+            Quantity::WindSpeed | Quantity::GustSpeed => "m/s",
+            Quantity::WindDirection | Quantity::Latitude | Quantity::Longitude => "°",
+            Quantity::SolarRadiation => "W/m²",
+            Quantity::Altitude => "m",
+        }
     }
-}
 
-impl<'de> Deserialize<'de> for Loose {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde_json::Value;
-        Ok(Loose(match Value::deserialize(d)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            // A one-element array (the hourly wind's `["NE"]`) stands for its element.
-            Value::Array(a) if a.len() == 1 => match &a[0] {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            },
-            _ => None,
-        }))
+    /// Home Assistant's sensor device class.
+    pub fn device_class(self) -> Option<&'static str> {
+        Some(match self {
+            Quantity::Temperature
+            | Quantity::TemperatureMax
+            | Quantity::TemperatureMin
+            | Quantity::DewPoint => "temperature",
+            Quantity::Humidity => "humidity",
+            Quantity::Pressure | Quantity::PressureSeaLevel => "atmospheric_pressure",
+            Quantity::Precipitation => "precipitation",
+            Quantity::WindSpeed | Quantity::GustSpeed => "wind_speed",
+            Quantity::WindDirection => "wind_direction",
+            Quantity::SolarRadiation => "irradiance",
+            Quantity::Latitude | Quantity::Longitude | Quantity::Altitude => return None,
+        })
     }
-}
 
-/// One hourly observation record (`observacion/convencional/...`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Observation {
-    /// Station id, e.g. `3195`.
-    pub idema: Loose,
-    /// Station name.
-    pub ubi: Loose,
-    /// End of the observed hour, UTC, with or without `+0000`.
-    pub fint: Loose,
-    /// Latitude, decimal degrees.
-    pub lat: Loose,
-    /// Longitude, decimal degrees.
-    pub lon: Loose,
-    /// Altitude, m.
-    pub alt: Loose,
-    /// Air temperature, °C.
-    pub ta: Loose,
-    /// Max temperature over the hour, °C.
-    pub tamax: Loose,
-    /// Min temperature over the hour, °C.
-    pub tamin: Loose,
-    /// Relative humidity, %.
-    pub hr: Loose,
-    /// Station-level pressure, hPa.
-    pub pres: Loose,
-    /// Sea-level pressure, hPa.
-    pub pres_nmar: Loose,
-    /// Precipitation over the hour, mm.
-    pub prec: Loose,
-    /// Mean wind speed, m/s.
-    pub vv: Loose,
-    /// Wind direction, degrees.
-    pub dv: Loose,
-    /// Max gust, m/s.
-    pub vmax: Loose,
-    /// Dew point, °C.
-    pub tpr: Loose,
-}
+    /// Home Assistant's state class: angles have their own, so that statistics average them
+    /// on the circle.
+    pub fn state_class(self) -> &'static str {
+        match self {
+            Quantity::WindDirection => "measurement_angle",
+            _ => "measurement",
+        }
+    }
 
-/// A value tied to a `periodo` (`"00-24"`, `"0713"`, `"07"` or absent).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Period {
-    /// The value (number or text).
-    pub value: Loose,
-    /// The period it covers, if any.
-    pub periodo: Loose,
-    /// A description (sky state).
-    pub descripcion: Loose,
-}
-
-/// The daily forecast's wind entry.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct DailyWind {
-    /// N, NE, E, SE, S, SO, O, NO, C (calm) or empty.
-    pub direccion: Loose,
-    /// km/h.
-    pub velocidad: Loose,
-    /// The period it covers, if any.
-    pub periodo: Loose,
-}
-
-/// Max/min of a daily quantity.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct MaxMin {
-    /// The day's maximum.
-    pub maxima: Loose,
-    /// The day's minimum.
-    pub minima: Loose,
-}
-
-/// One day of the daily forecast.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct DailyDay {
-    /// Local date, `2021-01-09T00:00:00`.
-    pub fecha: Loose,
-    /// Precipitation probability per period, %.
-    pub prob_precipitacion: Vec<Period>,
-    /// Sky state per period.
-    pub estado_cielo: Vec<Period>,
-    /// Wind per period.
-    pub viento: Vec<DailyWind>,
-    /// Temperature, °C.
-    pub temperatura: MaxMin,
-    /// Relative humidity, %.
-    pub humedad_relativa: MaxMin,
-    /// UV index; missing on later days.
-    pub uv_max: Loose,
-}
-
-/// One entry of the hourly `vientoAndRachaMax`: a wind (`direccion`, `velocidad`) or a gust
-/// (`value`), told apart by which keys are present.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct HourlyWind {
-    /// Direction letters (wind entries).
-    pub direccion: Loose,
-    /// Speed, km/h (wind entries).
-    pub velocidad: Loose,
-    /// Gust, km/h (gust entries).
-    pub value: Loose,
-    /// Hour, `HH`.
-    pub periodo: Loose,
-}
-
-/// One day of the hourly forecast.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct HourlyDay {
-    /// Local date.
-    pub fecha: Loose,
-    /// Sky per hour.
-    pub estado_cielo: Vec<Period>,
-    /// Precipitation per hour, mm.
-    pub precipitacion: Vec<Period>,
-    /// Precipitation probability per 6-h band, %.
-    pub prob_precipitacion: Vec<Period>,
-    /// Temperature per hour, °C.
-    pub temperatura: Vec<Period>,
-    /// Feels-like temperature per hour, °C.
-    pub sens_termica: Vec<Period>,
-    /// Relative humidity per hour, %.
-    pub humedad_relativa: Vec<Period>,
-    /// Wind and gust entries, alternating.
-    pub viento_and_racha_max: Vec<HourlyWind>,
-}
-
-/// `prediccion` of a forecast.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound = "D: Deserialize<'de> + Default")]
-pub struct Prediction<D> {
-    /// The days.
-    #[serde(default)]
-    pub dia: Vec<D>,
-}
-
-impl<D> Default for Prediction<D> {
-    fn default() -> Self {
-        Prediction { dia: Vec::new() }
+    /// Latitude, longitude and altitude describe the station, not the weather: Home Assistant
+    /// gets them as attributes, not as sensors.
+    pub fn is_location(self) -> bool {
+        matches!(
+            self,
+            Quantity::Latitude | Quantity::Longitude | Quantity::Altitude
+        )
     }
 }
 
-/// A municipal forecast document (the one element of the daily or hourly array).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound = "D: Deserialize<'de> + Default")]
-pub struct Forecast<D> {
-    /// Issue time, local, no offset.
-    #[serde(default)]
-    pub elaborado: Loose,
-    /// Municipality name.
-    #[serde(default)]
-    pub nombre: Loose,
-    /// Province name.
-    #[serde(default)]
-    pub provincia: Loose,
-    /// The days.
-    #[serde(default)]
-    pub prediccion: Prediction<D>,
+/// Home Assistant's weather conditions (the `condition` of its weather entities).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Clear sky by night.
+    ClearNight,
+    /// Overcast.
+    Cloudy,
+    /// Something no other condition covers (dust, haze).
+    Exceptional,
+    /// Fog or mist.
+    Fog,
+    /// Hail.
+    Hail,
+    /// Thunderstorm.
+    Lightning,
+    /// Thunderstorm with rain.
+    LightningRainy,
+    /// Some clouds.
+    PartlyCloudy,
+    /// Heavy rain, showers.
+    Pouring,
+    /// Rain.
+    Rainy,
+    /// Snow.
+    Snowy,
+    /// Sleet.
+    SnowyRainy,
+    /// Clear sky by day.
+    Sunny,
+    /// Wind.
+    Windy,
 }
 
-/// The daily forecast document.
-pub type DailyForecast = Forecast<DailyDay>;
-/// The hourly forecast document.
-pub type HourlyForecast = Forecast<HourlyDay>;
+impl Condition {
+    /// Every condition (the `options` of the Home Assistant enum sensor).
+    pub const ALL: [Condition; 14] = [
+        Condition::ClearNight,
+        Condition::Cloudy,
+        Condition::Exceptional,
+        Condition::Fog,
+        Condition::Hail,
+        Condition::Lightning,
+        Condition::LightningRainy,
+        Condition::PartlyCloudy,
+        Condition::Pouring,
+        Condition::Rainy,
+        Condition::Snowy,
+        Condition::SnowyRainy,
+        Condition::Sunny,
+        Condition::Windy,
+    ];
 
-/// One entry of `maestro/municipios`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Municipality {
-    /// `id28065`.
-    pub id: Loose,
+    /// Home Assistant's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::ClearNight => "clear-night",
+            Condition::Cloudy => "cloudy",
+            Condition::Exceptional => "exceptional",
+            Condition::Fog => "fog",
+            Condition::Hail => "hail",
+            Condition::Lightning => "lightning",
+            Condition::LightningRainy => "lightning-rainy",
+            Condition::PartlyCloudy => "partlycloudy",
+            Condition::Pouring => "pouring",
+            Condition::Rainy => "rainy",
+            Condition::Snowy => "snowy",
+            Condition::SnowyRainy => "snowy-rainy",
+            Condition::Sunny => "sunny",
+            Condition::Windy => "windy",
+        }
+    }
+}
+
+/// The sky as the source words it, and the Home Assistant condition it maps to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sky {
+    /// The source's own text (`Cubierto con nieve`, `Nubes e claros`).
+    pub text: String,
+    /// The matching condition, when the source's code is known.
+    pub condition: Option<Condition>,
+}
+
+/// The latest reading of a station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// The source's station id.
+    pub station: String,
+    /// Station name, tidied.
+    pub name: Option<String>,
+    /// When it was measured.
+    pub time: DateTime<Utc>,
+    /// The values present, each quantity at most once, in [`Quantity::ALL`] order.
+    pub values: Vec<(Quantity, f64)>,
+    /// Older than the source's limit: published, but not as current.
+    pub stale: bool,
+}
+
+impl Reading {
+    /// The value of `q`, if the station reported it.
+    pub fn get(&self, q: Quantity) -> Option<f64> {
+        self.values.iter().find(|(k, _)| *k == q).map(|(_, v)| *v)
+    }
+}
+
+/// The current conditions the source reports for a municipality.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    /// INE code.
+    pub municipality: String,
     /// Name.
-    pub nombre: Loose,
-    /// Latitude, decimal degrees (a string in the list).
-    pub latitud_dec: Loose,
-    /// Longitude, decimal degrees.
-    pub longitud_dec: Loose,
+    pub name: Option<String>,
+    /// When it was observed.
+    pub time: DateTime<Utc>,
+    /// Air temperature, °C.
+    pub temperature: Option<f64>,
+    /// Feels-like temperature, °C.
+    pub feels_like: Option<f64>,
+    /// The sky.
+    pub sky: Option<Sky>,
+    /// Wind direction, degrees.
+    pub wind_direction: Option<f64>,
+    /// Older than the source's limit.
+    pub stale: bool,
 }
 
-impl Municipality {
-    /// The bare INE code (`28065`), without AEMET's `id` prefix.
-    pub fn ine(&self) -> Option<&str> {
-        let id = self.id.text()?;
-        Some(id.strip_prefix("id").unwrap_or(id))
-    }
+/// What a forecast document says about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastHeader {
+    /// INE code.
+    pub municipality: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Province.
+    pub province: Option<String>,
+    /// When it was issued, when the source says.
+    pub issued: Option<DateTime<Tz>>,
+    /// Too old to trust, by the source's rules.
+    pub stale: bool,
 }
 
-/// Why a payload could not be understood.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    /// Not JSON, or truncated JSON.
-    #[error("invalid JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    /// JSON, but an empty list where one document was expected.
-    #[error("empty list")]
-    Empty,
+/// One day of a daily forecast.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Day {
+    /// The local date.
+    pub date: Option<NaiveDate>,
+    /// °C.
+    pub temperature_max: Option<f64>,
+    /// °C.
+    pub temperature_min: Option<f64>,
+    /// %.
+    pub humidity_max: Option<f64>,
+    /// %.
+    pub humidity_min: Option<f64>,
+    /// The day's highest, %.
+    pub precipitation_probability: Option<f64>,
+    /// The sky.
+    pub sky: Option<Sky>,
+    /// m/s.
+    pub wind_speed: Option<f64>,
+    /// Degrees; none when calm.
+    pub wind_direction: Option<f64>,
+    /// UV index.
+    pub uv_max: Option<f64>,
 }
 
-/// Parses a forecast: a one-element array (or, defensively, the bare object).
-pub fn parse_forecast<D>(text: &str) -> Result<Forecast<D>, ParseError>
-where
-    D: for<'de> Deserialize<'de> + Default,
-{
-    let v: serde_json::Value = serde_json::from_str(text)?;
-    let doc = match v {
-        serde_json::Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
-        serde_json::Value::Array(_) => return Err(ParseError::Empty),
-        other => other,
-    };
-    Ok(serde_json::from_value(doc)?)
+/// A daily forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyForecast {
+    /// Ids, issue time, staleness.
+    pub header: ForecastHeader,
+    /// The days, first to last.
+    pub days: Vec<Day>,
 }
 
-/// Parses a list, skipping entries that do not fit so one odd record cannot hide the rest.
-pub fn parse_list<T>(text: &str) -> Result<Vec<T>, ParseError>
-where
-    T: for<'de> Deserialize<'de>,
-{
-    let v: Vec<serde_json::Value> = serde_json::from_str(text)?;
-    Ok(v.into_iter()
-        .filter_map(|e| serde_json::from_value(e).ok())
-        .collect())
+/// One hour of an hourly forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hour {
+    /// Start of the hour.
+    pub time: DateTime<Tz>,
+    /// °C.
+    pub temperature: Option<f64>,
+    /// °C.
+    pub feels_like: Option<f64>,
+    /// %.
+    pub humidity: Option<f64>,
+    /// mm.
+    pub precipitation: Option<f64>,
+    /// %.
+    pub precipitation_probability: Option<f64>,
+    /// The sky.
+    pub sky: Option<Sky>,
+    /// m/s.
+    pub wind_speed: Option<f64>,
+    /// Degrees.
+    pub wind_direction: Option<f64>,
+    /// m/s.
+    pub gust_speed: Option<f64>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn loose(j: &str) -> Loose {
-        serde_json::from_str(j).unwrap()
-    }
-
-    #[test]
-    fn loose_numbers_in_every_form() {
-        assert_eq!(loose("1.5").num(), Some(1.5));
-        assert_eq!(loose("\"-1\"").num(), Some(-1.0));
-        assert_eq!(
-            loose("\"-0\"").num().map(f64::to_bits),
-            Some(0.0f64.to_bits())
-        );
-        assert_eq!(loose("\"Ip\"").num(), Some(0.0));
-        assert_eq!(loose("\"\"").num(), None);
-        assert_eq!(loose("null").num(), None);
-        assert_eq!(loose("\"2,5\"").num(), Some(2.5));
-        assert_eq!(loose("[\"28\"]").num(), Some(28.0));
-    }
-
-    #[test]
-    fn missing_observation_fields_default_to_none() {
-        let o: Observation = serde_json::from_str(r#"{"idema":"1495","fint":"x"}"#).unwrap();
-        assert_eq!(o.idema.text(), Some("1495"));
-        assert_eq!(o.ta.num(), None);
-    }
-
-    #[test]
-    fn forecast_id_as_number_or_string() {
-        for id in ["28065", "\"28065\""] {
-            let t = format!(r#"[{{"id":{id},"version":1.0,"nombre":"Getafe"}}]"#);
-            let f: DailyForecast = parse_forecast(&t).unwrap();
-            assert_eq!(f.nombre.text(), Some("Getafe"));
+impl Hour {
+    /// An hour with nothing known but its start.
+    pub fn at(time: DateTime<Tz>) -> Self {
+        Hour {
+            time,
+            temperature: None,
+            feels_like: None,
+            humidity: None,
+            precipitation: None,
+            precipitation_probability: None,
+            sky: None,
+            wind_speed: None,
+            wind_direction: None,
+            gust_speed: None,
         }
     }
+}
 
-    #[test]
-    fn truncated_json_is_an_error() {
-        assert!(parse_forecast::<DailyDay>("[{\"nombre\":").is_err());
-        assert!(parse_list::<Observation>("[{\"idema\":").is_err());
-    }
+/// An hourly forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourlyForecast {
+    /// Ids, issue time, staleness.
+    pub header: ForecastHeader,
+    /// The hours, first to last.
+    pub hours: Vec<Hour>,
+}
+
+/// Everything a source holds, mapped into the model as of one instant.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Station readings.
+    pub readings: Vec<Reading>,
+    /// Municipality observations.
+    pub current: Vec<Current>,
+    /// Daily forecasts.
+    pub daily: Vec<DailyForecast>,
+    /// Hourly forecasts.
+    pub hourly: Vec<HourlyForecast>,
 }

@@ -1,41 +1,45 @@
-//! `--near`: the station and municipality lists, and the nearest of each.
+//! `--near`: stations and municipalities with their coordinates, and the nearest of each.
 
-use super::cache::{MunicipalityInfo, StationInfo, haversine_km};
-use super::model::{Municipality, Observation};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
-/// The station list from a `todas` dump: one entry per station, noting whether any of its
-/// records reports air temperature.
-pub fn station_list(records: &[Observation]) -> Vec<StationInfo> {
-    let mut by_id: BTreeMap<String, StationInfo> = BTreeMap::new();
-    for r in records {
-        let (Some(id), Some(lat), Some(lon)) = (r.idema.text(), r.lat.num(), r.lon.num()) else {
-            continue;
-        };
-        let e = by_id.entry(id.to_owned()).or_insert_with(|| StationInfo {
-            id: id.to_owned(),
-            name: r.ubi.text().unwrap_or(id).to_owned(),
-            lat,
-            lon,
-            temperature: false,
-        });
-        e.temperature |= r.ta.num().is_some();
-    }
-    by_id.into_values().collect()
+/// A station of a source's network, with what `--near` and the attributes need.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StationInfo {
+    /// The source's station id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Latitude, decimal degrees.
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    pub lon: f64,
+    /// Altitude, m.
+    #[serde(default)]
+    pub altitude: Option<f64>,
+    /// Whether it reports air temperature.
+    pub temperature: bool,
 }
 
-/// The municipality list from `maestro/municipios`.
-pub fn municipality_list(list: &[Municipality]) -> Vec<MunicipalityInfo> {
-    list.iter()
-        .filter_map(|m| {
-            Some(MunicipalityInfo {
-                ine: m.ine()?.to_owned(),
-                name: m.nombre.text().unwrap_or("").to_owned(),
-                lat: m.latitud_dec.num()?,
-                lon: m.longitud_dec.num()?,
-            })
-        })
-        .collect()
+/// A municipality, with what `--near` needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MunicipalityInfo {
+    /// INE code, 5 digits.
+    pub ine: String,
+    /// Name.
+    pub name: String,
+    /// Latitude, decimal degrees.
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    pub lon: f64,
+}
+
+/// Great-circle distance in km.
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().asin()
 }
 
 /// The nearest station that reports temperature, within `max_km`, with its distance.
@@ -63,4 +67,30 @@ pub fn nearest_municipality(
         .map(|m| (m, haversine_km(lat, lon, m.lat, m.lon)))
         .filter(|(_, d)| *d <= max_km)
         .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haversine_madrid_getafe() {
+        let d = haversine_km(40.411804, -3.678095, 40.304, -3.729);
+        assert!((d - 12.7).abs() < 0.5, "{d}");
+    }
+
+    #[test]
+    fn nearest_skips_stations_without_temperature_and_respects_the_cap() {
+        let s = |id: &str, lat, temperature| StationInfo {
+            id: id.into(),
+            name: id.into(),
+            lat,
+            lon: 0.0,
+            altitude: None,
+            temperature,
+        };
+        let list = [s("a", 0.01, false), s("b", 0.1, true), s("c", 0.05, true)];
+        assert_eq!(nearest_station(&list, 0.0, 0.0, 40.0).unwrap().0.id, "c");
+        assert!(nearest_station(&list, 10.0, 0.0, 40.0).is_none());
+    }
 }

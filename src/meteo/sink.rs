@@ -1,9 +1,11 @@
 //! Where messages go. The command publishes through a [`Sink`]: [`DryRun`] prints
-//! `topic payload` lines, [`super::mqtt::MqttSink`] publishes retained messages to a broker.
+//! `topic payload` lines, [`super::view::TableView`] draws tables for a person at a terminal,
+//! [`super::mqtt::MqttSink`] publishes retained messages to a broker.
 //! A sink owns the availability topic: `online` when it opens, `offline` when it closes (and
 //! as the Last Will, for MQTT).
 
 use super::publish::Message;
+use std::collections::HashMap;
 use std::io::Write;
 
 /// A failed publish.
@@ -15,6 +17,17 @@ pub enum SinkError {
     /// The broker is unreachable or stopped acknowledging.
     #[error("broker: {0}")]
     Broker(String),
+}
+
+/// What the destination held when the connection was (re)opened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readback {
+    /// Nothing to ask (a dry run), or already used.
+    NotApplicable,
+    /// It could not be read (the subscription was refused, or timed out).
+    Unknown,
+    /// The retained payloads under the watched filters, by topic.
+    Known(HashMap<String, Vec<u8>>),
 }
 
 /// A destination for retained messages.
@@ -33,6 +46,16 @@ pub trait Sink {
     /// must be published again.
     async fn recover(&mut self) -> Result<bool, SinkError> {
         Ok(false)
+    }
+
+    /// What the destination held when it was last (re)opened; taken, so it is used once.
+    fn take_readback(&mut self) -> Readback {
+        Readback::NotApplicable
+    }
+
+    /// Marks the end of one cycle's publishes (a view redraws then).
+    async fn end_cycle(&mut self) -> Result<(), SinkError> {
+        Ok(())
     }
 
     /// Announces `offline` and disconnects.

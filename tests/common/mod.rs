@@ -6,6 +6,7 @@
 pub mod broker;
 pub mod clients;
 pub mod lines;
+pub mod openssl;
 pub mod peers;
 pub mod pki;
 pub mod raw;

@@ -1,15 +1,16 @@
-//! Test support for `mq meteo`: a local HTTP/1.1 server that plays AEMET OpenData from the
-//! fixture files in `../shared/aemet`, and helpers to run the command against it.
+//! Test support for `mq meteo`: a local HTTP/1.1 server that plays AEMET OpenData (from the
+//! fixture files in `../shared/aemet`) or MeteoGalicia (from `../shared/meteogalicia`), and
+//! helpers to run the command against it.
 #![allow(dead_code)]
 
+pub mod meteogalicia;
 pub mod mqtt;
+mod server;
 
-use std::collections::HashMap;
+pub use server::*;
+
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 /// The fixture directory: `../shared/aemet` beside the repository, or `AEMET_FIXTURES` when a
 /// checkout lives elsewhere.
@@ -18,6 +19,21 @@ pub fn fixtures() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/aemet"),
     }
+}
+
+/// MeteoGalicia's fixture directory: `../shared/meteogalicia` beside the repository, or
+/// `METEOGALICIA_FIXTURES`.
+pub fn mg_fixtures() -> PathBuf {
+    match std::env::var_os("METEOGALICIA_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/meteogalicia"),
+    }
+}
+
+/// A MeteoGalicia fixture's bytes.
+pub fn mg_fixture(name: &str) -> Vec<u8> {
+    let p = mg_fixtures().join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
 /// A fixture's bytes.
@@ -32,313 +48,6 @@ pub fn data(name: &str) -> Vec<u8> {
         .join("tests/data")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// What the server answers to one request.
-#[derive(Clone, Debug)]
-pub enum Reply {
-    /// Status, content type, body.
-    Body(u16, &'static str, Vec<u8>),
-    /// An envelope like [`Reply::Envelope`] with one extra response header.
-    EnvelopeWithHeader(&'static str, &'static str, &'static str, &'static str),
-    /// An AEMET envelope (from a fixture file) whose `datos` points at `/opendata/sh/{name}`
-    /// of this server.
-    Envelope(&'static str, &'static str),
-    /// Close the connection with a TCP reset, without answering.
-    Reset,
-    /// Never answer.
-    Hang,
-}
-
-impl Reply {
-    /// A reply whose body is a fixture file.
-    pub fn fixture(status: u16, ctype: &'static str, file: &str) -> Reply {
-        Reply::Body(status, ctype, fixture(file))
-    }
-}
-
-/// JSON content type as AEMET labels it.
-pub const JSON_LATIN9: &str = "application/json;charset=ISO-8859-15";
-/// Step-2 content type as AEMET labels it.
-pub const TEXT_LATIN9: &str = "text/plain;charset=ISO-8859-15";
-
-/// A Tomcat-style HTML 404 page.
-pub fn html_404() -> Reply {
-    Reply::Body(
-        404,
-        "text/html;charset=utf-8",
-        b"<!doctype html><html><head><title>HTTP Status 404 \xe2\x80\x93 Not Found</title></head>\
-          <body><h1>HTTP Status 404 \xe2\x80\x93 Not Found</h1></body></html>"
-            .to_vec(),
-    )
-}
-
-/// The HTML 500 page AEMET sends when it means 429.
-pub fn html_500_429() -> Reply {
-    Reply::Body(
-        500,
-        "text/html",
-        b"<html><head><title>429 Too Many Requests</title></head>\
-          <body><h1>429 Too Many Requests</h1></body></html>"
-            .to_vec(),
-    )
-}
-
-#[derive(Default)]
-struct State {
-    routes: HashMap<String, Vec<Reply>>,
-    counts: HashMap<String, usize>,
-    keys: Vec<(String, Option<String>)>,
-}
-
-/// The fake AEMET. Dropping it stops the server.
-pub struct AemetServer {
-    /// `http://127.0.0.1:PORT`.
-    pub origin: String,
-    state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// The API path prefix.
-pub const API: &str = "/opendata/api";
-
-impl AemetServer {
-    /// A server with the standard fixture routes: station 3195, municipality 28065 (daily
-    /// in ISO-8859-15 wire bytes, hourly), `todas`, `maestro/municipios`.
-    pub fn start() -> Self {
-        let s = Self::empty();
-        s.route(
-            "observacion/convencional/datos/estacion/3195",
-            vec![Reply::Envelope(
-                "envelope-observation-station-3195.json",
-                "station-3195",
-            )],
-        );
-        s.datos("station-3195", fixture("observation-station-3195.json"));
-        s.route(
-            "prediccion/especifica/municipio/diaria/28065",
-            vec![Reply::Envelope(
-                "envelope-forecast-daily-28065.json",
-                "daily-28065",
-            )],
-        );
-        s.datos(
-            "daily-28065",
-            fixture("forecast-daily-28065.iso-8859-15.json"),
-        );
-        s.route(
-            "prediccion/especifica/municipio/horaria/28065",
-            vec![Reply::Envelope(
-                "envelope-forecast-hourly-28065.json",
-                "hourly-28065",
-            )],
-        );
-        s.datos("hourly-28065", fixture("forecast-hourly-28065.json"));
-        s.route(
-            "observacion/convencional/todas",
-            vec![Reply::Envelope("envelope-observation-todas.json", "todas")],
-        );
-        s.datos("todas", fixture("observation-todas-sample.json"));
-        s.route(
-            "maestro/municipios",
-            vec![Reply::Envelope(
-                "envelope-observation-todas.json",
-                "municipios",
-            )],
-        );
-        s.datos("municipios", fixture("municipios-sample.iso-8859-15.json"));
-        s
-    }
-
-    /// A server that answers every path with an HTML 404.
-    pub fn empty() -> Self {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let origin = format!("http://{}", std_listener.local_addr().expect("addr"));
-        let state = Arc::new(Mutex::new(State::default()));
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let st = state.clone();
-        let org = origin.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("listener");
-                tokio::select! {
-                    _ = accept_loop(listener, st, org) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        AemetServer {
-            origin,
-            state,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// `{origin}/opendata/api`.
-    pub fn base_url(&self) -> String {
-        format!("{}{API}", self.origin)
-    }
-
-    /// Sets the replies of an API path (after `/opendata/api/`), in order; the last repeats.
-    pub fn route(&self, api_path: &str, replies: Vec<Reply>) {
-        self.raw_route(&format!("{API}/{api_path}"), replies);
-    }
-
-    /// Sets the replies of any path.
-    pub fn raw_route(&self, path: &str, replies: Vec<Reply>) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.to_owned(), replies);
-    }
-
-    /// Serves `body` at `/opendata/sh/{name}` as AEMET labels step 2.
-    pub fn datos(&self, name: &str, body: Vec<u8>) {
-        self.raw_route(
-            &format!("/opendata/sh/{name}"),
-            vec![Reply::Body(200, TEXT_LATIN9, body)],
-        );
-    }
-
-    /// Requests seen on an API path.
-    pub fn count(&self, api_path: &str) -> usize {
-        self.raw_count(&format!("{API}/{api_path}"))
-    }
-
-    /// Requests seen on any path.
-    pub fn raw_count(&self, path: &str) -> usize {
-        self.state
-            .lock()
-            .unwrap()
-            .counts
-            .get(path)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Every request as (path, api_key header).
-    pub fn requests(&self) -> Vec<(String, Option<String>)> {
-        self.state.lock().unwrap().keys.clone()
-    }
-}
-
-impl Drop for AemetServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<Mutex<State>>, origin: String) {
-    loop {
-        let Ok((sock, _)) = listener.accept().await else {
-            continue;
-        };
-        let st = state.clone();
-        let org = origin.clone();
-        tokio::spawn(async move {
-            let _ = serve(sock, st, org).await;
-        });
-    }
-}
-
-/// Reads one request head: (path, api_key header).
-async fn read_head(sock: &mut TcpStream) -> std::io::Result<Option<(String, Option<String>)>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = sock.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let head = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = head.split("\r\n");
-    let path = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap_or("/")
-        .split('?')
-        .next()
-        .unwrap_or("/")
-        .to_owned();
-    let key = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("api_key"))
-        .map(|(_, v)| v.trim().to_owned());
-    Ok(Some((path, key)))
-}
-
-async fn serve(
-    mut sock: TcpStream,
-    state: Arc<Mutex<State>>,
-    origin: String,
-) -> std::io::Result<()> {
-    let Some((path, key)) = read_head(&mut sock).await? else {
-        return Ok(());
-    };
-    let reply = {
-        let mut st = state.lock().unwrap();
-        st.keys.push((path.clone(), key.clone()));
-        let n = st.counts.entry(path.clone()).or_default();
-        let i = *n;
-        *n += 1;
-        match st.routes.get(&path) {
-            Some(r) if !r.is_empty() => r[i.min(r.len() - 1)].clone(),
-            _ => html_404(),
-        }
-    };
-    // AEMET answers a step-1 request without a key with an empty 200.
-    let reply = if path.starts_with(API) && key.is_none() {
-        Reply::Body(200, "text/plain", Vec::new())
-    } else {
-        reply
-    };
-    let envelope = |file: &str, name: &str| {
-        let mut v: serde_json::Value =
-            serde_json::from_slice(&fixture(file)).expect("envelope fixture");
-        v["datos"] = format!("{origin}/opendata/sh/{name}").into();
-        v.to_string().into_bytes()
-    };
-    let mut extra = String::new();
-    let (status, ctype, body) = match reply {
-        Reply::Body(s, c, b) => (s, c, b),
-        Reply::Envelope(file, name) => (200, JSON_LATIN9, envelope(file, name)),
-        Reply::EnvelopeWithHeader(file, name, h, v) => {
-            extra = format!("{h}: {v}\r\n");
-            (200, JSON_LATIN9, envelope(file, name))
-        }
-        Reply::Reset => {
-            #[allow(deprecated)] // a zero linger is exactly what sends the RST
-            sock.set_linger(Some(Duration::ZERO))?;
-            drop(sock);
-            return Ok(());
-        }
-        Reply::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            return Ok(());
-        }
-    };
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
-        body.len()
-    );
-    sock.write_all(head.as_bytes()).await?;
-    sock.write_all(&body).await?;
-    sock.shutdown().await
 }
 
 /// The fixed "now" of the fixtures: half an hour after the last observation (12:00 UTC on
@@ -357,19 +66,37 @@ const FAST: [(&str, &str); 7] = [
     ("--api-key", "test-key"),
 ];
 
-/// The arguments of `mq meteo` against `server` with a private cache dir, the [`FAST`]
-/// settings (unless `extra` sets them) and then `extra`.
+/// The same for MeteoGalicia: no key, and the "now" of its forecast fixtures.
+const FAST_MG: [(&str, &str); 6] = [
+    ("--request-interval", "0"),
+    ("--backoff", "10ms"),
+    ("--backoff-429", "10ms"),
+    ("--timeout", "2s"),
+    ("--retries", "2"),
+    ("--now", meteogalicia::NOW),
+];
+
+/// The arguments of `mq meteo` against `server` with a private cache dir, the fast settings
+/// (unless `extra` sets them) and then `extra`.
 pub fn meteo_args(
     server: &AemetServer,
     cache: &std::path::Path,
     extra: &[&str],
 ) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = vec!["meteo".into(), "--base-url".into()];
+    let mut args: Vec<std::ffi::OsString> = vec!["meteo".into()];
+    let fast: &[(&str, &str)] = match server.kind {
+        Plays::Aemet => &FAST,
+        Plays::MeteoGalicia => {
+            args.extend(["--source".into(), "meteogalicia".into()]);
+            &FAST_MG
+        }
+    };
+    args.push("--base-url".into());
     args.push(server.base_url().into());
     args.push("--cache-dir".into());
     args.push(cache.into());
-    for (flag, value) in FAST {
-        if !extra.contains(&flag) {
+    for (flag, value) in fast {
+        if !extra.contains(flag) {
             args.push(flag.into());
             args.push(value.into());
         }
@@ -422,6 +149,46 @@ pub fn lines(stdout: &[u8]) -> Vec<(String, String)> {
             (t.to_owned(), p.to_owned())
         })
         .collect()
+}
+
+/// One finished `mq meteo --once --dry-run`: its exit status, printed messages and log.
+pub struct Run {
+    /// Exit status (-1 when killed).
+    pub code: i32,
+    /// The printed messages, as (topic, payload).
+    pub out: Vec<(String, String)>,
+    /// Everything it logged.
+    pub err: String,
+}
+
+/// `mq meteo` with [`meteo_args`] for `extra`, then `--once --dry-run`, with a private cache;
+/// its log is echoed for failing tests.
+pub fn dry_run(server: &AemetServer, extra: &[&str]) -> Run {
+    let cache = tempfile::tempdir().unwrap();
+    let o = meteo_with(server, cache.path(), extra)
+        .args(["--once", "--dry-run"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    eprintln!("{err}");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        out: lines(&o.stdout),
+        err,
+    }
+}
+
+/// The JSON payload of `topic`; panics when it was not published.
+pub fn json(out: &[(String, String)], topic: &str) -> serde_json::Value {
+    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
+    serde_json::from_str(p).unwrap()
+}
+
+/// The bare number published on `topic`; panics when there is none.
+pub fn num(out: &[(String, String)], topic: &str) -> f64 {
+    let p = payload(out, topic).unwrap_or_else(|| panic!("{topic} not published"));
+    p.parse()
+        .unwrap_or_else(|_| panic!("{topic}: not a number: {p}"))
 }
 
 /// The payload of `topic` in dry-run output.

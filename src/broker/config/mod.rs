@@ -40,6 +40,9 @@ pub struct ListenerConfig {
     pub tls: Option<ListenerTls>,
     /// `use_identity_as_username`: the client certificate's CN is the username.
     pub use_identity_as_username: bool,
+    /// `use_subject_as_username`: the client certificate's whole subject (RFC 2253) is the
+    /// username.
+    pub use_subject_as_username: bool,
     /// This listener's own `allow_anonymous`, `password_file` and `acl_file`, used with
     /// `per_listener_settings true`.
     pub security: SecurityConfig,
@@ -68,6 +71,18 @@ pub enum Domain {
 }
 
 impl ListenerConfig {
+    /// What of a client certificate becomes the username on this listener.
+    pub fn cert_identity(&self) -> super::security::tls::CertIdentity {
+        use super::security::tls::CertIdentity;
+        if self.use_subject_as_username {
+            CertIdentity::Subject
+        } else if self.use_identity_as_username {
+            CertIdentity::CommonName
+        } else {
+            CertIdentity::None
+        }
+    }
+
     /// A listener on the loopback address only (mosquitto 2.0's default listener).
     pub fn loopback(port: u16) -> ListenerConfig {
         ListenerConfig {
@@ -85,6 +100,7 @@ impl ListenerConfig {
             domain: None,
             tls: None,
             use_identity_as_username: false,
+            use_subject_as_username: false,
             security: SecurityConfig::default(),
             protocol: Protocol::Mqtt,
         }
@@ -263,15 +279,8 @@ impl std::error::Error for ConfigError {}
 
 /// Options of later work, refused until they are implemented.
 const NOT_YET: &[&str] = &[
-    "use_subject_as_username",
-    "crlfile",
-    "dhparamfile",
-    "ciphers",
-    "ciphers_tls1.3",
     "tls_engine",
     "tls_keyform",
-    "psk_hint",
-    "psk_file",
     "plugin",
     "auth_plugin",
     "connection",
@@ -414,7 +423,15 @@ impl Parser<'_> {
             | "capath"
             | "require_certificate"
             | "tls_version"
-            | "use_identity_as_username" => return self.tls(name, value),
+            | "crlfile"
+            | "ciphers"
+            | "ciphers_tls1.3"
+            | "tls_keylog"
+            | "psk_hint"
+            | "psk_file"
+            | "dhparamfile"
+            | "use_identity_as_username"
+            | "use_subject_as_username" => return self.tls(name, value),
             "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "persistence" => c.persistence = boolean(name, value)?,
@@ -715,10 +732,50 @@ mod tests {
             "{e}"
         );
         let e = parse("listener 8883\nuse_identity_as_username true").unwrap_err();
-        assert!(e.message.contains("use_identity_as_username needs"), "{e}");
+        assert!(e.message.contains("need a TLS listener"), "{e}");
+        // As mosquitto: without require_certificate a client without a certificate is
+        // refused at CONNECT, not at start.
+        let c = parse("listener 8883\ncertfile a\nkeyfile b\nuse_identity_as_username true");
+        assert!(c.is_ok(), "{c:?}");
         let e =
             parse("listener 8883\ncertfile a\nkeyfile b\nrequire_certificate true").unwrap_err();
         assert!(e.message.contains("needs cafile or capath"), "{e}");
+    }
+
+    #[test]
+    fn tls_options_of_mosquitto_are_read_or_refused_with_a_reason() {
+        let c = parse(
+            "listener 8883\ncertfile s.pem\nkeyfile s.key\ncafile ca.pem\n\
+             require_certificate true\ncrlfile crl.pem\nuse_subject_as_username true\n\
+             ciphers ECDHE-RSA-AES128-GCM-SHA256:!aNULL\nciphers_tls1.3 TLS_AES_128_GCM_SHA256\n\
+             tls_keylog keys.log\ndhparamfile dh.pem\n",
+        )
+        .unwrap();
+        let l = &c.listeners[0];
+        let t = l.tls.as_ref().unwrap();
+        assert_eq!(t.crlfile, Some(PathBuf::from("crl.pem")));
+        assert_eq!(t.keylog, Some(PathBuf::from("keys.log")));
+        assert_eq!(
+            t.ciphers.as_deref(),
+            Some("ECDHE-RSA-AES128-GCM-SHA256:!aNULL")
+        );
+        assert_eq!(t.ciphers_tls13.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(
+            l.cert_identity(),
+            crate::broker::security::tls::CertIdentity::Subject
+        );
+        let e = parse("listener 8883\nciphers AES128-SHA").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("'AES128-SHA'"), "{e}");
+        let e = parse("listener 8883\nciphers_tls1.3 ECDHE-RSA-AES128-GCM-SHA256").unwrap_err();
+        assert!(e.message.contains("TLS 1.2 suite"), "{e}");
+        for psk in ["psk_hint hint", "psk_file psk.txt"] {
+            let e = parse(&format!("listener 8883\n{psk}")).unwrap_err();
+            assert!(
+                e.message.contains("rustls") && e.message.contains("pre-shared key"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

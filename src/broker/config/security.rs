@@ -4,7 +4,15 @@
 
 use super::{ConfigError, Parser, boolean, word};
 use crate::broker::security::tls::{ListenerTls, MinTlsVersion};
+use crate::tls::PSK_UNSUPPORTED;
+use crate::tls::ciphers::Family;
 use std::path::{Path, PathBuf};
+
+/// A cipher list, checked now so that a name rustls lacks is reported with its line.
+fn cipher_list(name: &str, value: &str, family: Family) -> Result<String, String> {
+    crate::tls::ciphers::parse(value, family).map_err(|e| format!("{name}: {e}"))?;
+    Ok(value.to_string())
+}
 
 impl Parser<'_> {
     /// `allow_anonymous`, `password_file`, `acl_file`: global, or the current listener's with
@@ -45,20 +53,37 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// The listener TLS options and `use_identity_as_username` (always per listener).
+    /// The listener TLS options, `use_identity_as_username` and `use_subject_as_username`
+    /// (always per listener).
     pub(super) fn tls(&mut self, name: &str, value: &str) -> Result<(), String> {
         let l = self.listener_or_default();
-        if name == "use_identity_as_username" {
-            l.use_identity_as_username = boolean(name, value)?;
-            return Ok(());
+        match name {
+            "use_identity_as_username" => {
+                l.use_identity_as_username = boolean(name, value)?;
+                return Ok(());
+            }
+            "use_subject_as_username" => {
+                l.use_subject_as_username = boolean(name, value)?;
+                return Ok(());
+            }
+            "psk_hint" | "psk_file" => return Err(format!("{name}: {PSK_UNSUPPORTED}")),
+            // rustls has no finite-field Diffie-Hellman suites: its ECDHE suites give the
+            // forward secrecy dhparamfile is for, so the file changes nothing.
+            "dhparamfile" => return word(name, value).map(|_| ()),
+            _ => {}
         }
         let tls = l.tls.get_or_insert_with(ListenerTls::default);
+        let path = || word(name, value).map(PathBuf::from);
         match name {
-            "certfile" => tls.certfile = PathBuf::from(word(name, value)?),
-            "keyfile" => tls.keyfile = PathBuf::from(word(name, value)?),
-            "cafile" => tls.cafile = Some(PathBuf::from(word(name, value)?)),
-            "capath" => tls.capath = Some(PathBuf::from(word(name, value)?)),
+            "certfile" => tls.certfile = path()?,
+            "keyfile" => tls.keyfile = path()?,
+            "cafile" => tls.cafile = Some(path()?),
+            "capath" => tls.capath = Some(path()?),
+            "crlfile" => tls.crlfile = Some(path()?),
+            "tls_keylog" => tls.keylog = Some(path()?),
             "require_certificate" => tls.require_certificate = boolean(name, value)?,
+            "ciphers" => tls.ciphers = Some(cipher_list(name, value, Family::Tls12)?),
+            "ciphers_tls1.3" => tls.ciphers_tls13 = Some(cipher_list(name, value, Family::Tls13)?),
             _ => {
                 tls.tls_version = MinTlsVersion::parse(value).map_err(|_| {
                     format!("invalid tls_version value '{value}' (expected tlsv1.2 or tlsv1.3)")
@@ -85,12 +110,12 @@ impl Parser<'_> {
                 Some(t) if t.require_certificate && t.cafile.is_none() && t.capath.is_none() => {
                     Some("require_certificate needs cafile or capath")
                 }
-                None if l.use_identity_as_username => {
-                    Some("use_identity_as_username needs a TLS listener with require_certificate")
-                }
-                Some(t) if l.use_identity_as_username && !t.require_certificate => {
-                    Some("use_identity_as_username needs require_certificate true")
-                }
+                // Without require_certificate a client may come without a certificate; it is
+                // then refused at CONNECT (bad username or password), as with mosquitto.
+                None if l.use_identity_as_username || l.use_subject_as_username => Some(
+                    "use_identity_as_username and use_subject_as_username need a TLS listener \
+                     (certfile and keyfile)",
+                ),
                 _ => None,
             };
             if let Some(p) = problem.or_else(|| super::web::problem(l)) {

@@ -37,7 +37,7 @@ pub fn auth_configs(config: &Config, listeners: &[ListenerConfig]) -> Vec<AuthCo
                 allow_anonymous,
                 password_file,
                 acl_file,
-                use_identity_as_username: l.use_identity_as_username,
+                use_identity_as_username: l.use_identity_as_username || l.use_subject_as_username,
             }
         })
         .collect()

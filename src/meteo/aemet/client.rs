@@ -15,11 +15,10 @@
 //! the default of one per 2 s stays well under it). 429s (also a 500 page saying 429), 5xx
 //! and network errors are retried with backoff; 401 and 404 are final.
 
-use super::decode::decode_text;
+use crate::meteo::http::{FetchError, Http, HttpConfig, nothing_else, snippet};
+use crate::meteo::log;
 use serde::Deserialize;
 use std::time::Duration;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 /// AEMET's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://opendata.aemet.es/opendata/api";
@@ -43,44 +42,15 @@ pub struct Config {
     pub backoff_429: Duration,
 }
 
-/// Why a product could not be fetched.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum FetchError {
-    /// 401: the key is invalid or expired.
-    #[error("API key rejected (401): {0}")]
-    Auth(String),
-    /// HTTP 200 with `estado` 404, or an HTTP 404 page.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// 429, after the retries.
-    #[error("rate limited: {0}")]
-    RateLimited(String),
-    /// A 5xx, after the retries.
-    #[error("server error: HTTP {0}")]
-    Server(u16),
-    /// Connection refused or reset, TLS failure, a truncated transfer; after the retries.
-    #[error("network error: {0}")]
-    Network(String),
-    /// No answer in time, after the retries.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
-    /// HTTP 200 with an empty body (AEMET's answer when the key is missing).
-    #[error("empty response (AEMET answers so when the API key is missing or not accepted)")]
-    Empty,
-    /// Anything else that is not what the API promises.
-    #[error("unexpected response: {0}")]
-    Unexpected(String),
-}
-
-impl FetchError {
-    /// The wait before retrying, or `None` if this error is final.
-    fn retry_after(&self, cfg: &Config, attempt: u32) -> Option<Duration> {
-        match self {
-            FetchError::RateLimited(_) => Some(cfg.backoff_429),
-            FetchError::Server(_) | FetchError::Network(_) | FetchError::Timeout(_) => {
-                Some(cfg.backoff.saturating_mul(1 << attempt.min(10)))
-            }
-            _ => None,
+impl Config {
+    /// The spacing, timeout and retry settings.
+    pub fn http(&self) -> HttpConfig {
+        HttpConfig {
+            request_interval: self.request_interval,
+            timeout: self.timeout,
+            retries: self.retries,
+            backoff: self.backoff,
+            backoff_429: self.backoff_429,
         }
     }
 }
@@ -98,24 +68,20 @@ struct Envelope {
 
 /// The HTTP client with its rate limiter.
 pub struct Client {
-    http: reqwest::Client,
+    http: Http,
     cfg: Config,
-    next_slot: Mutex<Instant>,
+    /// Set once AEMET rejected the key: nothing else will work, so nothing else is asked.
+    pub(super) key_rejected: std::cell::Cell<bool>,
 }
 
 impl Client {
     /// Builds the client; fails only if the TLS stack cannot be set up.
     pub fn new(cfg: Config) -> Result<Self, FetchError> {
-        let http = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(15)))
-            .user_agent(concat!("mq-meteo/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FetchError::Network(chain(&e)))?;
+        let http = Http::new(cfg.http())?;
         Ok(Client {
             http,
             cfg,
-            next_slot: Mutex::new(Instant::now()),
+            key_rejected: std::cell::Cell::new(false),
         })
     }
 
@@ -126,58 +92,37 @@ impl Client {
 
     /// Fetches a product (`path` after the base URL) and returns its decoded text.
     pub async fn fetch(&self, path: &str) -> Result<String, FetchError> {
-        let mut attempt = 0;
-        loop {
-            let err = match self.fetch_once(path).await {
-                Ok(text) => return Ok(text),
-                Err(e) => e,
-            };
-            match err.retry_after(&self.cfg, attempt) {
-                Some(wait) if attempt < self.cfg.retries => {
-                    eprintln!("Warning: {path}: {err}; retrying in {wait:?}");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                _ => return Err(err),
-            }
-        }
-    }
-
-    /// Waits for the next rate-limit slot.
-    async fn throttle(&self) {
-        let mut next = self.next_slot.lock().await;
-        let now = Instant::now();
-        if *next > now {
-            tokio::time::sleep_until(*next).await;
-        }
-        *next = Instant::now() + self.cfg.request_interval;
+        self.http
+            .retrying(path, nothing_else, || self.fetch_once(path))
+            .await
     }
 
     async fn fetch_once(&self, path: &str) -> Result<String, FetchError> {
-        self.throttle().await;
+        self.http.throttle().await;
         let url = format!("{}/{}", self.cfg.base_url.trim_end_matches('/'), path);
-        let req = self
-            .http
-            .get(&url)
-            .header("api_key", &self.cfg.api_key)
-            .header("Cache-Control", "no-cache");
-        let resp = req.send().await.map_err(|e| self.net(&e))?;
-        if let Some(left) = quota_left(resp.headers()) {
+        let headers = [
+            ("api_key", self.cfg.api_key.as_str()),
+            ("Cache-Control", "no-cache"),
+        ];
+        let resp = self.http.get(&url, &headers).await?;
+        if let Some(left) = quota_left(&resp.headers) {
             if left <= QUOTA_WARN {
-                eprintln!("Warning: AEMET quota nearly used up: {left} requests left");
+                log::warn(format_args!(
+                    "AEMET quota nearly used up: {left} requests left"
+                ));
             }
         }
-        let (status, text) = self.read(resp).await?;
-        match classify(status, &text)? {
-            Step1::Data => Ok(text),
+        match classify(resp.status, &resp.text)? {
+            Step1::Data => Ok(resp.text),
             Step1::Datos(url) => self.fetch_datos(&url).await,
         }
     }
 
     /// Step 2: the `datos` URL, at once and without the key.
     async fn fetch_datos(&self, url: &str) -> Result<String, FetchError> {
-        let (status, text) = self.send(self.http.get(url)).await?;
-        match status {
+        let resp = self.http.get(url, &[]).await?;
+        let text = resp.text;
+        match resp.status {
             200 if text.trim().is_empty() => Err(FetchError::Empty),
             200 => Ok(text),
             404 => Err(FetchError::NotFound(
@@ -189,25 +134,6 @@ impl Client {
             ))),
             s if s >= 500 => Err(FetchError::Server(s)),
             s => Err(FetchError::Unexpected(format!("datos answered HTTP {s}"))),
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<(u16, String), FetchError> {
-        let resp = req.send().await.map_err(|e| self.net(&e))?;
-        self.read(resp).await
-    }
-
-    async fn read(&self, resp: reqwest::Response) -> Result<(u16, String), FetchError> {
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| self.net(&e))?;
-        Ok((status, decode_text(&body)))
-    }
-
-    fn net(&self, e: &reqwest::Error) -> FetchError {
-        if e.is_timeout() {
-            FetchError::Timeout(self.cfg.timeout)
-        } else {
-            FetchError::Network(chain(e))
         }
     }
 }
@@ -286,23 +212,6 @@ fn describe(text: &str) -> String {
         .unwrap_or_else(|| snippet(text))
 }
 
-fn snippet(text: &str) -> String {
-    let t: String = text.trim().chars().take(80).collect();
-    t.replace(['\n', '\r'], " ")
-}
-
-/// An error with its sources, since reqwest's own message hides the cause.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,30 +251,5 @@ mod tests {
             classify(404, "<html>"),
             Err(FetchError::NotFound(_))
         ));
-    }
-
-    #[test]
-    fn retry_policy() {
-        let cfg = Config {
-            base_url: String::new(),
-            api_key: String::new(),
-            request_interval: Duration::ZERO,
-            timeout: Duration::from_secs(1),
-            retries: 3,
-            backoff: Duration::from_millis(100),
-            backoff_429: Duration::from_secs(60),
-        };
-        let r = |e: FetchError, a| e.retry_after(&cfg, a);
-        assert_eq!(r(FetchError::Auth("x".into()), 0), None);
-        assert_eq!(r(FetchError::NotFound("x".into()), 0), None);
-        assert_eq!(r(FetchError::Empty, 0), None);
-        assert_eq!(
-            r(FetchError::Server(502), 2),
-            Some(Duration::from_millis(400))
-        );
-        assert_eq!(
-            r(FetchError::RateLimited("x".into()), 1),
-            Some(Duration::from_secs(60))
-        );
     }
 }
