@@ -1,6 +1,6 @@
 //! One client task: connect, then idle, subscribe or publish until the run stops.
 
-use super::conn::{Login, Wire, establish};
+use super::conn::{Login, Route, Wire, establish};
 use super::message::{latency_of, now_nanos};
 use super::pacing::Window;
 use super::plan::{Plan, Role};
@@ -123,15 +123,13 @@ impl Ctx {
         let ifaddr = &self.plan.ifaddr;
         let local = (!ifaddr.is_empty()).then(|| ifaddr[(seq % ifaddr.len() as u64) as usize]);
         let started = Instant::now();
-        let link = establish(
-            self.addr,
+        let route = Route {
+            addr: self.addr,
             local,
-            self.plan.tls.as_ref(),
-            &login,
-            subscribe,
-            self.plan.connect_timeout,
-        )
-        .await;
+            tls: self.plan.tls.as_ref(),
+            ws: self.plan.websocket.as_ref(),
+        };
+        let link = establish(route, &login, subscribe, self.plan.connect_timeout).await;
         match &link {
             Ok(_) => {
                 self.stats.connect(started.elapsed());

@@ -3,6 +3,7 @@
 //! while something waits to be written. An idle connection costs its task and socket, no more.
 
 use super::stats::Cause;
+use super::ws::WsRequest;
 use crate::protocol::{
     self, ConnAck, Connect, DecodeError, Packet, Props, QoS, ReasonCode, SubAck, Subscribe,
     Subscription, SubscriptionOptions, Version,
@@ -52,6 +53,8 @@ pub struct Wire {
     tx: BytesMut,
     /// rustls driven sans-IO over the non-blocking socket, when TLS is on.
     tls: Option<Box<rustls::ClientConnection>>,
+    /// WebSocket frames not yet taken apart, once the connection is upgraded (`--ws`).
+    ws: Option<BytesMut>,
 }
 
 /// `Read`/`Write` over a tokio socket's non-blocking calls, for rustls: `WouldBlock` when the
@@ -103,7 +106,22 @@ impl Wire {
             rx: BytesMut::new(),
             tx: BytesMut::new(),
             tls: None,
+            ws: None,
         }
+    }
+
+    /// Upgrades the connection to a WebSocket; every packet queued from now on is a frame.
+    pub async fn upgrade(&mut self, request: &WsRequest) -> Result<(), Cause> {
+        let (bytes, key) = request.encode();
+        self.tx.extend_from_slice(&bytes);
+        self.flush().await?;
+        while !super::ws::check_answer(&mut self.rx, &key)? {
+            self.stream.readable().await.map_err(|e| Cause::of_io(&e))?;
+            self.try_fill()?;
+        }
+        // Whatever followed the answer is already framed.
+        self.ws = Some(std::mem::take(&mut self.rx));
+        Ok(())
     }
 
     /// Starts TLS on the connection; the handshake runs as the first bytes are exchanged.
@@ -182,12 +200,22 @@ impl Wire {
 
     /// Encodes `packet` into the send buffer.
     pub fn queue(&mut self, packet: &Packet) -> Result<(), Cause> {
-        protocol::encode(packet, self.version, &mut self.tx).map_err(|_| Cause::Protocol)
+        if self.ws.is_none() {
+            return protocol::encode(packet, self.version, &mut self.tx)
+                .map_err(|_| Cause::Protocol);
+        }
+        let mut bytes = BytesMut::new();
+        protocol::encode(packet, self.version, &mut bytes).map_err(|_| Cause::Protocol)?;
+        self.queue_raw(&bytes);
+        Ok(())
     }
 
-    /// Appends already encoded bytes to the send buffer.
+    /// Appends already encoded bytes to the send buffer (as one frame over WebSockets).
     pub fn queue_raw(&mut self, bytes: &[u8]) {
-        self.tx.extend_from_slice(bytes);
+        match self.ws {
+            Some(_) => super::ws::frame(bytes, &mut self.tx),
+            None => self.tx.extend_from_slice(bytes),
+        }
     }
 
     /// Bytes waiting to be written.
@@ -252,18 +280,39 @@ impl Wire {
         }
     }
 
-    /// Reads what the socket has now into the receive buffer; `Ok(false)` if nothing was ready.
+    /// Reads what the socket has now into the receive buffer (through TLS and WebSocket
+    /// frames when they are on); `Ok(false)` if nothing was ready.
     pub fn try_fill(&mut self) -> Result<bool, Cause> {
-        if self.tls.is_some() {
-            return self.try_fill_tls();
+        let any = if self.tls.is_some() {
+            self.try_fill_tls()?
+        } else {
+            self.try_fill_plain()?
+        };
+        if let Some(raw) = &mut self.ws {
+            super::ws::deframe(raw, &mut self.rx, &mut self.tx)?;
+            if raw.is_empty() {
+                *raw = BytesMut::new();
+            }
         }
+        Ok(any)
+    }
+
+    /// The bytes read land in the WebSocket buffer once upgraded, else in the packet buffer.
+    fn inbox(&mut self) -> &mut BytesMut {
+        match &mut self.ws {
+            Some(raw) => raw,
+            None => &mut self.rx,
+        }
+    }
+
+    fn try_fill_plain(&mut self) -> Result<bool, Cause> {
         let mut chunk = [0u8; READ_CHUNK];
         let mut any = false;
         loop {
             match self.stream.try_read(&mut chunk) {
                 Ok(0) => return Err(Cause::Closed),
                 Ok(n) => {
-                    self.rx.extend_from_slice(&chunk[..n]);
+                    self.inbox().extend_from_slice(&chunk[..n]);
                     any = true;
                     if n < READ_CHUNK {
                         return Ok(any);
@@ -290,11 +339,15 @@ impl Wire {
                 Err(e) => return Err(Cause::of_io(&e)),
             };
             tls.process_new_packets().map_err(|e| tls_cause(&e))?;
+            let inbox = match &mut self.ws {
+                Some(raw) => raw,
+                None => &mut self.rx,
+            };
             loop {
                 match tls.reader().read(&mut chunk) {
                     Ok(0) => return Err(Cause::Closed),
                     Ok(n) => {
-                        self.rx.extend_from_slice(&chunk[..n]);
+                        inbox.extend_from_slice(&chunk[..n]);
                         any = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -344,20 +397,36 @@ impl Wire {
     }
 }
 
+/// How to reach the broker: address, local address, TLS and WebSocket settings.
+#[derive(Clone, Copy)]
+pub struct Route<'a> {
+    /// The broker.
+    pub addr: SocketAddr,
+    /// Local address to bind.
+    pub local: Option<IpAddr>,
+    /// TLS client configuration and server name.
+    pub tls: Option<&'a (Arc<ClientConfig>, ServerName<'static>)>,
+    /// The WebSocket upgrade, with `--ws`.
+    pub ws: Option<&'a WsRequest>,
+}
+
 /// Opens, logs in and (for subscribers) subscribes, all within `timeout`.
 pub async fn establish(
-    addr: SocketAddr,
-    local: Option<IpAddr>,
-    tls: Option<&(Arc<ClientConfig>, ServerName<'static>)>,
+    route: Route<'_>,
     login: &Login,
     subscribe: Option<(TopicFilter, QoS)>,
     timeout: Duration,
 ) -> Result<Wire, Cause> {
     let work = async {
-        let stream = tcp(addr, local).await.map_err(|e| Cause::of_io(&e))?;
+        let stream = tcp(route.addr, route.local)
+            .await
+            .map_err(|e| Cause::of_io(&e))?;
         let mut link = Wire::new(stream, login.version);
-        if let Some((config, name)) = tls {
+        if let Some((config, name)) = route.tls {
             link.start_tls(config.clone(), name.clone())?;
+        }
+        if let Some(request) = route.ws {
+            link.upgrade(request).await?;
         }
         link.login(login).await?;
         if let Some((filter, qos)) = subscribe {

@@ -161,6 +161,8 @@ pub struct Plan {
     pub connect_timeout: Duration,
     /// TLS configuration and the name the server certificate must match, if TLS is on.
     pub tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// The WebSocket upgrade each connection makes (`--ws`).
+    pub websocket: Option<super::ws::WsRequest>,
 }
 
 impl Plan {
@@ -191,10 +193,7 @@ impl Plan {
         let plan = Plan {
             scenario: args.scenario,
             host: args.server.host.clone(),
-            port: args
-                .server
-                .port
-                .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
+            port: args.server.port_or_default(tls.is_some()),
             username: args.server.username.clone(),
             password,
             version: args.version.protocol_version,
@@ -220,6 +219,17 @@ impl Plan {
             start_number: args.start_number,
             ifaddr: args.ifaddr.clone(),
             connect_timeout: args.connect_timeout,
+            websocket: args
+                .server
+                .websocket_path()
+                .map(|path| super::ws::WsRequest {
+                    host: format!(
+                        "{}:{}",
+                        args.server.host,
+                        args.server.port_or_default(tls.is_some())
+                    ),
+                    path,
+                }),
             tls,
         };
         plan.check_topics()?;

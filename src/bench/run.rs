@@ -111,6 +111,7 @@ fn fail_fast(plan: &Plan, broker: &str, cause: Cause) -> BenchError {
         Cause::Closed => "the broker closed the connection".into(),
         Cause::Protocol => "the broker's answer is not MQTT".into(),
         Cause::Tls(e) => format!("TLS: {e}"),
+        Cause::WebSocket(status) => format!("WebSocket upgrade answered with HTTP {status}"),
         other => other.key(),
     };
     BenchError::Unreachable { broker, reason }

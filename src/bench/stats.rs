@@ -32,6 +32,8 @@ pub enum Cause {
     Protocol,
     /// TLS failed (handshake, certificate, record).
     Tls(String),
+    /// The WebSocket upgrade was answered with this HTTP status instead of 101.
+    WebSocket(u16),
     /// Any other I/O error, by kind.
     Io(String),
 }
@@ -62,6 +64,7 @@ impl Cause {
             Cause::Disconnected(c) => format!("disconnect_{c}"),
             Cause::Protocol => "protocol_error".into(),
             Cause::Tls(_) => "tls".into(),
+            Cause::WebSocket(status) => format!("websocket_http_{status}"),
             Cause::Io(s) => format!("io: {s}"),
         }
     }

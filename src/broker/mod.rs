@@ -22,6 +22,7 @@ pub mod security;
 pub mod store;
 pub mod subscriptions;
 pub mod sys;
+pub mod web;
 pub mod wills;
 
 use crate::session::Limits;
@@ -107,6 +108,7 @@ pub struct Broker {
     store_thread: Option<std::thread::JoinHandle<()>>,
     security: Option<Arc<security::Security>>,
     acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
+    web: Arc<web::Web>,
 }
 
 impl Broker {
@@ -136,6 +138,7 @@ impl Broker {
         }
         let mut listeners = Vec::new();
         let mut acceptors = Vec::new();
+        let mut infos = Vec::new();
         for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
             let acceptor = match &l.tls {
                 Some(t) => {
@@ -173,14 +176,22 @@ impl Broker {
             for b in &bound {
                 if let Ok(addr) = b.socket.local_addr() {
                     let family = if addr.is_ipv4() { "ipv4" } else { "ipv6" };
+                    let kind = match l.protocol.name() {
+                        "mqtt" => "",
+                        "websockets" => "websockets ",
+                        _ => "http_api ",
+                    };
                     log.info(format_args!(
-                        "Opening {family} listen socket on port {}.",
+                        "Opening {family} {kind}listen socket on port {}.",
                         addr.port()
                     ));
                 }
             }
+            infos.push(listener_info(i, l, &bound));
             listeners.extend(bound);
         }
+        let store_path = config.persistence.then(|| config.store_path());
+        let web = Arc::new(web::Web::new(router.clone(), infos, store_path));
         Ok(Broker {
             config,
             listeners,
@@ -188,6 +199,7 @@ impl Broker {
             store_thread,
             security: None,
             acceptors,
+            web,
         })
     }
 
@@ -214,17 +226,16 @@ impl Broker {
         log.info(format_args!("{} running", sys::version()));
         let (stop_tx, _) = broadcast::channel(1);
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
-        let limits = Arc::new(link_limits(&self.config));
+        let shared = listener::Shared {
+            router: self.router.clone(),
+            limits: Arc::new(link_limits(&self.config)),
+            web: self.web.clone(),
+        };
         for l in self.listeners {
-            let task = listener::accept_loop(
-                l,
-                self.router.clone(),
-                limits.clone(),
-                stop_tx.clone(),
-                done_tx.clone(),
-            );
+            let task = listener::accept_loop(l, shared.clone(), stop_tx.clone(), done_tx.clone());
             tokio::spawn(task);
         }
+        drop(shared);
         let sys = sys::run(
             self.router.clone(),
             self.config.sys_interval,
@@ -244,6 +255,8 @@ impl Broker {
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
         let done = (done_tx, done_rx);
+        // The HTTP side's router handle goes first: nothing reads the counters any more.
+        drop(self.web);
         shut_down(self.router, self.store_thread, stop_tx, done, log).await;
     }
 }
@@ -317,6 +330,27 @@ async fn shut_down(
     // The writer has answered the close: the thread is ending, not waiting for anything.
     if let Some(t) = store_thread {
         let _ = t.join();
+    }
+}
+
+/// How the HTTP API describes a listener bound as `bound`.
+fn listener_info(
+    index: usize,
+    config: &config::ListenerConfig,
+    bound: &[listener::Listener],
+) -> web::ListenerInfo {
+    let port = bound
+        .first()
+        .and_then(|b| b.socket.local_addr().ok())
+        .map_or(config.port, |a| a.port());
+    web::ListenerInfo {
+        index,
+        port,
+        address: config.bind.clone(),
+        protocol: config.protocol.name(),
+        tls: config.tls.is_some(),
+        max_connections: config.max_connections,
+        stats: bound.first().map(|b| b.stats.clone()).unwrap_or_default(),
     }
 }
 

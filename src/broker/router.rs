@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 pub struct Counters {
     /// Clients connected now.
     pub connected: AtomicU64,
+    /// Most clients connected at once since start.
+    pub connected_max: AtomicU64,
     /// PUBLISH packets received.
     pub msgs_received: AtomicU64,
     /// PUBLISH packets sent.
@@ -335,6 +337,25 @@ impl Router {
     /// Number of sessions (connected or persistent).
     pub fn session_count(&self) -> usize {
         lock(&self.sessions).len()
+    }
+
+    /// Messages in flight (sent, not yet acknowledged) and queued behind the inflight
+    /// windows, over every session. Visits each session: for scrapes, not for hot paths.
+    pub fn queue_totals(&self) -> (usize, usize) {
+        let cells: Vec<Arc<SessionCell>> = lock(&self.sessions).values().cloned().collect();
+        cells.iter().fold((0, 0), |(inflight, queued), cell| {
+            let st = cell.lock();
+            let q = st.session.queued();
+            (inflight + st.session.pending() - q, queued + q)
+        })
+    }
+
+    /// The retained messages matching `filter` (read only; nothing is delivered).
+    pub fn retained_matching(&self, filter: &TopicFilter) -> Vec<Arc<Message>> {
+        self.retained
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matching(filter.pattern())
     }
 
     fn new_cell(&self, client_id: &Arc<str>, clean: bool) -> Arc<SessionCell> {

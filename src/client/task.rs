@@ -94,19 +94,23 @@ fn closed_before_connack() -> ClientError {
     )
 }
 
-/// Opens the byte stream `opts` point at (a unix socket, or TCP and then TLS) without saying
-/// anything yet: [`Client::connect`](super::Client::connect) speaks MQTT over it, and `mq test`
-/// uses it bare to stream payloads too large to buffer and to look at the TLS session.
+/// Opens the byte stream `opts` point at (a unix socket, TCP, TLS, or a WebSocket over either)
+/// without saying anything yet: [`Client::connect`](super::Client::connect) speaks MQTT over it,
+/// and `mq test` uses it bare to stream payloads too large to buffer and to look at the TLS
+/// session.
 pub async fn open_stream(opts: &ClientOptions) -> Result<Stream, ClientError> {
-    Ok(match &opts.unix {
-        Some(path) => transport::connect_unix(path).await?,
-        None => {
-            let tcp = transport::TcpOptions {
-                nodelay: opts.nodelay,
-                bind: opts.bind_address,
-            };
-            transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
+    let tcp = transport::TcpOptions {
+        nodelay: opts.nodelay,
+        bind: opts.bind_address,
+    };
+    Ok(match (&opts.unix, &opts.websocket) {
+        (Some(path), _) => transport::connect_unix(path).await?,
+        (None, Some(path)) => {
+            let max = opts.max_packet_size as usize;
+            let tls = opts.tls.clone();
+            transport::connect_websocket(&opts.host, opts.port, tls, tcp, path, max).await?
         }
+        (None, None) => transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?,
     })
 }
 

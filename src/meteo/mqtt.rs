@@ -53,10 +53,9 @@ pub fn client_options(
     qos: QoS,
     status_topic: &str,
 ) -> Result<ClientOptions, String> {
-    let port = server
-        .port
-        .unwrap_or(if tls.enabled() { 8883 } else { 1883 });
+    let port = server.port_or_default(tls.enabled());
     let mut opts = ClientOptions::new(server.host.clone(), port);
+    opts.websocket = server.websocket_path();
     opts.version = version;
     opts.client_id = id.map_or_else(|| format!("mq-meteo-{}", std::process::id()), str::to_owned);
     opts.keep_alive = keepalive;

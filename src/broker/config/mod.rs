@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod security;
+mod web;
+
+pub use web::{HttpCredentials, Protocol};
 
 /// The port of the implicit listener and of `port`.
 pub const DEFAULT_PORT: u16 = 1883;
@@ -43,6 +46,8 @@ pub struct ListenerConfig {
     /// This listener's own `allow_anonymous`, `password_file` and `acl_file`, used with
     /// `per_listener_settings true`.
     pub security: SecurityConfig,
+    /// What the listener speaks (`protocol`), with the options of that kind.
+    pub protocol: Protocol,
 }
 
 /// `allow_anonymous`, `password_file` and `acl_file`, for the whole broker or one listener.
@@ -97,6 +102,7 @@ impl ListenerConfig {
             use_identity_as_username: false,
             use_subject_as_username: false,
             security: SecurityConfig::default(),
+            protocol: Protocol::Mqtt,
         }
     }
 
@@ -484,11 +490,9 @@ impl Parser<'_> {
                     _ => return Err(format!("invalid log_dest value '{value}'")),
                 }
             }
-            "protocol" => match value {
-                "mqtt" => {}
-                "websockets" => return Err("protocol websockets: not supported yet".into()),
-                _ => return Err(format!("invalid protocol value '{value}'")),
-            },
+            "protocol" | "http_dir" | "http_api_username" | "http_api_password" => {
+                return self.web(name, value);
+            }
             "include_dir" => return self.include_dir(value, file),
             n if NOT_YET.contains(&n) => return Err(format!("{n}: not supported yet")),
             n if IGNORED.contains(&n) => {}
@@ -792,12 +796,6 @@ mod tests {
         );
         assert!(parse("max_queued_messages 5").unwrap().allow_anonymous);
         assert!(parse("allow_anonymous maybe").is_err());
-        assert!(
-            parse("protocol websockets")
-                .unwrap_err()
-                .message
-                .contains("not supported yet")
-        );
     }
 
     #[test]

@@ -158,7 +158,8 @@ where
     };
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
-    router.stats.connected.fetch_add(1, Ordering::Relaxed);
+    let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
+    router.stats.connected_max.fetch_max(now, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
     let mut out: Vec<Outgoing> = vec![Outgoing::Packet(Packet::ConnAck(ConnAck {
         session_present: attached.present,
