@@ -4,6 +4,7 @@
 
 use super::stats::Cause;
 use super::ws::WsRequest;
+use crate::connection::Framer;
 use crate::protocol::{
     self, ConnAck, Connect, DecodeError, Packet, Props, QoS, ReasonCode, SubAck, Subscribe,
     Subscription, SubscriptionOptions, Version,
@@ -21,8 +22,6 @@ use tokio::net::{TcpSocket, TcpStream};
 
 /// Bytes read per system call, on the stack of the reading function.
 const READ_CHUNK: usize = 8192;
-/// The largest packet accepted from the broker.
-const MAX_PACKET: u32 = protocol::MAX_REMAINING_LENGTH + 5;
 
 /// What a client sends in CONNECT.
 #[derive(Clone, Debug)]
@@ -46,11 +45,10 @@ pub struct Login {
 pub struct Wire {
     /// The socket.
     pub stream: TcpStream,
-    /// The version spoken.
-    pub version: Version,
-    rx: BytesMut,
-    /// Plain MQTT bytes waiting to be written (or, with TLS, to be handed to rustls).
-    tx: BytesMut,
+    /// The framing shared with the client and the broker: packets in its receive buffer, plain
+    /// MQTT bytes waiting to be written (or, with TLS, to be handed to rustls) in its send
+    /// buffer. Both are given back when drained, so an idle connection holds none.
+    frames: Framer,
     /// rustls driven sans-IO over the non-blocking socket, when TLS is on.
     tls: Option<Box<rustls::ClientConnection>>,
     /// WebSocket frames not yet taken apart, once the connection is upgraded (`--ws`).
@@ -102,9 +100,7 @@ impl Wire {
     pub fn new(stream: TcpStream, version: Version) -> Wire {
         Wire {
             stream,
-            version,
-            rx: BytesMut::new(),
-            tx: BytesMut::new(),
+            frames: Framer::new(version),
             tls: None,
             ws: None,
         }
@@ -113,14 +109,14 @@ impl Wire {
     /// Upgrades the connection to a WebSocket; every packet queued from now on is a frame.
     pub async fn upgrade(&mut self, request: &WsRequest) -> Result<(), Cause> {
         let (bytes, key) = request.encode();
-        self.tx.extend_from_slice(&bytes);
+        self.frames.encode_raw(&bytes);
         self.flush().await?;
-        while !super::ws::check_answer(&mut self.rx, &key)? {
+        while !super::ws::check_answer(self.frames.rx_mut(), &key)? {
             self.stream.readable().await.map_err(|e| Cause::of_io(&e))?;
             self.try_fill()?;
         }
         // Whatever followed the answer is already framed.
-        self.ws = Some(std::mem::take(&mut self.rx));
+        self.ws = Some(std::mem::take(self.frames.rx_mut()));
         Ok(())
     }
 
@@ -156,7 +152,7 @@ impl Wire {
         self.flush().await?;
         match self.next_packet().await? {
             Packet::ConnAck(ack) if ack.reason == ReasonCode::Success => Ok(ack),
-            Packet::ConnAck(ack) => Err(Cause::ConnAck(if self.version.is_v5() {
+            Packet::ConnAck(ack) => Err(Cause::ConnAck(if self.frames.version().is_v5() {
                 ack.reason.as_u8()
             } else {
                 ack.reason.to_v3_connack()
@@ -201,11 +197,10 @@ impl Wire {
     /// Encodes `packet` into the send buffer.
     pub fn queue(&mut self, packet: &Packet) -> Result<(), Cause> {
         if self.ws.is_none() {
-            return protocol::encode(packet, self.version, &mut self.tx)
-                .map_err(|_| Cause::Protocol);
+            return self.frames.encode(packet).map_err(|_| Cause::Protocol);
         }
         let mut bytes = BytesMut::new();
-        protocol::encode(packet, self.version, &mut bytes).map_err(|_| Cause::Protocol)?;
+        protocol::encode(packet, self.frames.version(), &mut bytes).map_err(|_| Cause::Protocol)?;
         self.queue_raw(&bytes);
         Ok(())
     }
@@ -213,15 +208,15 @@ impl Wire {
     /// Appends already encoded bytes to the send buffer (as one frame over WebSockets).
     pub fn queue_raw(&mut self, bytes: &[u8]) {
         match self.ws {
-            Some(_) => super::ws::frame(bytes, &mut self.tx),
-            None => self.tx.extend_from_slice(bytes),
+            Some(_) => super::ws::frame(bytes, self.frames.tx_mut()),
+            None => self.frames.encode_raw(bytes),
         }
     }
 
     /// Bytes waiting to be written.
     pub fn pending_out(&self) -> usize {
         let tls_pending = self.tls.as_ref().is_some_and(|t| t.wants_write());
-        self.tx.len() + usize::from(tls_pending)
+        self.frames.pending() + usize::from(tls_pending)
     }
 
     /// Writes what the socket takes now without waiting; frees the buffer once empty.
@@ -229,17 +224,14 @@ impl Wire {
         if self.tls.is_some() {
             return self.try_flush_tls();
         }
-        while !self.tx.is_empty() {
-            match self.stream.try_write(&self.tx) {
+        while self.frames.pending() > 0 {
+            match self.stream.try_write(self.frames.tx()) {
                 Ok(0) => return Err(Cause::Closed),
-                Ok(n) => {
-                    let _ = self.tx.split_to(n);
-                }
+                Ok(n) => self.frames.written(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(Cause::of_io(&e)),
             }
         }
-        self.tx = BytesMut::new();
         Ok(())
     }
 
@@ -258,14 +250,14 @@ impl Wire {
                     Err(e) => return Err(Cause::of_io(&e)),
                 }
             }
-            if self.tx.is_empty() {
-                self.tx = BytesMut::new();
+            let n = self.frames.pending();
+            if n == 0 {
                 return Ok(());
             }
             tls.writer()
-                .write_all(&self.tx)
+                .write_all(self.frames.tx())
                 .map_err(|e| Cause::of_io(&e))?;
-            self.tx.clear();
+            self.frames.written(n);
         }
     }
 
@@ -289,7 +281,8 @@ impl Wire {
             self.try_fill_plain()?
         };
         if let Some(raw) = &mut self.ws {
-            super::ws::deframe(raw, &mut self.rx, &mut self.tx)?;
+            let (rx, tx) = self.frames.buffers_mut();
+            super::ws::deframe(raw, rx, tx)?;
             if raw.is_empty() {
                 *raw = BytesMut::new();
             }
@@ -301,7 +294,7 @@ impl Wire {
     fn inbox(&mut self) -> &mut BytesMut {
         match &mut self.ws {
             Some(raw) => raw,
-            None => &mut self.rx,
+            None => self.frames.rx_mut(),
         }
     }
 
@@ -341,7 +334,7 @@ impl Wire {
             tls.process_new_packets().map_err(|e| tls_cause(&e))?;
             let inbox = match &mut self.ws {
                 Some(raw) => raw,
-                None => &mut self.rx,
+                None => self.frames.rx_mut(),
             };
             loop {
                 match tls.reader().read(&mut chunk) {
@@ -364,14 +357,14 @@ impl Wire {
 
     /// The next complete packet already received, if any; frees the buffer once drained.
     pub fn decode(&mut self) -> Result<Option<Packet>, Cause> {
-        if self.rx.is_empty() {
+        if self.frames.rx_len() == 0 {
             return Ok(None);
         }
-        let packet = protocol::decode(&mut self.rx, self.version, MAX_PACKET)
+        let packet = self
+            .frames
+            .decode()
             .map_err(|_: DecodeError| Cause::Protocol)?;
-        if self.rx.is_empty() {
-            self.rx = BytesMut::new();
-        }
+        self.frames.release_rx_if_drained();
         Ok(packet)
     }
 

@@ -1,12 +1,11 @@
-//! Pacing: open-loop schedules for publishers and connections, and the closed-loop window of
-//! outstanding QoS 1/2 messages.
+//! Pacing: open-loop schedules for publishers and connections. (The closed-loop window of
+//! outstanding QoS 1/2 messages is the shared [`crate::session::Outbound`].)
 //!
 //! Open loop means message `n` is due at `start + phase + n * interval` whatever happened to
 //! message `n - 1`: a slow broker makes us late, and late messages go out at once, so the offered
 //! load stays the requested one. The window caps what is outstanding, so that a saturated broker
 //! shows up as a lower acknowledged rate instead of growing socket buffers.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How often one publisher sends.
@@ -83,59 +82,6 @@ impl Schedule {
     }
 }
 
-/// Packet identifiers of outstanding QoS 1/2 messages, at most `cap` at once, each with the
-/// time its message was due (for the acknowledgement latency).
-#[derive(Debug)]
-pub struct Window {
-    cap: usize,
-    /// Outstanding id → due time (ns since the epoch); empty maps do not allocate, so idle
-    /// clients pay nothing.
-    due: HashMap<u16, u64>,
-    cursor: u16,
-}
-
-impl Window {
-    /// An empty window of at most `cap` outstanding ids.
-    pub fn new(cap: u16) -> Window {
-        Window {
-            cap: usize::from(cap.max(1)),
-            due: HashMap::new(),
-            cursor: 0,
-        }
-    }
-
-    /// Messages sent and not yet acknowledged.
-    pub fn outstanding(&self) -> usize {
-        self.due.len()
-    }
-
-    /// True when another message may be sent.
-    pub fn has_room(&self) -> bool {
-        self.due.len() < self.cap
-    }
-
-    /// Takes a free packet id for a message due at `due` (ns), or `None` when the window is full.
-    pub fn take(&mut self, due: u64) -> Option<u16> {
-        if !self.has_room() {
-            return None;
-        }
-        loop {
-            self.cursor = self.cursor.checked_add(1).unwrap_or(1);
-            let id = self.cursor;
-            if let std::collections::hash_map::Entry::Vacant(e) = self.due.entry(id) {
-                e.insert(due);
-                return Some(id);
-            }
-        }
-    }
-
-    /// Releases `id` and returns when its message was due; `None` if it was not outstanding
-    /// (a duplicate or unknown acknowledgement).
-    pub fn release(&mut self, id: u16) -> Option<u64> {
-        self.due.remove(&id)
-    }
-}
-
 /// Whether a run held its target: at least 95% of the messages the schedule asked for went out.
 pub fn held_rate(target_per_s: f64, elapsed: Duration, sent: u64) -> bool {
     let expected = target_per_s * elapsed.as_secs_f64();
@@ -171,35 +117,6 @@ mod tests {
         assert_eq!(s.next_due(), t0 + Duration::from_millis(225));
         assert_eq!(s.behind(now), 1);
         assert_eq!(s.behind(t0), 0);
-    }
-
-    #[test]
-    fn window_caps_outstanding_ids() {
-        let mut w = Window::new(3);
-        let ids: Vec<u16> = (10..).map_while(|due| w.take(due)).collect();
-        assert_eq!(ids, vec![1, 2, 3]);
-        assert!(!w.has_room());
-        assert_eq!(
-            w.release(2),
-            Some(11),
-            "the release gives the due time back"
-        );
-        assert_eq!(w.release(2), None, "a duplicate ack releases nothing");
-        assert_eq!(w.release(999), None, "an unknown id releases nothing");
-        assert_eq!(w.take(20), Some(4));
-        assert_eq!(w.outstanding(), 3);
-    }
-
-    #[test]
-    fn window_ids_wrap_past_65535_and_skip_busy_ones() {
-        let mut w = Window::new(2);
-        let first = w.take(0).unwrap();
-        for _ in 0..70_000 {
-            let id = w.take(0).unwrap();
-            assert_ne!(id, 0);
-            assert_ne!(id, first, "an outstanding id is never reused");
-            assert!(w.release(id).is_some());
-        }
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use super::client::{Ctx, Phase, next_ping, on_packet, serve};
 use super::conn::Wire;
 use super::message::{PubTemplate, now_nanos};
-use super::pacing::{Pace, Schedule, Window};
+use super::pacing::{Pace, Schedule};
 use super::plan::Role;
 use super::stats::Cause;
 use crate::protocol::{Packet, QoS};
+use crate::session::Outbound;
 use crate::topic::TopicName;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -45,7 +46,8 @@ struct Publisher<'a> {
     ctx: &'a Ctx,
     template: PubTemplate,
     schedule: Option<Schedule>,
-    window: Window,
+    /// QoS 1/2 messages awaiting their acknowledgement, with the time each was due.
+    window: Outbound<u64>,
     remaining: u64,
     /// Messages queued so far (the `%n` of the next is one more).
     seq: u64,
@@ -78,7 +80,15 @@ impl Publisher<'_> {
                 now.into_std().saturating_duration_since(s.next_due())
             });
             let due = now_nanos().saturating_sub(u64::try_from(late.as_nanos()).unwrap_or(0));
-            let id = if qos0 { None } else { self.window.take(due) };
+            let id = if qos0 {
+                None
+            } else {
+                let qos = self.ctx.plan.qos;
+                self.window
+                    .start(qos, due, |_| false)
+                    .ok()
+                    .map(|id| id.get())
+            };
             self.seq += 1;
             link.queue_raw(self.template.stamp(id, due, self.seq));
             self.ctx.stats.sent.fetch_add(1, Relaxed);
@@ -92,7 +102,7 @@ impl Publisher<'_> {
 
     /// Counts this publisher out once everything is written and acknowledged.
     fn check_done(&mut self, link: &Wire) {
-        if self.remaining == 0 && self.window.outstanding() == 0 && link.pending_out() == 0 {
+        if self.remaining == 0 && self.window.is_empty() && link.pending_out() == 0 {
             self.sending.finish();
         }
     }
@@ -136,7 +146,7 @@ pub async fn publish(
         ctx,
         template,
         schedule,
-        window: Window::new(plan.inflight),
+        window: Outbound::new(plan.inflight.max(1)),
         remaining: plan.publisher_limit(index).unwrap_or(u64::MAX),
         seq: 0,
         owed: u64::from(ctx.fanout.get(index as usize).copied().unwrap_or(0)),
