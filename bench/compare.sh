@@ -4,6 +4,8 @@
 # Every scenario runs against a freshly started broker, alternating which broker goes first,
 # and the table at the end gives each figure for both and the ratio mq broker / mosquitto.
 # A broker that cannot start (or a run that fails) shows as "n/a" rather than stopping the rest.
+# The idle and fan-in scenarios also run against `mq broker` on a websockets listener with
+# `mq bench --ws` ("mq-ws"); a second table gives those figures over WebSockets / over TCP.
 #
 # Environment:
 #   DURATION=5        seconds measured per run (idle connections are held 3 s)
@@ -13,6 +15,7 @@
 #   MQ_BROKER=$MQ                the binary whose `broker -c CONF` is measured
 #   MOSQUITTO=/usr/sbin/mosquitto
 #   JSON_OUT=FILE     also write every measured figure as JSON lines to FILE
+#   SCENARIOS="idle fanin fanout qos1 latency"   the scenarios to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,9 +62,15 @@ start_broker() {
   PORT=$(free_port)
   local conf=$WORK/$1.conf
   printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\nlog_dest none\n' "$PORT" > "$conf"
+  WS_FLAG=()
   case $1 in
     mosquitto) "$MOSQUITTO" -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
     mq) "$MQ_BROKER" broker -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
+    mq-ws)
+      echo 'protocol websockets' >> "$conf"
+      WS_FLAG=(--ws)
+      "$MQ_BROKER" broker -c "$conf" > "$WORK/$1.log" 2>&1 &
+      ;;
   esac
   BROKER_PID=$!
   for _ in $(seq 100); do
@@ -93,7 +102,7 @@ record() { # broker metric value
 # bench_json BROKER ARGS...: one run; prints its summary JSON, or nothing if it failed.
 bench_json() {
   local out=$WORK/run.json
-  if timeout $((DURATION + 60)) "$MQ" bench "$@" -h 127.0.0.1 -p "$PORT" --json --quiet \
+  if timeout $((DURATION + 60)) "$MQ" bench "$@" "${WS_FLAG[@]}" -h 127.0.0.1 -p "$PORT" --json --quiet \
       > "$out" 2> "$WORK/run.err"; then
     cat "$out"
   else
@@ -113,7 +122,7 @@ print(v)' "$1" "$2"
 scenario_idle() {
   local b=$1 base during stream=$WORK/idle.jsonl
   base=$(rss_bytes "$BROKER_PID")
-  timeout 120 "$MQ" bench conn -c "$IDLE" -d 3 -h 127.0.0.1 -p "$PORT" --json-every-second \
+  timeout 120 "$MQ" bench conn -c "$IDLE" -d 3 "${WS_FLAG[@]}" -h 127.0.0.1 -p "$PORT" --json-every-second \
     > "$stream" 2> "$WORK/run.err" &
   local gen=$!
   # Sample the broker once every client is connected (the first "running" line).
@@ -165,13 +174,14 @@ scenario_latency() {
   record "$1" qos1_p99_us "$(jget "$s" messages.latency_us.p99)"
 }
 
-SCENARIOS=(idle fanin fanout qos1 latency)
+read -r -a SCENARIOS <<< "${SCENARIOS:-idle fanin fanout qos1 latency}"
 started=$(date +%s)
 for round in $(seq "$ROUNDS"); do
   i=0
   for sc in "${SCENARIOS[@]}"; do
     # Alternate which broker goes first, so neither always runs on a warmer machine.
     if [ $(( (i + round) % 2 )) -eq 0 ]; then order=(mosquitto mq); else order=(mq mosquitto); fi
+    case $sc in idle | fanin) order+=(mq-ws) ;; esac
     for b in "${order[@]}"; do
       echo "round $round: $sc against $b" >&2
       if start_broker "$b"; then
@@ -215,11 +225,18 @@ def fmt(x):
         return "n/a"
     return f"{x:.3f}" if x < 10 else f"{x:,.0f}"
 
-print(f"| {'scenario':<52} | {'better':<6} | {'mq broker':>12} | {'mosquitto':>12} | {'mq / mosquitto':>14} |")
-print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
-for key, label, better in metrics:
-    mq, mosq = med("mq", key), med("mosquitto", key)
-    ratio = f"{mq / mosq:.2f}" if mq is not None and mosq else "n/a"
-    print(f"| {label:<52} | {better:<6} | {fmt(mq):>12} | {fmt(mosq):>12} | {ratio:>14} |")
+def table(title, left, right, a, b, ratio_name, keys):
+    print(f"| {title:<52} | {'better':<6} | {left:>12} | {right:>12} | {ratio_name:>14} |")
+    print(f"|{'-' * 54}|{'-' * 8}|{'-' * 14}|{'-' * 14}|{'-' * 16}|")
+    for key, label, better in keys:
+        x, y = med(a, key), med(b, key)
+        ratio = f"{x / y:.2f}" if x is not None and y else "n/a"
+        print(f"| {label:<52} | {better:<6} | {fmt(x):>12} | {fmt(y):>12} | {ratio:>14} |")
+
+table("scenario", "mq broker", "mosquitto", "mq", "mosquitto", "mq / mosquitto", metrics)
+ws_rows = [m for m in metrics if med("mq-ws", m[0]) is not None]
+if ws_rows:
+    print()
+    table("mq broker over WebSockets", "websockets", "tcp", "mq-ws", "mq", "ws / tcp", ws_rows)
 EOF
 echo "(took $(( $(date +%s) - started )) s)" >&2

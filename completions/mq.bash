@@ -43,6 +43,9 @@ _mq() {
             mq,sub)
                 cmd="mq__subcmd__sub"
                 ;;
+            mq,test)
+                cmd="mq__subcmd__test"
+                ;;
             mq__subcmd__help,bench)
                 cmd="mq__subcmd__help__subcmd__bench"
                 ;;
@@ -70,6 +73,9 @@ _mq() {
             mq__subcmd__help,sub)
                 cmd="mq__subcmd__help__subcmd__sub"
                 ;;
+            mq__subcmd__help,test)
+                cmd="mq__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +83,7 @@ _mq() {
 
     case "${cmd}" in
         mq)
-            opts="--help --version broker passwd pub sub rr meteo bench generate-docs help"
+            opts="--help --version broker passwd pub sub rr meteo bench test generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -91,7 +97,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h -p -u -P -V -c -t -s -q -I -L -d -k --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --rate --topic --sub-topic --size --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --help conn pub sub pubsub"
+            opts="-h -p -u -P -V -c -t -s -m -q -I -L -d -k --host --port --username --pw --pw-file --ws --ws-path --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --rate --topic --sub-topic --size --message --payload-file --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --hdr-out --csv --help conn pub sub pubsub"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,6 +136,10 @@ _mq() {
                     return 0
                     ;;
                 --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -217,6 +227,18 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -281,6 +303,14 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --hdr-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --csv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -337,7 +367,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__help)
-            opts="broker passwd pub sub rr meteo bench generate-docs help"
+            opts="broker passwd pub sub rr meteo bench test generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,8 +506,22 @@ _mq() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mq__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mq__subcmd__meteo)
-            opts="-h -p -u -P -V -i -k -v -q --host --port --username --pw --pw-file --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --id --keepalive --qos --source --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --verbose --quiet --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
+            opts="-h -p -u -P -V -i -k -v -q --host --port --username --pw --pw-file --ws --ws-path --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --id --keepalive --qos --source --station --municipality --near --max-distance --all-stations --api-key-file --api-key --base-url --prefix --once --dry-run --verbose --quiet --force --interval --forecast-interval --discovery --discovery-prefix --cache-dir --request-interval --timeout --retries --backoff --backoff-429 --now --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +560,10 @@ _mq() {
                     return 0
                     ;;
                 --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -693,7 +741,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__pub)
-            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -m -f -s -l -n -q -r -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --message --file --stdin-file --stdin-line --null-message --qos --retain --hex --repeat --repeat-delay --host --port --username --pw --pw-file --ws --ws-path --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +820,10 @@ _mq() {
                     return 0
                     ;;
                 --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -899,7 +951,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-e -t -m -f -s -n -q -W -R -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --response-topic --topic --message --file --stdin-file --null-message --qos --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --ws --ws-path --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -986,6 +1038,10 @@ _mq() {
                     return 0
                     ;;
                 --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1113,7 +1169,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
+            opts="-t -T -U -q -C -W -R -E -v -N -F -h -p -u -P -V -i -I -k -c -x -d -D -L -M -A --topic --filter-out --unsubscribe --qos --retained-only --remove-retained --random-filter --retain-as-published --verbose --pretty --json --host --port --username --pw --pw-file --ws --ws-path --protocol-version --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --will-topic --will-payload --will-qos --will-retain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1200,6 +1256,10 @@ _mq() {
                     return 0
                     ;;
                 --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1316,6 +1376,176 @@ _mq() {
                     return 0
                     ;;
                 --will-qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__test)
+            opts="-V -t -h -p -u -P -i -I -k -c -x -d -D -L -M -A --protocol-version --timeout --json --topic-prefix --host --port --username --pw --pw-file --ws --ws-path --id --id-prefix --keepalive --disable-clean-session --debug --property --url --nodelay --quiet --unix --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --protocol-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -V)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -h)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pw)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -P)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pw-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --property)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -L)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -M)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cafile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --capath)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ciphers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-keylog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --psk-identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ complete -c mq -n "__fish_mq_needs_command" -f -a "sub" -d 'Subscribe and print 
 complete -c mq -n "__fish_mq_needs_command" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
 complete -c mq -n "__fish_mq_needs_command" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
 complete -c mq -n "__fish_mq_needs_command" -f -a "bench" -d 'Load-test a broker: hold connections, publish, subscribe, measure'
+complete -c mq -n "__fish_mq_needs_command" -f -a "test" -d 'Find out what a broker supports and where its limits are'
 complete -c mq -n "__fish_mq_needs_command" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
 complete -c mq -n "__fish_mq_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s c -l config-file -d 'Load configuration from a mosquitto.conf-style file' -r -F
@@ -58,13 +59,14 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s p -l port -d 'Broker port 
 complete -c mq -n "__fish_mq_using_subcommand pub" -s u -l username -d 'User name' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s i -l id -d 'Client identifier (default: generated, or assigned by the broker in v5)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s I -l id-prefix -d 'Client identifier prefix; the process id is appended' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic` or `ws(s)://[user[:password]@]host[:port]/path/topic` (the first path segment is the WebSocket path unless --ws-path says more)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
@@ -86,6 +88,7 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s l -l stdin-line -d 'Send e
 complete -c mq -n "__fish_mq_using_subcommand pub" -s n -l null-message -d 'Send a zero-length message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s r -l retain -d 'Retain the message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l hex -d 'The -m message (or each -l line) is hexadecimal: publish the bytes it spells'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm'
@@ -107,13 +110,14 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s p -l port -d 'Broker port 
 complete -c mq -n "__fish_mq_using_subcommand sub" -s u -l username -d 'User name' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s i -l id -d 'Client identifier (default: generated, or assigned by the broker in v5)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s I -l id-prefix -d 'Client identifier prefix; the process id is appended' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic` or `ws(s)://[user[:password]@]host[:port]/path/topic` (the first path segment is the WebSocket path unless --ws-path says more)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
@@ -139,6 +143,7 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s v -l verbose -d 'Print the
 complete -c mq -n "__fish_mq_using_subcommand sub" -s N -d 'Do not print a newline after each message'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l pretty -d 'Pretty-print %j and %J JSON'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l json -d 'One JSON object per message (NDJSON): payload as JSON when it parses, else as a string, base64 for binary'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm'
@@ -159,13 +164,14 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s p -l port -d 'Broker port (
 complete -c mq -n "__fish_mq_using_subcommand rr" -s u -l username -d 'User name' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s i -l id -d 'Client identifier (default: generated, or assigned by the broker in v5)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s I -l id-prefix -d 'Client identifier prefix; the process id is appended' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic`' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic` or `ws(s)://[user[:password]@]host[:port]/path/topic` (the first path segment is the WebSocket path unless --ws-path says more)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s M -d 'Maximum QoS 1/2 messages in flight' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
@@ -190,6 +196,7 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s v -l verbose -d 'Print the 
 complete -c mq -n "__fish_mq_using_subcommand rr" -s N -d 'Do not print a newline after each message'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l pretty -d 'Pretty-print %j and %J JSON'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l json -d 'One JSON object per message (NDJSON): payload as JSON when it parses, else as a string, base64 for binary'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print the protocol exchange on stdout'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm'
@@ -203,6 +210,7 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -s p -l port -d 'Broker por
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s u -l username -d 'User name' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
@@ -237,6 +245,7 @@ complete -c mq -n "__fish_mq_using_subcommand meteo" -l retries -d 'Retries of a
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff -d 'First wait before retrying a 5xx or network error; doubled each time' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l backoff-429 -d 'Wait before retrying after a 429 (AEMET\'s quota is per minute)' -r
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l now -d 'The current time, RFC 3339 (for reproducible runs)' -r
+complete -c mq -n "__fish_mq_using_subcommand meteo" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand meteo" -l all-stations -d 'Publish every station of AEMET\'s observacion/convencional/todas'
@@ -252,6 +261,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -s p -l port -d 'Broker por
 complete -c mq -n "__fish_mq_using_subcommand bench" -s u -l username -d 'User name' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s V -l protocol-version -d 'MQTT protocol version: mqttv31, mqttv311 or mqttv5' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
@@ -268,7 +278,9 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l subscribers -d 'Subscrib
 complete -c mq -n "__fish_mq_using_subcommand bench" -l rate -d 'Connections started per second (0: as fast as the broker accepts them)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s t -l topic -d 'Topic template: %i is the client number, %c the client id' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l sub-topic -d 'Subscription filter template for subscribers (default: the -t template)' -r
-complete -c mq -n "__fish_mq_using_subcommand bench" -s s -l size -d 'Payload size in bytes (at least 8 carry a timestamp for latency)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s s -l size -d 'Payload size in bytes; payloads of at least 12 bytes start with the send time, from which subscribers measure latency (smaller ones are not measured)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -s m -l message -d 'Payload template instead of -s: %i is the client number, %n the message\'s sequence number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is still measured' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l payload-file -d 'Payload template read from a file (as -m)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench" -s q -l qos -d 'QoS of publications and subscriptions' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s I -l interval -d 'Interval between publishes of one client (e.g. 1s, 10ms; 0: as fast as --inflight allows)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l msg-rate -d 'Total messages per second over all publishers (overrides -I)' -r
@@ -280,6 +292,9 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l prefix -d 'Client id pre
 complete -c mq -n "__fish_mq_using_subcommand bench" -l start-number -d 'Number of the first client' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l ifaddr -d 'Local addresses to spread connections over, comma separated' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l connect-timeout -d 'Seconds to wait for a TCP connection and its CONNACK' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l hdr-out -d 'Write the end-to-end latency distribution to FILE in HdrHistogram\'s percentile format (.hgrm, milliseconds), and beside it FILE-ack (PUBLISH to PUBACK/PUBCOMP, when publishing at QoS 1 or 2) and FILE-connect (TCP connect to CONNACK)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l csv -d 'Write one CSV row per second to FILE: counters, rates and that second\'s latency percentiles (microseconds)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l clean -d 'Start clean sessions (default)'
@@ -288,14 +303,52 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l json -d 'Print the summa
 complete -c mq -n "__fish_mq_using_subcommand bench" -l json-every-second -d 'Print one JSON line per second on stdout'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l quiet -d 'No per-second output'
 complete -c mq -n "__fish_mq_using_subcommand bench" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand test" -s V -l protocol-version -d 'Versions whose checks run: mqttv311, mqttv5 or all (3.1.1 and 5.0; every version\'s acceptance is tried in any case)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s t -l timeout -d 'Time allowed for each check (seconds, or e.g. 500ms); searches stop there and report what they found so far' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l topic-prefix -d 'First level of every test topic (a random level follows it), for brokers whose ACLs allow only some topics' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s h -l host -d 'Broker host name or address' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s p -l port -d 'Broker port (1883, or 8883 when TLS is in use)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s u -l username -d 'User name' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s P -l pw -d 'Password (prefer --pw-file or MQ_PASSWORD, which stay out of `ps`)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l pw-file -d 'Read the password from the first line of this file' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l ws-path -d 'Request path of the WebSocket upgrade [default: /mqtt]; implies --ws' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s i -l id -d 'Client identifier (default: generated, or assigned by the broker in v5)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s I -l id-prefix -d 'Client identifier prefix; the process id is appended' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s k -l keepalive -d 'Keep-alive interval in seconds (5 to 65535)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s x -d 'v5 session expiry interval in seconds; -1 means never' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s D -l property -d 'Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s L -l url -d 'URL `mqtt(s)://[user[:password]@]host[:port]/topic` or `ws(s)://[user[:password]@]host[:port]/path/topic` (the first path segment is the WebSocket path unless --ws-path says more)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s M -d 'Maximum QoS 1/2 messages in flight' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -s A -d 'Bind the outgoing socket to this local address' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l unix -d 'Connect over this unix socket instead of TCP' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l cafile -d 'PEM file of trusted CA certificates; enables TLS' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l capath -d 'Directory of PEM CA certificates; enables TLS' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l cert -d 'Client certificate (PEM), for brokers that require one' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l key -d 'Client private key (PEM)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l tls-version -d 'Lowest TLS version: tlsv1.2 (the default, also allows 1.3) or tlsv1.3' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l ciphers -d 'OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l tls-alpn -d 'TLS ALPN protocol to offer' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l tls-keylog -d 'Append the TLS session secrets to FILE (NSS key log format, for Wireshark)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand test" -l psk -d 'TLS-PSK key (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
+complete -c mq -n "__fish_mq_using_subcommand test" -l json -d 'One JSON object per check per line'
+complete -c mq -n "__fish_mq_using_subcommand test" -l ws -d 'Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise)'
+complete -c mq -n "__fish_mq_using_subcommand test" -s c -l disable-clean-session -d 'Keep the session after disconnecting (clean session off); needs -i'
+complete -c mq -n "__fish_mq_using_subcommand test" -s d -l debug -d 'Print the protocol exchange on stdout'
+complete -c mq -n "__fish_mq_using_subcommand test" -l nodelay -d 'Disable Nagle\'s algorithm'
+complete -c mq -n "__fish_mq_using_subcommand test" -l quiet -d 'Do not print runtime errors'
+complete -c mq -n "__fish_mq_using_subcommand test" -l insecure -d 'Do not check that the server certificate\'s name matches the host (the chain, dates and signatures are still checked)'
+complete -c mq -n "__fish_mq_using_subcommand test" -l tls-use-os-certs -d 'Trust the operating system\'s CA certificates; enables TLS'
+complete -c mq -n "__fish_mq_using_subcommand test" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand generate-docs" -l out -d 'Directory that receives `man/` and `completions/`' -r -F
 complete -c mq -n "__fish_mq_using_subcommand generate-docs" -l help -d 'Print help'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "broker" -d 'Run an MQTT broker'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "passwd" -d 'Manage a mosquitto password file (mosquitto_passwd\'s interface)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "pub" -d 'Publish a message (mosquitto_pub)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "sub" -d 'Subscribe and print messages (mosquitto_sub)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "bench" -d 'Load-test a broker: hold connections, publish, subscribe, measure'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
-complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "broker" -d 'Run an MQTT broker'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "passwd" -d 'Manage a mosquitto password file (mosquitto_passwd\'s interface)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "pub" -d 'Publish a message (mosquitto_pub)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "sub" -d 'Subscribe and print messages (mosquitto_sub)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "rr" -d 'Send a request and print the response (mosquitto_rr)'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "meteo" -d 'Publish AEMET forecasts and observations over MQTT'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "bench" -d 'Load-test a broker: hold connections, publish, subscribe, measure'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "test" -d 'Find out what a broker supports and where its limits are'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "generate-docs" -d 'Regenerate the man pages and shell completions from these definitions'
+complete -c mq -n "__fish_mq_using_subcommand help; and not __fish_seen_subcommand_from broker passwd pub sub rr meteo bench test generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

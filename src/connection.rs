@@ -1,17 +1,18 @@
 //! Framed packet I/O over any byte stream.
 //!
-//! [`Framer`] is the framing every connection in `mq` shares, free of I/O: bytes in, packets
-//! out (streaming decode, oversize refused from the fixed header), packets in, bytes out. Three
-//! drivers move its bytes, each the right shape for its job:
+//! [`Framer`] is the framing `mq`'s connections share, free of I/O: bytes in, packets out
+//! (streaming decode, oversize refused from the fixed header), packets in, bytes out. Each driver
+//! moves its bytes in the shape its job needs:
 //!
 //! - [`Connection`] here, for the [`crate::client`]: any `AsyncRead + AsyncWrite` stream (TCP,
 //!   TLS, WebSocket, an in-memory duplex in tests), awaited in a `select!` beside a command
 //!   channel and a keepalive timer;
-//! - the broker's link (`broker::link`), which polls its socket by hand so that an idle
-//!   connection holds no buffer at all (10,000 idle clients cost their sockets, not 32 KiB
-//!   each);
-//! - the load generator's connection (`bench::conn`), over a bare non-blocking socket with
-//!   TLS driven sans-IO, for the same reason at the other end.
+//! - the load generator's connection (`bench::conn`), over a bare non-blocking socket with TLS
+//!   driven sans-IO, which gives both buffers back when drained so that 10,000 idle clients
+//!   cost their sockets and not 32 KiB each;
+//! - the broker's link (`broker::link`) keeps its own two buffers beside the codec for now: it
+//!   polls its socket by hand into a small stack array while idle, and reads oversize PUBLISH
+//!   bodies past the codec without holding them.
 //!
 //! A protocol rule about framing (maximum packet size, a version switch after CONNECT) lands in
 //! [`Framer`] once.
@@ -118,6 +119,17 @@ impl Framer {
     /// Appends bytes already encoded (a PUBLISH shared by many subscribers, say).
     pub fn encode_raw(&mut self, bytes: &[u8]) {
         self.tx.extend_from_slice(bytes);
+    }
+
+    /// Both buffers at once, for a driver that unwraps what it reads into the receive buffer
+    /// and must answer on the send one (WebSocket pings, say).
+    pub fn buffers_mut(&mut self) -> (&mut BytesMut, &mut BytesMut) {
+        (&mut self.rx, &mut self.tx)
+    }
+
+    /// The send buffer, for a driver that wraps what it holds (WebSocket frames, say).
+    pub fn tx_mut(&mut self) -> &mut BytesMut {
+        &mut self.tx
     }
 
     /// Bytes encoded and not yet written.

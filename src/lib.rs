@@ -10,13 +10,16 @@
 //! | [`protocol`] | the codec: one v5-shaped [`protocol::Packet`] for every version, streaming decode, encode |
 //! | [`topic`] | validated topic names and filters, matching, `$share/` parsing |
 //! | [`session`] | a client session's delivery state machine: queue, inflight window, QoS handshakes |
-//! | [`broker`] | `mq broker`: config, listeners, links, router, trie, retained store, persistence, `$SYS` |
+//! | [`broker`] | `mq broker`: config, listeners (MQTT, WebSockets, HTTP API), links, router, trie, retained store, persistence, `$SYS` |
+//! | [`broker::web`] | the broker's HTTP side: WebSocket upgrades, `http_dir`, the HTTP API, Prometheus metrics and the status page |
 //! | [`broker::security`] | who may connect, publish and receive: the one [`broker::security::Access`] trait, password and ACL files, listener TLS and certificate identity |
 //! | [`tls`] | TLS for every command on rustls: client and listener configurations from mosquitto's options, and the one certificate check (OpenSSL's verdicts, webpki and x509-parser) every peer goes through |
-//! | [`transport`] | TCP, TLS and unix-socket client streams |
+//! | [`transport`] | TCP, TLS, unix-socket and WebSocket client streams |
+//! | [`websocket`] | MQTT over WebSockets as a byte stream, shared by the broker's listeners and the clients |
 //! | [`connection`] | framed packet I/O: buffered `read_packet`, `write_packet`, `flush` |
 //! | [`client`] | the async client every command uses: QoS 0/1/2, inflight window, keep-alive |
 //! | [`meteo`] | AEMET OpenData client, payload mapping and sinks behind `mq meteo` |
+//! | [`probe`] | `mq test`: what a broker supports and its limits, found by trying (versions, CONNACK limits, delivery, names, payload size, TLS) |
 //! | [`bench`](mod@bench) | the `mq bench` load generator: plans, pacing, lean connections, statistics, reports |
 //! | [`format`](mod@format) | mosquitto_sub's `-F` language, the `%j`/`--json` objects, and the printer of `sub`/`rr` |
 //! | [`cli`] | clap definitions of every command, shared option groups and their checks into client options, options files, `-D` properties, man page and completion generation |
@@ -39,6 +42,7 @@ pub mod cmd;
 pub mod connection;
 pub mod format;
 pub mod meteo;
+pub mod probe;
 pub mod process;
 pub mod protocol;
 pub mod session;
@@ -46,3 +50,4 @@ pub mod topic;
 
 pub mod tls;
 pub mod transport;
+pub mod websocket;

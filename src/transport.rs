@@ -1,5 +1,6 @@
-//! Client byte streams: plain TCP, TLS over TCP (rustls), or a unix socket. The TLS
-//! configuration itself comes from [`crate::tls::client`].
+//! Client byte streams: plain TCP, TLS over TCP (rustls), a unix socket, or MQTT over
+//! WebSockets on either of the first two. The TLS configuration itself comes from
+//! [`crate::tls::client`].
 
 use crate::tls::{ConfigError, HandshakeFailure, Side};
 use rustls::ClientConfig;
@@ -44,6 +45,9 @@ pub enum TransportError {
          or --tls-use-os-certs"
     )]
     ExpectsTls,
+    /// The WebSocket upgrade failed (an HTTP error status, no `mqtt` subprotocol, ...).
+    #[error("WebSocket handshake failed: {0}")]
+    WebSocket(String),
 }
 
 /// A client stream: TCP, or TLS over TCP.
@@ -55,6 +59,8 @@ pub enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
     /// A unix-domain socket.
     Unix(tokio::net::UnixStream),
+    /// MQTT over WebSockets, on TCP or TLS.
+    WebSocket(Box<crate::websocket::WsStream<Stream>>),
 }
 
 /// Socket options for the TCP connection.
@@ -127,6 +133,24 @@ pub async fn connect(
     Ok(Stream::Tls(Box::new(tls)))
 }
 
+/// Opens a TCP (or TLS) connection to `host:port`, then upgrades it to a WebSocket at
+/// `path` with the `mqtt` subprotocol; frames may be up to `max_size` bytes.
+pub async fn connect_websocket(
+    host: &str,
+    port: u16,
+    tls: Option<Arc<ClientConfig>>,
+    opts: TcpOptions,
+    path: &str,
+    max_size: usize,
+) -> Result<Stream, TransportError> {
+    let secure = tls.is_some();
+    let inner = connect(host, port, tls, opts).await?;
+    let ws = crate::websocket::connect(inner, host, port, path, secure, max_size)
+        .await
+        .map_err(TransportError::WebSocket)?;
+    Ok(Stream::WebSocket(Box::new(ws)))
+}
+
 /// Opens a unix-domain socket connection (`--unix`).
 pub async fn connect_unix(path: &Path) -> Result<Stream, TransportError> {
     tokio::net::UnixStream::connect(path)
@@ -145,6 +169,7 @@ impl AsyncRead for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::WebSocket(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -159,6 +184,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::WebSocket(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -167,6 +193,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::WebSocket(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -175,6 +202,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::WebSocket(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -439,9 +439,9 @@ fn an_idle_connection_costs_the_generator_under_4_kib() {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes only the struct we pass.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_max < 2048 {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_max < 4096 {
         peers::host_lacks(&format!(
-            "the open-file hard limit ({}) is too low for 1,000 connections",
+            "the open-file hard limit ({}) is too low for 3,000 connections",
             lim.rlim_max
         ));
         return;
@@ -449,9 +449,11 @@ fn an_idle_connection_costs_the_generator_under_4_kib() {
     let Some(m) = mosquitto("allow_anonymous true") else {
         return;
     };
-    let (out, v) = run_json(m.port(), &["conn", "-c", "1000", "-d", "0.2"]);
+    // 3,000 connections: with fewer, the generator's fixed costs (runtime threads, histograms)
+    // weigh on the figure per connection.
+    let (out, v) = run_json(m.port(), &["conn", "-c", "3000", "-d", "0.2"]);
     assert!(out.status.success(), "{v}");
-    assert_eq!(v["connections"]["held"], 1000, "{v}");
+    assert_eq!(v["connections"]["held"], 3000, "{v}");
     let per = v["memory"]["per_connection"].as_u64().unwrap();
     assert!(
         (1..4096).contains(&per),

@@ -842,11 +842,12 @@ async fn configured_max_qos_and_topic_alias_maximum_apply() {
     let conf = dir.path().join("mq.conf");
     std::fs::write(
         &conf,
-        "listener 0 127.0.0.1\nallow_anonymous true\nmax_qos 1\nmax_topic_alias 2\n",
+        "listener 1883 127.0.0.1\nallow_anonymous true\nmax_qos 1\nmax_topic_alias 2\n",
     )
     .expect("conf");
     let mut config = mq::broker::config::Config::from_file(&conf).expect("config parses");
     config.sys_interval = 0;
+    config.listeners[0].port = 0;
     let b = TestBroker::in_process(config).await;
     let (mut c, ack) = v5(b.addr, "maxq", true, Properties::default()).await;
     assert_eq!(ack.properties.maximum_qos, Some(1));

@@ -1,11 +1,11 @@
 //! One client task: connect, then idle, subscribe or publish until the run stops.
 
-use super::conn::{Login, Wire, establish};
+use super::conn::{Login, Route, Wire, establish};
 use super::message::{latency_of, now_nanos};
-use super::pacing::Window;
 use super::plan::{Plan, Role};
 use super::stats::{Cause, Stats};
 use crate::protocol::{Packet, PubResp, QoS};
+use crate::session::Outbound;
 use crate::topic::TopicFilter;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +40,8 @@ pub struct Ctx {
     pub publishing: AtomicU64,
     /// Tasks still alive.
     pub live: AtomicU64,
-    /// The phase.
+    /// The phase. Changed with `send_replace`: a plain `send` is lost while no client task
+    /// has subscribed yet (a one-client run can reach `Running` before its task starts).
     pub phase: watch::Sender<Phase>,
     /// Local subscribers owed each message of publisher `i` (pubsub).
     pub fanout: Vec<u32>,
@@ -122,15 +123,13 @@ impl Ctx {
         let ifaddr = &self.plan.ifaddr;
         let local = (!ifaddr.is_empty()).then(|| ifaddr[(seq % ifaddr.len() as u64) as usize]);
         let started = Instant::now();
-        let link = establish(
-            self.addr,
+        let route = Route {
+            addr: self.addr,
             local,
-            self.plan.tls.as_ref(),
-            &login,
-            subscribe,
-            self.plan.connect_timeout,
-        )
-        .await;
+            tls: self.plan.tls.as_ref(),
+            ws: self.plan.websocket.as_ref(),
+        };
+        let link = establish(route, &login, subscribe, self.plan.connect_timeout).await;
         match &link {
             Ok(_) => {
                 self.stats.connect(started.elapsed());
@@ -239,12 +238,22 @@ pub(crate) async fn serve(
     }
 }
 
+/// Counts a publication whose handshake completed, with its acknowledgement latency from the
+/// time it was due.
+fn acked(stats: &Stats, due: Option<u64>) {
+    if let Some(due) = due {
+        stats.acked.fetch_add(1, Relaxed);
+        let took = now_nanos().saturating_sub(due);
+        stats.ack_latency.record(Duration::from_nanos(took));
+    }
+}
+
 /// Handles one packet from the broker; `window` is the publisher's, if this is one.
 pub(crate) fn on_packet(
     ctx: &Ctx,
     link: &mut Wire,
     packet: Packet,
-    window: Option<&mut Window>,
+    window: Option<&mut Outbound<u64>>,
 ) -> Result<(), Cause> {
     let stats = &ctx.stats;
     match packet {
@@ -260,12 +269,19 @@ pub(crate) fn on_packet(
             }
         }
         Packet::PubRel(r) => link.queue(&Packet::PubComp(PubResp::new(r.packet_id)))?,
-        Packet::PubRec(r) => link.queue(&Packet::PubRel(PubResp::new(r.packet_id)))?,
-        Packet::PubAck(r) | Packet::PubComp(r) => {
-            if window.is_some_and(|w| w.release(r.packet_id.get())) {
-                stats.acked.fetch_add(1, Relaxed);
+        Packet::PubRec(r) => {
+            let refused = r.reason.is_error();
+            // A refused message leaves the window unacknowledged; PUBREL answers only a PUBREC
+            // below 0x80.
+            if let Some(w) = window {
+                w.pubrec(r.packet_id, refused);
+            }
+            if !refused {
+                link.queue(&Packet::PubRel(PubResp::new(r.packet_id)))?;
             }
         }
+        Packet::PubAck(r) => acked(stats, window.and_then(|w| w.puback(r.packet_id))),
+        Packet::PubComp(r) => acked(stats, window.and_then(|w| w.pubcomp(r.packet_id))),
         Packet::Disconnect(d) => return Err(Cause::Disconnected(d.reason.as_u8())),
         Packet::PingResp | Packet::SubAck(_) | Packet::UnsubAck(_) => {}
         _ => return Err(Cause::Protocol),

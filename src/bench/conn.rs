@@ -3,6 +3,8 @@
 //! while something waits to be written. An idle connection costs its task and socket, no more.
 
 use super::stats::Cause;
+use super::ws::WsRequest;
+use crate::connection::Framer;
 use crate::protocol::{
     self, ConnAck, Connect, DecodeError, Packet, Props, QoS, ReasonCode, SubAck, Subscribe,
     Subscription, SubscriptionOptions, Version,
@@ -20,8 +22,6 @@ use tokio::net::{TcpSocket, TcpStream};
 
 /// Bytes read per system call, on the stack of the reading function.
 const READ_CHUNK: usize = 8192;
-/// The largest packet accepted from the broker.
-const MAX_PACKET: u32 = protocol::MAX_REMAINING_LENGTH + 5;
 
 /// What a client sends in CONNECT.
 #[derive(Clone, Debug)]
@@ -45,13 +45,14 @@ pub struct Login {
 pub struct Wire {
     /// The socket.
     pub stream: TcpStream,
-    /// The version spoken.
-    pub version: Version,
-    rx: BytesMut,
-    /// Plain MQTT bytes waiting to be written (or, with TLS, to be handed to rustls).
-    tx: BytesMut,
+    /// The framing shared with the client and the broker: packets in its receive buffer, plain
+    /// MQTT bytes waiting to be written (or, with TLS, to be handed to rustls) in its send
+    /// buffer. Both are given back when drained, so an idle connection holds none.
+    frames: Framer,
     /// rustls driven sans-IO over the non-blocking socket, when TLS is on.
     tls: Option<Box<rustls::ClientConnection>>,
+    /// WebSocket frames not yet taken apart, once the connection is upgraded (`--ws`).
+    ws: Option<BytesMut>,
 }
 
 /// `Read`/`Write` over a tokio socket's non-blocking calls, for rustls: `WouldBlock` when the
@@ -99,11 +100,24 @@ impl Wire {
     pub fn new(stream: TcpStream, version: Version) -> Wire {
         Wire {
             stream,
-            version,
-            rx: BytesMut::new(),
-            tx: BytesMut::new(),
+            frames: Framer::new(version),
             tls: None,
+            ws: None,
         }
+    }
+
+    /// Upgrades the connection to a WebSocket; every packet queued from now on is a frame.
+    pub async fn upgrade(&mut self, request: &WsRequest) -> Result<(), Cause> {
+        let (bytes, key) = request.encode();
+        self.frames.encode_raw(&bytes);
+        self.flush().await?;
+        while !super::ws::check_answer(self.frames.rx_mut(), &key)? {
+            self.stream.readable().await.map_err(|e| Cause::of_io(&e))?;
+            self.try_fill()?;
+        }
+        // Whatever followed the answer is already framed.
+        self.ws = Some(std::mem::take(self.frames.rx_mut()));
+        Ok(())
     }
 
     /// Starts TLS on the connection; the handshake runs as the first bytes are exchanged.
@@ -139,7 +153,7 @@ impl Wire {
         self.flush().await?;
         match self.next_packet().await? {
             Packet::ConnAck(ack) if ack.reason == ReasonCode::Success => Ok(ack),
-            Packet::ConnAck(ack) => Err(Cause::ConnAck(if self.version.is_v5() {
+            Packet::ConnAck(ack) => Err(Cause::ConnAck(if self.frames.version().is_v5() {
                 ack.reason.as_u8()
             } else {
                 ack.reason.to_v3_connack()
@@ -183,18 +197,27 @@ impl Wire {
 
     /// Encodes `packet` into the send buffer.
     pub fn queue(&mut self, packet: &Packet) -> Result<(), Cause> {
-        protocol::encode(packet, self.version, &mut self.tx).map_err(|_| Cause::Protocol)
+        if self.ws.is_none() {
+            return self.frames.encode(packet).map_err(|_| Cause::Protocol);
+        }
+        let mut bytes = BytesMut::new();
+        protocol::encode(packet, self.frames.version(), &mut bytes).map_err(|_| Cause::Protocol)?;
+        self.queue_raw(&bytes);
+        Ok(())
     }
 
-    /// Appends already encoded bytes to the send buffer.
+    /// Appends already encoded bytes to the send buffer (as one frame over WebSockets).
     pub fn queue_raw(&mut self, bytes: &[u8]) {
-        self.tx.extend_from_slice(bytes);
+        match self.ws {
+            Some(_) => super::ws::frame(bytes, self.frames.tx_mut()),
+            None => self.frames.encode_raw(bytes),
+        }
     }
 
     /// Bytes waiting to be written.
     pub fn pending_out(&self) -> usize {
         let tls_pending = self.tls.as_ref().is_some_and(|t| t.wants_write());
-        self.tx.len() + usize::from(tls_pending)
+        self.frames.pending() + usize::from(tls_pending)
     }
 
     /// Writes what the socket takes now without waiting; frees the buffer once empty.
@@ -202,17 +225,14 @@ impl Wire {
         if self.tls.is_some() {
             return self.try_flush_tls();
         }
-        while !self.tx.is_empty() {
-            match self.stream.try_write(&self.tx) {
+        while self.frames.pending() > 0 {
+            match self.stream.try_write(self.frames.tx()) {
                 Ok(0) => return Err(Cause::Closed),
-                Ok(n) => {
-                    let _ = self.tx.split_to(n);
-                }
+                Ok(n) => self.frames.written(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) => return Err(Cause::of_io(&e)),
             }
         }
-        self.tx = BytesMut::new();
         Ok(())
     }
 
@@ -231,14 +251,14 @@ impl Wire {
                     Err(e) => return Err(Cause::of_io(&e)),
                 }
             }
-            if self.tx.is_empty() {
-                self.tx = BytesMut::new();
+            let n = self.frames.pending();
+            if n == 0 {
                 return Ok(());
             }
             tls.writer()
-                .write_all(&self.tx)
+                .write_all(self.frames.tx())
                 .map_err(|e| Cause::of_io(&e))?;
-            self.tx.clear();
+            self.frames.written(n);
         }
     }
 
@@ -253,18 +273,40 @@ impl Wire {
         }
     }
 
-    /// Reads what the socket has now into the receive buffer; `Ok(false)` if nothing was ready.
+    /// Reads what the socket has now into the receive buffer (through TLS and WebSocket
+    /// frames when they are on); `Ok(false)` if nothing was ready.
     pub fn try_fill(&mut self) -> Result<bool, Cause> {
-        if self.tls.is_some() {
-            return self.try_fill_tls();
+        let any = if self.tls.is_some() {
+            self.try_fill_tls()?
+        } else {
+            self.try_fill_plain()?
+        };
+        if let Some(raw) = &mut self.ws {
+            let (rx, tx) = self.frames.buffers_mut();
+            super::ws::deframe(raw, rx, tx)?;
+            if raw.is_empty() {
+                *raw = BytesMut::new();
+            }
         }
+        Ok(any)
+    }
+
+    /// The bytes read land in the WebSocket buffer once upgraded, else in the packet buffer.
+    fn inbox(&mut self) -> &mut BytesMut {
+        match &mut self.ws {
+            Some(raw) => raw,
+            None => self.frames.rx_mut(),
+        }
+    }
+
+    fn try_fill_plain(&mut self) -> Result<bool, Cause> {
         let mut chunk = [0u8; READ_CHUNK];
         let mut any = false;
         loop {
             match self.stream.try_read(&mut chunk) {
                 Ok(0) => return Err(Cause::Closed),
                 Ok(n) => {
-                    self.rx.extend_from_slice(&chunk[..n]);
+                    self.inbox().extend_from_slice(&chunk[..n]);
                     any = true;
                     if n < READ_CHUNK {
                         return Ok(any);
@@ -291,11 +333,15 @@ impl Wire {
                 Err(e) => return Err(Cause::of_io(&e)),
             };
             tls.process_new_packets().map_err(|e| tls_cause(&e))?;
+            let inbox = match &mut self.ws {
+                Some(raw) => raw,
+                None => self.frames.rx_mut(),
+            };
             loop {
                 match tls.reader().read(&mut chunk) {
                     Ok(0) => return Err(Cause::Closed),
                     Ok(n) => {
-                        self.rx.extend_from_slice(&chunk[..n]);
+                        inbox.extend_from_slice(&chunk[..n]);
                         any = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -312,14 +358,14 @@ impl Wire {
 
     /// The next complete packet already received, if any; frees the buffer once drained.
     pub fn decode(&mut self) -> Result<Option<Packet>, Cause> {
-        if self.rx.is_empty() {
+        if self.frames.rx_len() == 0 {
             return Ok(None);
         }
-        let packet = protocol::decode(&mut self.rx, self.version, MAX_PACKET)
+        let packet = self
+            .frames
+            .decode()
             .map_err(|_: DecodeError| Cause::Protocol)?;
-        if self.rx.is_empty() {
-            self.rx = BytesMut::new();
-        }
+        self.frames.release_rx_if_drained();
         Ok(packet)
     }
 
@@ -345,20 +391,36 @@ impl Wire {
     }
 }
 
+/// How to reach the broker: address, local address, TLS and WebSocket settings.
+#[derive(Clone, Copy)]
+pub struct Route<'a> {
+    /// The broker.
+    pub addr: SocketAddr,
+    /// Local address to bind.
+    pub local: Option<IpAddr>,
+    /// TLS client configuration and server name.
+    pub tls: Option<&'a (Arc<ClientConfig>, ServerName<'static>)>,
+    /// The WebSocket upgrade, with `--ws`.
+    pub ws: Option<&'a WsRequest>,
+}
+
 /// Opens, logs in and (for subscribers) subscribes, all within `timeout`.
 pub async fn establish(
-    addr: SocketAddr,
-    local: Option<IpAddr>,
-    tls: Option<&(Arc<ClientConfig>, ServerName<'static>)>,
+    route: Route<'_>,
     login: &Login,
     subscribe: Option<(TopicFilter, QoS)>,
     timeout: Duration,
 ) -> Result<Wire, Cause> {
     let work = async {
-        let stream = tcp(addr, local).await.map_err(|e| Cause::of_io(&e))?;
+        let stream = tcp(route.addr, route.local)
+            .await
+            .map_err(|e| Cause::of_io(&e))?;
         let mut link = Wire::new(stream, login.version);
-        if let Some((config, name)) = tls {
+        if let Some((config, name)) = route.tls {
             link.start_tls(config.clone(), name.clone())?;
+        }
+        if let Some(request) = route.ws {
+            link.upgrade(request).await?;
         }
         link.login(login).await?;
         if let Some((filter, qos)) = subscribe {

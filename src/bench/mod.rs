@@ -6,16 +6,19 @@
 //! | [`pacing`] | open-loop schedules and the closed-loop window of outstanding messages |
 //! | [`stats`] | shared counters, failure causes, HDR latency histograms |
 //! | [`message`] | timestamped payloads and the pre-encoded PUBLISH template |
-//! | [`conn`], [`tls`] | a lean connection over a bare `TcpStream` and the codec, TLS through rustls sans-IO |
+//! | [`conn`], [`tls`], [`ws`] | a lean connection over a bare `TcpStream` and the codec, TLS through rustls sans-IO, WebSocket frames (`--ws`) |
 //! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
 //! | [`run`](mod@run) | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
+//! | [`csv`], [`hgrm`] | `--csv` rows per second and `--hdr-out` percentile distributions, for plotting |
 //!
 //! One task per connection keeps an idle client down to its task, socket and timer: buffers are
 //! allocated only while a packet is being read or written.
 
 pub mod client;
 pub mod conn;
+pub mod csv;
+pub mod hgrm;
 pub mod message;
 pub mod pacing;
 pub mod plan;
@@ -25,6 +28,7 @@ pub mod report;
 pub mod run;
 pub mod stats;
 pub mod tls;
+pub mod ws;
 
 pub use plan::{Plan, PlanError};
 pub use run::{BenchError, Output, run};

@@ -1,5 +1,5 @@
-//! Pacing: open-loop schedules for publishers and connections, and the closed-loop window of
-//! outstanding QoS 1/2 messages.
+//! Pacing: open-loop schedules for publishers and connections. (The closed-loop window of
+//! outstanding QoS 1/2 messages is the shared [`crate::session::Outbound`].)
 //!
 //! Open loop means message `n` is due at `start + phase + n * interval` whatever happened to
 //! message `n - 1`: a slow broker makes us late, and late messages go out at once, so the offered
@@ -82,71 +82,6 @@ impl Schedule {
     }
 }
 
-/// Packet identifiers of outstanding QoS 1/2 messages, at most `cap` at once.
-#[derive(Debug)]
-pub struct Window {
-    cap: usize,
-    /// One bit per packet id; allocated on first use so idle clients pay nothing.
-    used: Vec<u64>,
-    outstanding: usize,
-    cursor: u16,
-}
-
-impl Window {
-    /// An empty window of at most `cap` outstanding ids.
-    pub fn new(cap: u16) -> Window {
-        Window {
-            cap: usize::from(cap.max(1)),
-            used: Vec::new(),
-            outstanding: 0,
-            cursor: 0,
-        }
-    }
-
-    /// Messages sent and not yet acknowledged.
-    pub fn outstanding(&self) -> usize {
-        self.outstanding
-    }
-
-    /// True when another message may be sent.
-    pub fn has_room(&self) -> bool {
-        self.outstanding < self.cap
-    }
-
-    /// Takes a free packet id, or `None` when the window is full.
-    pub fn take(&mut self) -> Option<u16> {
-        if !self.has_room() {
-            return None;
-        }
-        if self.used.is_empty() {
-            self.used = vec![0; 1024];
-        }
-        loop {
-            self.cursor = self.cursor.checked_add(1).unwrap_or(1);
-            let id = self.cursor;
-            let (word, bit) = (usize::from(id / 64), id % 64);
-            if self.used[word] & (1 << bit) == 0 {
-                self.used[word] |= 1 << bit;
-                self.outstanding += 1;
-                return Some(id);
-            }
-        }
-    }
-
-    /// Releases `id`; false if it was not outstanding (a duplicate or unknown ack).
-    pub fn release(&mut self, id: u16) -> bool {
-        let (word, bit) = (usize::from(id / 64), id % 64);
-        match self.used.get_mut(word) {
-            Some(w) if *w & (1 << bit) != 0 => {
-                *w &= !(1 << bit);
-                self.outstanding -= 1;
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
 /// Whether a run held its target: at least 95% of the messages the schedule asked for went out.
 pub fn held_rate(target_per_s: f64, elapsed: Duration, sent: u64) -> bool {
     let expected = target_per_s * elapsed.as_secs_f64();
@@ -182,31 +117,6 @@ mod tests {
         assert_eq!(s.next_due(), t0 + Duration::from_millis(225));
         assert_eq!(s.behind(now), 1);
         assert_eq!(s.behind(t0), 0);
-    }
-
-    #[test]
-    fn window_caps_outstanding_ids() {
-        let mut w = Window::new(3);
-        let ids: Vec<u16> = std::iter::from_fn(|| w.take()).collect();
-        assert_eq!(ids, vec![1, 2, 3]);
-        assert!(!w.has_room());
-        assert!(w.release(2));
-        assert!(!w.release(2), "a duplicate ack releases nothing");
-        assert!(!w.release(999), "an unknown id releases nothing");
-        assert_eq!(w.take(), Some(4));
-        assert_eq!(w.outstanding(), 3);
-    }
-
-    #[test]
-    fn window_ids_wrap_past_65535_and_skip_busy_ones() {
-        let mut w = Window::new(2);
-        let first = w.take().unwrap();
-        for _ in 0..70_000 {
-            let id = w.take().unwrap();
-            assert_ne!(id, 0);
-            assert_ne!(id, first, "an outstanding id is never reused");
-            assert!(w.release(id));
-        }
     }
 
     #[test]

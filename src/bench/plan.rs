@@ -1,5 +1,6 @@
 //! The checked plan of a run: everything `mq bench` needs, validated before any socket opens.
 
+use super::message::{Body, PayloadTemplate};
 use super::pacing::Pace;
 use crate::cli::bench::{BenchArgs, Scenario};
 use crate::protocol::{QoS, Version};
@@ -52,6 +53,12 @@ pub enum PlanError {
     /// The password file could not be read.
     #[error("cannot read password file: {0}")]
     PwFile(String),
+    /// The payload file could not be read, or makes too large a message.
+    #[error("--payload-file: {0}")]
+    PayloadFile(String),
+    /// An output file could not be created.
+    #[error("cannot create {0}")]
+    Output(String),
 }
 
 /// A topic template: literal text with `%i` (client number) and `%c` (client id).
@@ -126,8 +133,10 @@ pub struct Plan {
     pub topic: Template,
     /// Filter template of subscriptions.
     pub sub_topic: Template,
-    /// Payload size.
+    /// Payload size (of the first message, for a template).
     pub size: usize,
+    /// What payloads are made of.
+    pub body: Body,
     /// QoS.
     pub qos: QoS,
     /// Per-publisher pacing.
@@ -152,6 +161,8 @@ pub struct Plan {
     pub connect_timeout: Duration,
     /// TLS configuration and the name the server certificate must match, if TLS is on.
     pub tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// The WebSocket upgrade each connection makes (`--ws`).
+    pub websocket: Option<super::ws::WsRequest>,
 }
 
 impl Plan {
@@ -177,30 +188,23 @@ impl Plan {
             return Err(PlanError::Invalid("--rate must be 0 or more".into()));
         }
         let password = read_password(args)?;
-        let tls = match super::tls::client_config(&args.tls).map_err(PlanError::Tls)? {
-            Some(config) => {
-                let name = super::tls::server_name(&args.server.host).map_err(PlanError::Tls)?;
-                Some((config, name))
-            }
-            None => None,
-        };
+        let body = body_of(args)?;
+        let tls = tls_of(args)?;
         let plan = Plan {
             scenario: args.scenario,
             host: args.server.host.clone(),
-            port: args
-                .server
-                .port
-                .unwrap_or(if tls.is_some() { 8883 } else { 1883 }),
+            port: args.server.port_or_default(tls.is_some()),
             username: args.server.username.clone(),
             password,
-            version: args.server.protocol_version,
+            version: args.version.protocol_version,
             publishers,
             subscribers,
             idle,
             conn_rate: (args.rate > 0.0).then_some(args.rate),
             topic: Template::new(&args.topic),
             sub_topic: Template::new(args.sub_topic.as_deref().unwrap_or(&args.topic)),
-            size: args.size,
+            size: body.payload(args.start_number, 1).len(),
+            body,
             qos: args.qos,
             pace,
             limit: args.limit,
@@ -215,6 +219,17 @@ impl Plan {
             start_number: args.start_number,
             ifaddr: args.ifaddr.clone(),
             connect_timeout: args.connect_timeout,
+            websocket: args
+                .server
+                .websocket_path()
+                .map(|path| super::ws::WsRequest {
+                    host: format!(
+                        "{}:{}",
+                        args.server.host,
+                        args.server.port_or_default(tls.is_some())
+                    ),
+                    path,
+                }),
             tls,
         };
         plan.check_topics()?;
@@ -370,6 +385,33 @@ fn pace_of(args: &BenchArgs, publishers: u32) -> Result<Pace, PlanError> {
     }
 }
 
+/// The TLS configuration and the name the certificate must match, when TLS is asked for.
+fn tls_of(args: &BenchArgs) -> Result<Option<(Arc<ClientConfig>, ServerName<'static>)>, PlanError> {
+    let Some(config) = super::tls::client_config(&args.tls).map_err(PlanError::Tls)? else {
+        return Ok(None);
+    };
+    let name = super::tls::server_name(&args.server.host).map_err(PlanError::Tls)?;
+    Ok(Some((config, name)))
+}
+
+/// The payload: sized, or a template from -m or --payload-file.
+fn body_of(args: &BenchArgs) -> Result<Body, PlanError> {
+    let text = match (&args.message, &args.payload_file) {
+        (Some(m), _) => m.as_bytes().to_vec(),
+        (None, Some(path)) => std::fs::read(path)
+            .map_err(|e| PlanError::PayloadFile(format!("{}: {e}", path.display())))?,
+        (None, None) => return Ok(Body::Sized(args.size)),
+    };
+    // Room for the topic and the stamp; the exact limit is the broker's.
+    if text.len() > crate::protocol::MAX_REMAINING_LENGTH as usize - 65_536 {
+        return Err(PlanError::PayloadFile(format!(
+            "{} bytes do not fit in an MQTT message",
+            text.len()
+        )));
+    }
+    Ok(Body::Template(PayloadTemplate::parse(&text)))
+}
+
 fn read_password(args: &BenchArgs) -> Result<Option<Bytes>, PlanError> {
     if let Some(path) = &args.server.pw_file {
         let text = std::fs::read_to_string(path)
@@ -465,6 +507,28 @@ mod tests {
             plan("bench pubsub -c 2 --subscribers 1 --sub-topic $share/g/bench/+ -d 1").unwrap();
         assert_eq!(p.fanout(), vec![1, 1]);
         assert_eq!(plan("bench pub -c 2 -d 1").unwrap().fanout(), vec![0, 0]);
+    }
+
+    #[test]
+    fn payloads_come_from_size_or_a_template() {
+        let p = plan("bench pub -d 1 -s 100").unwrap();
+        assert_eq!((p.body.clone(), p.size), (Body::Sized(100), 100));
+        let p = plan("bench pub -d 1 -m a%ib --start-number 40").unwrap();
+        assert!(matches!(p.body, Body::Template(_)));
+        assert_eq!(p.size, super::super::message::STAMP_LEN + "a40b".len());
+        let err = plan("bench pub -d 1 --payload-file /nonexistent/payload").unwrap_err();
+        assert!(matches!(err, PlanError::PayloadFile(_)), "{err:?}");
+        for line in [
+            "-m x -s 10",
+            "-m x --payload-file f",
+            "--payload-file f -s 10",
+        ] {
+            let argv = format!("mq bench pub -d 1 {line}");
+            assert!(
+                Cli::try_parse_from(argv.split_whitespace()).is_err(),
+                "{line} is refused"
+            );
+        }
     }
 
     #[test]

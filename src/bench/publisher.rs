@@ -4,10 +4,11 @@
 use super::client::{Ctx, Phase, next_ping, on_packet, serve};
 use super::conn::Wire;
 use super::message::{PubTemplate, now_nanos};
-use super::pacing::{Pace, Schedule, Window};
+use super::pacing::{Pace, Schedule};
 use super::plan::Role;
 use super::stats::Cause;
 use crate::protocol::{Packet, QoS};
+use crate::session::Outbound;
 use crate::topic::TopicName;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -45,8 +46,11 @@ struct Publisher<'a> {
     ctx: &'a Ctx,
     template: PubTemplate,
     schedule: Option<Schedule>,
-    window: Window,
+    /// QoS 1/2 messages awaiting their acknowledgement, with the time each was due.
+    window: Outbound<u64>,
     remaining: u64,
+    /// Messages queued so far (the `%n` of the next is one more).
+    seq: u64,
     owed: u64,
     sending: Sending<'a>,
 }
@@ -70,14 +74,23 @@ impl Publisher<'_> {
                 .as_ref()
                 .is_none_or(|s| s.next_due() <= now.into_std())
         {
-            let id = if qos0 { None } else { self.window.take() };
             // Latency counts from when the message was due, not from when a backed-up
             // publisher got round to it (no coordinated omission).
             let late = self.schedule.as_ref().map_or(Duration::ZERO, |s| {
                 now.into_std().saturating_duration_since(s.next_due())
             });
             let due = now_nanos().saturating_sub(u64::try_from(late.as_nanos()).unwrap_or(0));
-            link.queue_raw(self.template.stamp(id, due));
+            let id = if qos0 {
+                None
+            } else {
+                let qos = self.ctx.plan.qos;
+                self.window
+                    .start(qos, due, |_| false)
+                    .ok()
+                    .map(|id| id.get())
+            };
+            self.seq += 1;
+            link.queue_raw(self.template.stamp(id, due, self.seq));
             self.ctx.stats.sent.fetch_add(1, Relaxed);
             self.ctx.expected.fetch_add(self.owed, Relaxed);
             self.remaining -= 1;
@@ -89,7 +102,7 @@ impl Publisher<'_> {
 
     /// Counts this publisher out once everything is written and acknowledged.
     fn check_done(&mut self, link: &Wire) {
-        if self.remaining == 0 && self.window.outstanding() == 0 && link.pending_out() == 0 {
+        if self.remaining == 0 && self.window.is_empty() && link.pending_out() == 0 {
             self.sending.finish();
         }
     }
@@ -114,8 +127,14 @@ pub async fn publish(
     let cid = plan.client_id(Role::Pub, index);
     let topic = plan.topic.render(plan.number(index), &cid);
     let topic = TopicName::new(topic.as_str()).map_err(|_| Cause::Protocol)?;
-    let template =
-        PubTemplate::new(topic, plan.qos, plan.size, plan.version).map_err(|_| Cause::Protocol)?;
+    let template = PubTemplate::new(
+        topic,
+        plan.qos,
+        &plan.body,
+        plan.number(index),
+        plan.version,
+    )
+    .map_err(|_| Cause::Protocol)?;
     let schedule = match plan.pace {
         Pace::Every(iv) => {
             let phase = Schedule::phase(iv, index, plan.publishers);
@@ -127,8 +146,9 @@ pub async fn publish(
         ctx,
         template,
         schedule,
-        window: Window::new(plan.inflight),
+        window: Outbound::new(plan.inflight.max(1)),
         remaining: plan.publisher_limit(index).unwrap_or(u64::MAX),
+        seq: 0,
         owed: u64::from(ctx.fanout.get(index as usize).copied().unwrap_or(0)),
         sending,
     };

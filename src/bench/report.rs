@@ -19,11 +19,27 @@ pub struct Tick {
     /// Rates over the last second.
     #[serde(flatten)]
     pub rates: Rates,
+    /// End-to-end latency of the messages received over the last second, microseconds.
+    pub latency_us: Percentiles,
+    /// Acknowledgement latency of the QoS 1/2 messages acknowledged over the last second.
+    pub ack_latency_us: Percentiles,
 }
 
 impl Tick {
-    /// The line printed when output is not a terminal.
-    pub fn plain(&self) -> String {
+    /// The line printed when output is not a terminal; `conn_only` for a `conn` run, which
+    /// has no messages.
+    pub fn plain(&self, conn_only: bool) -> String {
+        if conn_only {
+            return format!(
+                "{:6.1}s {:<10} conn {} fail {} drop {} | {} connects/s",
+                self.t,
+                self.phase,
+                self.counts.connected,
+                self.counts.failed,
+                self.counts.dropped,
+                self.rates.connects_per_s,
+            );
+        }
         format!(
             "{:6.1}s {:<10} conn {} fail {} drop {} | sent {} ({}/s) acked {} ({}/s) recv {} ({}/s)",
             self.t,
@@ -94,11 +110,14 @@ pub struct Messages {
     pub received_per_s: f64,
     /// End-to-end latency in microseconds, from the timestamp in the payload.
     pub latency_us: Percentiles,
+    /// QoS 1/2: from each message's due time to its PUBACK (QoS 1) or PUBCOMP (QoS 2),
+    /// microseconds.
+    pub ack_latency_us: Percentiles,
     /// Latency is meaningful only if the run held its target rate and samples exist.
     pub latency_valid: bool,
 }
 
-/// Memory of the generator itself.
+/// Memory of the generator itself (this process, not the broker).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Memory {
     /// VmRSS before connecting, bytes.
@@ -169,7 +188,7 @@ impl Summary {
         let m = &self.memory;
         let _ = writeln!(
             s,
-            "  memory        {:.1} MiB resident, {} bytes per connection",
+            "  mq bench RSS  {:.1} MiB resident in this load generator (not the broker), {} bytes per connection",
             m.rss_connected as f64 / 1048576.0,
             m.per_connection
         );
@@ -205,16 +224,23 @@ impl Summary {
             "  received      {} ({:.1}/s)",
             m.received, m.received_per_s
         );
+        let note = if m.latency_valid {
+            ""
+        } else {
+            " (target rate not held: not meaningful)"
+        };
         if m.latency_us.count > 0 {
-            let note = if m.latency_valid {
-                ""
-            } else {
-                " (target rate not held: not meaningful)"
-            };
             let _ = writeln!(
                 s,
                 "  latency       {}{note}",
                 fmt_percentiles(&m.latency_us)
+            );
+        }
+        if m.ack_latency_us.count > 0 {
+            let _ = writeln!(
+                s,
+                "  ack latency   {}{note}",
+                fmt_percentiles(&m.ack_latency_us)
             );
         }
     }
@@ -322,8 +348,15 @@ mod tests {
             },
             rates: Rates {
                 sent_per_s: 10.0,
+                connects_per_s: 3.0,
                 ..Rates::default()
             },
+            latency_us: Percentiles {
+                count: 4,
+                p99: 900,
+                ..Percentiles::default()
+            },
+            ack_latency_us: Percentiles::default(),
         };
         let line = t.json();
         assert!(!line.contains('\n'));
@@ -331,7 +364,15 @@ mod tests {
         assert_eq!(v["connected"], 5);
         assert_eq!(v["sent_per_s"], 10.0);
         assert_eq!(v["phase"], "running");
-        assert!(t.plain().contains("conn 5"));
+        assert_eq!(v["latency_us"]["p99"], 900);
+        assert!(t.plain(false).contains("conn 5"));
+        assert!(t.plain(false).contains("sent 10"));
+        let conn = t.plain(true);
+        assert!(
+            conn.contains("conn 5") && conn.contains("3 connects/s"),
+            "{conn}"
+        );
+        assert!(!conn.contains("sent") && !conn.contains("recv"), "{conn}");
     }
 
     #[test]
@@ -348,5 +389,12 @@ mod tests {
         assert!(table.contains("NOT held"), "{table}");
         assert!(table.contains("not meaningful"), "{table}");
         assert!(!s.table(false).contains("received"));
+        assert!(
+            s.table(false)
+                .contains("this load generator (not the broker)")
+        );
+        assert!(!table.contains("ack latency"), "no ack samples, no line");
+        s.messages.ack_latency_us.count = 3;
+        assert!(s.table(true).contains("ack latency"));
     }
 }

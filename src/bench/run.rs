@@ -2,14 +2,16 @@
 //! rest, measure for the duration or up to the limit, drain, disconnect, summarise.
 
 use super::client::{Ctx, Phase, run_client, spawned_client};
+use super::csv::CsvLog;
 use super::pacing::{Schedule, held_rate};
 use super::plan::{Plan, Role};
 use super::progress::Progress;
 use super::report::{Connections, Memory, Messages, Summary, Tick};
-use super::stats::{Cause, Rates, Snapshot, Stats};
+use super::stats::{Cause, Interval, Rates, Snapshot, Stats};
 use crate::cli::bench::Scenario;
 use crate::protocol::ReasonCode;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -50,6 +52,9 @@ pub enum BenchError {
         /// Its meaning.
         reason: String,
     },
+    /// `--csv` or `--hdr-out` could not be written.
+    #[error("cannot write {0}")]
+    Write(String),
 }
 
 impl BenchError {
@@ -63,12 +68,16 @@ impl BenchError {
 }
 
 /// Output options.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Output {
     /// `--json-every-second`.
     pub json_every_second: bool,
     /// `--quiet`.
     pub quiet: bool,
+    /// `--csv`: the open file.
+    pub csv: Option<(CsvLog, PathBuf)>,
+    /// `--hdr-out`: where the end-to-end histogram goes (the others beside it).
+    pub hdr_out: Option<PathBuf>,
 }
 
 /// The resident set size of `/proc/<pid>` (`self` for this process), in bytes.
@@ -102,6 +111,7 @@ fn fail_fast(plan: &Plan, broker: &str, cause: Cause) -> BenchError {
         Cause::Closed => "the broker closed the connection".into(),
         Cause::Protocol => "the broker's answer is not MQTT".into(),
         Cause::Tls(e) => format!("TLS: {e}"),
+        Cause::WebSocket(status) => format!("WebSocket upgrade answered with HTTP {status}"),
         other => other.key(),
     };
     BenchError::Unreachable { broker, reason }
@@ -155,18 +165,27 @@ struct Driver {
     last: (Instant, Snapshot),
     next_tick: Instant,
     progress: Progress,
+    csv: Option<(CsvLog, PathBuf)>,
+    /// The first `--csv` write error; the run goes on, the command fails at the end.
+    csv_error: Option<String>,
+    latency: Interval,
+    ack_latency: Interval,
     ctrl_c: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>,
     interrupted: bool,
 }
 
 impl Driver {
-    fn new(progress: Progress) -> Driver {
+    fn new(progress: Progress, csv: Option<(CsvLog, PathBuf)>) -> Driver {
         let t0 = Instant::now();
         Driver {
             t0,
             last: (t0, Snapshot::default()),
             next_tick: t0 + Duration::from_secs(1),
             progress,
+            csv,
+            csv_error: None,
+            latency: Interval::default(),
+            ack_latency: Interval::default(),
             ctrl_c: Box::pin(tokio::signal::ctrl_c()),
             interrupted: false,
         }
@@ -188,18 +207,45 @@ impl Driver {
         !self.interrupted
     }
 
+    /// The second just ended, shown and recorded.
     fn tick(&mut self, stats: &Stats, phase: &'static str) {
+        let tick = self.measure(stats, phase);
+        self.progress.tick(&tick);
+        self.record(&tick);
+    }
+
+    /// The counters and this interval's latencies, now.
+    fn measure(&mut self, stats: &Stats, phase: &'static str) -> Tick {
         let now = Instant::now();
         let cur = stats.snapshot();
         let rates = Rates::between(&self.last.1, &cur, now - self.last.0);
         self.last = (now, cur);
-        let t = ((now - self.t0).as_secs_f64() * 10.0).round() / 10.0;
-        self.progress.tick(&Tick {
-            t,
+        Tick {
+            t: ((now - self.t0).as_secs_f64() * 10.0).round() / 10.0,
             phase,
             counts: cur,
             rates,
-        });
+            latency_us: self.latency.next(&stats.latency),
+            ack_latency_us: self.ack_latency.next(&stats.ack_latency),
+        }
+    }
+
+    fn record(&mut self, tick: &Tick) {
+        if let Some((csv, path)) = &mut self.csv {
+            if let Err(e) = csv.row(tick) {
+                self.csv_error
+                    .get_or_insert_with(|| format!("{}: {e}", path.display()));
+            }
+        }
+    }
+
+    /// The CSV's last row: whatever came after the last whole second. Not shown live.
+    fn end(&mut self, stats: &Stats) -> Result<(), BenchError> {
+        let tick = self.measure(stats, "end");
+        self.record(&tick);
+        self.csv_error
+            .take()
+            .map_or(Ok(()), |e| Err(BenchError::Write(e)))
     }
 }
 
@@ -223,7 +269,9 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     // After the shared state (histograms included) exists, so that only clients are counted.
     let rss_start = rss_bytes("self");
     let total = ctx.plan.client_count();
-    let mut driver = Driver::new(Progress::new(total, output.json_every_second, output.quiet));
+    let conn_only = ctx.plan.scenario == Scenario::Conn;
+    let progress = Progress::new(total, conn_only, output.json_every_second, output.quiet);
+    let mut driver = Driver::new(progress, output.csv);
     let link = match ctx.connect(first_role, first_index, 0).await {
         Ok(link) => link,
         Err(cause) => {
@@ -250,7 +298,7 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     let rss_connected = rss_bytes("self");
     let run_start = Instant::now();
     if !driver.interrupted {
-        let _ = ctx.phase.send(Phase::Running(run_start));
+        ctx.phase.send_replace(Phase::Running(run_start));
         measure(&ctx, &mut driver, run_start).await;
     }
     let measured = run_start.elapsed();
@@ -260,7 +308,7 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         drain(&ctx).await - run_start
     };
     let held = ctx.stats.connected.load(Relaxed);
-    let _ = ctx.phase.send(Phase::Stop);
+    ctx.phase.send_replace(Phase::Stop);
     let give_up = Instant::now() + Duration::from_secs(1);
     while ctx.live.load(Relaxed) > 0 && Instant::now() < give_up {
         sleep(POLL).await;
@@ -268,6 +316,10 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
     driver.progress.finish();
     if ctx.cap > 0 {
         ctx.write_off();
+    }
+    driver.end(&ctx.stats)?;
+    if let Some(path) = &output.hdr_out {
+        write_histograms(&ctx, path)?;
     }
     let timeline = Timeline {
         rss_start,
@@ -278,6 +330,18 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         held,
     };
     Ok(summarise(&ctx, broker, driver.interrupted, &timeline))
+}
+
+/// `--hdr-out FILE`: the end-to-end histogram in FILE, the acknowledgement one in FILE-ack
+/// (when publishers asked for acknowledgements), the connect one in FILE-connect.
+fn write_histograms(ctx: &Ctx, path: &std::path::Path) -> Result<(), BenchError> {
+    let s = &ctx.stats;
+    let mut files = vec![(None, s.latency.snapshot())];
+    if ctx.plan.publishers > 0 && ctx.plan.qos != crate::protocol::QoS::AtMostOnce {
+        files.push((Some("ack"), s.ack_latency.snapshot()));
+    }
+    files.push((Some("connect"), s.connect_latency.snapshot()));
+    super::hgrm::write_files(path, &files).map_err(BenchError::Write)
 }
 
 fn summarise(ctx: &Ctx, broker: String, interrupted: bool, t: &Timeline) -> Summary {
@@ -350,7 +414,7 @@ impl Stall {
 
 /// Stops the publishers and waits for what is still on the way; returns when the counts settled.
 async fn drain(ctx: &Ctx) -> Instant {
-    let _ = ctx.phase.send(Phase::Draining);
+    ctx.phase.send_replace(Phase::Draining);
     let s = &ctx.stats;
     let started = Instant::now();
     let mut last = (s.received.load(Relaxed), s.acked.load(Relaxed));
@@ -398,6 +462,7 @@ fn messages(ctx: &Ctx, measured: Duration, drained: Duration) -> Messages {
         received_per_s: per_s(snap.received, drained.max(measured)),
         latency_valid: latency.count > 0 && rate_held,
         latency_us: latency,
+        ack_latency_us: ctx.stats.ack_latency.percentiles(),
     }
 }
 
@@ -412,5 +477,26 @@ pub fn scenario_name(s: Scenario) -> &'static str {
         Scenario::Pub => "pub",
         Scenario::Sub => "sub",
         Scenario::Pubsub => "pubsub",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn a_phase_set_before_any_client_subscribed_is_seen_by_it() {
+        let argv = "mq bench pub -c 1 -L 3 -I 0".split_whitespace();
+        let Ok(Command::Bench(args)) = Cli::try_parse_from(argv).map(|c| c.command) else {
+            panic!("not a bench command line");
+        };
+        let plan = Plan::from_args(&args, (1024, 1024)).unwrap();
+        let ctx = Ctx::new(plan, SocketAddr::from(([127, 0, 0, 1], 1883)));
+        // A one-client run reaches Running before its client task has subscribed.
+        let start = Instant::now();
+        ctx.phase.send_replace(Phase::Running(start));
+        assert_eq!(*ctx.phase.subscribe().borrow(), Phase::Running(start));
     }
 }

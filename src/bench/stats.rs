@@ -32,6 +32,8 @@ pub enum Cause {
     Protocol,
     /// TLS failed (handshake, certificate, record).
     Tls(String),
+    /// The WebSocket upgrade was answered with this HTTP status instead of 101.
+    WebSocket(u16),
     /// Any other I/O error, by kind.
     Io(String),
 }
@@ -62,6 +64,7 @@ impl Cause {
             Cause::Disconnected(c) => format!("disconnect_{c}"),
             Cause::Protocol => "protocol_error".into(),
             Cause::Tls(_) => "tls".into(),
+            Cause::WebSocket(status) => format!("websocket_http_{status}"),
             Cause::Io(s) => format!("io: {s}"),
         }
     }
@@ -109,16 +112,30 @@ impl Latency {
     /// Records one sample; out-of-range samples are clamped.
     pub fn record(&self, d: Duration) {
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
-        if let Ok(mut h) = self.0.lock() {
-            h.saturating_record(us);
-        }
+        self.lock().saturating_record(us);
     }
 
     /// The percentiles so far.
     pub fn percentiles(&self) -> Percentiles {
-        let Ok(h) = self.0.lock() else {
-            return Percentiles::default();
-        };
+        Percentiles::of(&self.lock())
+    }
+
+    /// A copy of the histogram so far (for the percentile distribution file).
+    pub fn snapshot(&self) -> Histogram<u64> {
+        self.lock().clone()
+    }
+
+    /// The histogram; a recorder that panicked mid-record left it whole, so poisoning is moot.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Histogram<u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Percentiles {
+    /// The percentiles of `h` (all zero when it is empty).
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
         if h.is_empty() {
             return Percentiles::default();
         }
@@ -132,6 +149,28 @@ impl Latency {
             p999: h.value_at_quantile(0.999),
             max: h.max(),
         }
+    }
+}
+
+/// The samples a [`Latency`] gained between two calls of [`Interval::next`]: the per-second
+/// percentiles, from a copy of the whole histogram each second rather than a second histogram
+/// on every record.
+#[derive(Debug, Default)]
+pub struct Interval {
+    mark: Option<Histogram<u64>>,
+}
+
+impl Interval {
+    /// The percentiles of what `latency` recorded since the previous call.
+    pub fn next(&mut self, latency: &Latency) -> Percentiles {
+        let now = latency.snapshot();
+        let mut gained = now.clone();
+        if let Some(mark) = &self.mark {
+            // Same bounds and precision on both sides, and counts only grow: cannot fail.
+            let _ = gained.subtract(mark);
+        }
+        self.mark = Some(now);
+        Percentiles::of(&gained)
     }
 }
 
@@ -162,6 +201,8 @@ pub struct Stats {
     pub connect_latency: Latency,
     /// From the timestamp in the payload to its arrival at a subscriber.
     pub latency: Latency,
+    /// From a QoS 1/2 publication's due time to its PUBACK or PUBCOMP.
+    pub ack_latency: Latency,
 }
 
 /// A moment's copy of the counters.
@@ -169,6 +210,8 @@ pub struct Stats {
 pub struct Snapshot {
     /// Clients connected right now.
     pub connected: u64,
+    /// Successful connects so far.
+    pub connects: u64,
     /// Failed connection attempts.
     pub failed: u64,
     /// Connections lost after CONNACK.
@@ -184,6 +227,8 @@ pub struct Snapshot {
 /// Per-second rates between two snapshots.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Rates {
+    /// Successful connects per second.
+    pub connects_per_s: f64,
     /// Messages sent per second.
     pub sent_per_s: f64,
     /// Acknowledgements per second.
@@ -204,6 +249,7 @@ impl Rates {
             }
         };
         Rates {
+            connects_per_s: rate(prev.connects, cur.connects),
             sent_per_s: rate(prev.sent, cur.sent),
             acked_per_s: rate(prev.acked, cur.acked),
             received_per_s: rate(prev.received, cur.received),
@@ -236,6 +282,7 @@ impl Stats {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             connected: self.connected.load(Relaxed),
+            connects: self.connects.load(Relaxed),
             failed: self.failed.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
             sent: self.sent.load(Relaxed),
@@ -280,6 +327,22 @@ mod tests {
         assert_eq!(p.p99, 990);
         assert_eq!(p.p999, 999);
         assert!((p.mean - 500.5).abs() < 1.0);
+    }
+
+    #[test]
+    fn intervals_hold_only_what_came_since_the_last_one() {
+        let l = Latency::new();
+        let mut i = Interval::default();
+        for us in [100, 200, 300] {
+            l.record(Duration::from_micros(us));
+        }
+        let first = i.next(&l);
+        assert_eq!((first.count, first.max), (3, 300));
+        assert_eq!(i.next(&l).count, 0, "nothing new");
+        l.record(Duration::from_micros(1500));
+        let third = i.next(&l);
+        assert_eq!((third.count, third.min, third.max), (1, 1500, 1500));
+        assert_eq!(l.percentiles().count, 4);
     }
 
     #[test]

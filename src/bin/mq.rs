@@ -101,6 +101,7 @@ fn report(e: &Error) -> (Option<String>, u8) {
         Error::Broker(b) => (Some(format!("Error: {b}")), 1),
         Error::Passwd(p) => (Some(p.to_string()), 1),
         Error::BenchPlan(p) => (Some(format!("Error: {p}")), 1),
+        Error::Probe(p) => (Some(format!("Error: {p}")), 1),
         Error::Bench(b) => (
             Some(format!("Error: {b}")),
             match b {

@@ -1,16 +1,28 @@
 //! Listening sockets and the accept loop. The accept path hands any `AsyncRead + AsyncWrite`
 //! stream to [`super::link::serve`]: the TCP stream itself on a plain listener, the TLS stream
-//! after a handshake on a TLS one. A failed handshake, plain MQTT on a TLS port and TLS on a
-//! plain port each close the connection with a log line saying so.
+//! after a handshake on a TLS one, the WebSocket byte stream after the upgrade on a websockets
+//! listener. A failed handshake, plain MQTT on a TLS port and TLS on a plain port each close
+//! the connection with a log line saying so. An `http_api` listener hands its connections to
+//! [`super::web::Web`] instead of a link.
+//!
+//! ```text
+//!  accept ─▶ (TLS handshake) ─┬─ mqtt ──────────────────────────────▶ link
+//!                             ├─ websockets ─▶ HTTP upgrade ─▶ WsStream ─▶ link
+//!                             │                  └─ plain GET ─▶ http_dir file, or 426
+//!                             └─ http_api ───▶ one HTTP request ─▶ metrics, JSON, page
+//! ```
 
-use super::config::ListenerConfig;
+use super::config::{ListenerConfig, Protocol};
 use super::link::{Established, LinkContext, LinkLimits, open, serve};
 use super::router::Router;
 use super::security::tls::{CertIdentity, HandshakeFailure};
+use super::web::{self, Web};
+use crate::websocket::WsStream;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{broadcast, mpsc};
 use tokio_rustls::TlsAcceptor;
@@ -27,6 +39,21 @@ pub struct Listener {
     pub tls: Option<SharedAcceptor>,
     /// What of a client certificate becomes the username.
     pub identity: CertIdentity,
+    /// What the listener speaks.
+    pub protocol: Arc<Protocol>,
+    /// Connection counts, shared by every socket of the listener and read by the HTTP API.
+    pub stats: Arc<ListenerStats>,
+}
+
+/// Connection counts of one listener.
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    /// Connections open now (counted against `max_connections`).
+    pub connections: AtomicUsize,
+    /// Connections accepted since start.
+    pub accepted: AtomicU64,
+    /// Connections refused by `max_connections`.
+    pub refused: AtomicU64,
 }
 
 /// A listener's TLS acceptor, shared with the reloader.
@@ -42,6 +69,8 @@ pub async fn bind(
     let addrs = config.addrs()?;
     let mut out = Vec::new();
     let mut last_err = None;
+    let protocol = Arc::new(config.protocol.clone());
+    let stats = Arc::new(ListenerStats::default());
     for addr in addrs {
         match listen(addr) {
             Ok(socket) => {
@@ -51,6 +80,8 @@ pub async fn bind(
                     max_connections: config.max_connections,
                     tls: tls.clone(),
                     identity: config.cert_identity(),
+                    protocol: protocol.clone(),
+                    stats: stats.clone(),
                 });
                 if config.bind.is_none() {
                     break;
@@ -81,25 +112,40 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Decrements the connection count when a link ends.
-struct Slot(Arc<AtomicUsize>);
+struct Slot(Arc<ListenerStats>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// What every connection task of the broker shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// The router.
+    pub router: Arc<Router>,
+    /// Link limits from the config.
+    pub limits: Arc<LinkLimits>,
+    /// The HTTP side (WebSocket upgrades, the HTTP API).
+    pub web: Arc<Web>,
 }
 
 /// Accepts connections until shutdown, one task per connection. Every task holds a clone of
 /// `done`, so the broker knows when the last one ended.
 pub async fn accept_loop(
     l: Listener,
-    router: Arc<Router>,
-    limits: Arc<LinkLimits>,
+    shared: Shared,
     shutdown: broadcast::Sender<()>,
     done: mpsc::Sender<()>,
 ) {
+    let Shared {
+        router,
+        limits,
+        web,
+    } = shared;
     let mut stop = shutdown.subscribe();
-    let count = Arc::new(AtomicUsize::new(0));
+    let count = &l.stats.connections;
     loop {
         let accepted = tokio::select! {
             r = l.socket.accept() => r,
@@ -119,6 +165,7 @@ pub async fn accept_loop(
         };
         if let Some(max) = l.max_connections {
             if count.load(Ordering::Relaxed) >= max {
+                l.stats.refused.fetch_add(1, Ordering::Relaxed);
                 router.settings().log.info(format_args!(
                     "Client connection from {} denied: max_connections exceeded.",
                     peer.ip()
@@ -127,7 +174,8 @@ pub async fn accept_loop(
             }
         }
         count.fetch_add(1, Ordering::Relaxed);
-        let slot = Slot(count.clone());
+        l.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        let slot = Slot(l.stats.clone());
         // Batched writes already coalesce; Nagle would only add latency to acks.
         let _ = stream.set_nodelay(true);
         let ctx = LinkContext {
@@ -149,6 +197,8 @@ pub async fn accept_loop(
             identity: l.identity,
             slot,
             done: done.clone(),
+            protocol: l.protocol.clone(),
+            web: web.clone(),
         }));
         tokio::spawn(task);
     }
@@ -163,6 +213,8 @@ struct Accepted {
     identity: CertIdentity,
     slot: Slot,
     done: mpsc::Sender<()>,
+    protocol: Arc<Protocol>,
+    web: Arc<Web>,
 }
 
 /// One connection's task. Everything before CONNACK runs in a boxed future, so an idle
@@ -175,36 +227,69 @@ async fn connection(accepted: Box<Accepted>) {
         identity,
         slot,
         done,
+        protocol,
+        web,
     } = *accepted;
-    match acceptor {
-        Some(a) => Box::pin(serve_tls(stream, a, identity, ctx)).await,
-        None => {
+    match (acceptor, &*protocol) {
+        (Some(a), _) => {
+            let tls = serve_tls(stream, a, identity, ctx, &protocol, &web);
+            Box::pin(tls).await;
+        }
+        (None, Protocol::Mqtt) => {
             if let Some(conn) = Box::pin(open_plain(stream, ctx)).await {
                 conn.serve().await;
             }
+        }
+        (None, Protocol::WebSockets { http_dir }) => {
+            if let Some(conn) = Box::pin(open_ws(stream, ctx, http_dir.as_deref())).await {
+                conn.serve().await;
+            }
+        }
+        (None, Protocol::HttpApi { .. }) => {
+            Box::pin(serve_stream(stream, ctx, &protocol, &web)).await;
         }
     }
     drop(slot);
     drop(done);
 }
 
-/// Runs the TLS handshake, then the link; a failed handshake is logged with the check that
-/// failed.
+/// Runs the TLS handshake, then what the listener speaks; a failed handshake is logged with
+/// the check that failed.
 async fn serve_tls(
     stream: TcpStream,
     acceptor: TlsAcceptor,
     identity: CertIdentity,
     mut ctx: LinkContext,
+    protocol: &Protocol,
+    web: &Web,
 ) {
     match handshake(stream, &acceptor, ctx.limits.connect_timeout).await {
         Ok((tls, cert)) => {
             ctx.cert_identity = cert.and_then(|c| identity.of(&c)).map(Arc::from);
-            serve(tls, ctx).await;
+            serve_stream(tls, ctx, protocol, web).await;
         }
         Err(why) => ctx.router.settings().log.info(format_args!(
             "Client connection from {} failed: TLS handshake: {why}",
             ctx.peer
         )),
+    }
+}
+
+/// Serves an open stream (TCP or TLS) as its listener's kind says.
+async fn serve_stream<S>(stream: S, ctx: LinkContext, protocol: &Protocol, web: &Web)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match protocol {
+        Protocol::Mqtt => serve(stream, ctx).await,
+        Protocol::WebSockets { http_dir } => {
+            if let Some(conn) = Box::pin(open_ws(stream, ctx, http_dir.as_deref())).await {
+                conn.serve().await;
+            }
+        }
+        Protocol::HttpApi { credentials } => {
+            Box::pin(web.serve_api(stream, &ctx, credentials.as_ref())).await;
+        }
     }
 }
 
@@ -237,6 +322,21 @@ type TlsWithCert = (
     tokio_rustls::server::TlsStream<TcpStream>,
     Option<rustls::pki_types::CertificateDer<'static>>,
 );
+
+/// Runs the WebSocket upgrade (or answers a plain HTTP request), then waits for CONNECT over
+/// the WebSocket. Boxed by the caller like [`open_plain`], so an idle connection keeps only
+/// the established link.
+async fn open_ws<S>(
+    stream: S,
+    ctx: LinkContext,
+    http_dir: Option<&std::path::Path>,
+) -> Option<Box<Established<WsStream<S>>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let ws = web::upgrade::accept(stream, &ctx, http_dir).await?;
+    open(ws, ctx).await
+}
 
 /// Opens a plain connection, unless its first bytes are a TLS ClientHello: that client is
 /// told nothing (it expects TLS) and the log says what happened.

@@ -7,7 +7,9 @@
 //!
 //! Shutdown follows mini-redis: [`Broker::run`] waits for the caller's shutdown future, tells
 //! every task through a broadcast channel, and returns once the last task has dropped its
-//! completion sender and the store has committed.
+//! completion sender and the store has committed. Every step is bounded
+//! ([`SHUTDOWN_LINKS`], [`SHUTDOWN_STORE`]), so shutdown ends even with stuck peers or a
+//! stuck disk.
 
 pub mod bridge;
 pub mod cell;
@@ -21,6 +23,7 @@ pub mod security;
 pub mod store;
 pub mod subscriptions;
 pub mod sys;
+pub mod web;
 pub mod wills;
 
 use crate::session::Limits;
@@ -31,14 +34,24 @@ use security::Access;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
+
+/// Longest shutdown waits for connections to close (a peer that does not read makes its
+/// last write wait; see `link::FLUSH_BOUND`).
+pub const SHUTDOWN_LINKS: Duration = Duration::from_secs(3);
+/// Longest shutdown waits for the store's last commit.
+pub const SHUTDOWN_STORE: Duration = Duration::from_secs(5);
 
 /// Why the broker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     /// A listener could not be bound.
-    #[error("cannot listen on port {port}: {source}")]
+    #[error("cannot listen on {address}:{port}: {source}")]
     Bind {
+        /// The address (`*` for every address, IPv6 in brackets).
+        address: String,
         /// The port.
         port: u16,
         /// The cause.
@@ -97,6 +110,7 @@ pub struct Broker {
     security: Option<Arc<security::Security>>,
     acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
     bridges: Arc<bridge::Bridges>,
+    web: Arc<web::Web>,
 }
 
 impl Broker {
@@ -115,19 +129,10 @@ impl Broker {
         access: Arc<dyn Access>,
     ) -> Result<Broker, BrokerError> {
         let log = log::Log(config.log);
-        let (store, restored, store_thread) = if config.persistence {
-            let path = config.store_path();
-            let (db, restored) = store::open(&path)?;
-            log.info(format_args!(
-                "Restored {} retained messages and {} sessions from {}.",
-                restored.retained.len(),
-                restored.sessions.len(),
-                path.display()
-            ));
-            let (tx, handle) = store::start(db, log);
-            (Some(tx), Some(restored), Some(handle))
-        } else {
-            (None, None, None)
+        router::log_access_warnings(&*access, log);
+        let (store, restored, store_thread) = match config.persistence {
+            true => open_store(&config.store_path(), log)?,
+            false => (None, None, None),
         };
         let router = Arc::new(Router::new(settings(&config), access, store));
         if let Some(r) = restored {
@@ -135,6 +140,7 @@ impl Broker {
         }
         let mut listeners = Vec::new();
         let mut acceptors = Vec::new();
+        let mut infos = Vec::new();
         for (i, l) in config.effective_listeners(&[]).iter().enumerate() {
             let acceptor = match &l.tls {
                 Some(t) => {
@@ -161,21 +167,34 @@ impl Broker {
                 listener::bind(i, l, acceptor)
                     .await
                     .map_err(|source| BrokerError::Bind {
+                        address: match &l.bind {
+                            Some(a) if a.contains(':') => format!("[{a}]"),
+                            Some(a) => a.clone(),
+                            None => "*".into(),
+                        },
                         port: l.port,
                         source,
                     })?;
             for b in &bound {
                 if let Ok(addr) = b.socket.local_addr() {
                     let family = if addr.is_ipv4() { "ipv4" } else { "ipv6" };
+                    let kind = match l.protocol.name() {
+                        "mqtt" => "",
+                        "websockets" => "websockets ",
+                        _ => "http_api ",
+                    };
                     log.info(format_args!(
-                        "Opening {family} listen socket on port {}.",
+                        "Opening {family} {kind}listen socket on port {}.",
                         addr.port()
                     ));
                 }
             }
+            infos.push(listener_info(i, l, &bound));
             listeners.extend(bound);
         }
         let bridges = Arc::new(bridge::Bridges::new(router.clone()));
+        let store_path = config.persistence.then(|| config.store_path());
+        let web = Arc::new(web::Web::new(router.clone(), infos, store_path));
         Ok(Broker {
             config,
             listeners,
@@ -184,6 +203,7 @@ impl Broker {
             security: None,
             acceptors,
             bridges,
+            web,
         })
     }
 
@@ -220,18 +240,17 @@ impl Broker {
         let log = log::Log(self.config.log);
         log.info(format_args!("{} running", sys::version()));
         let (stop_tx, _) = broadcast::channel(1);
-        let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
-        let limits = Arc::new(link_limits(&self.config));
+        let (done_tx, done_rx) = mpsc::channel::<()>(1);
+        let shared = listener::Shared {
+            router: self.router.clone(),
+            limits: Arc::new(link_limits(&self.config)),
+            web: self.web.clone(),
+        };
         for l in self.listeners {
-            let task = listener::accept_loop(
-                l,
-                self.router.clone(),
-                limits.clone(),
-                stop_tx.clone(),
-                done_tx.clone(),
-            );
+            let task = listener::accept_loop(l, shared.clone(), stop_tx.clone(), done_tx.clone());
             tokio::spawn(task);
         }
+        drop(shared);
         let sys = sys::run(
             self.router.clone(),
             self.config.sys_interval,
@@ -260,16 +279,105 @@ impl Broker {
         });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));
-        let _ = stop_tx.send(());
-        self.router.close_all();
-        drop(done_tx);
-        let _ = done_rx.recv().await;
-        // The bridges hold the router too: let go of everything that keeps the store open.
+        let done = (done_tx, done_rx);
+        // The HTTP side's router handle goes first: nothing reads the counters any more.
+        drop(self.web);
+        // The bridges have their own stop signal (the broadcast below); this is only a handle.
         drop(self.bridges);
-        drop(self.router);
-        if let Some(t) = self.store_thread {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        shut_down(self.router, self.store_thread, stop_tx, done, log).await;
+    }
+}
+
+/// The store's sender, what it held, and its writer thread.
+type OpenedStore = (
+    Option<store::StoreTx>,
+    Option<store::Restored>,
+    Option<std::thread::JoinHandle<()>>,
+);
+
+/// Opens the store at `path`, reads it back and starts its writer.
+fn open_store(path: &std::path::Path, log: log::Log) -> Result<OpenedStore, BrokerError> {
+    let (db, restored) = store::open(path)?;
+    log.info(format_args!(
+        "Restored {} retained messages and {} sessions from {}.",
+        restored.retained.len(),
+        restored.sessions.len(),
+        path.display()
+    ));
+    if restored.removed_sys > 0 {
+        log.info(format_args!(
+            "Warning: removed {} retained $SYS messages from {}: only the broker publishes to \
+             $SYS.",
+            restored.removed_sys,
+            path.display()
+        ));
+    }
+    let (tx, handle) = store::start(db, path.to_path_buf(), log);
+    Ok((Some(tx), Some(restored), Some(handle)))
+}
+
+/// The end of [`Broker::run`], each step bounded: listeners close, connections say goodbye
+/// (v5: DISCONNECT 0x8B) and publish their wills, delayed wills are published, the store
+/// commits and closes.
+async fn shut_down(
+    router: Arc<Router>,
+    store_thread: Option<std::thread::JoinHandle<()>>,
+    stop_tx: broadcast::Sender<()>,
+    (done_tx, mut done_rx): (mpsc::Sender<()>, mpsc::Receiver<()>),
+    log: log::Log,
+) {
+    // Listeners close, connections still in their handshake end, $SYS and sweeps stop.
+    let _ = stop_tx.send(());
+    router.close_all();
+    drop(done_tx);
+    if tokio::time::timeout(SHUTDOWN_LINKS, done_rx.recv())
+        .await
+        .is_err()
+    {
+        log.info(format_args!(
+            "Warning: {} connections did not close within {} s; exiting without them.",
+            router.stats.connected.load(Ordering::Relaxed),
+            SHUTDOWN_LINKS.as_secs()
+        ));
+    }
+    // Wills still waiting out a delay are published now: they are not kept in the store.
+    router.publish_pending_wills();
+    if let Some(store) = router.store() {
+        if tokio::time::timeout(SHUTDOWN_STORE, store.close())
+            .await
+            .is_err()
+        {
+            log.info(format_args!(
+                "Error: persistence store did not finish its last write within {} s.",
+                SHUTDOWN_STORE.as_secs()
+            ));
+            return;
         }
+    }
+    // The writer has answered the close: the thread is ending, not waiting for anything.
+    if let Some(t) = store_thread {
+        let _ = t.join();
+    }
+}
+
+/// How the HTTP API describes a listener bound as `bound`.
+fn listener_info(
+    index: usize,
+    config: &config::ListenerConfig,
+    bound: &[listener::Listener],
+) -> web::ListenerInfo {
+    let port = bound
+        .first()
+        .and_then(|b| b.socket.local_addr().ok())
+        .map_or(config.port, |a| a.port());
+    web::ListenerInfo {
+        index,
+        port,
+        address: config.bind.clone(),
+        protocol: config.protocol.name(),
+        tls: config.tls.is_some(),
+        max_connections: config.max_connections,
+        stats: bound.first().map(|b| b.stats.clone()).unwrap_or_default(),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused, SubIds};
 
 pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
-use crate::topic::TopicFilter;
+use crate::topic::{TopicFilter, TopicName};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 pub struct Counters {
     /// Clients connected now.
     pub connected: AtomicU64,
+    /// Most clients connected at once since start.
+    pub connected_max: AtomicU64,
     /// PUBLISH packets received.
     pub msgs_received: AtomicU64,
     /// PUBLISH packets sent.
@@ -34,6 +36,14 @@ pub struct Counters {
     pub bytes_sent: AtomicU64,
     /// Deliveries dropped on full queues.
     pub dropped: AtomicU64,
+    /// QoS 1/2 messages refused (not acknowledged as received) because the persistence store
+    /// could not write them.
+    pub store_refused: AtomicU64,
+    /// Client publishes to `$SYS` dropped.
+    pub sys_refused: AtomicU64,
+    /// Packets refused for their size: a PUBLISH over `message_size_limit` (skipped unread)
+    /// or any packet over `max_packet_size` (connection closed).
+    pub oversize: AtomicU64,
     /// Bridges connected to their remote broker now (a gauge).
     pub bridges_connected: AtomicU64,
 }
@@ -75,10 +85,22 @@ pub enum Fanout {
     QueuesFull,
 }
 
+/// What [`Router::publish`] did with a message.
+pub struct Routed {
+    /// Where it went.
+    pub fanout: Fanout,
+    /// A subscriber falling behind, for the publisher to wait for.
+    pub behind: Option<Arc<SessionCell>>,
+    /// Whether it was written to the store (retained, or queued for a persistent session):
+    /// its acknowledgement must then wait for the commit.
+    pub stored: bool,
+}
+
 /// What [`Router::deliver`] did with one delivery.
 enum Queued {
-    /// In the queue; `behind` when the queue is half full or more.
-    Yes { behind: bool },
+    /// In the queue; `behind` when the queue is half full or more; `stored` when it was
+    /// written to the store too.
+    Yes { behind: bool, stored: bool },
     /// Dropped: the queue is full.
     Full,
     /// Not queued by policy (offline QoS 0, read access denied).
@@ -93,6 +115,13 @@ pub struct Attached {
     pub present: bool,
     /// This link's generation, to detach only if not taken over since.
     pub generation: u64,
+}
+
+/// Logs what the access policy's files could not use (malformed password file lines).
+pub fn log_access_warnings(access: &dyn Access, log: Log) {
+    for w in access.warnings() {
+        log.info(format_args!("Warning: {w}."));
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,10 +158,11 @@ impl Router {
         for cell in lock(&self.sessions).values() {
             cell.lock().session.set_limits(settings.limits);
         }
-        if let Err(e) = self.access.reload() {
-            settings
+        match self.access.reload() {
+            Ok(()) => log_access_warnings(&*self.access, settings.log),
+            Err(e) => settings
                 .log
-                .info(format_args!("Error: reloading access rules: {e}"));
+                .info(format_args!("Error: reloading access rules: {e}")),
         }
     }
 
@@ -180,7 +210,8 @@ impl Router {
         let ended = !lock(&self.sessions)
             .get(&cell.client_id)
             .is_some_and(|c| Arc::ptr_eq(c, cell));
-        if delay_secs == 0 || ended {
+        // At shutdown nothing would keep a delayed will: publish it now, as mosquitto does.
+        if delay_secs == 0 || ended || self.is_closing() {
             let _ = self.publish(msg, Some(cell));
             return;
         }
@@ -191,6 +222,15 @@ impl Router {
         let due = self.now_ms() + delay_secs as u64 * 1000;
         if let Some((earlier, from)) = self.wills.add(cell, msg, due) {
             let _ = self.publish(earlier, Some(&from));
+        }
+    }
+
+    /// Publishes every will still waiting out its delay (broker shutdown).
+    pub fn publish_pending_wills(&self) {
+        for (msg, cell) in self.wills.due(u64::MAX) {
+            if !self.is_attached(&cell) {
+                let _ = self.publish(msg, Some(&cell));
+            }
         }
     }
 
@@ -261,6 +301,28 @@ impl Router {
         self.store.as_ref()
     }
 
+    /// Whether a message published now would write to the store: retained, or matching a
+    /// persistent session's subscription at QoS 1 or 2.
+    pub fn needs_store(&self, topic: &TopicName, qos: QoS, retain: bool) -> bool {
+        if self.store.is_none() {
+            return false;
+        }
+        if retain && !super::sys::is_sys_topic(topic) {
+            return true;
+        }
+        if qos == QoS::AtMostOnce {
+            return false;
+        }
+        let mut matched = Vec::new();
+        self.subs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matches(topic, &mut matched);
+        matched
+            .iter()
+            .any(|(s, o)| o.qos != QoS::AtMostOnce && !s.0.lock().clean)
+    }
+
     /// Number of subscriptions.
     pub fn subscription_count(&self) -> usize {
         self.subs.read().unwrap_or_else(|e| e.into_inner()).len()
@@ -277,6 +339,25 @@ impl Router {
     /// Number of sessions (connected or persistent).
     pub fn session_count(&self) -> usize {
         lock(&self.sessions).len()
+    }
+
+    /// Messages in flight (sent, not yet acknowledged) and queued behind the inflight
+    /// windows, over every session. Visits each session: for scrapes, not for hot paths.
+    pub fn queue_totals(&self) -> (usize, usize) {
+        let cells: Vec<Arc<SessionCell>> = lock(&self.sessions).values().cloned().collect();
+        cells.iter().fold((0, 0), |(inflight, queued), cell| {
+            let st = cell.lock();
+            let q = st.session.queued();
+            (inflight + st.session.pending() - q, queued + q)
+        })
+    }
+
+    /// The retained messages matching `filter` (read only; nothing is delivered).
+    pub fn retained_matching(&self, filter: &TopicFilter) -> Vec<Arc<Message>> {
+        self.retained
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .matching(filter.pattern())
     }
 
     fn new_cell(&self, client_id: &Arc<str>, clean: bool) -> Arc<SessionCell> {
@@ -477,36 +558,45 @@ impl Router {
         }
     }
 
+    /// Sets or clears a retained message; true when that was written to the store.
+    fn retain(&self, msg: &Arc<Message>) -> bool {
+        let changed = self
+            .retained
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(msg.clone());
+        // The broker's own `$SYS` values are published afresh after a restart.
+        let keep = changed && !super::sys::is_sys_topic(&msg.topic);
+        match (keep, &self.store) {
+            (true, Some(store)) => {
+                store.send(StoreOp::Retain(msg.clone()));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Routes a message to every matching subscription, once per session at the highest
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
-    /// Returns what became of the message, and a subscriber (other than the publisher)
-    /// whose queue is half full while it can still write: the publisher's link gives it time
-    /// to catch up before reading more, the backpressure a single-threaded broker gets for free.
-    pub fn publish(
-        &self,
-        msg: Arc<Message>,
-        from: Option<&Arc<SessionCell>>,
-    ) -> (Fanout, Option<Arc<SessionCell>>) {
-        if msg.retain {
-            let changed = self
-                .retained
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .set(msg.clone());
-            if let (true, Some(store)) = (changed, &self.store) {
-                store.send(StoreOp::Retain(msg.clone()));
-            }
-        }
+    /// Says what became of the message, whether the store was written, and names a subscriber
+    /// (other than the publisher) whose queue is half full while it can still write: the
+    /// publisher's link gives it time to catch up before reading more, the backpressure a
+    /// single-threaded broker gets for free.
+    pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) -> Routed {
+        let mut routed = Routed {
+            fanout: Fanout::NoSubscribers,
+            behind: None,
+            stored: msg.retain && self.retain(&msg),
+        };
         let mut matched = Vec::new();
         self.subs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .matches(&msg.topic, &mut matched);
         if matched.is_empty() {
-            return (Fanout::NoSubscribers, None);
+            return routed;
         }
-        let mut behind = None;
         let (mut taken, mut full) = (false, false);
         // Overlapping subscriptions of one session: keep one entry with the highest QoS.
         matched.sort_by_key(|(s, _)| Arc::as_ptr(&s.0) as usize);
@@ -519,8 +609,9 @@ impl Router {
             let cell = &matched[i].0.0;
             let own = from.is_some_and(|f| Arc::ptr_eq(f, cell));
             let lagging = match self.deliver_merged(&msg, &matched[i..j], own) {
-                Some(Queued::Yes { behind }) => {
+                Some(Queued::Yes { behind, stored }) => {
                     taken = true;
+                    routed.stored |= stored;
                     behind
                 }
                 Some(Queued::Full) => {
@@ -532,17 +623,17 @@ impl Router {
                     false
                 }
             };
-            if lagging && !own && behind.is_none() {
-                behind = Some(cell.clone());
+            if lagging && !own && routed.behind.is_none() {
+                routed.behind = Some(cell.clone());
             }
             i = j;
         }
-        let fanout = if full && !taken {
+        routed.fanout = if full && !taken {
             Fanout::QueuesFull
         } else {
             Fanout::Delivered
         };
-        (fanout, behind)
+        routed
     }
 
     /// Delivers once to a session with several matching subscriptions: the highest QoS, retain
@@ -614,7 +705,7 @@ impl Router {
                 if online {
                     cell.wake.notify_one();
                 }
-                Queued::Yes { behind }
+                Queued::Yes { behind, stored }
             }
             Err(Refused::QueueFull) => {
                 self.stats.dropped.fetch_add(1, Ordering::Relaxed);

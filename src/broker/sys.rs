@@ -9,6 +9,20 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+/// True for the topics only the broker publishes to: `$SYS` and everything below it. Client
+/// publishes there are dropped, retained ones are never stored (see `Link::admit`).
+pub fn is_sys_topic(topic: &str) -> bool {
+    topic
+        .strip_prefix("$SYS")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Whether a client may publish to `topic`: not to `$SYS`, except a bridge's connection state
+/// (`$SYS/broker/connection/<name>/state`), as mosquitto allows.
+pub fn client_may_publish(topic: &str) -> bool {
+    !is_sys_topic(topic) || crate::topic::matches("$SYS/broker/connection/+/state", topic)
+}
+
 /// The version string published on `$SYS/broker/version`.
 pub fn version() -> String {
     format!("mq version {}", env!("CARGO_PKG_VERSION"))
@@ -57,6 +71,17 @@ pub fn publish_all(router: &Router, started: Instant) {
         "$SYS/broker/publish/messages/dropped",
         get(&s.dropped),
     );
+    publish(
+        router,
+        "$SYS/broker/publish/messages/sys refused",
+        get(&s.sys_refused),
+    );
+    publish(router, "$SYS/broker/packets/oversize", get(&s.oversize));
+    publish(router, "$SYS/broker/store/refused", get(&s.store_refused));
+    if let Some(store) = router.store() {
+        let failed = store.failed_commits().to_string();
+        publish(router, "$SYS/broker/store/failed commits", failed);
+    }
     publish(router, "$SYS/broker/bytes/received", get(&s.bytes_received));
     publish(router, "$SYS/broker/bytes/sent", get(&s.bytes_sent));
     publish(

@@ -1,10 +1,11 @@
 //! `mq bench`: the load generator's command line. Flags follow emqtt-bench where they do not
 //! clash with mosquitto's (`-h` host, `-p` port, `-u`/`-P` credentials, `-V` protocol version).
 
-use super::common::{ServerArgs, TlsArgs, parse_qos};
+use super::common::{ServerArgs, TlsArgs, VersionArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::{Args, ValueEnum};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What the generator does with its clients.
@@ -29,6 +30,9 @@ pub struct BenchArgs {
     /// Broker address, credentials and protocol version.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// TLS (`--cafile` and friends).
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -47,9 +51,18 @@ pub struct BenchArgs {
     /// Subscription filter template for subscribers (default: the -t template).
     #[arg(long = "sub-topic", value_name = "FILTER")]
     pub sub_topic: Option<String>,
-    /// Payload size in bytes (at least 8 carry a timestamp for latency).
+    /// Payload size in bytes; payloads of at least 12 bytes start with the send time, from
+    /// which subscribers measure latency (smaller ones are not measured).
     #[arg(short = 's', long = "size", default_value_t = 64)]
     pub size: usize,
+    /// Payload template instead of -s: %i is the client number, %n the message's sequence
+    /// number (from 1), %% a percent sign. The 12-byte send time comes first, so latency is
+    /// still measured.
+    #[arg(short = 'm', long = "message", value_name = "TEMPLATE", conflicts_with_all = ["size", "payload_file"])]
+    pub message: Option<String>,
+    /// Payload template read from a file (as -m).
+    #[arg(long = "payload-file", value_name = "FILE", conflicts_with = "size")]
+    pub payload_file: Option<PathBuf>,
     /// QoS of publications and subscriptions.
     #[arg(short = 'q', long = "qos", value_parser = parse_qos, default_value = "0")]
     pub qos: QoS,
@@ -99,6 +112,15 @@ pub struct BenchArgs {
     /// No per-second output.
     #[arg(long = "quiet")]
     pub quiet: bool,
+    /// Write the end-to-end latency distribution to FILE in HdrHistogram's percentile format
+    /// (.hgrm, milliseconds), and beside it FILE-ack (PUBLISH to PUBACK/PUBCOMP, when
+    /// publishing at QoS 1 or 2) and FILE-connect (TCP connect to CONNACK).
+    #[arg(long = "hdr-out", value_name = "FILE")]
+    pub hdr_out: Option<PathBuf>,
+    /// Write one CSV row per second to FILE: counters, rates and that second's latency
+    /// percentiles (microseconds).
+    #[arg(long = "csv", value_name = "FILE")]
+    pub csv: Option<PathBuf>,
 }
 
 /// Parses `10`, `10s`, `250ms`, `2m`, `1.5s` (a bare number is seconds).

@@ -25,7 +25,7 @@ pub fn parse_qos(s: &str) -> Result<QoS, String> {
         .ok_or_else(|| format!("invalid QoS '{s}': must be 0, 1 or 2"))
 }
 
-/// Where the broker is and who we are to it.
+/// Where the broker is and who we are to it (the protocol version is [`VersionArgs`]).
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Broker host name or address.
@@ -43,9 +43,52 @@ pub struct ServerArgs {
     /// Read the password from the first line of this file.
     #[arg(long = "pw-file", value_name = "FILE", conflicts_with = "password")]
     pub pw_file: Option<PathBuf>,
+    /// Speak MQTT over WebSockets (port 80, or 443 with TLS, unless -p says otherwise).
+    #[arg(long = "ws")]
+    pub ws: bool,
+    /// Request path of the WebSocket upgrade [default: /mqtt]; implies --ws.
+    #[arg(long = "ws-path", value_name = "PATH")]
+    pub ws_path: Option<String>,
+}
+
+/// `-V`: the one protocol version a client command speaks (`mq test` has its own `-V`, which
+/// may name several).
+#[derive(Args, Debug, Clone)]
+pub struct VersionArgs {
     /// MQTT protocol version: mqttv31, mqttv311 or mqttv5.
     #[arg(short = 'V', long = "protocol-version", value_parser = parse_version, default_value = "mqttv311")]
     pub protocol_version: Version,
+}
+
+/// The WebSocket path when nothing says otherwise.
+pub const DEFAULT_WS_PATH: &str = "/mqtt";
+
+impl ServerArgs {
+    /// The WebSocket request path asked for with `--ws` or `--ws-path`; `None` for plain MQTT.
+    pub fn websocket_path(&self) -> Option<String> {
+        match (&self.ws_path, self.ws) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(DEFAULT_WS_PATH.to_string()),
+            (None, false) => None,
+        }
+    }
+
+    /// The port to use: `-p`, else the default of the transport (1883, 8883 with TLS, 80 and
+    /// 443 over WebSockets).
+    pub fn port_or_default(&self, tls: bool) -> u16 {
+        self.port
+            .unwrap_or_else(|| default_port(tls, self.websocket_path().is_some()))
+    }
+}
+
+/// The usual port of MQTT over TCP or WebSockets, with or without TLS.
+pub fn default_port(tls: bool, websocket: bool) -> u16 {
+    match (websocket, tls) {
+        (false, false) => 1883,
+        (false, true) => 8883,
+        (true, false) => 80,
+        (true, true) => 443,
+    }
 }
 
 /// TLS on the client side.
@@ -207,7 +250,9 @@ pub struct ClientArgs {
     /// Add an MQTT v5 property: CMD ID VALUE, or CMD user-property NAME VALUE.
     #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["CMD", "ID", "VALUE"], action = clap::ArgAction::Append)]
     pub property: Vec<String>,
-    /// URL `mqtt(s)://[user[:password]@]host[:port]/topic`.
+    /// URL `mqtt(s)://[user[:password]@]host[:port]/topic` or
+    /// `ws(s)://[user[:password]@]host[:port]/path/topic` (the first path segment is the
+    /// WebSocket path unless --ws-path says more).
     #[arg(short = 'L', long = "url", value_name = "URL")]
     pub url: Option<String>,
     /// Maximum QoS 1/2 messages in flight.

@@ -13,41 +13,58 @@ use bytes::Bytes;
 #[derive(Debug)]
 pub struct Usage(pub String);
 
-/// Where `-L mqtt(s)://user:pass@host:port/topic` points.
+/// Where `-L mqtt(s)://user:pass@host:port/topic` or `ws(s)://user:pass@host:port/path/topic`
+/// points.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Url {
-    /// TLS (mqtts).
+    /// TLS (mqtts, wss).
     pub tls: bool,
+    /// The WebSocket request path (ws, wss); `None` for MQTT over TCP.
+    pub websocket: Option<String>,
     /// User name.
     pub username: Option<String>,
     /// Password.
     pub password: Option<String>,
     /// Host.
     pub host: String,
-    /// Port (1883 or 8883 when absent).
+    /// Port (1883, 8883, 80 or 443 when absent).
     pub port: u16,
     /// Topic (the path without its leading `/`).
     pub topic: Option<String>,
 }
 
-/// Parses an `-L` URL as mosquitto does.
-pub fn parse_url(s: &str) -> Result<Url, Usage> {
+/// Parses an `-L` URL as mosquitto does, plus `ws://` and `wss://`. `ws_path` is
+/// `--ws-path`: the part of a WebSocket URL's path that is the request path, the rest being
+/// the topic; without it the first path segment is the request path.
+pub fn parse_url(s: &str, ws_path: Option<&str>) -> Result<Url, Usage> {
     let bad = || Usage(format!("Unsupported URL scheme or malformed URL '{s}'."));
-    let (tls, rest) = if let Some(r) = s.strip_prefix("mqtts://") {
-        (true, r)
-    } else if let Some(r) = s.strip_prefix("mqtt://") {
-        (false, r)
+    let schemes = [
+        ("mqtts://", true, false),
+        ("mqtt://", false, false),
+        ("wss://", true, true),
+        ("ws://", false, true),
+    ];
+    let (tls, ws, rest) = schemes
+        .iter()
+        .find_map(|(p, tls, ws)| s.strip_prefix(p).map(|r| (*tls, *ws, r)))
+        .ok_or_else(bad)?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (websocket, topic) = if ws {
+        let (p, t) = split_ws_path(path, ws_path).ok_or_else(|| {
+            Usage(format!(
+                "The URL '{s}' does not start with the WebSocket path '{}'.",
+                ws_path.unwrap_or_default()
+            ))
+        })?;
+        (Some(p), t)
     } else {
-        return Err(bad());
-    };
-    let (authority, topic) = match rest.split_once('/') {
-        Some((a, t)) => (a, (!t.is_empty()).then(|| t.to_string())),
-        None => (rest, None),
+        (None, path)
     };
     let mut url = Url {
         tls,
-        port: if tls { 8883 } else { 1883 },
-        topic,
+        websocket,
+        port: super::common::default_port(tls, ws),
+        topic: (!topic.is_empty()).then(|| topic.to_string()),
         ..Url::default()
     };
     let hostport = match authority.rsplit_once('@') {
@@ -74,6 +91,24 @@ pub fn parse_url(s: &str) -> Result<Url, Usage> {
         return Err(bad());
     }
     Ok(url)
+}
+
+/// Splits the path of a WebSocket URL (after the host's `/`) into request path and topic.
+fn split_ws_path<'a>(path: &'a str, given: Option<&str>) -> Option<(String, &'a str)> {
+    match given {
+        Some(g) => {
+            let g = g.trim_start_matches('/');
+            let rest = path.strip_prefix(g)?;
+            if !(rest.is_empty() || rest.starts_with('/') || g.is_empty()) {
+                return None;
+            }
+            Some((format!("/{g}"), rest.trim_start_matches('/')))
+        }
+        None => {
+            let (p, t) = path.split_once('/').unwrap_or((path, ""));
+            Some((format!("/{p}"), t))
+        }
+    }
 }
 
 /// A client id for when none is given: mosquitto's clients use `mosq-` and random letters.
@@ -110,6 +145,7 @@ pub struct ConnectPlan {
 /// Checks the shared flags and builds the client options. `default_v5` is for rr.
 pub fn plan(
     server: &ServerArgs,
+    version: Version,
     client: &ClientArgs,
     tls: &TlsArgs,
     will: &WillArgs,
@@ -131,8 +167,13 @@ pub fn plan(
             "You must provide a client id if you are using the -c option.".into(),
         ));
     }
-    let url = client.url.as_deref().map(parse_url).transpose()?;
-    let mut version = server.protocol_version;
+    let ws_path = server.ws_path.as_deref();
+    let url = client
+        .url
+        .as_deref()
+        .map(|u| parse_url(u, ws_path))
+        .transpose()?;
+    let mut version = version;
     // As mosquitto's clients: rr speaks v5 by default, and -D properties switch to v5.
     if (default_v5 || !client.property.is_empty()) && version == Version::V311 {
         version = Version::V5;
@@ -160,7 +201,7 @@ pub fn plan(
             w.properties = Props::new(props.will.clone());
         }
     }
-    if use_tls || o.port == 8883 {
+    if use_tls || (o.port == 8883 && o.websocket.is_none()) {
         o.tls = Some(tls_options(tls, url.as_ref().is_some_and(|u| u.tls))?);
     }
     Ok(ConnectPlan {
@@ -193,17 +234,20 @@ fn address_and_credentials(
         password = Some(read_password_file(f)?);
     }
     let mut use_tls = tls.enabled();
+    o.websocket = server.websocket_path();
     if let Some(u) = url {
         o.host = u.host.clone();
         use_tls |= u.tls;
         o.username = u.username.clone().or(o.username.take());
         password = u.password.clone().or(password);
+        if u.websocket.is_some() {
+            o.websocket = u.websocket.clone();
+        }
     }
-    o.port = server.port.unwrap_or(match (url, use_tls) {
-        (Some(u), _) => u.port,
-        (None, true) => 8883,
-        (None, false) => 1883,
-    });
+    o.port = match url {
+        Some(u) => server.port.unwrap_or(u.port),
+        None => server.port_or_default(use_tls),
+    };
     if password.is_some() && o.username.is_none() && !o.version.is_v5() {
         return Err(Usage("Problem setting username and/or password.".into()));
     }
@@ -276,11 +320,13 @@ mod tests {
 
     #[test]
     fn urls_give_host_port_credentials_and_topic() {
+        let parse_url = |s| super::parse_url(s, None);
         let u = parse_url("mqtts://al:pw@example.org:1234/a/b").unwrap();
         assert_eq!(
             u,
             Url {
                 tls: true,
+                websocket: None,
                 username: Some("al".into()),
                 password: Some("pw".into()),
                 host: "example.org".into(),
@@ -293,5 +339,27 @@ mod tests {
         assert_eq!(parse_url("mqtts://h/t").unwrap().port, 8883);
         assert!(parse_url("http://h/t").is_err());
         assert!(parse_url("mqtt://h:x/t").is_err());
+    }
+
+    #[test]
+    fn websocket_urls_split_path_and_topic() {
+        let u = parse_url("ws://u:p@h:8080/mqtt/a/b", None).unwrap();
+        assert_eq!(
+            (u.websocket.as_deref(), u.topic.as_deref(), u.port, u.tls),
+            (Some("/mqtt"), Some("a/b"), 8080, false)
+        );
+        let u = parse_url("wss://h", None).unwrap();
+        assert_eq!(
+            (u.websocket.as_deref(), u.port, u.tls),
+            (Some("/"), 443, true)
+        );
+        assert_eq!(parse_url("ws://h/x", None).unwrap().port, 80);
+        let u = parse_url("ws://h/ws/mqtt/t", Some("/ws/mqtt")).unwrap();
+        assert_eq!(
+            (u.websocket.as_deref(), u.topic.as_deref()),
+            (Some("/ws/mqtt"), Some("t"))
+        );
+        assert!(parse_url("ws://h/other/t", Some("/mqtt")).is_err());
+        assert!(parse_url("ws://h/mqttx/t", Some("/mqtt")).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! `mq meteo`: official weather observations and forecasts (AEMET OpenData, MeteoGalicia),
 //! published over MQTT.
 
-use super::common::{ServerArgs, TlsArgs, parse_qos};
+use super::common::{ServerArgs, TlsArgs, VersionArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -87,6 +87,9 @@ pub struct MeteoArgs {
     /// Broker connection.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// TLS to the broker.
     #[command(flatten)]
     pub tls: TlsArgs,

@@ -16,6 +16,7 @@ pub mod properties;
 pub mod publish;
 pub mod rr;
 pub mod subscribe;
+pub mod test;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ pub enum Command {
     Meteo(Box<meteo::MeteoArgs>),
     /// Load-test a broker: hold connections, publish, subscribe, measure.
     Bench(Box<bench::BenchArgs>),
+    /// Find out what a broker supports and where its limits are.
+    Test(Box<test::TestArgs>),
     /// Regenerate the man pages and shell completions from these definitions.
     #[command(hide = true)]
     GenerateDocs {

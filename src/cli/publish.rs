@@ -1,6 +1,6 @@
 //! `mq pub`: mosquitto_pub's flags.
 
-use super::common::{ClientArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use super::common::{ClientArgs, ServerArgs, TlsArgs, VersionArgs, WillArgs, parse_qos};
 use crate::protocol::QoS;
 use clap::Args;
 use std::path::PathBuf;
@@ -45,6 +45,9 @@ pub struct PubArgs {
     /// Connection options.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// Session and diagnostics options.
     #[command(flatten)]
     pub client: ClientArgs,

@@ -1,6 +1,8 @@
 //! `mq rr`: mosquitto_rr's flags (MQTT v5 request/response).
 
-use super::common::{ClientArgs, OutputArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use super::common::{
+    ClientArgs, OutputArgs, ServerArgs, TlsArgs, VersionArgs, WillArgs, parse_qos,
+};
 use crate::protocol::QoS;
 use clap::Args;
 use std::path::PathBuf;
@@ -45,6 +47,9 @@ pub struct RrArgs {
     /// Connection options.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// Session and diagnostics options.
     #[command(flatten)]
     pub client: ClientArgs,

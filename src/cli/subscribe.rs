@@ -1,6 +1,8 @@
 //! `mq sub`: mosquitto_sub's flags, plus `--json`.
 
-use super::common::{ClientArgs, OutputArgs, ServerArgs, TlsArgs, WillArgs, parse_qos};
+use super::common::{
+    ClientArgs, OutputArgs, ServerArgs, TlsArgs, VersionArgs, WillArgs, parse_qos,
+};
 use crate::protocol::QoS;
 use clap::Args;
 
@@ -50,6 +52,9 @@ pub struct SubArgs {
     /// Connection options.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Protocol version.
+    #[command(flatten)]
+    pub version: VersionArgs,
     /// Session and diagnostics options.
     #[command(flatten)]
     pub client: ClientArgs,

@@ -45,7 +45,7 @@ mod error;
 mod task;
 
 pub use error::ClientError;
-pub use task::handshake;
+pub use task::{handshake, open_stream};
 
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
@@ -95,6 +95,9 @@ pub struct ClientOptions {
     pub bind_address: Option<std::net::IpAddr>,
     /// Connect over this unix socket instead of `host:port`.
     pub unix: Option<std::path::PathBuf>,
+    /// Speak MQTT over WebSockets, upgrading at this request path (`/mqtt`); `None` is plain
+    /// MQTT. With [`ClientOptions::tls`] this is `wss`.
+    pub websocket: Option<String>,
     /// Print mosquitto-style `Client ID sending PUBLISH (...)` lines on stdout.
     pub debug: bool,
     /// Incoming messages buffered for [`Client::recv`]; when full, the client stops reading the
@@ -129,6 +132,7 @@ impl ClientOptions {
             nodelay: false,
             bind_address: None,
             unix: None,
+            websocket: None,
             debug: false,
             message_buffer: 1024,
             bridge: false,

@@ -94,7 +94,27 @@ fn closed_before_connack() -> ClientError {
     )
 }
 
-/// Opens the stream (TCP or TLS, or the unix socket), sends the CONNECT `opts` describe and
+/// Opens the byte stream `opts` point at (a unix socket, TCP, TLS, or a WebSocket over either)
+/// without saying anything yet: [`Client::connect`](super::Client::connect) speaks MQTT over it,
+/// and `mq test` uses it bare to stream payloads too large to buffer and to look at the TLS
+/// session.
+pub async fn open_stream(opts: &ClientOptions) -> Result<Stream, ClientError> {
+    let tcp = transport::TcpOptions {
+        nodelay: opts.nodelay,
+        bind: opts.bind_address,
+    };
+    Ok(match (&opts.unix, &opts.websocket) {
+        (Some(path), _) => transport::connect_unix(path).await?,
+        (None, Some(path)) => {
+            let max = opts.max_packet_size as usize;
+            let tls = opts.tls.clone();
+            transport::connect_websocket(&opts.host, opts.port, tls, tcp, path, max).await?
+        }
+        (None, None) => transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?,
+    })
+}
+
+/// Opens the stream ([`open_stream`]), sends the CONNECT `opts` describe and
 /// reads the CONNACK: the connection every client of `mq` starts with. A refused CONNACK is
 /// [`ClientError::Refused`].
 ///
@@ -102,16 +122,7 @@ fn closed_before_connack() -> ClientError {
 /// themselves, with the broker's session state, so that packet identifiers and unacknowledged
 /// messages carry over from one connection to the next.
 pub async fn handshake(opts: &ClientOptions) -> Result<(Connection<Stream>, ConnAck), ClientError> {
-    let stream = match &opts.unix {
-        Some(path) => transport::connect_unix(path).await?,
-        None => {
-            let tcp = transport::TcpOptions {
-                nodelay: opts.nodelay,
-                bind: opts.bind_address,
-            };
-            transport::connect(&opts.host, opts.port, opts.tls.clone(), tcp).await?
-        }
-    };
+    let stream = open_stream(opts).await?;
     let mut conn = Connection::new(stream, opts.version);
     conn.set_max_packet_size(opts.max_packet_size);
     let connect = Packet::Connect(Box::new(opts.connect_packet()));

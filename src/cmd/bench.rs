@@ -2,9 +2,11 @@
 //! summary.
 
 use super::Error;
-use crate::bench::{self, Output, Plan};
+use crate::bench::csv::CsvLog;
+use crate::bench::{self, Output, Plan, PlanError};
 use crate::cli::bench::BenchArgs;
 use std::io::Write;
+use std::path::PathBuf;
 
 /// A checked run, ready for a runtime.
 #[derive(Debug)]
@@ -35,18 +37,41 @@ fn prepare(args: &BenchArgs) -> Result<Job, Error> {
         output: Output {
             json_every_second: args.json_every_second,
             quiet: args.quiet,
+            csv: create_csv(args)?,
+            hdr_out: check_hdr_out(args)?,
         },
         json: args.json,
     })
+}
+
+/// Opens the `--csv` file now, so that a bad path fails before any connection.
+fn create_csv(args: &BenchArgs) -> Result<Option<(CsvLog, PathBuf)>, PlanError> {
+    let Some(path) = &args.csv else {
+        return Ok(None);
+    };
+    CsvLog::create(path)
+        .map(|log| Some((log, path.clone())))
+        .map_err(|e| PlanError::Output(format!("{}: {e}", path.display())))
+}
+
+/// Creates the `--hdr-out` file now (it is written at the end), for the same reason.
+fn check_hdr_out(args: &BenchArgs) -> Result<Option<PathBuf>, PlanError> {
+    let Some(path) = &args.hdr_out else {
+        return Ok(None);
+    };
+    std::fs::File::create(path)
+        .map(|_| Some(path.clone()))
+        .map_err(|e| PlanError::Output(format!("{}: {e}", path.display())))
 }
 
 impl Job {
     /// Runs the plan and prints the summary on stdout.
     async fn run(self) -> Result<(), Error> {
         let with_messages = self.plan.publishers + self.plan.subscribers > 0;
+        let json_lines = self.output.json_every_second;
         let summary = bench::run(self.plan, self.output).await?;
         // Under --json-every-second stdout is a stream of JSON lines: the summary is one too.
-        let text = if self.output.json_every_second {
+        let text = if json_lines {
             summary.json_line()
         } else if self.json {
             summary.json()

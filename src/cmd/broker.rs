@@ -35,7 +35,12 @@ pub fn plan(args: &BrokerArgs) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Runs the broker until SIGINT or SIGTERM; SIGHUP re-reads the config file.
+/// Exit status when a second SIGINT or SIGTERM cuts shutdown short.
+pub const FORCED_EXIT: i32 = 1;
+
+/// Runs the broker until SIGINT or SIGTERM; SIGHUP re-reads the config file. A second SIGINT
+/// or SIGTERM during shutdown exits at once (status [`FORCED_EXIT`]), as an operator pressing
+/// Ctrl-C twice expects.
 pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
     let config = plan(&args).map_err(BrokerCmdError::from)?;
     crate::process::raise_nofile_limit();
@@ -55,6 +60,17 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
             }
         }
     });
-    broker.run(async move { terminated.recv().await }).await;
+    broker
+        .run(async move {
+            terminated.recv().await;
+            tokio::spawn(async move {
+                terminated.recv().await;
+                log.info(format_args!(
+                    "Second signal: exiting now, without finishing shutdown."
+                ));
+                std::process::exit(FORCED_EXIT);
+            });
+        })
+        .await;
     Ok(())
 }

@@ -15,6 +15,8 @@ pub enum Tool {
     Sub,
     /// `mq rr`
     Rr,
+    /// `mq test`
+    Test,
 }
 
 impl Tool {
@@ -24,6 +26,7 @@ impl Tool {
             Tool::Pub => "pub",
             Tool::Sub => "sub",
             Tool::Rr => "rr",
+            Tool::Test => "test",
         }
     }
 }
@@ -66,6 +69,9 @@ pub enum Error {
     /// `mq bench` failed.
     #[error("{0}")]
     Bench(#[from] BenchError),
+    /// `mq test` could not connect at all: status 1.
+    #[error("{0}")]
+    Probe(#[from] crate::probe::ProbeError),
     /// `mq meteo` ended with the status it documents (its messages were logged as they came).
     #[error("exit status {0}")]
     Meteo(u8),

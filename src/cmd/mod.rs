@@ -16,6 +16,7 @@ pub mod passwd;
 pub mod publish;
 pub mod rr;
 pub mod subscribe;
+pub mod test;
 
 pub use error::{Error, Tool};
 
@@ -38,6 +39,7 @@ pub async fn run(command: Command) -> Result<(), Error> {
         Command::Rr(args) => rr::run(args).await,
         Command::Meteo(args) => meteo::run(*args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Test(args) => test::run(args).await,
         Command::GenerateDocs { out } => docs::run(out).await,
     }
 }

@@ -113,8 +113,16 @@ pub(super) fn load_payload(
 fn plan(a: &PubArgs) -> Result<Plan, Error> {
     let usage = Error::usage(Tool::Pub);
     let props = properties::parse(&a.client.property).map_err(usage)?;
-    let conn =
-        connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false).map_err(usage)?;
+    let conn = connect::plan(
+        &a.server,
+        a.version.protocol_version,
+        &a.client,
+        &a.tls,
+        &a.will,
+        &props,
+        false,
+    )
+    .map_err(usage)?;
     let source = load_source(a).map_err(usage)?;
     if let Some(r) = a.repeat
         && r < 1

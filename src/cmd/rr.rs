@@ -45,7 +45,16 @@ struct Plan {
 fn plan(a: &RrArgs) -> Result<Plan, Error> {
     let usage = Error::usage(Tool::Rr);
     let props = properties::parse(&a.client.property).map_err(usage)?;
-    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, true).map_err(usage)?;
+    let conn = connect::plan(
+        &a.server,
+        a.version.protocol_version,
+        &a.client,
+        &a.tls,
+        &a.will,
+        &props,
+        true,
+    )
+    .map_err(usage)?;
     let body = payload(a)?;
     let topic = a.topic.clone().or_else(|| conn.url_topic.clone());
     let (Some(topic), Some(resp), Some(body)) = (topic, a.response_topic.clone(), body) else {

@@ -78,7 +78,15 @@ fn subscriptions(a: &SubArgs, conn: &ConnectPlan, v5: bool) -> Result<Vec<Subscr
 
 fn plan(a: &SubArgs) -> Result<Plan, Usage> {
     let props = properties::parse(&a.client.property)?;
-    let conn = connect::plan(&a.server, &a.client, &a.tls, &a.will, &props, false)?;
+    let conn = connect::plan(
+        &a.server,
+        a.version.protocol_version,
+        &a.client,
+        &a.tls,
+        &a.will,
+        &props,
+        false,
+    )?;
     if a.no_retained && a.retained_only {
         return Err(Usage(
             "Combining '-R' and '--retained-only' makes no sense.".into(),

@@ -19,7 +19,7 @@ use super::publish::Message;
 use super::sink::{Readback, Sink, SinkError};
 use crate::cli::common::{ServerArgs, TlsArgs};
 use crate::client::{Client, ClientError, ClientOptions};
-use crate::protocol::{Props, QoS, Will};
+use crate::protocol::{Props, QoS, Version, Will};
 use crate::topic::TopicName;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -42,21 +42,21 @@ fn broker(e: ClientError) -> SinkError {
     SinkError::Broker(e.to_string())
 }
 
-/// Client options from the command line: server, TLS, id, keepalive, and the will
+/// Client options from the command line: server, protocol version, TLS, id, keepalive, and the will
 /// (`offline`, retained, on `status_topic`).
 pub fn client_options(
     server: &ServerArgs,
+    version: Version,
     tls: &TlsArgs,
     id: Option<&str>,
     keepalive: u16,
     qos: QoS,
     status_topic: &str,
 ) -> Result<ClientOptions, String> {
-    let port = server
-        .port
-        .unwrap_or(if tls.enabled() { 8883 } else { 1883 });
+    let port = server.port_or_default(tls.enabled());
     let mut opts = ClientOptions::new(server.host.clone(), port);
-    opts.version = server.protocol_version;
+    opts.websocket = server.websocket_path();
+    opts.version = version;
     opts.client_id = id.map_or_else(|| format!("mq-meteo-{}", std::process::id()), str::to_owned);
     opts.keep_alive = keepalive;
     opts.username.clone_from(&server.username);

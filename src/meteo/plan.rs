@@ -193,6 +193,7 @@ fn output(args: &MeteoArgs, status_topic: &str) -> Result<Output, String> {
     }
     let opts = client_options(
         &args.server,
+        args.version.protocol_version,
         &args.tls,
         args.id.as_deref(),
         args.keepalive,

@@ -4,7 +4,8 @@ use super::header::{self, FixedHeader};
 use super::packets::{connack, connect, control, publish, pubresp, subscribe, unsubscribe};
 use super::primitives::{put_varint, varint_len};
 use super::{
-    DecodeError, EncodeError, MAX_REMAINING_LENGTH, Packet, PacketType, ReasonCode, Version,
+    DecodeError, EncodeError, MAX_REMAINING_LENGTH, Packet, PacketType, Publish, ReasonCode,
+    Version,
 };
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -145,6 +146,42 @@ fn encode_body(packet: &Packet, version: Version, buf: &mut BytesMut) -> Result<
 pub fn encoded_len(packet: &Packet, version: Version) -> usize {
     let (_, len) = frame(packet, version);
     1 + varint_len(len) + len
+}
+
+/// Encodes the fixed header and variable header of `publish` as if its payload were
+/// `payload_len` bytes long (its own payload must be empty), for a writer that streams a payload
+/// too large to hold in memory right after these bytes.
+pub fn encode_publish_head(
+    publish: &Publish,
+    payload_len: usize,
+    version: Version,
+    buf: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    if !publish.payload.is_empty() {
+        return Err(EncodeError::Invalid("streamed PUBLISH with a payload"));
+    }
+    let len = publish::body_len(publish, version).saturating_add(payload_len);
+    if len > MAX_REMAINING_LENGTH as usize {
+        return Err(EncodeError::PacketTooLarge(len));
+    }
+    let start = buf.len();
+    buf.put_u8(publish::first_byte(publish));
+    put_varint(buf, len);
+    let written = publish::encode(publish, version, buf);
+    if written.is_err() {
+        buf.truncate(start);
+    }
+    written
+}
+
+/// The type, fixed-header length and remaining length of the packet at the front of `buf`,
+/// from its fixed header alone (`Ok(None)` until that is complete), for a reader that skips a
+/// body too large to buffer instead of decoding it.
+pub fn peek_header(
+    buf: &[u8],
+    version: Version,
+) -> Result<Option<(PacketType, usize, usize)>, DecodeError> {
+    Ok(header::parse(buf, version)?.map(|h| (h.kind, h.header_len, h.remaining)))
 }
 
 #[cfg(test)]
@@ -408,5 +445,43 @@ mod tests {
         );
         assert_eq!(e, Err(EncodeError::NotInVersion("AUTH")));
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn streamed_publish_head_plus_payload_decodes_as_the_whole_packet() {
+        for version in [Version::V311, Version::V5] {
+            let mut publish = Publish {
+                dup: false,
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                topic: TopicName::new("big/one").unwrap(),
+                packet_id: Some(id(7)),
+                properties: Default::default(),
+                payload: Bytes::new(),
+            };
+            let mut buf = BytesMut::new();
+            encode_publish_head(&publish, 300, version, &mut buf).unwrap();
+            let (kind, header_len, remaining) = peek_header(&buf, version).unwrap().unwrap();
+            assert_eq!(kind, PacketType::Publish);
+            assert_eq!(header_len, 3, "300 + head needs two length bytes");
+            assert_eq!(header_len + remaining, buf.len() + 300);
+            buf.extend_from_slice(&[0xAB; 300]);
+            let Some(Packet::Publish(p)) = decode(&mut buf, version, u32::MAX).unwrap() else {
+                panic!("not a publish");
+            };
+            assert_eq!((p.topic.as_str(), p.payload.len()), ("big/one", 300));
+            assert_eq!(p.packet_id, Some(id(7)));
+            let mut buf = BytesMut::new();
+            let too_big = MAX_REMAINING_LENGTH as usize;
+            assert!(matches!(
+                encode_publish_head(&publish, too_big, version, &mut buf),
+                Err(EncodeError::PacketTooLarge(_))
+            ));
+            publish.payload = Bytes::from_static(b"x");
+            assert!(encode_publish_head(&publish, 1, version, &mut buf).is_err());
+            assert!(buf.is_empty());
+        }
+        assert_eq!(peek_header(&[0x30], Version::V311), Ok(None));
+        assert_eq!(peek_header(&[0x30, 0x80], Version::V311), Ok(None));
     }
 }

@@ -32,6 +32,7 @@ mod codec;
 mod error;
 mod header;
 mod packets;
+mod peek;
 mod primitives;
 mod properties;
 mod property_wire;
@@ -40,9 +41,10 @@ mod reason;
 #[cfg(test)]
 mod malformed_tests;
 
-pub use codec::{decode, encode, encoded_len};
+pub use codec::{decode, encode, encode_publish_head, encoded_len, peek_header};
 pub use error::{DecodeError, EncodeError};
 pub use header::PacketType;
+pub use peek::{Peek, PublishHead, peek_publish};
 pub use primitives::ByteStr;
 pub use properties::{Properties, Props};
 pub use reason::ReasonCode;

@@ -11,6 +11,7 @@ pub mod openssl;
 pub mod peers;
 pub mod pki;
 pub mod raw;
+pub mod web;
 
 #[allow(unused_imports)]
 pub use broker::{Conf, Kind, TestBroker};

@@ -20,6 +20,9 @@ use std::time::Duration;
 
 mod bridge;
 mod security;
+mod web;
+
+pub use web::{HttpCredentials, Protocol};
 
 /// The port of the implicit listener and of `port`.
 pub const DEFAULT_PORT: u16 = 1883;
@@ -45,6 +48,8 @@ pub struct ListenerConfig {
     /// This listener's own `allow_anonymous`, `password_file` and `acl_file`, used with
     /// `per_listener_settings true`.
     pub security: SecurityConfig,
+    /// What the listener speaks (`protocol`), with the options of that kind.
+    pub protocol: Protocol,
 }
 
 /// `allow_anonymous`, `password_file` and `acl_file`, for the whole broker or one listener.
@@ -99,6 +104,7 @@ impl ListenerConfig {
             use_identity_as_username: false,
             use_subject_as_username: false,
             security: SecurityConfig::default(),
+            protocol: Protocol::Mqtt,
         }
     }
 
@@ -369,20 +375,34 @@ impl<'a> Parser<'a> {
 
 impl Parser<'_> {
     fn file(&mut self, path: &Path) -> Result<(), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
             message: format!("cannot read config file: {e}"),
         })?;
-        self.text(&text, path)
+        self.bytes(&bytes, path)
     }
 
     fn text(&mut self, text: &str, file: &Path) -> Result<(), ConfigError> {
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim_end_matches('\r');
-            if line.starts_with('#') || line.trim().is_empty() {
+        self.bytes(text.as_bytes(), file)
+    }
+
+    /// Parses the lines of a file. Comments may hold any bytes (mosquitto reads them as
+    /// bytes too); an option line must be UTF-8.
+    fn bytes(&mut self, text: &[u8], file: &Path) -> Result<(), ConfigError> {
+        for (i, raw) in text.split(|b| *b == b'\n').enumerate() {
+            if raw.first() == Some(&b'#') || raw.trim_ascii().is_empty() {
                 continue;
             }
+            let line = std::str::from_utf8(raw).map_err(|e| ConfigError {
+                file: file.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "not valid UTF-8 (byte {} of the line); only comments may hold other bytes",
+                    e.valid_up_to() + 1
+                ),
+            })?;
+            let line = line.trim_end_matches('\r');
             let (name, value) = match line.trim().split_once(char::is_whitespace) {
                 Some((n, v)) => (n, v.trim()),
                 None => (line.trim(), ""),
@@ -404,8 +424,11 @@ impl Parser<'_> {
         let c = &mut *self.config;
         match name {
             "listener" => return self.listener(value),
-            "port" => self.default_listener().port = num(name, value)?,
-            "bind_address" => self.default_listener().bind = Some(word(name, value)?.into()),
+            "port" => self.default_listener().port = port(value)?,
+            "bind_address" => {
+                let l = self.default_listener();
+                l.bind = Some(address(word(name, value)?, l.port)?.into());
+            }
             "socket_domain" => {
                 let d = match value {
                     "ipv4" => Domain::V4,
@@ -477,11 +500,9 @@ impl Parser<'_> {
                     _ => return Err(format!("invalid log_dest value '{value}'")),
                 }
             }
-            "protocol" => match value {
-                "mqtt" => {}
-                "websockets" => return Err("protocol websockets: not supported yet".into()),
-                _ => return Err(format!("invalid protocol value '{value}'")),
-            },
+            "protocol" | "http_dir" | "http_api_username" | "http_api_password" => {
+                return self.web(name, value);
+            }
             "include_dir" => return self.include_dir(value, file),
             n if NOT_YET.contains(&n) => return Err(format!("{n}: not supported yet")),
             n if IGNORED.contains(&n) => {}
@@ -492,8 +513,9 @@ impl Parser<'_> {
 
     fn listener(&mut self, value: &str) -> Result<(), String> {
         let mut parts = value.split_whitespace();
-        let port = num("listener", parts.next().unwrap_or(""))?;
-        let bind = parts.next().map(str::to_string);
+        let port = port(parts.next().unwrap_or(""))?;
+        let bind = parts.next().map(|a| address(a, port)).transpose()?;
+        let bind = bind.map(str::to_string);
         if parts.next().is_some() {
             return Err("listener takes a port and an optional address".into());
         }
@@ -592,10 +614,65 @@ fn word<'v>(name: &str, value: &'v str) -> Result<&'v str, String> {
     }
 }
 
-fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("invalid {name} value '{value}' (expected a number)"))
+/// An integer type's bounds, for "out of range" messages.
+trait Ranged {
+    const MIN: i128;
+    const MAX: i128;
+}
+
+macro_rules! ranged {
+    ($($t:ty),*) => {$(
+        impl Ranged for $t {
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+        }
+    )*};
+}
+ranged!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+fn num<T: std::str::FromStr + Ranged>(name: &str, value: &str) -> Result<T, String> {
+    value.parse().map_err(|_| match value.parse::<i128>() {
+        Ok(_) => format!("{name} {value} is out of range {}-{}", T::MIN, T::MAX),
+        Err(_) => format!("invalid {name} value '{value}' (expected a number)"),
+    })
+}
+
+/// A listening port: 1-65535. Port 0 (mosquitto's `listener 0 PATH` for a Unix socket) is
+/// refused rather than taken as "any free port".
+fn port(value: &str) -> Result<u16, String> {
+    match value.parse::<i128>() {
+        Ok(n @ 1..=65535) => Ok(n as u16),
+        Ok(n) => Err(format!("port {n} is out of range 1-65535")),
+        Err(_) if value.is_empty() => Err("listener needs a port".into()),
+        Err(_) => Err(format!(
+            "invalid port '{value}' (expected a number 1-65535)"
+        )),
+    }
+}
+
+/// A listener address: an IPv4 or IPv6 address, or a host name (resolved when binding).
+fn address(value: &str, port: u16) -> Result<&str, String> {
+    if value.parse::<IpAddr>().is_ok() {
+        return Ok(value);
+    }
+    let numeric = value.chars().all(|c| c.is_ascii_digit() || c == '.') || value.contains(':');
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if numeric {
+        Err(format!(
+            "cannot listen on {value}:{port}: not an IPv4 or IPv6 address"
+        ))
+    } else if value.len() > 253 || !value.split('.').all(label_ok) {
+        Err(format!(
+            "cannot listen on {value}:{port}: not an IPv4 or IPv6 address or a host name"
+        ))
+    } else {
+        Ok(value)
+    }
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool, String> {
@@ -677,6 +754,43 @@ mod tests {
     }
 
     #[test]
+    fn errors_name_the_value_and_the_reason() {
+        let msg = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(
+            msg("#\n\n\nlistener 99999\n"),
+            "test.conf:4: port 99999 is out of range 1-65535"
+        );
+        assert_eq!(
+            msg("listener 1883\n\n\n\nlistener 1883 300.1.2.3\n"),
+            "test.conf:5: cannot listen on 300.1.2.3:1883: not an IPv4 or IPv6 address"
+        );
+        assert!(msg("listener 0").ends_with("port 0 is out of range 1-65535"));
+        assert!(msg("port -1").ends_with("port -1 is out of range 1-65535"));
+        assert!(msg("listener x1").ends_with("invalid port 'x1' (expected a number 1-65535)"));
+        assert!(msg("listener 1 ::1x").contains("not an IPv4 or IPv6 address"));
+        assert!(msg("listener 1 bad_host").contains("or a host name"));
+        assert!(msg("bind_address 1.2.3.4.5").contains("cannot listen on 1.2.3.4.5:1883"));
+        assert_eq!(
+            msg("max_inflight_messages 70000"),
+            "test.conf:1: max_inflight_messages 70000 is out of range 0-65535"
+        );
+        let ok = parse("listener 1883 ::1\nlistener 1884 localhost\nlistener 1885 10.0.0.1\n");
+        assert_eq!(ok.unwrap().listeners[1].bind.as_deref(), Some("localhost"));
+    }
+
+    #[test]
+    fn comments_may_hold_any_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("latin1.conf");
+        std::fs::write(&f, b"# caf\xe9 \xff\xfe\nmax_queued_messages 9\n").unwrap();
+        assert_eq!(Config::from_file(&f).unwrap().max_queued_messages, 9);
+        std::fs::write(&f, b"# ok\nauto_id_prefix caf\xe9\n").unwrap();
+        let e = Config::from_file(&f).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("not valid UTF-8"), "{e}");
+    }
+
+    #[test]
     fn security_options_are_global_by_default() {
         let c = parse("password_file /etc/pw\nacl_file acl\nlistener 1883 127.0.0.1\n").unwrap();
         assert_eq!(c.password_file, Some(PathBuf::from("/etc/pw")));
@@ -692,12 +806,6 @@ mod tests {
         );
         assert!(parse("max_queued_messages 5").unwrap().allow_anonymous);
         assert!(parse("allow_anonymous maybe").is_err());
-        assert!(
-            parse("protocol websockets")
-                .unwrap_err()
-                .message
-                .contains("not supported yet")
-        );
     }
 
     #[test]

@@ -118,7 +118,7 @@ impl Parser<'_> {
                 ),
                 _ => None,
             };
-            if let Some(p) = problem {
+            if let Some(p) = problem.or_else(|| super::web::problem(l)) {
                 return Err(ConfigError {
                     file: file.to_path_buf(),
                     line: 0,

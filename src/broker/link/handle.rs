@@ -6,6 +6,7 @@ use crate::broker::log::Log;
 use crate::broker::router::{Attached, Fanout, Router, SessionCell};
 use crate::broker::security::ConnectInfo;
 use crate::broker::store::StoreOp;
+use crate::broker::sys;
 use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
     UnsubAck, Version, Will,
@@ -19,15 +20,22 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// A connected client's link state.
 pub(super) struct Link {
     pub(super) cell: Arc<SessionCell>,
-    client_id: Arc<str>,
-    version: Version,
+    pub(super) client_id: Arc<str>,
+    pub(super) version: Version,
     username: Option<String>,
     will: Option<Box<Will>>,
     pub(super) router: Arc<Router>,
-    log: Log,
-    limits: Arc<LinkLimits>,
-    /// Store changes made by this link's last batch must be on disk before its acks go out.
-    needs_sync: bool,
+    pub(super) log: Log,
+    pub(super) limits: Arc<LinkLimits>,
+    /// Acknowledgements of the current batch that promise the message is stored: they go out
+    /// only once the store has committed (see `durable.rs`).
+    pub(super) durable: Vec<(crate::protocol::PacketId, QoS)>,
+    /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
+    pub(super) deferred: Option<Packet>,
+    /// Whether this client was told off for publishing to `$SYS` (logged once per client).
+    sys_warned: bool,
+    /// Whether routing the message at hand wrote to the store.
+    routed_to_store: bool,
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
@@ -154,7 +162,8 @@ where
     };
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
-    router.stats.connected.fetch_add(1, Ordering::Relaxed);
+    let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
+    router.stats.connected_max.fetch_max(now, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
     let mut out: Vec<Outgoing> = vec![Outgoing::Packet(Packet::ConnAck(ConnAck {
         session_present: attached.present,
@@ -183,13 +192,31 @@ where
         router: router.clone(),
         log,
         limits: ctx.limits.clone(),
-        needs_sync: false,
+        durable: Vec::new(),
+        deferred: None,
+        sys_warned: false,
+        routed_to_store: false,
         behind: None,
         aliases: Vec::new(),
         connect_expiry: expiry,
         bridge: c.bridge,
     };
     Some((link, attached))
+}
+
+/// The message a PUBLISH carries.
+fn message(p: &Publish) -> Message {
+    let props = p.properties.clone();
+    Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
+}
+
+/// A PUBACK, PUBREC, PUBREL or PUBCOMP body.
+pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> PubResp {
+    PubResp {
+        packet_id,
+        reason,
+        properties: Props::default(),
+    }
 }
 
 /// Queues a packet for sending.
@@ -206,11 +233,12 @@ impl Link {
     /// Routes a message, remembering a subscriber that is falling behind; returns the v5
     /// acknowledgement reason for a message that went nowhere.
     fn route(&mut self, msg: Message) -> Option<ReasonCode> {
-        let (fanout, behind) = self.router.publish(Arc::new(msg), Some(&self.cell));
-        if let Some(cell) = behind {
+        let routed = self.router.publish(Arc::new(msg), Some(&self.cell));
+        if let Some(cell) = routed.behind {
             self.behind.get_or_insert(cell);
         }
-        match fanout {
+        self.routed_to_store |= routed.stored;
+        match routed.fanout {
             Fanout::Delivered => None,
             Fanout::NoSubscribers => Some(ReasonCode::NoMatchingSubscribers),
             Fanout::QueuesFull => Some(ReasonCode::QuotaExceeded),
@@ -315,9 +343,15 @@ impl Link {
         }
     }
 
-    fn store(&mut self, op: StoreOp) {
-        if let (Some(store), false) = (self.router.store(), self.cell.lock().clean) {
-            store.send(op);
+    /// Sends a change of this client's session state to the store (persistent sessions only).
+    /// Returns whether it was sent.
+    pub(super) fn store(&mut self, op: StoreOp) -> bool {
+        match (self.router.store(), self.cell.lock().clean) {
+            (Some(store), false) => {
+                store.send(op);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -329,7 +363,7 @@ impl Link {
 
     /// Checks a PUBLISH: a protocol violation closes the connection, otherwise returns
     /// whether to route it and the acknowledgement's reason code.
-    fn admit(&self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
+    fn admit(&mut self, p: &Publish) -> Result<(bool, ReasonCode), Close> {
         if p.topic.is_empty() {
             return Err(Close::Error(
                 "disconnected due to protocol error (empty topic without alias)".into(),
@@ -355,9 +389,10 @@ impl Link {
                 Some(ReasonCode::RetainNotSupported),
             ));
         }
-        let limit = self.limits.message_size_limit as usize;
-        let reason = if limit != 0 && p.payload.len() > limit {
-            ReasonCode::PacketTooLarge
+        // A payload over message_size_limit never gets here: see `oversize.rs`.
+        let reason = if !sys::client_may_publish(&p.topic) {
+            self.refuse_sys(p);
+            ReasonCode::NotAuthorized
         } else if !self.router.access().can_write(
             &self.client_id,
             self.username.as_deref(),
@@ -377,6 +412,21 @@ impl Link {
                 ReasonCode::Success
             },
         ))
+    }
+
+    /// Counts a publish to `$SYS` and logs the first of each client.
+    fn refuse_sys(&mut self, p: &Publish) {
+        self.router
+            .stats
+            .sys_refused
+            .fetch_add(1, Ordering::Relaxed);
+        if !std::mem::replace(&mut self.sys_warned, true) {
+            self.log.info(format_args!(
+                "Client {} published to '{}': dropped, only the broker publishes to $SYS \
+                 (further attempts are not logged).",
+                self.client_id, p.topic
+            ));
+        }
     }
 
     fn log_publish(&self, p: &Publish) {
@@ -419,56 +469,27 @@ impl Link {
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
         self.log_publish(&p);
-        let (route, mut reason) = self.admit(&p)?;
-        let v5 = self.version.is_v5();
+        let (route, reason) = self.admit(&p)?;
         self.check_receive_max(&p)?;
-        let mut matched = |me: &mut Self, m: Message| {
-            if let (Some(why), true) = (me.route(m), v5 && reason == ReasonCode::Success) {
-                reason = why;
-            }
-        };
-        let msg = || {
-            let props = p.properties.clone();
-            Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
-        };
+        let (route, mut reason) = self.admit_to_store(&p, route, reason)?;
+        self.routed_to_store = false;
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.route(msg());
+                    self.route(message(&p));
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
                 if route {
-                    matched(self, msg());
-                    self.needs_sync = true;
+                    self.route_acked(&p, &mut reason);
                 }
-                push(
-                    out,
-                    Packet::PubAck(PubResp {
-                        packet_id: id,
-                        reason,
-                        properties: Props::default(),
-                    }),
-                );
+                // PUBACK promises what routing wrote to the store is there.
+                if self.routed_to_store {
+                    self.durable.push((id, QoS::AtLeastOnce));
+                }
+                push(out, Packet::PubAck(resp(id, reason)));
             }
-            (QoS::ExactlyOnce, Some(id)) => {
-                let first = self.cell.lock().session.incoming_qos2(id);
-                if first && route {
-                    matched(self, msg());
-                }
-                if first {
-                    self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
-                    self.needs_sync = true;
-                }
-                push(
-                    out,
-                    Packet::PubRec(PubResp {
-                        packet_id: id,
-                        reason,
-                        properties: Props::default(),
-                    }),
-                );
-            }
+            (QoS::ExactlyOnce, Some(id)) => self.publish_qos2(&p, id, route, reason, out),
             _ => {
                 return Err(Close::Error(
                     "disconnected due to protocol error (no packet id)".into(),
@@ -477,6 +498,44 @@ impl Link {
             }
         }
         Ok(())
+    }
+
+    /// Routes an acknowledged message; a v5 success turns into the reason it went nowhere.
+    fn route_acked(&mut self, p: &Publish, reason: &mut ReasonCode) {
+        let why = self.route(message(p));
+        if let (Some(why), true) = (why, self.version.is_v5() && *reason == ReasonCode::Success) {
+            *reason = why;
+        }
+    }
+
+    /// The first half of the QoS 2 exchange: route once, remember the id, answer PUBREC.
+    fn publish_qos2(
+        &mut self,
+        p: &Publish,
+        id: crate::protocol::PacketId,
+        route: bool,
+        mut reason: ReasonCode,
+        out: &mut Vec<Outgoing>,
+    ) {
+        let first = self.cell.lock().session.incoming_qos2(id);
+        if first && route {
+            self.route_acked(p, &mut reason);
+        }
+        if self.version.is_v5() && reason.is_error() {
+            // A refusing PUBREC ends the exchange: the id is free for the client's next
+            // message, which must not be taken for a resend of this one.
+            if first {
+                let _ = self.cell.lock().session.pubrel(id);
+            }
+        } else {
+            let kept = first && self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+            // PUBREC promises the message and its id are held. A resend's first delivery is
+            // past knowing: it waits for the store too.
+            if kept || self.routed_to_store || !first {
+                self.durable.push((id, QoS::ExactlyOnce));
+            }
+        }
+        push(out, Packet::PubRec(resp(id, reason)));
     }
 
     fn subscribe(&mut self, s: crate::protocol::Subscribe, out: &mut Vec<Outgoing>) {
@@ -526,16 +585,6 @@ impl Link {
         }
     }
 
-    /// Waits for the store when this batch's acknowledgements promise durability.
-    /// The wait is boxed: it is rare, and inline it would widen every idle connection.
-    pub(super) async fn sync_store(&mut self) {
-        if std::mem::take(&mut self.needs_sync) {
-            if let Some(store) = self.router.store() {
-                Box::pin(store.barrier()).await;
-            }
-        }
-    }
-
     /// Ends the connection: DISCONNECT for v5 errors, the will unless clean, detach.
     pub(super) async fn finish<S>(mut self, io: &mut Io<S>, close: Close, generation: u64)
     where
@@ -572,10 +621,12 @@ impl Link {
                     ];
                     let _ = io.encode(&mut out, &self.router);
                 }
-                false
+                // The server closes the connection without the client's DISCONNECT, so the
+                // will is published ([MQTT-3.1.2-8]); a will delay is cut short, since nothing
+                // would keep the will across the restart (see `Router::publish_will`).
+                true
             }
         };
-        self.sync_store().await;
         io.flush_all().await;
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);

@@ -28,15 +28,22 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
+mod durable;
 mod handle;
+mod oversize;
 mod v5;
 
 /// Bytes read at once while a connection is busy.
 const READ_CHUNK: usize = 8 * 1024;
+/// Bytes read at once while discarding an oversize PUBLISH: few wake-ups per megabyte, and
+/// the buffer is let go of as soon as the packet has gone by.
+const SKIP_CHUNK: usize = 64 * 1024;
 /// Bytes read at once while idle (on the poller's stack, not the heap).
 const IDLE_CHUNK: usize = 64;
 /// Stop filling the write buffer from the session queue above this many bytes.
 const HIGH_WATER: usize = 64 * 1024;
+/// Longest a closing connection waits to write its last bytes.
+pub const FLUSH_BOUND: Duration = Duration::from_secs(2);
 
 /// What a link needs to know about where it runs.
 pub struct LinkContext {
@@ -127,14 +134,21 @@ struct Io<S> {
     busy: bool,
     unflushed: bool,
     version: Version,
+    /// Bytes of an oversize PUBLISH still to discard as they arrive.
+    skip: usize,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Polls for more bytes; `Ready(Ok(0))` means the peer closed.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-        if self.busy || !self.rbuf.is_empty() {
+        if self.skip > 0 || self.busy || !self.rbuf.is_empty() {
+            let chunk = if self.skip > 0 {
+                SKIP_CHUNK
+            } else {
+                READ_CHUNK
+            };
             let start = self.rbuf.len();
-            self.rbuf.resize(start + READ_CHUNK, 0);
+            self.rbuf.resize(start + chunk, 0);
             let mut rb = ReadBuf::new(&mut self.rbuf[start..]);
             let r = Pin::new(&mut self.stream).poll_read(cx, &mut rb);
             let n = rb.filled().len();
@@ -190,13 +204,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         Ok(())
     }
 
-    /// Writes everything buffered (used before closing).
+    /// Writes everything buffered (used before closing), for at most [`FLUSH_BOUND`]: a peer
+    /// that does not read must not keep its connection, or the broker's shutdown, waiting.
     async fn flush_all(&mut self) {
-        if !self.wbuf.is_empty() {
-            let _ = self.stream.write_all(&self.wbuf).await;
-            self.wbuf = BytesMut::new();
-        }
-        let _ = self.stream.flush().await;
+        let write = async {
+            if !self.wbuf.is_empty() {
+                let _ = self.stream.write_all(&self.wbuf).await;
+            }
+            let _ = self.stream.flush().await;
+        };
+        let _ = tokio::time::timeout(FLUSH_BOUND, write).await;
+        self.wbuf = BytesMut::new();
     }
 
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
@@ -253,6 +271,7 @@ where
         busy: false,
         unflushed: false,
         version: Version::V311,
+        skip: 0,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
@@ -288,7 +307,7 @@ where
 {
     let log = ctx.router.settings().log;
     let timeout = ctx.limits.connect_timeout;
-    let max_packet = ctx.limits.max_packet_size;
+    let max_packet = connect_max(&ctx.limits);
     let connect = tokio::select! {
         r = tokio::time::timeout(timeout, read_connect(io, &ctx.router, max_packet)) => r,
         _ = ctx.shutdown.recv() => return None,
@@ -318,6 +337,22 @@ where
     }
     let (link, attached) = handle::accept(io, &ctx, connect, log).await?;
     Some((link, attached.generation))
+}
+
+/// Room a CONNECT needs besides its will payload: client id, will topic, user name and password
+/// (65,535 bytes at most each) and properties, generously.
+const CONNECT_OVERHEAD: u32 = 1 << 20;
+
+/// The largest CONNECT accepted. With `message_size_limit` set, a will payload cannot exceed
+/// it, so a CONNECT much larger is refused from its fixed header: a client that has not yet
+/// authenticated cannot make the broker hold up to `max_packet_size` bytes.
+fn connect_max(limits: &LinkLimits) -> u32 {
+    match limits.message_size_limit {
+        0 => limits.max_packet_size,
+        limit => limits
+            .max_packet_size
+            .min(limit.saturating_add(CONNECT_OVERHEAD)),
+    }
 }
 
 /// Reads until a whole first packet is there; it must be CONNECT.
@@ -400,11 +435,21 @@ where
         .last_seen
         .store(router.now_ms(), Ordering::Relaxed);
     loop {
+        if !io.skip_oversize() {
+            break;
+        }
+        // An oversize PUBLISH that has gone by, now or before, is answered.
+        link.skipped(out);
+        match oversize::check(io, link) {
+            Ok(oversize::Step::Decode) => {}
+            Ok(oversize::Step::Wait) => break,
+            Ok(oversize::Step::Skipping) => continue,
+            Err(close) => return Err(close_batch(io, link, out, close).await),
+        }
         match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
             Ok(Some(p)) => {
                 if let Err(close) = link.handle(p, out) {
-                    let _ = io.encode(out, &router);
-                    return Err(close);
+                    return Err(close_batch(io, link, out, close).await);
                 }
                 // A subscriber is falling behind: give it time before routing more, the
                 // backpressure a single-threaded broker gets for free.
@@ -414,17 +459,40 @@ where
             }
             Ok(None) => break,
             Err(e) => {
+                if e.reason == ReasonCode::PacketTooLarge {
+                    router.stats.oversize.fetch_add(1, Ordering::Relaxed);
+                }
                 let why = format!("disconnected due to malformed packet {e}");
-                return Err(Close::Error(why, Some(e.reason)));
+                let close = Close::Error(why, Some(e.reason));
+                return Err(close_batch(io, link, out, close).await);
             }
         }
     }
     io.settle_read(n);
-    link.sync_store().await;
+    link.sync_store(out).await?;
     // Let the links this batch woke drain their queues before reading more, as a
     // single-threaded broker would: a burst then fills sockets, not bounded queues.
     tokio::task::yield_now().await;
     Ok(())
+}
+
+/// Ends a batch cut short by `close`: its acknowledgements still wait for the store (and
+/// are withdrawn if it failed) before they are encoded.
+async fn close_batch<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Outgoing>,
+    close: Close,
+) -> Close
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let close = match link.sync_store(out).await {
+        Ok(()) => close,
+        Err(unstored) => unstored,
+    };
+    let _ = io.encode(out, &link.router);
+    close
 }
 
 /// The main loop after CONNACK.
@@ -438,7 +506,7 @@ where
     // Clients may send packets right behind CONNECT without waiting for CONNACK; whatever
     // arrived with it is still buffered and must be handled now, not at the next read.
     if !io.rbuf.is_empty()
-        && let Err(close) = on_read(io, link, &mut out, 0).await
+        && let Err(close) = Box::pin(on_read(io, link, &mut out, 0)).await
     {
         return close;
     }

@@ -99,9 +99,11 @@ pub(super) fn send_will(
     mut will: Will,
     retain_available: bool,
 ) {
-    if !router
-        .access()
-        .can_write(&cell.client_id, username, &will.topic)
+    // Like a PUBLISH, a will may not write to `$SYS`, whatever the access policy.
+    if !crate::broker::sys::client_may_publish(&will.topic)
+        || !router
+            .access()
+            .can_write(&cell.client_id, username, &will.topic)
     {
         return;
     }

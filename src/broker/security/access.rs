@@ -96,6 +96,12 @@ pub trait Access: Send + Sync {
         Ok(())
     }
 
+    /// What the files in force could not use (a password file's malformed lines, each with
+    /// its file and line number), for the broker to log at start and after a reload.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// True when every check passes, so the router may skip per-delivery calls.
     fn allows_everything(&self) -> bool {
         false

@@ -10,7 +10,6 @@
 use super::acl::{Acl, AclError, Operation};
 use super::password::{PasswordFile, PasswordFileError};
 use crate::protocol::ReasonCode;
-use crate::topic;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -105,6 +104,17 @@ impl Authenticator {
         Ok(())
     }
 
+    /// The unusable lines of the password file in force.
+    pub fn warnings(&self) -> Vec<String> {
+        let state = self.current();
+        let problems = state.passwords.as_ref().map(PasswordFile::problems);
+        problems
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> AuthConfig {
         self.current().config.clone()
@@ -196,7 +206,7 @@ impl Authenticator {
     /// is sent). Like mosquitto, nobody publishes into `$SYS` (except a bridge's
     /// `$SYS/broker/connection/+/state`) or to a `$share/` name, ACL file or not.
     pub fn can_write(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
-        if topic.starts_with("$SYS") && !topic::matches("$SYS/broker/connection/+/state", topic) {
+        if !crate::broker::sys::client_may_publish(topic) {
             return false;
         }
         if topic.starts_with("$share") {
@@ -340,10 +350,21 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("bogus"), "{err}");
         assert!(a.can_read("c", Some("alice"), "a/x"), "old ACL kept");
 
-        std::fs::write(&pw, "alice:plain\n").unwrap();
-        assert!(a.reload().is_err());
-        let kept = a.check_connect("c", Some("alice"), Some(b"secret"), None);
-        assert_eq!(kept, Ok(Some("alice".into())), "old passwords kept");
+        // A malformed line denies its user and is reported; the file still loads.
+        std::fs::write(&acl, "user alice\ntopic a/#\n").unwrap();
+        std::fs::write(&pw, format!("alice:plain\n{ALICE}bob:plain\n")).unwrap();
+        a.reload().unwrap();
+        let ok = a.check_connect("c", Some("alice"), Some(b"secret"), None);
+        assert_eq!(
+            ok,
+            Ok(Some("alice".into())),
+            "the valid line for alice comes last"
+        );
+        let denied = a.check_connect("c", Some("bob"), Some(b"plain"), None);
+        assert_eq!(denied, Err(ReasonCode::BadUserNameOrPassword));
+        let warnings = a.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[1].contains("line 3") && warnings[1].contains("'bob'"));
 
         std::fs::remove_file(&pw).unwrap();
         let err = a.reload().unwrap_err().to_string();
@@ -351,15 +372,20 @@ mod tests {
     }
 
     #[test]
-    fn startup_errors_name_the_file() {
+    fn malformed_lines_are_reported_with_the_file_and_line() {
         let bad = file("x\n");
-        let err = Authenticator::new(AuthConfig {
+        let a = Authenticator::new(AuthConfig {
             password_file: Some(bad.path().to_path_buf()),
             ..AuthConfig::default()
         })
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains(&bad.path().display().to_string()) && err.contains("line 1"));
+        .unwrap();
+        let w = a.warnings().join("\n");
+        assert!(w.contains(&bad.path().display().to_string()) && w.contains("line 1"));
+        let missing = Authenticator::new(AuthConfig {
+            password_file: Some("/nonexistent/pw".into()),
+            ..AuthConfig::default()
+        });
+        assert!(missing.unwrap_err().to_string().contains("/nonexistent/pw"));
     }
 
     #[tokio::test]

@@ -266,24 +266,33 @@ pub enum PasswordFileError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// A line is not `user:hash` with a hash we understand.
-    #[error("invalid password file {} line {line}: {reason}", path.display())]
-    Line {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
+}
+
+/// A line that is not `user:hash` with a hash we understand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid password file {} line {line}: {reason}", path.display())]
+pub struct BadLine {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it, and whose entry it was.
+    pub reason: String,
 }
 
 /// A loaded password file: username to hash.
+///
+/// Like mosquitto, a line that cannot be used does not stop the rest of the file from
+/// working: it is reported in [`PasswordFile::problems`] (with its line number) and its user,
+/// when the line names one, is denied.
 #[derive(Debug, Clone)]
 pub struct PasswordFile {
-    users: HashMap<String, Hash>,
+    /// `None`: listed on a malformed line, so refused whatever the password.
+    users: HashMap<String, Option<Hash>>,
     /// Checked when the user is missing, so that a miss costs as much as a hit.
     decoy: Hash,
+    /// The lines that could not be used.
+    problems: Vec<BadLine>,
 }
 
 impl PasswordFile {
@@ -293,31 +302,49 @@ impl PasswordFile {
             path: path.to_path_buf(),
             source,
         })?;
-        PasswordFile::parse(&String::from_utf8_lossy(&text), path)
+        Ok(PasswordFile::parse(&String::from_utf8_lossy(&text), path))
     }
 
-    /// Parses the text of a password file; `path` only names it in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<PasswordFile, PasswordFileError> {
+    /// Parses the text of a password file; `path` only names it in problems.
+    pub fn parse(text: &str, path: &Path) -> PasswordFile {
         let mut users = HashMap::new();
+        let mut problems = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim_end();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |reason: String| PasswordFileError::Line {
-                path: path.to_path_buf(),
-                line: i + 1,
-                reason,
+            let (user, hash) = line.split_once(':').unwrap_or((line, ""));
+            let parsed = match validate_username(user) {
+                Err(reason) => Err(reason.to_string()),
+                Ok(()) if hash.is_empty() && !line.contains(':') => {
+                    Err("expected username:hash".to_string())
+                }
+                Ok(()) => Hash::parse(hash),
             };
-            let Some((user, hash)) = line.split_once(':') else {
-                return Err(err("expected username:hash".into()));
-            };
-            validate_username(user).map_err(|r| err(r.into()))?;
-            let hash = Hash::parse(hash).map_err(err)?;
             // Like mosquitto, a repeated user keeps its last entry.
-            users.insert(user.to_string(), hash);
+            match parsed {
+                Ok(hash) => {
+                    users.insert(user.to_string(), Some(hash));
+                }
+                Err(reason) => {
+                    let valid_user = validate_username(user).is_ok();
+                    let reason = match valid_user {
+                        true => format!("{reason}; user '{user}' cannot log in"),
+                        false => reason,
+                    };
+                    if valid_user {
+                        users.insert(user.to_string(), None);
+                    }
+                    problems.push(BadLine {
+                        path: path.to_path_buf(),
+                        line: i + 1,
+                        reason,
+                    });
+                }
+            }
         }
-        let template = users.values().next().cloned().unwrap_or_else(|| {
+        let template = users.values().flatten().next().cloned().unwrap_or_else(|| {
             Hash::with_salt(
                 HashKind::Sha512Pbkdf2,
                 b"",
@@ -325,37 +352,45 @@ impl PasswordFile {
                 DEFAULT_ITERATIONS,
             )
         });
-        Ok(PasswordFile {
+        PasswordFile {
             users,
             decoy: template.decoy(),
-        })
+            problems,
+        }
     }
 
-    /// True when `user` is listed and `password` is theirs. A missing user costs a hash
-    /// computation too, so response time does not reveal which users exist.
+    /// The lines that could not be used, each naming the file, line and reason.
+    pub fn problems(&self) -> &[BadLine] {
+        &self.problems
+    }
+
+    /// True when `user` is listed with a usable entry and `password` is theirs. An empty
+    /// password never matches (mosquitto refuses it too, though `mosquitto_passwd -b` writes
+    /// one). A missing user costs a hash computation too, so response time does not reveal
+    /// which users exist.
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
         match self.users.get(user) {
-            Some(hash) => hash.verify(password),
-            None => {
+            Some(Some(hash)) => hash.verify(password) && !password.is_empty(),
+            Some(None) | None => {
                 let _ = std::hint::black_box(self.decoy.verify(password));
                 false
             }
         }
     }
 
-    /// True when `user` has an entry.
+    /// True when `user` has a usable entry.
     pub fn contains(&self, user: &str) -> bool {
-        self.users.contains_key(user)
+        self.users.get(user).is_some_and(Option::is_some)
     }
 
-    /// Number of users.
+    /// Number of users with a usable entry.
     pub fn len(&self) -> usize {
-        self.users.len()
+        self.users.values().flatten().count()
     }
 
-    /// True when the file lists nobody.
+    /// True when the file lets nobody in.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+        self.len() == 0
     }
 }
 
@@ -368,8 +403,12 @@ mod tests {
     /// Made by `mosquitto_passwd -H sha512` 2.0.11 for bob/hunter2.
     const BOB: &str = "bob:$6$NpWfF4yVPkd0ZhXe$Ze80XVJoXU74BjQp94JwZXZ27IZfzbTOetn7UFqeK4hr3Yi2tpPUE/ZYJD/+oiq1P1ivY2PNg0E+TlPkk58L5Q==";
 
-    fn parse(text: &str) -> Result<PasswordFile, PasswordFileError> {
-        PasswordFile::parse(text, Path::new("pw"))
+    fn parse(text: &str) -> Result<PasswordFile, BadLine> {
+        let f = PasswordFile::parse(text, Path::new("pw"));
+        match f.problems().first() {
+            Some(bad) => Err(bad.clone()),
+            None => Ok(f),
+        }
     }
 
     #[test]
@@ -449,7 +488,7 @@ mod tests {
         ];
         for (text, line, reason) in cases {
             match parse(text) {
-                Err(PasswordFileError::Line {
+                Err(BadLine {
                     line: l, reason: r, ..
                 }) => {
                     assert_eq!(l, line, "{text}");
@@ -461,8 +500,50 @@ mod tests {
         let msg = parse("x").unwrap_err().to_string();
         assert_eq!(
             msg,
-            "invalid password file pw line 1: expected username:hash"
+            "invalid password file pw line 1: expected username:hash; user 'x' cannot log in"
         );
+    }
+
+    #[test]
+    fn a_bad_line_denies_its_user_and_the_rest_of_the_file_works() {
+        let text = format!(
+            "carol:plaintext
+{ALICE}
+da:ve:$7$101$abc$def
+:$6$AAAA$AAAA
+{BOB}
+"
+        );
+        let f = PasswordFile::parse(&text, Path::new("pw"));
+        let lines: Vec<String> = f.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].contains("line 1: unknown hash type"), "{lines:?}");
+        assert!(
+            lines[0].ends_with("user 'carol' cannot log in"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].contains("line 3:") && lines[1].contains("'da'"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].contains("line 4: username must not be empty"),
+            "{lines:?}"
+        );
+        assert!(f.verify("alice", b"secret") && f.verify("bob", b"hunter2"));
+        assert!(!f.verify("carol", b"plaintext") && !f.contains("carol"));
+        assert!(!f.verify("da", b"ve:$7$101$abc$def"));
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
+    fn an_empty_password_never_authenticates() {
+        // What `mosquitto_passwd -b pw erin ""` writes: a valid hash of the empty password.
+        let h = Hash::new(HashKind::Sha512Pbkdf2, b"", DEFAULT_ITERATIONS);
+        let f = PasswordFile::parse(&format!("erin:{h}"), Path::new("pw"));
+        assert!(h.verify(b""), "the hash itself is of the empty password");
+        assert!(!f.verify("erin", b""));
+        assert!(!f.verify("erin", b"x"));
     }
 
     #[test]

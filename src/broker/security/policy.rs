@@ -162,6 +162,17 @@ impl Access for Security {
             .is_some_and(|a| a.can_read(client_id, username, topic))
     }
 
+    fn warnings(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        // Without per-listener settings every listener reads the same file: say it once.
+        for w in self.auths.iter().flat_map(|a| a.warnings()) {
+            if !all.contains(&w) {
+                all.push(w);
+            }
+        }
+        all
+    }
+
     fn reload(&self) -> Result<(), String> {
         let staged = lock(&self.staged).take();
         let configs = staged.unwrap_or_else(|| self.auths.iter().map(|a| a.config()).collect());

@@ -186,6 +186,11 @@ impl TestBroker {
         }
     }
 
+    /// The broker process's id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.process().pid().expect("the broker is running")
+    }
+
     /// Sends signal `sig` to the broker process.
     pub fn signal(&self, sig: i32) {
         self.process().signal(sig);

@@ -83,6 +83,11 @@ impl Process {
         self.launch();
     }
 
+    /// The running process's id.
+    pub(super) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub(super) fn log(&self) -> &Lines {
         assert!(
             self.conf.logging != Logging::Quiet,

@@ -54,7 +54,7 @@ impl Link<'_> {
             }
             Packet::PubRel(r) => {
                 let comp = self.cell.lock().session.pubrel(r.packet_id);
-                self.store(StoreOp::IncomingDel(
+                let _ = self.store(StoreOp::IncomingDel(
                     self.cell.client_id.clone(),
                     r.packet_id.get(),
                 ));
@@ -115,9 +115,10 @@ impl Link<'_> {
         let first = match (p.qos, p.packet_id) {
             (QoS::ExactlyOnce, Some(id)) => {
                 let first = self.cell.lock().session.incoming_qos2(id);
-                if first {
-                    self.store(StoreOp::IncomingAdd(self.cell.client_id.clone(), id.get()));
-                }
+                // PUBREC promises the id is held; a resend's first delivery is past knowing:
+                // either way the acknowledgement waits for the store.
+                self.needs_sync |= !first
+                    || self.store(StoreOp::IncomingAdd(self.cell.client_id.clone(), id.get()));
                 first
             }
             _ => true,
@@ -125,10 +126,11 @@ impl Link<'_> {
         if first {
             let qos = p.qos;
             if let Some(msg) = self.admit(p) {
-                let (_, behind) = ctx.router.publish(Arc::new(msg), Some(&self.cell));
-                self.behind = self.behind.take().or(behind);
+                let routed = ctx.router.publish(Arc::new(msg), Some(&self.cell));
+                self.behind = self.behind.take().or(routed.behind);
+                // The acknowledgement promises what routing wrote to the store is there.
+                self.needs_sync |= routed.stored && qos != QoS::AtMostOnce;
             }
-            self.needs_sync |= qos != QoS::AtMostOnce;
         }
         self.acks.extend(ack);
         Ok(())
@@ -147,6 +149,17 @@ impl Link<'_> {
                 return None;
             }
         };
+        if !crate::broker::sys::client_may_publish(&topic) {
+            // Only the broker publishes to $SYS here, whatever the remote's topics map to.
+            let stats = &self.ctx.router.stats;
+            stats.sys_refused.fetch_add(1, Ordering::Relaxed);
+            env.log.debug(format_args!(
+                "Bridge {} dropped '{topic}' from the remote broker: only the broker publishes \
+                 to $SYS.",
+                cfg.name
+            ));
+            return None;
+        }
         let limit = env.message_size_limit as usize;
         let allowed = self.ctx.router.access().can_write(
             &cfg.local_clientid,
@@ -175,9 +188,14 @@ impl Link<'_> {
         Some(Message::new(topic, p.payload, p.qos, retain, props))
     }
 
-    fn store(&self, op: StoreOp) {
-        if let (Some(store), false) = (self.ctx.router.store(), self.cell.lock().clean) {
-            store.send(op);
+    /// Sends `op` to the store when the session is persistent; whether it did.
+    pub(super) fn store(&self, op: StoreOp) -> bool {
+        match (self.ctx.router.store(), self.cell.lock().clean) {
+            (Some(store), false) => {
+                store.send(op);
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -283,7 +283,17 @@ impl<'a> Link<'a> {
     async fn flush(&mut self) -> Result<(), End> {
         if std::mem::take(&mut self.needs_sync) {
             if let Some(store) = self.ctx.router.store() {
-                store.barrier().await;
+                if let Err(fault) = store.barrier().await {
+                    // Nothing is acknowledged that was not written: the remote keeps the
+                    // messages and sends them again on the next connection.
+                    let refused = std::mem::take(&mut self.acks).len() as u64;
+                    let stats = &self.ctx.router.stats;
+                    stats.store_refused.fetch_add(refused, Ordering::Relaxed);
+                    return Err(End::Lost(format!(
+                        "the store cannot write ({fault}): {refused} messages left \
+                         unacknowledged for the remote to send again"
+                    )));
+                }
             }
         }
         for a in std::mem::take(&mut self.acks) {

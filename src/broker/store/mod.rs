@@ -13,9 +13,10 @@
 //! The second form keeps a message's v5 properties (its message expiry interval as what is
 //! left when written); messages without properties keep the compact first form.
 //!
-//! Writers send [`StoreOp`]s over a channel to one thread that applies everything waiting in a
-//! single transaction (group commit) and then answers every [`StoreTx::barrier`] waiting on it.
-//! A link sends its PUBACK/PUBREC only after a barrier, so an acknowledged message is on disk.
+//! Writers send [`StoreOp`]s over a channel to one thread ([`writer`]) that applies everything
+//! waiting in a single transaction (group commit) and then answers every [`StoreTx::barrier`]
+//! waiting on it. A link sends its PUBACK/PUBREC only after a successful barrier, so an
+//! acknowledged message is on disk; a failed one turns the acknowledgement into a refusal.
 
 use crate::protocol::{self, Packet, Publish, QoS, RetainHandling, SubscriptionOptions, Version};
 use crate::session::Message;
@@ -24,7 +25,11 @@ use bytes::{Bytes, BytesMut};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
+
+mod writer;
+
+pub use writer::{StoreFault, StoreTx, start};
 
 const RETAINED: TableDefinition<&str, &[u8]> = TableDefinition::new("retained");
 const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
@@ -58,27 +63,10 @@ pub enum StoreOp {
     IncomingAdd(Arc<str>, u16),
     /// PUBREL arrived.
     IncomingDel(Arc<str>, u16),
-    /// Answer once everything before is committed.
-    Barrier(oneshot::Sender<()>),
-}
-
-/// The sending side, shared by the router and the links.
-#[derive(Clone, Debug)]
-pub struct StoreTx(mpsc::UnboundedSender<StoreOp>);
-
-impl StoreTx {
-    /// Queues a change (never blocks).
-    pub fn send(&self, op: StoreOp) {
-        // After shutdown the writer is gone; nothing more can be saved then anyway.
-        let _ = self.0.send(op);
-    }
-
-    /// Waits until every change sent before is committed to disk.
-    pub async fn barrier(&self) {
-        let (tx, rx) = oneshot::channel();
-        self.send(StoreOp::Barrier(tx));
-        let _ = rx.await;
-    }
+    /// Answer once everything before is committed, or the commit failed.
+    Barrier(oneshot::Sender<Result<(), StoreFault>>),
+    /// Commit everything before, then stop the writer (broker shutdown).
+    Close(oneshot::Sender<()>),
 }
 
 /// A persistent session as read back at start.
@@ -105,6 +93,9 @@ pub struct Restored {
     pub sessions: Vec<RestoredSession>,
     /// The largest queue key in use, so new keys do not collide.
     pub max_seq: u64,
+    /// Retained `$SYS` messages found in the store and removed: only the broker publishes
+    /// there, and it publishes its own afresh.
+    pub removed_sys: u64,
 }
 
 /// Opens (or creates) the store and reads its content.
@@ -117,15 +108,28 @@ pub fn open(path: &Path) -> Result<(Database, Restored), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
     }
     let db = Database::create(path).map_err(|e| err(&e))?;
-    let tx = db.begin_write().map_err(|e| err(&e))?;
-    for t in [RETAINED, SESSIONS] {
-        tx.open_table(t).map_err(|e| err(&e))?;
-    }
-    tx.open_table(QUEUE).map_err(|e| err(&e))?;
-    tx.open_table(INCOMING).map_err(|e| err(&e))?;
-    tx.commit().map_err(|e| err(&e))?;
-    let restored = read_all(&db).map_err(|e| err(&e))?;
+    let removed_sys = prepare(&db).map_err(|e| err(&e))?;
+    let mut restored = read_all(&db).map_err(|e| err(&e))?;
+    restored.removed_sys = removed_sys;
     Ok((db, restored))
+}
+
+/// Creates missing tables and removes retained `$SYS` messages (written by clients before
+/// `$SYS` was closed to them, or by the broker before it stopped storing its own); returns
+/// how many were removed.
+fn prepare(db: &Database) -> Result<u64, redb::Error> {
+    let tx = db.begin_write()?;
+    let mut removed = 0;
+    tx.open_table(RETAINED)?.retain(|topic, _| {
+        let sys = crate::broker::sys::is_sys_topic(topic);
+        removed += sys as u64;
+        !sys
+    })?;
+    tx.open_table(SESSIONS)?;
+    tx.open_table(QUEUE)?;
+    tx.open_table(INCOMING)?;
+    tx.commit()?;
+    Ok(removed)
 }
 
 fn read_all(db: &Database) -> Result<Restored, redb::Error> {
@@ -165,72 +169,47 @@ fn read_all(db: &Database) -> Result<Restored, redb::Error> {
     Ok(out)
 }
 
-/// Starts the writer thread; it ends when every [`StoreTx`] is dropped, after a last commit.
-pub fn start(db: Database, log: super::log::Log) -> (StoreTx, std::thread::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let handle = std::thread::spawn(move || {
-        let mut batch = Vec::new();
-        while let Some(op) = rx.blocking_recv() {
-            batch.push(op);
-            while let Ok(op) = rx.try_recv() {
-                batch.push(op);
-                if batch.len() >= 4096 {
-                    break;
-                }
-            }
-            if let Err(e) = apply(&db, &mut batch) {
-                log.info(format_args!("Error: persistence: {e}"));
-            }
-            batch.clear();
-        }
-    });
-    (StoreTx(tx), handle)
-}
-
-fn apply(db: &Database, batch: &mut Vec<StoreOp>) -> Result<(), redb::Error> {
-    let mut waiters = Vec::new();
+/// Applies `ops` in one transaction and commits it.
+fn apply<'a>(db: &Database, ops: impl Iterator<Item = &'a StoreOp>) -> Result<(), redb::Error> {
     let tx = db.begin_write()?;
     {
         let mut retained = tx.open_table(RETAINED)?;
         let mut sessions = tx.open_table(SESSIONS)?;
         let mut queue = tx.open_table(QUEUE)?;
         let mut incoming = tx.open_table(INCOMING)?;
-        for op in batch.drain(..) {
+        for op in ops {
             match op {
                 StoreOp::Retain(m) if m.payload.is_empty() => {
                     retained.remove(m.topic.as_str())?;
                 }
                 StoreOp::Retain(m) => {
-                    retained.insert(m.topic.as_str(), encode_message(&m, m.qos).as_slice())?;
+                    retained.insert(m.topic.as_str(), encode_message(m, m.qos).as_slice())?;
                 }
                 StoreOp::Session(id, record) => {
-                    sessions.insert(&*id, encode_subs(&record).as_slice())?;
+                    sessions.insert(&**id, encode_subs(record).as_slice())?;
                 }
                 StoreOp::DropSession(id) => {
-                    sessions.remove(&*id)?;
-                    queue.retain_in((&*id, 0)..=(&*id, u64::MAX), |_, _| false)?;
-                    incoming.retain_in((&*id, 0)..=(&*id, u16::MAX), |_, _| false)?;
+                    sessions.remove(&**id)?;
+                    queue.retain_in((&**id, 0)..=(&**id, u64::MAX), |_, _| false)?;
+                    incoming.retain_in((&**id, 0)..=(&**id, u16::MAX), |_, _| false)?;
                 }
                 StoreOp::Enqueue(id, seq, m, qos) => {
-                    queue.insert((&*id, seq), encode_message(&m, qos).as_slice())?;
+                    queue.insert((&**id, *seq), encode_message(m, *qos).as_slice())?;
                 }
                 StoreOp::Dequeue(id, seq) => {
-                    queue.remove((&*id, seq))?;
+                    queue.remove((&**id, *seq))?;
                 }
                 StoreOp::IncomingAdd(id, pid) => {
-                    incoming.insert((&*id, pid), ())?;
+                    incoming.insert((&**id, *pid), ())?;
                 }
                 StoreOp::IncomingDel(id, pid) => {
-                    incoming.remove((&*id, pid))?;
+                    incoming.remove((&**id, *pid))?;
                 }
-                StoreOp::Barrier(w) => waiters.push(w),
+                StoreOp::Barrier(_) | StoreOp::Close(_) => {}
             }
         }
     }
     tx.commit()?;
-    for w in waiters {
-        let _ = w.send(());
-    }
     Ok(())
 }
 
@@ -436,7 +415,8 @@ mod tests {
         let path = dir.path().join("sub/mq.db");
         let (db, restored) = open(&path).unwrap();
         assert!(restored.sessions.is_empty() && restored.retained.is_empty());
-        let (tx, handle) = start(db, super::super::log::Log(Default::default()));
+        let log = super::super::log::Log(Default::default());
+        let (tx, handle) = start(db, path.clone(), log);
         let id: Arc<str> = "c1".into();
         let opts = SubscriptionOptions {
             qos: QoS::ExactlyOnce,
@@ -481,8 +461,8 @@ mod tests {
             QoS::AtLeastOnce,
         ));
         tx.send(StoreOp::DropSession("gone".into()));
-        tx.barrier().await;
-        drop(tx);
+        assert_eq!(tx.barrier().await, Ok(()));
+        tx.close().await;
         handle.join().unwrap();
 
         let (_db, r) = open(&path).unwrap();
