@@ -66,6 +66,13 @@ impl Task {
     pub(super) async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let cfg = self.ctx.cfg.clone();
         let log = self.ctx.env.log;
+        if cfg.local_username.is_none() && !self.ctx.router.access().allows_everything() {
+            log.info(format_args!(
+                "Warning: bridge {} has no local_username: the ACL's rules for anonymous clients \
+                 decide what it forwards and brings in.",
+                cfg.name
+            ));
+        }
         // The state starts at 0 here, once, as in mosquitto.
         self.attach();
         let from = self.local.as_ref().map(|l| l.cell.clone());
