@@ -11,6 +11,7 @@
 //! | [`topic`] | validated topic names and filters, matching, `$share/` parsing |
 //! | [`session`] | a client session's delivery state machine: queue, inflight window, QoS handshakes |
 //! | [`broker`] | `mq broker`: config, listeners (MQTT, WebSockets, HTTP API), links, router, trie, retained store, persistence, `$SYS` |
+//! | [`broker::bridge`] | bridges to other brokers: `connection` blocks, topic remapping, reconnection, notifications; each a session of the router |
 //! | [`broker::web`] | the broker's HTTP side: WebSocket upgrades, `http_dir`, the HTTP API, Prometheus metrics and the status page |
 //! | [`broker::security`] | who may connect, publish and receive: the one [`broker::security::Access`] trait, password and ACL files, listener TLS and certificate identity |
 //! | [`tls`] | TLS for every command on rustls: client and listener configurations from mosquitto's options, and the one certificate check (OpenSSL's verdicts, webpki and x509-parser) every peer goes through |

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  listener ─accept─▶ link task per connection ──▶ router (trie, retained, sessions) ──▶ links
-//!                                                     └──▶ store thread (redb), $SYS task
+//!                                                     ├──▶ store thread (redb), $SYS task
+//!  remote brokers ◀── bridge task per `connection` ◀──┘  (a session of the router)
 //! ```
 //!
 //! Shutdown follows mini-redis: [`Broker::run`] waits for the caller's shutdown future, tells

@@ -139,6 +139,15 @@ impl<'a> Link<'a> {
         if let Some(up) = notify::remote_up(cfg, || self.control_id(), max_qos, retain_ok) {
             self.write(&Packet::Publish(up))?;
         }
+        self.subscribe_remote()?;
+        notify::publish_local(&ctx.router, cfg, Some(&self.cell), true);
+        Ok(())
+    }
+
+    /// One SUBSCRIBE per incoming topic line and, with `bridge_attempt_unsubscribe`, one
+    /// UNSUBSCRIBE per outgoing-only one (the remote may remember it from an older config).
+    fn subscribe_remote(&mut self) -> Result<(), End> {
+        let cfg = &self.ctx.cfg;
         for t in &cfg.topics {
             let packet = if t.direction.incoming() {
                 let mut options = local_options(t.qos.min(self.max_qos));
@@ -168,7 +177,6 @@ impl<'a> Link<'a> {
             };
             self.write(&packet)?;
         }
-        notify::publish_local(&ctx.router, cfg, Some(&self.cell), true);
         Ok(())
     }
 
