@@ -270,3 +270,35 @@ async fn a_once_bridge_stops_when_its_connection_ends() {
     );
     mq.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_on_its_second_address_returns_to_the_first_when_it_answers() {
+    let primary_port = free_port();
+    let (secondary, secondary_port) = fake_remote().await;
+    let mq = Mq::with_bridges(&format!(
+        "connection fake\naddress 127.0.0.1:{primary_port} 127.0.0.1:{secondary_port}\n\
+         restart_timeout 1\nnotifications false\nbridge_attempt_unsubscribe false\n\
+         topic out/# out\n"
+    ))
+    .await;
+    // The first address refuses: the bridge moves on to the second.
+    let (_on_secondary, _) = accept(&secondary, false).await;
+    mq.connected("fake").await;
+    let status = mq.bridges.registry().get("fake").unwrap();
+    assert_eq!(status.address(), format!("127.0.0.1:{secondary_port}"));
+    // The first comes up: the bridge notices (it tries it every 5 s) and goes back to it. Its
+    // probe is a bare TCP connection; the bridge's own comes with a CONNECT.
+    let primary = TcpListener::bind(("127.0.0.1", primary_port))
+        .await
+        .unwrap();
+    let _on_primary = loop {
+        let mut r = RawClient::accept(&primary, Version::V311).await;
+        if let Some(Packet::Connect(_)) = r.recv().await {
+            r.send(&connack(false, ReasonCode::Success)).await;
+            break r;
+        }
+    };
+    mq.connected("fake").await;
+    assert_eq!(status.address(), format!("127.0.0.1:{primary_port}"));
+    mq.stop().await;
+}
