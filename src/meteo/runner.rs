@@ -141,7 +141,7 @@ fn why(
     }
 }
 
-/// Publishes what [`why`] says must be, records the stamps of what was delivered, and returns
+/// Publishes what `why` says must be, records the stamps of what was delivered, and returns
 /// each product's index with the reason it was published (the others were unchanged).
 pub async fn publish_products<S: Sink>(
     sink: &mut S,

@@ -13,7 +13,7 @@
 //! The second form keeps a message's v5 properties (its message expiry interval as what is
 //! left when written); messages without properties keep the compact first form.
 //!
-//! Writers send [`StoreOp`]s over a channel to one thread ([`writer`]) that applies everything
+//! Writers send [`StoreOp`]s over a channel to one thread (`writer`) that applies everything
 //! waiting in a single transaction (group commit) and then answers every [`StoreTx::barrier`]
 //! waiting on it. A link sends its PUBACK/PUBREC only after a successful barrier, so an
 //! acknowledged message is on disk; a failed one turns the acknowledgement into a refusal.
