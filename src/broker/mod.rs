@@ -242,6 +242,17 @@ impl Broker {
         log.info(format_args!("{} running", sys::version()));
         let (stop_tx, _) = broadcast::channel(1);
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
+        // Bridges first: their local sessions subscribe before any client can publish.
+        let env = bridge::Env::new(&self.config);
+        let bridges = self.bridges.clone();
+        bridges
+            .start(&self.config.bridges, env, done_tx.clone())
+            .await;
+        let mut bridges_stop = stop_tx.subscribe();
+        tokio::spawn(async move {
+            let _ = bridges_stop.recv().await;
+            bridges.stop_all().await;
+        });
         let shared = listener::Shared {
             router: self.router.clone(),
             limits: Arc::new(link_limits(&self.config)),
@@ -267,16 +278,6 @@ impl Broker {
         tokio::spawn(async move {
             sweeper.await;
             drop(sweeper_done);
-        });
-        let env = bridge::Env::new(&self.config);
-        (self
-            .bridges
-            .start(&self.config.bridges, env, done_tx.clone()))
-        .await;
-        let (bridges, mut bridges_stop) = (self.bridges.clone(), stop_tx.subscribe());
-        tokio::spawn(async move {
-            let _ = bridges_stop.recv().await;
-            bridges.stop_all().await;
         });
         shutdown.await;
         log.info(format_args!("{} terminating", sys::version()));

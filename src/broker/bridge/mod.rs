@@ -123,7 +123,8 @@ impl Bridges {
         self.registry.clone()
     }
 
-    /// Starts `configs`; every bridge task holds a clone of `done` until it ends.
+    /// Starts `configs`: their local sessions are attached before this returns, their tasks
+    /// run beside; every task holds a clone of `done` until it ends.
     pub async fn start(&self, configs: &[BridgeConfig], env: Env, done: mpsc::Sender<()>) {
         let mut inner = self.inner.lock().await;
         inner.done = Some(done);
@@ -149,8 +150,9 @@ impl Bridges {
         });
         let (stop, rx) = watch::channel(false);
         let done = inner.done.clone();
+        let bridge = task::Task::new(ctx);
         let task = tokio::spawn(async move {
-            task::Task::new(ctx).run(rx).await;
+            bridge.run(rx).await;
             drop(done);
         });
         Running {

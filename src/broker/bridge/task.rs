@@ -48,14 +48,19 @@ pub(super) struct Task {
 }
 
 impl Task {
+    /// A bridge's task with its local session already attached and subscribed, so that
+    /// nothing published from now on misses it (the broker starts its bridges before its
+    /// listeners accept anyone).
     pub(super) fn new(ctx: Arc<Ctx>) -> Task {
-        Task {
+        let mut task = Task {
             backoff: super::backoff::Backoff::new(ctx.cfg.restart),
             try_private: ctx.cfg.try_private,
             ctx,
             local: None,
             address: 0,
-        }
+        };
+        task.attach();
+        task
     }
 
     fn status(&self) -> &BridgeStatus {
@@ -74,7 +79,6 @@ impl Task {
             ));
         }
         // The state starts at 0 here, once, as in mosquitto.
-        self.attach();
         let from = self.local.as_ref().map(|l| l.cell.clone());
         notify::publish_local(&self.ctx.router, &cfg, from.as_ref(), false);
         let mut first = true;
