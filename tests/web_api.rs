@@ -75,6 +75,12 @@ fn metrics_count_traffic_and_pass_promtool() {
             "{line}"
         );
     }
+    promtool_accepts(&m.body);
+}
+
+/// `promtool check metrics` finds nothing wrong with `body` (skipped without promtool, and a
+/// failure under CI=true).
+fn promtool_accepts(body: &[u8]) {
     if !require(&[Peer::Promtool]) {
         return;
     }
@@ -85,7 +91,7 @@ fn metrics_count_traffic_and_pass_promtool() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    check.stdin.take().unwrap().write_all(&m.body).unwrap();
+    check.stdin.take().unwrap().write_all(body).unwrap();
     let out = check.wait_with_output().unwrap();
     assert!(
         out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
@@ -93,6 +99,38 @@ fn metrics_count_traffic_and_pass_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn bridges_show_in_the_json_view_and_the_metrics() {
+    if !require(&[Peer::Mosquitto]) {
+        return;
+    }
+    let remote = common::TestBroker::mosquitto(common::Conf::new());
+    let b = web_broker(
+        &["", API],
+        &format!(
+            "allow_anonymous true\nconnection edge\naddress 127.0.0.1:{}\ntopic sensors/# out 1\n",
+            remote.port()
+        ),
+    );
+    let api = b.ports()[1];
+    let connected = common::wait_until(|| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&get(api, "/api/v1/bridges").body).unwrap();
+        v[0]["name"] == "edge" && v[0]["state"] == "connected"
+    });
+    assert!(connected, "{}", get(api, "/api/v1/bridges").text());
+    let m = get(api, "/metrics");
+    let text = m.text();
+    assert_eq!(
+        sample(&text, "mq_bridge_up{bridge=\"edge\"}"),
+        1.0,
+        "{text}"
+    );
+    assert!(sample(&text, "mq_bridge_connects_total{bridge=\"edge\"}") >= 1.0);
+    assert_eq!(sample(&text, "mq_bridges_connected"), 1.0);
+    promtool_accepts(&m.body);
 }
 
 #[test]

@@ -195,7 +195,12 @@ impl Broker {
         }
         let bridges = Arc::new(bridge::Bridges::new(router.clone()));
         let store_path = config.persistence.then(|| config.store_path());
-        let web = Arc::new(web::Web::new(router.clone(), infos, store_path));
+        let web = Arc::new(web::Web::new(
+            router.clone(),
+            infos,
+            store_path,
+            bridges.registry(),
+        ));
         Ok(Broker {
             config,
             listeners,

@@ -96,6 +96,7 @@ impl Web {
             ),
             "/api/v1/systree" => Response::json(&self.systree()),
             "/api/v1/listeners" => Response::json(&self.listeners_json()),
+            "/api/v1/bridges" => Response::json(&self.bridges_json()),
             "/api/v1/version" => Response::json(&version()),
             path => match page::asset(path) {
                 Some(r) => return r,
@@ -162,6 +163,29 @@ impl Web {
                     "connections": l.stats.connections.load(Ordering::Relaxed),
                     "accepted": l.stats.accepted.load(Ordering::Relaxed),
                     "refused": l.stats.refused.load(Ordering::Relaxed),
+                })
+            })
+            .collect();
+        Value::Array(list)
+    }
+
+    /// `/api/v1/bridges`: every configured bridge, its state and counters.
+    pub fn bridges_json(&self) -> Value {
+        let list: Vec<Value> = self
+            .bridges
+            .list()
+            .iter()
+            .map(|b| {
+                json!({
+                    "name": b.name,
+                    "state": b.state().name(),
+                    "address": b.address(),
+                    "remote_clientid": b.remote_clientid,
+                    "local_clientid": b.local_clientid,
+                    "connects": b.connects.load(Ordering::Relaxed),
+                    "failures": b.failures.load(Ordering::Relaxed),
+                    "messages_sent": b.sent.load(Ordering::Relaxed),
+                    "messages_received": b.received.load(Ordering::Relaxed),
                 })
             })
             .collect();

@@ -15,6 +15,7 @@
 //! nothing here writes broker state.
 
 use super::{ListenerInfo, Web};
+use crate::broker::bridge::status::{BridgeStatus, State as BridgeState};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -194,7 +195,50 @@ pub fn render(web: &Web) -> String {
         );
     }
     listeners(&mut t, &web.listeners);
+    bridges(&mut t, &web.bridges.list());
     t.0
+}
+
+fn bridges(t: &mut Text, list: &[std::sync::Arc<BridgeStatus>]) {
+    if list.is_empty() {
+        return;
+    }
+    let per = |f: &dyn Fn(&BridgeStatus) -> f64| -> Vec<(String, f64)> {
+        list.iter()
+            .map(|b| (labels(&[("bridge", &b.name)]), f(b)))
+            .collect()
+    };
+    let count = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
+    t.family(
+        "mq_bridge_up",
+        Kind::Gauge,
+        "1 while the bridge is connected to its remote broker, else 0.",
+        &per(&|b| f64::from(u8::from(b.state() == BridgeState::Connected))),
+    );
+    t.family(
+        "mq_bridge_connects_total",
+        Kind::Counter,
+        "Connections of the bridge that reached CONNACK.",
+        &per(&|b| count(&b.connects)),
+    );
+    t.family(
+        "mq_bridge_failures_total",
+        Kind::Counter,
+        "Failed connection attempts and lost connections of the bridge.",
+        &per(&|b| count(&b.failures)),
+    );
+    t.family(
+        "mq_bridge_messages_sent_total",
+        Kind::Counter,
+        "PUBLISH packets the bridge sent to its remote broker.",
+        &per(&|b| count(&b.sent)),
+    );
+    t.family(
+        "mq_bridge_messages_received_total",
+        Kind::Counter,
+        "PUBLISH packets the bridge received from its remote broker.",
+        &per(&|b| count(&b.received)),
+    );
 }
 
 fn listeners(t: &mut Text, list: &[ListenerInfo]) {

@@ -55,6 +55,8 @@ pub struct Web {
     pub store_path: Option<PathBuf>,
     /// Start time in seconds since the Unix epoch.
     pub started_unix: f64,
+    /// Every bridge's state and counters.
+    pub bridges: Arc<crate::broker::bridge::status::Registry>,
 }
 
 impl Web {
@@ -63,6 +65,7 @@ impl Web {
         router: Arc<Router>,
         listeners: Vec<ListenerInfo>,
         store_path: Option<PathBuf>,
+        bridges: Arc<crate::broker::bridge::status::Registry>,
     ) -> Web {
         let started_unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -72,6 +75,7 @@ impl Web {
             listeners,
             store_path,
             started_unix,
+            bridges,
         }
     }
 }
