@@ -1,5 +1,6 @@
 //! `mq broker` stops when asked: SIGTERM and SIGINT end it with status 0 in every
-//! configuration (with and without persistence, with TLS), after publishing the wills of the
+//! configuration (with and without persistence, with TLS, with bridges connected or retrying,
+//! with WebSockets and HTTP listeners), after publishing the wills of the
 //! connections it closes and committing the store; a second signal cuts shutdown short.
 
 mod common;
@@ -155,4 +156,43 @@ fn a_second_signal_exits_at_once() {
     let log = b.log();
     assert!(log.contains("Second signal: exiting now"), "{log}");
     assert_eq!(status.code(), Some(1), "{log}");
+}
+
+#[test]
+fn sigterm_exits_0_with_bridges_up_or_retrying_and_web_listeners() {
+    if !require(&[Peer::Mosquitto]) {
+        return;
+    }
+    let remote = TestBroker::mosquitto(Conf::new());
+    // A port nothing listens on: that bridge sits in its reconnect wait when the signal comes.
+    let nowhere = free_port();
+    for (what, port) in [
+        ("bridge connected", remote.port()),
+        ("bridge retrying", nowhere),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = Conf::new()
+            .line(&format!(
+                "persistence true\npersistence_location {}",
+                dir.path().join("data").display()
+            ))
+            .listener()
+            .line("protocol websockets")
+            .listener()
+            .line("protocol http_api")
+            .line(&format!(
+                "connection edge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\nrestart_timeout 30"
+            ));
+        let mut b = TestBroker::mq(conf);
+        if port == remote.port() {
+            b.wait_log("edge");
+            assert!(
+                remote
+                    .log_lines()
+                    .wait_until(PATIENCE, |l| l.iter().any(|l| l.contains("sensors/#"))),
+                "the bridge subscribed on mosquitto"
+            );
+        }
+        stop_cleanly(&mut b, libc::SIGTERM, what);
+    }
 }
