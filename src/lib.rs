@@ -26,6 +26,7 @@
 //! | [`cli`] | clap definitions of every command, shared option groups and their checks into client options, options files, `-D` properties, man page and completion generation |
 //! | [`cmd`] | one module per command, one shape: `async fn run(args) -> Result<(), cmd::Error>` |
 //! | [`process`] | signals that stop or reload a command, the open-file limit |
+//! | [`account`] | system accounts: the broker's `user` option, dropping root privileges |
 //!
 //! `src/bin/mq.rs` parses the command line, builds the one runtime and is the only place that
 //! turns a [`cmd::Error`] into a message and an exit status.
@@ -35,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod account;
 pub mod bench;
 pub mod broker;
 pub mod cli;

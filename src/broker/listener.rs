@@ -72,7 +72,7 @@ pub async fn bind(
     let protocol = Arc::new(config.protocol.clone());
     let stats = Arc::new(ListenerStats::default());
     for addr in addrs {
-        match listen(addr) {
+        match listen(addr, config.bind_interface.as_deref()) {
             Ok(socket) => {
                 out.push(Listener {
                     index,
@@ -99,14 +99,20 @@ pub async fn bind(
 
 /// Binds with a deep accept backlog (capped by the kernel's somaxconn), so bursts of new
 /// connections are not refused, and with SO_REUSEADDR, so a restart does not wait out
-/// TIME_WAIT.
-fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// TIME_WAIT. With `bind_interface` the socket only takes connections that arrive on that
+/// network interface (SO_BINDTODEVICE).
+fn listen(addr: SocketAddr, interface: Option<&str>) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    if let Some(name) = interface {
+        socket
+            .bind_device(Some(name.as_bytes()))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("bind_interface {name}: {e}")))?;
+    }
     socket.bind(addr)?;
     socket.listen(4096)
 }

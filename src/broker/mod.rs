@@ -64,6 +64,9 @@ pub enum BrokerError {
     /// A password or ACL file could not be loaded (the message names file, line and reason).
     #[error(transparent)]
     Auth(#[from] security::AuthError),
+    /// A log file could not be opened.
+    #[error(transparent)]
+    Log(#[from] log::LogError),
     /// A listener's TLS files could not be loaded.
     #[error("listener on port {port}: {source}")]
     Tls {
@@ -126,10 +129,16 @@ impl Broker {
 
     /// As [`Broker::bind`], with an access policy instead of the config's files.
     pub async fn bind_with_access(
-        config: Config,
+        mut config: Config,
         access: Arc<dyn Access>,
     ) -> Result<Broker, BrokerError> {
+        if config.log.output.is_none() {
+            config.log.output = Some(log::Output::open(&config.log_output)?);
+        }
         let log = log::Log(config.log);
+        for note in &config.notes {
+            log.info(format_args!("Notice: {note}."));
+        }
         router::log_access_warnings(&*access, log);
         let (store, restored, store_thread) = match config.persistence {
             true => open_store(&config.store_path(), log)?,
@@ -224,6 +233,7 @@ impl Broker {
     /// A handle that applies a new config to the running broker (SIGHUP).
     pub fn reloader(&self) -> Reloader {
         Reloader {
+            log_output: self.config.log.output,
             router: self.router.clone(),
             security: self.security.clone(),
             acceptors: self.acceptors.clone(),
@@ -234,6 +244,11 @@ impl Broker {
     /// The broker's bridges (their status: [`bridge::Bridges::registry`]).
     pub fn bridges(&self) -> Arc<bridge::Bridges> {
         self.bridges.clone()
+    }
+
+    /// The broker's logger, writing to the destinations it opened.
+    pub fn log(&self) -> log::Log {
+        log::Log(self.config.log)
     }
 
     /// The shared broker state (counters, sessions), read by reports and tests.
@@ -278,6 +293,13 @@ impl Broker {
             sys.await;
             drop(sys_done);
         });
+        if let Some(output) = self.config.log.output {
+            tokio::spawn(log::topic::run(
+                output,
+                self.router.clone(),
+                stop_tx.subscribe(),
+            ));
+        }
         let sweeper = keepalive_sweeper(self.router.clone(), stop_tx.subscribe());
         let sweeper_done = done_tx.clone();
         tokio::spawn(async move {
@@ -292,6 +314,9 @@ impl Broker {
         // The bridges have their own stop signal (the broadcast below); this is only a handle.
         drop(self.bridges);
         shut_down(self.router, self.store_thread, stop_tx, done, log).await;
+        if let Some(output) = self.config.log.output {
+            output.close();
+        }
     }
 }
 
@@ -408,6 +433,7 @@ async fn keepalive_sweeper(router: Arc<Router>, mut stop: broadcast::Receiver<()
 /// rules (or certificates) stay in force.
 #[derive(Clone)]
 pub struct Reloader {
+    log_output: Option<&'static log::Output>,
     router: Arc<Router>,
     security: Option<Arc<security::Security>>,
     acceptors: Vec<(security::tls::ListenerTls, listener::SharedAcceptor)>,
@@ -417,6 +443,16 @@ pub struct Reloader {
 impl Reloader {
     /// Applies what can change without restarting listeners.
     pub fn reload(&self, config: &Config) {
+        let mut config = config.clone();
+        if let Some(output) = self.log_output {
+            // Reopens log files (rotation); a file that fails keeps the old destinations.
+            if let Err(e) = output.reopen(&config.log_output) {
+                let log = log::Log(config.log);
+                log.info(format_args!("Error: reloading config: {e}."));
+            }
+            config.log.output = Some(output);
+        }
+        let config = &config;
         let log = log::Log(config.log);
         let listeners = config.effective_listeners(&[]);
         match &self.security {

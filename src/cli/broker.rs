@@ -16,4 +16,8 @@ pub struct BrokerArgs {
     /// Verbose logging: every log type.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
+    /// Check the config file (with its included files, password and ACL files) and exit:
+    /// status 0 when it is valid, 1 with the problem otherwise.
+    #[arg(long = "test-config")]
+    pub test_config: bool,
 }

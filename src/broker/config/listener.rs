@@ -17,6 +17,8 @@ pub struct ListenerConfig {
     pub max_connections: Option<usize>,
     /// `ipv4` or `ipv6` only, when set.
     pub domain: Option<Domain>,
+    /// `bind_interface`: only connections arriving on this network interface.
+    pub bind_interface: Option<String>,
     /// TLS options (`certfile`, `keyfile`, ...); `None` for plain MQTT.
     pub tls: Option<ListenerTls>,
     /// `use_identity_as_username`: the client certificate's CN is the username.
@@ -68,6 +70,7 @@ impl ListenerConfig {
             bind: None,
             max_connections: None,
             domain: None,
+            bind_interface: None,
             tls: None,
             use_identity_as_username: false,
             use_subject_as_username: false,
@@ -98,7 +101,8 @@ impl ListenerConfig {
 }
 
 impl Parser<'_> {
-    /// `listener`, `port`, `bind_address`, `socket_domain`, `max_connections`.
+    /// `listener`, `port`, `bind_address`, `socket_domain`, `bind_interface`,
+    /// `max_connections`.
     pub(super) fn listener_option(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
             "listener" => return self.listener(value),
@@ -114,6 +118,14 @@ impl Parser<'_> {
                     _ => return Err(format!("invalid socket_domain value '{value}'")),
                 };
                 self.listener_mut(name)?.domain = Some(d);
+            }
+            "bind_interface" => {
+                let value = word(name, value)?;
+                // The kernel's limit on interface names (IFNAMSIZ, with its NUL).
+                if value.len() > 15 || value.contains(['/', ' ']) {
+                    return Err(format!("invalid bind_interface value '{value}'"));
+                }
+                self.listener_or_default().bind_interface = Some(value.into());
             }
             _ => {
                 let n: i64 = num(name, value)?;

@@ -27,7 +27,7 @@ mod tests;
 mod web;
 
 pub use listener::{Domain, ListenerConfig};
-pub use logging::{LogConfig, LogDest};
+pub use logging::{LogConfig, LogDest, LogOutput};
 use parse::{Parser, boolean, num, word};
 pub use web::{HttpCredentials, Protocol};
 
@@ -96,10 +96,20 @@ pub struct Config {
     pub max_topic_alias: u16,
     /// Time a new socket has to send CONNECT.
     pub connect_timeout: Duration,
-    /// Logging.
+    /// Which lines are logged.
     pub log: LogConfig,
+    /// Where log lines go (`log_dest`) and how they are stamped.
+    pub log_output: LogOutput,
     /// Bridges to other brokers (`connection` blocks), in file order.
     pub bridges: Vec<BridgeConfig>,
+    /// `pid_file`: where the broker writes its process id.
+    pub pid_file: Option<PathBuf>,
+    /// `user`: who the broker runs as once it has opened its sockets and files, when started
+    /// as root (`root` stays root).
+    pub user: String,
+    /// Options accepted without effect, one line each (`FILE:LINE: option: why`), logged at
+    /// start.
+    pub notes: Vec<String>,
     /// The file this was read from, for SIGHUP reloads.
     pub source: Option<PathBuf>,
 }
@@ -131,7 +141,11 @@ impl Default for Config {
             max_topic_alias: 10,
             connect_timeout: Duration::from_secs(10),
             log: LogConfig::default(),
+            log_output: LogOutput::default(),
             bridges: Vec::new(),
+            pid_file: None,
+            user: "mosquitto".into(),
+            notes: Vec::new(),
             source: None,
         }
     }

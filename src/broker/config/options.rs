@@ -1,32 +1,22 @@
 //! Which parser handles which option: the dispatch over option names, and the plain global
 //! options (limits, persistence, client ids).
 
-use super::{LogDest, Parser, boolean, bridge, num, word};
+use super::{Parser, boolean, bridge, num, word};
 use std::path::{Path, PathBuf};
 
-/// Options of later work, refused until they are implemented.
-const NOT_YET: &[&str] = &[
-    "tls_engine",
-    "tls_keyform",
-    "plugin",
-    "auth_plugin",
-    "mount_point",
-];
-
-/// Options accepted and ignored because they do not change behaviour here.
-const IGNORED: &[&str] = &[
-    "pid_file",
-    "user",
-    "set_tcp_nodelay",
-    "log_timestamp",
-    "log_timestamp_format",
-    "upgrade_outgoing_qos",
-    "check_retain_source",
-    "autosave_on_changes",
-    "persistent_client_expiration",
-    "max_inflight_bytes",
-    "bind_interface",
-    "use_username_as_clientid",
+/// Options of mosquitto that `mq` does not implement, refused with the reason.
+const REFUSED: &[(&str, &str)] = &[
+    ("tls_engine", "not supported yet"),
+    ("tls_keyform", "not supported yet"),
+    ("plugin", "not supported yet"),
+    ("auth_plugin", "not supported yet"),
+    ("mount_point", "not supported yet"),
+    ("clientid_prefixes", "not supported yet"),
+    ("use_username_as_clientid", "not supported yet"),
+    (
+        "persistent_client_expiration",
+        "not supported yet (MQTT 5 clients set their own session expiry)",
+    ),
 ];
 
 impl Parser<'_> {
@@ -42,7 +32,8 @@ impl Parser<'_> {
         }
         let c = &mut *self.config;
         match name {
-            "listener" | "port" | "bind_address" | "socket_domain" | "max_connections" => {
+            "listener" | "port" | "bind_address" | "socket_domain" | "bind_interface"
+            | "max_connections" => {
                 return self.listener_option(name, value);
             }
             "allow_anonymous" | "password_file" | "acl_file" | "per_listener_settings" => {
@@ -68,7 +59,6 @@ impl Parser<'_> {
             "persistence" => c.persistence = boolean(name, value)?,
             "persistence_location" => c.persistence_location = PathBuf::from(word(name, value)?),
             "persistence_file" => c.persistence_file = word(name, value)?.into(),
-            "autosave_interval" => c.autosave_interval = num(name, value)?,
             "max_inflight_messages" => c.max_inflight_messages = num(name, value)?,
             "max_queued_messages" => c.max_queued_messages = num(name, value)?,
             "max_queued_bytes" => c.max_queued_bytes = num(name, value)?,
@@ -91,27 +81,95 @@ impl Parser<'_> {
                 }
             }
             "max_topic_alias" => c.max_topic_alias = num(name, value)?,
-            "connection_messages" => c.log.connection_messages = boolean(name, value)?,
-            "log_type" => self.log_type(value)?,
-            "log_dest" => {
-                c.log.dest = match value.split_whitespace().next() {
-                    Some("stderr") => LogDest::Stderr,
-                    Some("stdout") => LogDest::Stdout,
-                    Some("none") => LogDest::None,
-                    Some(d @ ("syslog" | "topic" | "file" | "dlt")) => {
-                        return Err(format!("log_dest {d}: not supported yet"));
-                    }
-                    _ => return Err(format!("invalid log_dest value '{value}'")),
-                }
-            }
+            "connection_messages"
+            | "log_type"
+            | "log_dest"
+            | "log_timestamp"
+            | "log_timestamp_format" => return self.logging(name, value),
             "protocol" | "http_dir" | "http_api_username" | "http_api_password" => {
                 return self.web(name, value);
             }
             "include_dir" => return self.include_dir(value, file),
-            n if NOT_YET.contains(&n) => return Err(format!("{n}: not supported yet")),
-            n if IGNORED.contains(&n) => {}
-            _ => return Err(format!("unknown option '{name}'")),
+            "pid_file" => c.pid_file = Some(PathBuf::from(word(name, value)?)),
+            "user" => c.user = user(word(name, value)?)?,
+            "autosave_interval"
+            | "autosave_on_changes"
+            | "set_tcp_nodelay"
+            | "upgrade_outgoing_qos"
+            | "check_retain_source"
+            | "max_inflight_bytes"
+            | "memory_limit" => {
+                if let Some(note) = self.no_effect(name, value)? {
+                    let note = format!("{}:{line}: {name}: {note}", file.display());
+                    self.config.notes.push(note);
+                }
+            }
+            n => match REFUSED.iter().find(|(r, _)| *r == n) {
+                Some((_, why)) => return Err(format!("{n}: {why}")),
+                None => return Err(format!("unknown option '{name}'")),
+            },
         }
         Ok(())
     }
+
+    /// Options whose job is done another way here, or whose only supported value is the one
+    /// `mq` always behaves as. Returns the line logged at start, when there is one.
+    fn no_effect(&mut self, name: &str, value: &str) -> Result<Option<&'static str>, String> {
+        let refuse = |why: &str| Err(format!("{name} {value}: not supported ({why})"));
+        Ok(match name {
+            "autosave_interval" => {
+                self.config.autosave_interval = num(name, value)?;
+                Some("ignored: the store is written on every acknowledged change")
+            }
+            "autosave_on_changes" => {
+                boolean(name, value)?;
+                Some("ignored: the store is written on every acknowledged change")
+            }
+            "set_tcp_nodelay" => match boolean(name, value)? {
+                true => None,
+                false => Some("ignored: client sockets always have TCP_NODELAY set"),
+            },
+            "upgrade_outgoing_qos" => match boolean(name, value)? {
+                false => None,
+                true => {
+                    return refuse(
+                        "a message goes out at the lower of its QoS and the subscription's",
+                    );
+                }
+            },
+            "check_retain_source" => match boolean(name, value)? {
+                false => None,
+                true => {
+                    return refuse(
+                        "retained messages are not re-checked against their publisher's ACL; \
+                     set it to false",
+                    );
+                }
+            },
+            _ => match num::<u64>(name, value)? {
+                0 => None,
+                _ if name == "memory_limit" => {
+                    return refuse(
+                        "only 0, no limit, is supported; \
+                    max_queued_messages and max_queued_bytes bound each client",
+                    );
+                }
+                _ => return refuse("only 0, no limit, is supported; use max_inflight_messages"),
+            },
+        })
+    }
+}
+
+/// `user`: as root, a user that does not exist is an error here, where the file and line are
+/// known (mosquitto's own default, `mosquitto`, falls back to `nobody` at start instead).
+fn user(name: &str) -> Result<String, String> {
+    use crate::account;
+    if account::is_root() && name != "root" && name != "mosquitto" {
+        match account::lookup(name) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(format!("user '{name}' does not exist")),
+            Err(e) => return Err(format!("user '{name}': cannot look it up: {e}")),
+        }
+    }
+    Ok(name.to_string())
 }

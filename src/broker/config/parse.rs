@@ -9,6 +9,8 @@ pub(super) struct Parser<'a> {
     pub(super) config: &'a mut Config,
     pub(super) current_listener: Option<usize>,
     pub(super) log_types_seen: bool,
+    /// Whether a `log_dest` line was read (the first replaces the default).
+    pub(super) log_dests_seen: bool,
     /// Whether a global `allow_anonymous` line was read.
     pub(super) anonymous_seen: bool,
     /// Whether a global `password_file` or `acl_file` line was read.
@@ -25,6 +27,7 @@ impl<'a> Parser<'a> {
             config,
             current_listener: None,
             log_types_seen: false,
+            log_dests_seen: false,
             anonymous_seen: false,
             security_seen: false,
             depth: 0,

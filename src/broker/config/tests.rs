@@ -216,7 +216,7 @@ fn log_type_replaces_defaults() {
     assert!(c.log.debug && !c.log.info);
     let c = parse("log_type all\nlog_dest stdout\nconnection_messages false").unwrap();
     assert!(c.log.debug && c.log.info && c.log.subscribe);
-    assert_eq!(c.log.dest, LogDest::Stdout);
+    assert_eq!(c.log_output.dests, vec![LogDest::Stdout]);
     assert!(!c.log.connection_messages);
 }
 
@@ -241,4 +241,117 @@ fn include_dir_reads_sorted_conf_files() {
     .unwrap();
     let e = Config::from_file(&main).unwrap_err();
     assert!(e.to_string().contains("nested too deeply"), "{e}");
+}
+
+#[test]
+fn log_dest_lines_add_up_after_replacing_stderr() {
+    assert_eq!(Config::default().log_output.dests, vec![LogDest::Stderr]);
+    let c = parse(
+        "log_dest file /var/log/mosquitto/mosquitto.log\nlog_dest syslog\nlog_dest topic\n\
+         log_dest stdout\nlog_dest syslog\nlog_timestamp_format %Y-%m-%dT%H:%M:%S\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.log_output.dests,
+        vec![
+            LogDest::File(PathBuf::from("/var/log/mosquitto/mosquitto.log")),
+            LogDest::Syslog,
+            LogDest::Topic,
+            LogDest::Stdout,
+        ]
+    );
+    assert_eq!(
+        c.log_output.timestamp_format.as_deref(),
+        Some("%Y-%m-%dT%H:%M:%S")
+    );
+    let c = parse("log_dest stdout\nlog_dest none\nlog_timestamp false\n").unwrap();
+    assert!(c.log_output.dests.is_empty() && !c.log_output.timestamp);
+    let msg = |text: &str| parse(text).unwrap_err().to_string();
+    assert!(msg("log_dest file").ends_with(":1: log_dest file needs a path"));
+    assert!(msg("log_dest pigeon").contains("invalid log_dest value 'pigeon'"));
+    assert!(msg("log_dest dlt").contains("log_dest dlt"));
+    assert!(msg("\nlog_timestamp yes").starts_with("test.conf:2: invalid log_timestamp value"));
+    assert!(msg("log_timestamp_format %Y-%").contains("invalid log_timestamp_format value"));
+}
+
+#[test]
+fn daemon_options_are_read() {
+    let c = parse("pid_file /run/mosquitto/mosquitto.pid\nuser root\n").unwrap();
+    assert_eq!(
+        c.pid_file,
+        Some(PathBuf::from("/run/mosquitto/mosquitto.pid"))
+    );
+    assert_eq!(c.user, "root");
+    assert_eq!(Config::default().user, "mosquitto");
+    assert!(parse("pid_file").is_err());
+    let c = parse("listener 1883\nbind_interface lo\n").unwrap();
+    assert_eq!(c.listeners[0].bind_interface.as_deref(), Some("lo"));
+    assert!(parse("bind_interface a/b").is_err());
+}
+
+#[test]
+fn a_missing_user_is_an_error_as_root() {
+    let r = parse("# x\nuser no-such-user-for-mq\n");
+    if crate::account::is_root() {
+        let e = r.unwrap_err().to_string();
+        assert_eq!(e, "test.conf:2: user 'no-such-user-for-mq' does not exist");
+    } else {
+        assert!(r.is_ok(), "not root: the user is not needed");
+    }
+}
+
+#[test]
+fn options_without_effect_are_noted_once_with_their_line() {
+    let c = parse(
+        "autosave_interval 60\nautosave_on_changes false\nset_tcp_nodelay false\n\
+         set_tcp_nodelay true\nupgrade_outgoing_qos false\ncheck_retain_source false\n\
+         max_inflight_bytes 0\nmemory_limit 0\n",
+    )
+    .unwrap();
+    assert_eq!(c.autosave_interval, 60);
+    assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
+    assert!(c.notes[0].starts_with("test.conf:1: autosave_interval: ignored"));
+    assert!(c.notes[2].starts_with("test.conf:3: set_tcp_nodelay: ignored"));
+    for (text, expected) in [
+        (
+            "upgrade_outgoing_qos true",
+            "upgrade_outgoing_qos true: not supported",
+        ),
+        (
+            "check_retain_source true",
+            "check_retain_source true: not supported",
+        ),
+        (
+            "max_inflight_bytes 1000",
+            "max_inflight_bytes 1000: not supported",
+        ),
+        ("memory_limit 1", "memory_limit 1: not supported"),
+        ("mount_point site/", "mount_point: not supported yet"),
+        (
+            "clientid_prefixes sensor-",
+            "clientid_prefixes: not supported yet",
+        ),
+        (
+            "use_username_as_clientid true",
+            "use_username_as_clientid: not supported yet",
+        ),
+        (
+            "autosave_interval often",
+            "invalid autosave_interval value 'often'",
+        ),
+    ] {
+        let e = parse(text).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("test.conf:1: {expected}")), "{e}");
+    }
+}
+
+#[test]
+fn a_missing_include_dir_is_an_error() {
+    let e = parse("\ninclude_dir /nonexistent/mq-conf.d\n").unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(
+        e.message
+            .starts_with("cannot read include_dir /nonexistent/mq-conf.d"),
+        "{e}"
+    );
 }

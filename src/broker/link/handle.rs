@@ -289,7 +289,8 @@ impl Link {
                 let mut reasons = Vec::new();
                 for f in &u.filters {
                     let existed = self.router.unsubscribe(&self.cell, f);
-                    self.log.subscribe(format_args!("{} {}", self.client_id, f));
+                    self.log
+                        .unsubscribe(format_args!("{} {}", self.client_id, f));
                     reasons.push(if existed {
                         ReasonCode::Success
                     } else {

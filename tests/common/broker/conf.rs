@@ -132,12 +132,12 @@ impl Conf {
     }
 
     /// The file's text for `kind` with the listeners on `ports`.
-    pub(super) fn render(&self, kind: Kind, ports: &[u16]) -> String {
+    pub(super) fn render(&self, _kind: Kind, ports: &[u16]) -> String {
         let mut text = String::new();
-        // As root, mosquitto would drop to the `mosquitto` user, who cannot read the test's
+        // As root, either broker would drop to the `mosquitto` user, who cannot read the test's
         // private temporary files.
         // SAFETY: geteuid has no preconditions.
-        if kind == Kind::Mosquitto && unsafe { libc::geteuid() } == 0 {
+        if unsafe { libc::geteuid() } == 0 {
             text.push_str("user root\n");
         }
         let types: &[&str] = match self.logging {
