@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Listen on this port on the loopback address (repeatable; ignored when the config file defines listeners)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose logging: every log type')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose logging: every log type')
+            [CompletionResult]::new('--test-config', '--test-config', [CompletionResultType]::ParameterName, 'Check the config file (with its included files, password and ACL files) and exit: status 0 when it is valid, 1 with the problem otherwise')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }

@@ -319,7 +319,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__broker)
-            opts="-c -p -v --config-file --port --verbose --help"
+            opts="-c -p -v --config-file --port --verbose --test-config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

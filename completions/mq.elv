@@ -38,6 +38,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --port 'Listen on this port on the loopback address (repeatable; ignored when the config file defines listeners)'
             cand -v 'Verbose logging: every log type'
             cand --verbose 'Verbose logging: every log type'
+            cand --test-config 'Check the config file (with its included files, password and ACL files) and exit: status 0 when it is valid, 1 with the problem otherwise'
             cand --help 'Print help'
         }
         &'mq;passwd'= {

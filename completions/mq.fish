@@ -39,6 +39,7 @@ complete -c mq -n "__fish_mq_needs_command" -f -a "help" -d 'Print this message 
 complete -c mq -n "__fish_mq_using_subcommand broker" -s c -l config-file -d 'Load configuration from a mosquitto.conf-style file' -r -F
 complete -c mq -n "__fish_mq_using_subcommand broker" -s p -l port -d 'Listen on this port on the loopback address (repeatable; ignored when the config file defines listeners)' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s v -l verbose -d 'Verbose logging: every log type'
+complete -c mq -n "__fish_mq_using_subcommand broker" -l test-config -d 'Check the config file (with its included files, password and ACL files) and exit: status 0 when it is valid, 1 with the problem otherwise'
 complete -c mq -n "__fish_mq_using_subcommand broker" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s H -d 'Hash: sha512-pbkdf2 (mosquitto 2.x) or sha512 (mosquitto 1.x)' -r -f -a "sha512-pbkdf2\t''
 sha512\t''"
