@@ -20,6 +20,7 @@ const REFUSED: &[(&str, &str)] = &[
 ];
 
 impl Parser<'_> {
+    /// Applies one option line, or says what is wrong with it.
     pub(super) fn option(
         &mut self,
         name: &str,
@@ -30,14 +31,11 @@ impl Parser<'_> {
         if bridge::handles(name) {
             return self.bridge(name, value, file, line);
         }
-        let c = &mut *self.config;
         match name {
             "listener" | "port" | "bind_address" | "socket_domain" | "bind_interface"
-            | "max_connections" => {
-                return self.listener_option(name, value);
-            }
+            | "max_connections" => self.listener_option(name, value),
             "allow_anonymous" | "password_file" | "acl_file" | "per_listener_settings" => {
-                return self.security(name, value);
+                self.security(name, value)
             }
             "certfile"
             | "keyfile"
@@ -53,7 +51,38 @@ impl Parser<'_> {
             | "psk_file"
             | "dhparamfile"
             | "use_identity_as_username"
-            | "use_subject_as_username" => return self.tls(name, value),
+            | "use_subject_as_username" => self.tls(name, value),
+            "connection_messages"
+            | "log_type"
+            | "log_dest"
+            | "log_timestamp"
+            | "log_timestamp_format" => self.logging(name, value),
+            "protocol" | "http_dir" | "http_api_username" | "http_api_password" => {
+                self.web(name, value)
+            }
+            "include_dir" => self.include_dir(value, file),
+            "autosave_interval"
+            | "autosave_on_changes"
+            | "set_tcp_nodelay"
+            | "upgrade_outgoing_qos"
+            | "check_retain_source"
+            | "max_inflight_bytes"
+            | "memory_limit" => {
+                if let Some(note) = self.no_effect(name, value)? {
+                    let note = format!("{}:{line}: {name}: {note}", file.display());
+                    self.config.notes.push(note);
+                }
+                Ok(())
+            }
+            _ => self.global(name, value),
+        }
+    }
+
+    /// The plain global options: client ids, persistence, limits, the process; and the
+    /// refusal of every other name.
+    fn global(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let c = &mut *self.config;
+        match name {
             "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "persistence" => c.persistence = boolean(name, value)?,
@@ -81,29 +110,8 @@ impl Parser<'_> {
                 }
             }
             "max_topic_alias" => c.max_topic_alias = num(name, value)?,
-            "connection_messages"
-            | "log_type"
-            | "log_dest"
-            | "log_timestamp"
-            | "log_timestamp_format" => return self.logging(name, value),
-            "protocol" | "http_dir" | "http_api_username" | "http_api_password" => {
-                return self.web(name, value);
-            }
-            "include_dir" => return self.include_dir(value, file),
             "pid_file" => c.pid_file = Some(PathBuf::from(word(name, value)?)),
             "user" => c.user = user(word(name, value)?)?,
-            "autosave_interval"
-            | "autosave_on_changes"
-            | "set_tcp_nodelay"
-            | "upgrade_outgoing_qos"
-            | "check_retain_source"
-            | "max_inflight_bytes"
-            | "memory_limit" => {
-                if let Some(note) = self.no_effect(name, value)? {
-                    let note = format!("{}:{line}: {name}: {note}", file.display());
-                    self.config.notes.push(note);
-                }
-            }
             n => match REFUSED.iter().find(|(r, _)| *r == n) {
                 Some((_, why)) => return Err(format!("{n}: {why}")),
                 None => return Err(format!("unknown option '{name}'")),

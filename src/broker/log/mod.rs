@@ -81,11 +81,14 @@ impl Log {
     /// Notices, warnings and errors (the level is read from the "Error:"/"Warning:" prefix).
     pub fn info(&self, args: std::fmt::Arguments<'_>) {
         if self.0.info {
-            let level = match args.as_str() {
-                Some(s) => Level::of_info(s),
-                None => Level::of_info(&args.to_string()),
-            };
-            self.emit(level, args);
+            match args.as_str() {
+                Some(s) => self.emit(Level::of_info(s), args),
+                None => {
+                    // Formatted once: the level is read from the text.
+                    let line = args.to_string();
+                    self.emit(Level::of_info(&line), format_args!("{line}"));
+                }
+            }
         }
     }
 
