@@ -10,7 +10,7 @@ use crate::protocol::{QoS, Version};
 use std::path::{Path, PathBuf};
 
 /// Options that configure the bridge of the last `connection` line.
-const OPTIONS: &[&str] = &[
+pub(super) const OPTIONS: &[&str] = &[
     "address",
     "addresses",
     "round_robin",

@@ -19,6 +19,104 @@ const REFUSED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every option name outside bridge blocks that a line may start with, for "did you mean".
+const KNOWN: &[&str] = &[
+    "listener",
+    "port",
+    "bind_address",
+    "socket_domain",
+    "bind_interface",
+    "max_connections",
+    "allow_anonymous",
+    "password_file",
+    "acl_file",
+    "per_listener_settings",
+    "certfile",
+    "keyfile",
+    "cafile",
+    "capath",
+    "require_certificate",
+    "tls_version",
+    "crlfile",
+    "ciphers",
+    "ciphers_tls1.3",
+    "tls_keylog",
+    "dhparamfile",
+    "use_identity_as_username",
+    "use_subject_as_username",
+    "connection_messages",
+    "log_type",
+    "log_dest",
+    "log_timestamp",
+    "log_timestamp_format",
+    "protocol",
+    "http_dir",
+    "http_api_username",
+    "http_api_password",
+    "include_dir",
+    "autosave_interval",
+    "autosave_on_changes",
+    "set_tcp_nodelay",
+    "upgrade_outgoing_qos",
+    "check_retain_source",
+    "max_inflight_bytes",
+    "memory_limit",
+    "allow_zero_length_clientid",
+    "auto_id_prefix",
+    "persistence",
+    "persistence_location",
+    "persistence_file",
+    "max_inflight_messages",
+    "max_queued_messages",
+    "max_queued_bytes",
+    "queue_qos0_messages",
+    "message_size_limit",
+    "max_packet_size",
+    "retain_available",
+    "sys_interval",
+    "max_keepalive",
+    "max_qos",
+    "max_topic_alias",
+    "pid_file",
+    "user",
+];
+
+/// "unknown option 'NAME'", with the closest known name when it is one or two edits away.
+fn unknown(name: &str) -> String {
+    let candidates = KNOWN
+        .iter()
+        .chain(bridge::OPTIONS)
+        .chain(["connection"].iter());
+    let best = candidates
+        .map(|k| (edit_distance(name, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 2 && name.len() > 3);
+    match best {
+        Some((_, k)) => format!("unknown option '{name}' (did you mean {k}?)"),
+        None => format!("unknown option '{name}'"),
+    }
+}
+
+/// Levenshtein distance, with a swap of two neighbours counting as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![(0..=b.len()).collect::<Vec<_>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (rows[i - 1][j] + 1)
+                .min(row[j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
+        }
+        rows.push(row);
+    }
+    rows[a.len()][b.len()]
+}
+
 impl Parser<'_> {
     /// Applies one option line, or says what is wrong with it.
     pub(super) fn option(
@@ -114,7 +212,7 @@ impl Parser<'_> {
             "user" => c.user = user(word(name, value)?)?,
             n => match REFUSED.iter().find(|(r, _)| *r == n) {
                 Some((_, why)) => return Err(format!("{n}: {why}")),
-                None => return Err(format!("unknown option '{name}'")),
+                None => return Err(unknown(name)),
             },
         }
         Ok(())
@@ -180,4 +278,38 @@ fn user(name: &str) -> Result<String, String> {
         }
     }
     Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::config::Config;
+
+    #[test]
+    fn every_known_name_is_an_option() {
+        for name in KNOWN {
+            let e = Config::parse_str(&format!("{name} x"), Path::new("k.conf"));
+            if let Err(e) = e {
+                assert!(!e.message.contains("unknown option"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_misspelt_option_gets_a_suggestion() {
+        assert_eq!(edit_distance("log_dset", "log_dest"), 1);
+        assert_eq!(
+            unknown("log_dset"),
+            "unknown option 'log_dset' (did you mean log_dest?)"
+        );
+        assert_eq!(
+            unknown("persistance"),
+            "unknown option 'persistance' (did you mean persistence?)"
+        );
+        assert_eq!(
+            unknown("adress"),
+            "unknown option 'adress' (did you mean address?)"
+        );
+        assert_eq!(unknown("frobnicate"), "unknown option 'frobnicate'");
+    }
 }
