@@ -246,7 +246,10 @@ fn bad_input_names_the_file_the_line_and_the_option() {
     let head = format!("# ok\nlistener {port} 127.0.0.1\n");
     let cases = [
         ("frobnicate 1\n", "bad.conf:3: unknown option 'frobnicate'"),
-        ("log_dset stdout\n", "bad.conf:3: unknown option 'log_dset'"),
+        (
+            "log_dset stdout\n",
+            "bad.conf:3: unknown option 'log_dset' (did you mean log_dest?)",
+        ),
         (
             "persistance true\n",
             "bad.conf:3: unknown option 'persistance'",
