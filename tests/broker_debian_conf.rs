@@ -486,3 +486,38 @@ fn bind_interface_limits_a_listener_to_one_interface() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bind_interface nosuchif0"), "{err}");
 }
+
+#[test]
+fn log_dest_syslog_sends_daemon_lines_to_the_system_logger() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("log");
+    let logger = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    logger.set_read_timeout(Some(PATIENCE)).unwrap();
+    let port = free_port();
+    let conf = dir.path().join("mq.conf");
+    let text = format!("user root\nlistener {port} 127.0.0.1\nlog_dest syslog\n");
+    std::fs::write(&conf, text).unwrap();
+    let b = ChildGuard::spawn(
+        mq_process()
+            .args(["broker", "-c"])
+            .arg(&conf)
+            .env("MQ_SYSLOG_SOCKET", &socket_path),
+    );
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = logger.recv(&mut buf) {
+        let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let done = line.ends_with(" running");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    // Facility daemon (3 << 3) at notice (5), the process tagged, no timestamp of our own.
+    let tag = format!(" mq[{}]: ", b.id());
+    let running = lines.iter().find(|l| l.ends_with(" running"));
+    let running = running.unwrap_or_else(|| panic!("{lines:?} {}", b.stderr.text()));
+    assert!(running.starts_with("<29>"), "{running}");
+    assert!(running.contains(&format!("{tag}mq version ")), "{running}");
+    assert!(!b.stderr.contains("running"), "syslog replaces stderr");
+}

@@ -54,7 +54,7 @@ impl Level {
     }
 
     /// The syslog priority (facility daemon).
-    fn syslog_priority(self) -> libc::c_int {
+    fn syslog_priority(self) -> i32 {
         libc::LOG_DAEMON
             | match self {
                 Level::Error => libc::LOG_ERR,

@@ -28,7 +28,10 @@ enum Sink {
     Stderr,
     Stdout,
     File(Mutex<File>),
-    Syslog,
+    Syslog {
+        socket: std::os::unix::net::UnixDatagram,
+        path: PathBuf,
+    },
     Topic,
 }
 
@@ -113,7 +116,7 @@ impl Output {
                     let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
                     drop(f.write_all(line.as_bytes()));
                 }
-                Sink::Syslog => syslog(level, &message),
+                Sink::Syslog { socket, path } => syslog(socket, path, level, &message),
                 Sink::Topic => {
                     if let Some(topic) = level.topic() {
                         self.topic.push(topic, line.trim_end().to_string());
@@ -132,10 +135,13 @@ impl State {
                 LogDest::Stderr => Sink::Stderr,
                 LogDest::Stdout => Sink::Stdout,
                 LogDest::Topic => Sink::Topic,
-                LogDest::Syslog => {
-                    open_syslog();
-                    Sink::Syslog
-                }
+                LogDest::Syslog => match syslog_socket() {
+                    Some(socket) => Sink::Syslog {
+                        socket,
+                        path: syslog_path(),
+                    },
+                    None => continue,
+                },
                 LogDest::File(path) => Sink::File(Mutex::new(append(path)?)),
             });
         }
@@ -170,25 +176,31 @@ pub(super) fn to_stderr(args: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{}: {args}", epoch());
 }
 
-/// Connects to the system log as "mq" (facility daemon, with the process id). Calling it
-/// again (a reload) is harmless.
-fn open_syslog() {
-    // SAFETY: the identity is a static C string, as openlog requires (it keeps the pointer).
-    unsafe {
-        libc::openlog(
-            c"mq".as_ptr(),
-            libc::LOG_PID | libc::LOG_NDELAY,
-            libc::LOG_DAEMON,
-        )
-    }
+/// Where syslog lines go: the system logger's datagram socket, or the socket named by
+/// `MQ_SYSLOG_SOCKET` (a container's logger elsewhere, or a test's).
+fn syslog_path() -> PathBuf {
+    std::env::var_os("MQ_SYSLOG_SOCKET").map_or_else(|| PathBuf::from("/dev/log"), PathBuf::from)
 }
 
-fn syslog(level: Level, message: &str) {
-    // A message holding a NUL byte is cut there rather than dropped.
-    let text = message.split('\0').next().unwrap_or("");
-    let Ok(text) = std::ffi::CString::new(text) else {
-        return;
-    };
-    // SAFETY: both strings are NUL-terminated, and "%s" makes the message data, not a format.
-    unsafe { libc::syslog(level.syslog_priority(), c"%s".as_ptr(), text.as_ptr()) }
+/// The socket syslog lines are sent from; the logger's address is given with each line, so a
+/// restarted logger is found again without reconnecting.
+fn syslog_socket() -> Option<std::os::unix::net::UnixDatagram> {
+    let socket = std::os::unix::net::UnixDatagram::unbound().ok()?;
+    // A logger that stops reading must not stall the broker: a full queue drops the line.
+    socket.set_nonblocking(true).ok()?;
+    Some(socket)
+}
+
+/// Sends one line in the traditional syslog format: `<PRI>Mmm dd hh:mm:ss mq[PID]: message`
+/// (RFC 3164), facility daemon. A logger that is not there loses the line, as with syslog(3).
+fn syslog(
+    socket: &std::os::unix::net::UnixDatagram,
+    path: &std::path::Path,
+    level: Level,
+    message: &str,
+) {
+    let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
+    let pri = level.syslog_priority();
+    let line = format!("<{pri}>{stamp} mq[{}]: {message}", std::process::id());
+    let _ = socket.send_to(line.as_bytes(), path);
 }
