@@ -44,7 +44,7 @@ pub fn plan(args: &BrokerArgs) -> Result<Config, ConfigError> {
         config.listeners = config.effective_listeners(&args.port);
     }
     if args.verbose {
-        config.log.info = true;
+        (config.log.error, config.log.warning, config.log.info) = (true, true, true);
         config.log.debug = true;
         config.log.subscribe = true;
     }

@@ -33,7 +33,8 @@ pub fn test_config() -> Config {
         sys_interval: 0,
         ..Config::default()
     };
-    c.log.info = std::env::var_os("MQ_TEST_LOG").is_some();
+    let log = std::env::var_os("MQ_TEST_LOG").is_some();
+    (c.log.error, c.log.warning, c.log.info) = (log, log, log);
     c
 }
 

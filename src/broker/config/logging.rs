@@ -19,7 +19,11 @@ use std::path::PathBuf;
 /// Which log lines are written, and the output they go to once the broker has opened it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogConfig {
-    /// error, warning, notice, information lines.
+    /// Lines that start with "Error" (`log_type error`).
+    pub error: bool,
+    /// Lines that start with "Warning" (`log_type warning`).
+    pub warning: bool,
+    /// Every other line about the broker and its clients (`log_type notice` or `information`).
     pub info: bool,
     /// debug lines (every packet), as `-v` or `log_type debug|all` turn on.
     pub debug: bool,
@@ -35,6 +39,8 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
+            error: true,
+            warning: true,
             info: true,
             debug: false,
             subscribe: false,
@@ -102,18 +108,25 @@ impl Parser<'_> {
         let log = &mut self.config.log;
         if !self.log_types_seen {
             // The first log_type line replaces the defaults, as in mosquitto.
-            log.info = false;
-            log.debug = false;
-            log.subscribe = false;
+            *log = LogConfig {
+                error: false,
+                warning: false,
+                info: false,
+                debug: false,
+                subscribe: false,
+                ..*log
+            };
             self.log_types_seen = true;
         }
         match value {
-            "error" | "warning" | "notice" | "information" => log.info = true,
+            "error" => log.error = true,
+            "warning" => log.warning = true,
+            "notice" | "information" => log.info = true,
             "debug" => log.debug = true,
             "subscribe" | "unsubscribe" => log.subscribe = true,
             "websockets" | "none" => {}
             "all" => {
-                log.info = true;
+                (log.error, log.warning, log.info) = (true, true, true);
                 log.debug = true;
                 log.subscribe = true;
             }

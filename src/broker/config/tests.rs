@@ -213,7 +213,11 @@ fn tls_options_of_mosquitto_are_read_or_refused_with_a_reason() {
 #[test]
 fn log_type_replaces_defaults() {
     let c = parse("log_type debug\n").unwrap();
-    assert!(c.log.debug && !c.log.info);
+    assert!(c.log.debug && !c.log.info && !c.log.error && !c.log.warning);
+    let c = parse("log_type error\nlog_type warning\n").unwrap();
+    assert!(c.log.error && c.log.warning && !c.log.info && !c.log.subscribe);
+    let c = parse("log_type information\n").unwrap();
+    assert!(c.log.info && !c.log.error);
     let c = parse("log_type all\nlog_dest stdout\nconnection_messages false").unwrap();
     assert!(c.log.debug && c.log.info && c.log.subscribe);
     assert_eq!(c.log_output.dests, vec![LogDest::Stdout]);

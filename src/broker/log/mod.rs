@@ -78,15 +78,27 @@ impl Log {
         }
     }
 
-    /// Notices, warnings and errors (the level is read from the "Error:"/"Warning:" prefix).
+    /// Notices, warnings and errors: the level is read from the "Error"/"Warning" prefix, and
+    /// `log_type` says which levels are written.
     pub fn info(&self, args: std::fmt::Arguments<'_>) {
-        if self.0.info {
-            match args.as_str() {
-                Some(s) => self.emit(Level::of_info(s), args),
-                None => {
-                    // Formatted once: the level is read from the text.
-                    let line = args.to_string();
-                    self.emit(Level::of_info(&line), format_args!("{line}"));
+        let c = &self.0;
+        if !(c.error || c.warning || c.info) {
+            return;
+        }
+        let on = |level| match level {
+            Level::Error => c.error,
+            Level::Warning => c.warning,
+            _ => c.info,
+        };
+        match args.as_str() {
+            Some(s) if on(Level::of_info(s)) => self.emit(Level::of_info(s), args),
+            Some(_) => {}
+            None => {
+                // Formatted once: the level is read from the text.
+                let line = args.to_string();
+                let level = Level::of_info(&line);
+                if on(level) {
+                    self.emit(level, format_args!("{line}"));
                 }
             }
         }
@@ -137,5 +149,35 @@ mod tests {
         assert_eq!(Level::of_info("mq version 1 running"), Level::Notice);
         assert_eq!(Level::Debug.topic(), None);
         assert_eq!(Level::Warning.topic(), Some("$SYS/broker/log/W"));
+    }
+
+    #[test]
+    fn log_type_picks_levels_and_log_dest_file_gets_them() {
+        use crate::broker::config::{LogDest, LogOutput};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mq.log");
+        let out = LogOutput {
+            dests: vec![LogDest::File(path.clone())],
+            timestamp: false,
+            timestamp_format: None,
+        };
+        let output = Output::open(&out).unwrap();
+        let config = LogConfig {
+            info: false,
+            warning: false,
+            output: Some(output),
+            ..LogConfig::default()
+        };
+        let log = Log(config);
+        log.info(format_args!("Error: disk {}", "full"));
+        log.info(format_args!("Warning: slow"));
+        log.info(format_args!("mq version 1 running"));
+        log.conn(format_args!("Client x disconnected."));
+        output.close();
+        log.info(format_args!("Error: after close"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "Error: disk full\n"
+        );
     }
 }
