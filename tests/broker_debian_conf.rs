@@ -521,3 +521,26 @@ fn log_dest_syslog_sends_daemon_lines_to_the_system_logger() {
     assert!(running.contains(&format!("{tag}mq version ")), "{running}");
     assert!(!b.stderr.contains("running"), "syslog replaces stderr");
 }
+
+#[test]
+fn under_systemd_type_notify_the_broker_says_ready_once_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify");
+    let systemd = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    systemd.set_read_timeout(Some(PATIENCE)).unwrap();
+    let port = free_port();
+    let conf = dir.path().join("mq.conf");
+    std::fs::write(&conf, format!("user root\nlistener {port} 127.0.0.1\n")).unwrap();
+    let b = ChildGuard::spawn(
+        mq_process()
+            .args(["broker", "-c"])
+            .arg(&conf)
+            .env("NOTIFY_SOCKET", &socket_path),
+    );
+    let mut buf = [0u8; 64];
+    let n = systemd.recv(&mut buf);
+    let n = n.unwrap_or_else(|e| panic!("no notification ({e}): {}", b.stderr.text()));
+    assert_eq!(&buf[..n], b"READY=1");
+    // Ready means serving: the port answers already.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
