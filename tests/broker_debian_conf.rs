@@ -544,3 +544,28 @@ fn under_systemd_type_notify_the_broker_says_ready_once_it_serves() {
     // Ready means serving: the port answers already.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
+
+#[test]
+fn clientid_prefixes_refuse_other_ids_as_not_authorized() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_b, port) = broker(dir.path(), "clientid_prefixes sensor-\n");
+    let p = port.to_string();
+    let publish = |id: &str, version: &str| {
+        let args = [
+            "pub", "-p", &p, "-V", version, "-i", id, "-t", "t", "-m", "m",
+        ];
+        let out = mq().args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(publish("sensor-1", "mqttv311").0, Some(0));
+    assert_eq!(publish("sensor-2", "mqttv5").0, Some(0));
+    // 3.1.1: CONNACK 5, not authorised; MQTT 5: 0x87 (135), not authorized.
+    let (code, err) = publish("laptop", "mqttv311");
+    assert_eq!(code, Some(5), "{err}");
+    let (code, err) = publish("laptop", "mqttv5");
+    assert_eq!(code, Some(135), "{err}");
+    assert!(err.to_lowercase().contains("not authori"), "{err}");
+}

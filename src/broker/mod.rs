@@ -102,6 +102,7 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         max_inflight: config.max_inflight_messages,
         max_qos: config.max_qos,
         max_topic_alias: config.max_topic_alias,
+        clientid_prefix: config.clientid_prefixes.clone(),
     }
 }
 

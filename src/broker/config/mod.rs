@@ -64,6 +64,8 @@ pub struct Config {
     pub allow_zero_length_clientid: bool,
     /// Prefix of generated client ids.
     pub auto_id_prefix: String,
+    /// `clientid_prefixes`: only client ids that start with it may connect (empty = any).
+    pub clientid_prefixes: String,
     /// Keep retained messages and persistent sessions in the store.
     pub persistence: bool,
     /// Directory of the store file.
@@ -124,6 +126,7 @@ impl Default for Config {
             per_listener_settings: false,
             allow_zero_length_clientid: true,
             auto_id_prefix: "auto-".into(),
+            clientid_prefixes: String::new(),
             persistence: false,
             persistence_location: PathBuf::new(),
             persistence_file: "mq.db".into(),

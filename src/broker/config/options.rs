@@ -11,7 +11,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("plugin", "not supported yet"),
     ("auth_plugin", "not supported yet"),
     ("mount_point", "not supported yet"),
-    ("clientid_prefixes", "not supported yet"),
     ("use_username_as_clientid", "not supported yet"),
     (
         "persistent_client_expiration",
@@ -63,6 +62,7 @@ const KNOWN: &[&str] = &[
     "memory_limit",
     "allow_zero_length_clientid",
     "auto_id_prefix",
+    "clientid_prefixes",
     "persistence",
     "persistence_location",
     "persistence_file",
@@ -183,6 +183,7 @@ impl Parser<'_> {
         match name {
             "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
+            "clientid_prefixes" => c.clientid_prefixes = word(name, value)?.into(),
             "persistence" => c.persistence = boolean(name, value)?,
             "persistence_location" => c.persistence_location = PathBuf::from(word(name, value)?),
             "persistence_file" => c.persistence_file = word(name, value)?.into(),

@@ -70,15 +70,20 @@ fn client_identity(
     c: &Connect,
     limits: &LinkLimits,
 ) -> Result<(String, Option<String>), ReasonCode> {
-    if !c.client_id.is_empty() {
-        return Ok((c.client_id.clone(), None));
-    }
     let v5 = c.version.is_v5();
-    if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+    let (id, assigned) = if !c.client_id.is_empty() {
+        (c.client_id.clone(), None)
+    } else if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
         return Err(ReasonCode::ClientIdentifierNotValid);
+    } else {
+        let id = generated_id(&limits.auto_id_prefix);
+        (id.clone(), v5.then_some(id))
+    };
+    // `clientid_prefixes`, as mosquitto: any other id is not authorized (3.1.1 code 5).
+    if !id.starts_with(&limits.clientid_prefix) {
+        return Err(ReasonCode::NotAuthorized);
     }
-    let id = generated_id(&limits.auto_id_prefix);
-    Ok((id.clone(), v5.then_some(id)))
+    Ok((id, assigned))
 }
 
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the

@@ -84,6 +84,8 @@ pub struct LinkLimits {
     pub max_qos: u8,
     /// Topic aliases a v5 client may define (CONNACK topic alias maximum; 0 = none).
     pub max_topic_alias: u16,
+    /// `clientid_prefixes`: only client ids starting with it may connect (empty = any).
+    pub clientid_prefix: String,
 }
 
 /// Why a connection ends.
