@@ -569,3 +569,29 @@ fn clientid_prefixes_refuse_other_ids_as_not_authorized() {
     assert_eq!(code, Some(135), "{err}");
     assert!(err.to_lowercase().contains("not authori"), "{err}");
 }
+
+#[test]
+fn an_option_with_nothing_to_do_is_logged_once_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "autosave_interval 60\nset_tcp_nodelay true\nautosave_on_changes false\n";
+    let (b, _) = broker(dir.path(), text);
+    assert!(
+        b.stderr
+            .wait_until(PATIENCE, |l| l.iter().any(|l| l.ends_with(" running")))
+    );
+    // Lines 1-3 of the file are the helper's; the test's own text starts at line 4.
+    let conf = dir.path().join("mq.conf");
+    let expected = format!(
+        "Notice: {}:4: autosave_interval: ignored: the store is written on every acknowledged \
+         change.",
+        conf.display()
+    );
+    assert_eq!(
+        b.stderr.count(|l| l.ends_with(&expected)),
+        1,
+        "{}",
+        b.stderr.text()
+    );
+    assert_eq!(b.stderr.count(|l| l.contains("set_tcp_nodelay")), 0);
+    assert_eq!(b.stderr.count(|l| l.contains(":6: autosave_on_changes")), 1);
+}
