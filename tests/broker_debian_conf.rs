@@ -595,3 +595,30 @@ fn an_option_with_nothing_to_do_is_logged_once_with_its_line() {
     assert_eq!(b.stderr.count(|l| l.contains("set_tcp_nodelay")), 0);
     assert_eq!(b.stderr.count(|l| l.contains(":6: autosave_on_changes")), 1);
 }
+
+#[test]
+fn upgrade_outgoing_qos_delivers_at_the_subscription_qos() {
+    if !require(&[Peer::MosquittoClients]) {
+        return;
+    }
+    for (text, expected) in [("", "q0"), ("upgrade_outgoing_qos true\n", "q1")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_b, port) = broker(dir.path(), text);
+        // DebugSub subscribes at QoS 1; the message is published at QoS 0.
+        let sub = DebugSub::ready(port, "upgraded", &["-t".into(), "up/#".into()]);
+        let p = port.to_string();
+        mq().args(["pub", "-p", &p, "-q", "0", "-t", "up/x", "-m", "m"])
+            .assert()
+            .success();
+        assert!(sub.wait_for("up/x m"), "{:?}", sub.lines());
+        let received = sub
+            .lines()
+            .into_iter()
+            .find(|l| l.contains("received PUBLISH"));
+        let received = received.unwrap_or_default();
+        assert!(
+            received.contains(&format!("(d0, {expected},")),
+            "{text:?}: {received}"
+        );
+    }
+}

@@ -74,6 +74,8 @@ pub struct Config {
     pub persistence_file: String,
     /// Seconds between forced store syncs of data that need not be durable at once.
     pub autosave_interval: u64,
+    /// `upgrade_outgoing_qos`: messages go out at the subscription's QoS.
+    pub upgrade_outgoing_qos: bool,
     /// Outgoing QoS 1/2 messages in flight per client (0 = no limit).
     pub max_inflight_messages: u16,
     /// Messages queued per client beyond the inflight window (0 = no limit).
@@ -131,6 +133,7 @@ impl Default for Config {
             persistence_location: PathBuf::new(),
             persistence_file: "mq.db".into(),
             autosave_interval: 1800,
+            upgrade_outgoing_qos: false,
             max_inflight_messages: 20,
             max_queued_messages: 1000,
             max_queued_bytes: 0,

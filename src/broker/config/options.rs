@@ -162,7 +162,6 @@ impl Parser<'_> {
             "autosave_interval"
             | "autosave_on_changes"
             | "set_tcp_nodelay"
-            | "upgrade_outgoing_qos"
             | "check_retain_source"
             | "max_inflight_bytes"
             | "memory_limit" => {
@@ -184,6 +183,7 @@ impl Parser<'_> {
             "allow_zero_length_clientid" => c.allow_zero_length_clientid = boolean(name, value)?,
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "clientid_prefixes" => c.clientid_prefixes = word(name, value)?.into(),
+            "upgrade_outgoing_qos" => c.upgrade_outgoing_qos = boolean(name, value)?,
             "persistence" => c.persistence = boolean(name, value)?,
             "persistence_location" => c.persistence_location = PathBuf::from(word(name, value)?),
             "persistence_file" => c.persistence_file = word(name, value)?.into(),
@@ -235,14 +235,6 @@ impl Parser<'_> {
             "set_tcp_nodelay" => match boolean(name, value)? {
                 true => None,
                 false => Some("ignored: client sockets always have TCP_NODELAY set"),
-            },
-            "upgrade_outgoing_qos" => match boolean(name, value)? {
-                false => None,
-                true => {
-                    return refuse(
-                        "a message goes out at the lower of its QoS and the subscription's",
-                    );
-                }
             },
             "check_retain_source" => match boolean(name, value)? {
                 false => None,
