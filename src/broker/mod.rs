@@ -104,6 +104,7 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         max_qos: config.max_qos,
         max_topic_alias: config.max_topic_alias,
         clientid_prefix: config.clientid_prefixes.clone(),
+        persistent_client_expiration: config.persistent_client_expiration,
     }
 }
 

@@ -74,6 +74,9 @@ pub struct Config {
     pub persistence_file: String,
     /// Seconds between forced store syncs of data that need not be durable at once.
     pub autosave_interval: u64,
+    /// `persistent_client_expiration` in seconds: sessions kept for ever (3.1.1 without clean
+    /// session, 5.0 with an infinite expiry) end this long after their client left.
+    pub persistent_client_expiration: Option<u32>,
     /// `upgrade_outgoing_qos`: messages go out at the subscription's QoS.
     pub upgrade_outgoing_qos: bool,
     /// Outgoing QoS 1/2 messages in flight per client (0 = no limit).
@@ -133,6 +136,7 @@ impl Default for Config {
             persistence_location: PathBuf::new(),
             persistence_file: "mq.db".into(),
             autosave_interval: 1800,
+            persistent_client_expiration: None,
             upgrade_outgoing_qos: false,
             max_inflight_messages: 20,
             max_queued_messages: 1000,

@@ -12,10 +12,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("auth_plugin", "not supported yet"),
     ("mount_point", "not supported yet"),
     ("use_username_as_clientid", "not supported yet"),
-    (
-        "persistent_client_expiration",
-        "not supported yet (MQTT 5 clients set their own session expiry)",
-    ),
 ];
 
 /// Every option name outside bridge blocks that a line may start with, for "did you mean".
@@ -57,6 +53,7 @@ const KNOWN: &[&str] = &[
     "autosave_on_changes",
     "set_tcp_nodelay",
     "upgrade_outgoing_qos",
+    "persistent_client_expiration",
     "check_retain_source",
     "max_inflight_bytes",
     "memory_limit",
@@ -184,6 +181,9 @@ impl Parser<'_> {
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "clientid_prefixes" => c.clientid_prefixes = word(name, value)?.into(),
             "upgrade_outgoing_qos" => c.upgrade_outgoing_qos = boolean(name, value)?,
+            "persistent_client_expiration" => {
+                c.persistent_client_expiration = Some(expiration(value)?);
+            }
             "persistence" => c.persistence = boolean(name, value)?,
             "persistence_location" => c.persistence_location = PathBuf::from(word(name, value)?),
             "persistence_file" => c.persistence_file = word(name, value)?.into(),
@@ -259,6 +259,29 @@ impl Parser<'_> {
     }
 }
 
+/// `persistent_client_expiration`: a number and a unit, `h`, `d`, `w`, `m` (30 days) or `y`
+/// (365 days), as mosquitto reads it; in seconds.
+fn expiration(value: &str) -> Result<u32, String> {
+    let bad = || {
+        format!(
+            "invalid persistent_client_expiration value '{value}' (expected a number and a \
+             unit: h, d, w, m or y, as 14d)"
+        )
+    };
+    let unit = value.chars().last().ok_or_else(bad)?;
+    let hours: u64 = match unit {
+        'h' => 1,
+        'd' => 24,
+        'w' => 24 * 7,
+        'm' => 24 * 30,
+        'y' => 24 * 365,
+        _ => return Err(bad()),
+    };
+    let n: u64 = value[..value.len() - 1].parse().map_err(|_| bad())?;
+    // u32::MAX means "for ever" in the session: stay one below.
+    Ok((n * hours * 3600).min(u64::from(u32::MAX - 1)) as u32)
+}
+
 /// `user`: as root, a user that does not exist is an error here, where the file and line are
 /// known (mosquitto's own default, `mosquitto`, falls back to `nobody` at start instead).
 fn user(name: &str) -> Result<String, String> {
@@ -304,5 +327,20 @@ mod tests {
             "unknown option 'adress' (did you mean address?)"
         );
         assert_eq!(unknown("frobnicate"), "unknown option 'frobnicate'");
+    }
+
+    #[test]
+    fn persistent_client_expiration_takes_mosquitto_units() {
+        assert_eq!(expiration("2h"), Ok(7200));
+        assert_eq!(expiration("14d"), Ok(14 * 86400));
+        assert_eq!(expiration("1w"), Ok(7 * 86400));
+        assert_eq!(expiration("1m"), Ok(30 * 86400));
+        assert_eq!(expiration("1y"), Ok(365 * 86400));
+        assert_eq!(expiration("999999y"), Ok(u32::MAX - 1));
+        for bad in ["", "14", "d", "-1d", "1.5d", "14 d", "3s"] {
+            assert!(expiration(bad).is_err(), "{bad}");
+        }
+        let c = Config::parse_str("persistent_client_expiration 14d", Path::new("k.conf"));
+        assert_eq!(c.unwrap().persistent_client_expiration, Some(14 * 86400));
     }
 }

@@ -86,6 +86,23 @@ fn client_identity(
     Ok((id, assigned))
 }
 
+/// How long the session outlives the connection, in seconds (`u32::MAX`: for ever). 5.0 keeps
+/// a session only with a session expiry interval; 3.1.1 without clean session, for ever; and
+/// `persistent_client_expiration` bounds "for ever", as in mosquitto.
+fn session_expiry(c: &Connect, persistent_client_expiration: Option<u32>) -> u32 {
+    let asked = if c.version.is_v5() {
+        c.properties.session_expiry_interval.unwrap_or(0)
+    } else if c.clean_start {
+        0
+    } else {
+        u32::MAX
+    };
+    match persistent_client_expiration {
+        Some(limit) if asked == u32::MAX => limit,
+        _ => asked,
+    }
+}
+
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
 /// CONNACK reason of a refusal.
 type Identity = (String, Option<String>, Option<String>);
@@ -156,15 +173,7 @@ where
         }
     };
     let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
-    // 5.0 keeps a session only with a session expiry interval; 3.1.1 without clean session,
-    // for ever.
-    let expiry = if c.version.is_v5() {
-        c.properties.session_expiry_interval.unwrap_or(0)
-    } else if c.clean_start {
-        0
-    } else {
-        u32::MAX
-    };
+    let expiry = session_expiry(&c, ctx.limits.persistent_client_expiration);
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
     let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
@@ -646,5 +655,39 @@ impl Link {
                 self.limits.retain_available,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(version: Version, clean_start: bool, expiry: Option<u32>) -> Connect {
+        let mut properties = Props::default();
+        properties.session_expiry_interval = expiry;
+        Connect {
+            version,
+            client_id: "c".into(),
+            clean_start,
+            keep_alive: 60,
+            username: None,
+            password: None,
+            will: None,
+            properties,
+            bridge: false,
+        }
+    }
+
+    #[test]
+    fn persistent_client_expiration_bounds_sessions_kept_for_ever() {
+        let v3 = connect(Version::V311, false, None);
+        assert_eq!(session_expiry(&v3, None), u32::MAX);
+        assert_eq!(session_expiry(&v3, Some(86400)), 86400);
+        let clean = connect(Version::V311, true, None);
+        assert_eq!(session_expiry(&clean, Some(86400)), 0);
+        let v5_forever = connect(Version::V5, false, Some(u32::MAX));
+        assert_eq!(session_expiry(&v5_forever, Some(3600)), 3600);
+        let v5_short = connect(Version::V5, false, Some(30));
+        assert_eq!(session_expiry(&v5_short, Some(3600)), 30);
     }
 }

@@ -86,6 +86,9 @@ pub struct LinkLimits {
     pub max_topic_alias: u16,
     /// `clientid_prefixes`: only client ids starting with it may connect (empty = any).
     pub clientid_prefix: String,
+    /// `persistent_client_expiration`, in seconds: how long a session that would be kept for
+    /// ever outlives its connection.
+    pub persistent_client_expiration: Option<u32>,
 }
 
 /// Why a connection ends.
