@@ -622,3 +622,25 @@ fn upgrade_outgoing_qos_delivers_at_the_subscription_qos() {
         );
     }
 }
+
+#[test]
+fn use_username_as_clientid_replaces_the_id_and_needs_a_user_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, port) = broker(dir.path(), "use_username_as_clientid true\n");
+    let p = port.to_string();
+    let publish = |extra: &[&str]| {
+        let mut args = vec!["pub", "-p", &p, "-V", "mqttv311", "-i", "given-id"];
+        args.extend(extra);
+        args.extend(["-t", "t", "-m", "m"]);
+        mq().args(args).output().unwrap().status.code()
+    };
+    assert_eq!(publish(&["-u", "alice"]), Some(0));
+    let connected = |l: &str| l.contains("New client connected") && l.contains(" as alice ");
+    assert!(
+        b.stderr
+            .wait_until(PATIENCE, |l| l.iter().any(|l| connected(l)))
+    );
+    assert_eq!(b.stderr.count(|l| l.contains("as given-id")), 0);
+    // Without a user name: not authorized (CONNACK 5).
+    assert_eq!(publish(&[]), Some(5));
+}

@@ -105,6 +105,9 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         max_topic_alias: config.max_topic_alias,
         clientid_prefix: config.clientid_prefixes.clone(),
         persistent_client_expiration: config.persistent_client_expiration,
+        username_as_clientid: (config.effective_listeners(&[]).iter())
+            .map(|l| l.use_username_as_clientid)
+            .collect(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (`port`, `bind_address`, `socket_domain`, `bind_interface`, `max_connections`), and the
 //! parsing of ports and addresses.
 
-use super::{DEFAULT_PORT, Parser, Protocol, SecurityConfig, num, word};
+use super::{DEFAULT_PORT, Parser, Protocol, SecurityConfig, boolean, num, word};
 use crate::broker::security::tls::ListenerTls;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -19,6 +19,8 @@ pub struct ListenerConfig {
     pub domain: Option<Domain>,
     /// `bind_interface`: only connections arriving on this network interface.
     pub bind_interface: Option<String>,
+    /// `use_username_as_clientid`: a client's user name replaces its client id.
+    pub use_username_as_clientid: bool,
     /// TLS options (`certfile`, `keyfile`, ...); `None` for plain MQTT.
     pub tls: Option<ListenerTls>,
     /// `use_identity_as_username`: the client certificate's CN is the username.
@@ -71,6 +73,7 @@ impl ListenerConfig {
             max_connections: None,
             domain: None,
             bind_interface: None,
+            use_username_as_clientid: false,
             tls: None,
             use_identity_as_username: false,
             use_subject_as_username: false,
@@ -102,7 +105,7 @@ impl ListenerConfig {
 
 impl Parser<'_> {
     /// `listener`, `port`, `bind_address`, `socket_domain`, `bind_interface`,
-    /// `max_connections`.
+    /// `max_connections`, `use_username_as_clientid`.
     pub(super) fn listener_option(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
             "listener" => return self.listener(value),
@@ -118,6 +121,9 @@ impl Parser<'_> {
                     _ => return Err(format!("invalid socket_domain value '{value}'")),
                 };
                 self.listener_mut(name)?.domain = Some(d);
+            }
+            "use_username_as_clientid" => {
+                self.listener_or_default().use_username_as_clientid = boolean(name, value)?;
             }
             "bind_interface" => {
                 let value = word(name, value)?;

@@ -11,7 +11,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("plugin", "not supported yet"),
     ("auth_plugin", "not supported yet"),
     ("mount_point", "not supported yet"),
-    ("use_username_as_clientid", "not supported yet"),
 ];
 
 /// Every option name outside bridge blocks that a line may start with, for "did you mean".
@@ -22,6 +21,7 @@ const KNOWN: &[&str] = &[
     "socket_domain",
     "bind_interface",
     "max_connections",
+    "use_username_as_clientid",
     "allow_anonymous",
     "password_file",
     "acl_file",
@@ -127,8 +127,13 @@ impl Parser<'_> {
             return self.bridge(name, value, file, line);
         }
         match name {
-            "listener" | "port" | "bind_address" | "socket_domain" | "bind_interface"
-            | "max_connections" => self.listener_option(name, value),
+            "listener"
+            | "port"
+            | "bind_address"
+            | "socket_domain"
+            | "bind_interface"
+            | "max_connections"
+            | "use_username_as_clientid" => self.listener_option(name, value),
             "allow_anonymous" | "password_file" | "acl_file" | "per_listener_settings" => {
                 self.security(name, value)
             }

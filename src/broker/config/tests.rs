@@ -328,10 +328,6 @@ fn options_without_effect_are_noted_once_with_their_line() {
         ("memory_limit 1", "memory_limit 1: not supported"),
         ("mount_point site/", "mount_point: not supported yet"),
         (
-            "use_username_as_clientid true",
-            "use_username_as_clientid: not supported yet",
-        ),
-        (
             "autosave_interval often",
             "invalid autosave_interval value 'often'",
         ),

@@ -124,6 +124,14 @@ async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode
     };
     // Password hashing runs off the runtime threads (see `access::check_connect`).
     let user = crate::broker::security::check_connect(ctx.router.access_arc(), &info).await?;
+    // `use_username_as_clientid`, as mosquitto: after authentication, and a client without a
+    // user name is not authorized.
+    if ctx.limits.username_as_clientid.get(ctx.listener) == Some(&true) {
+        return match user {
+            Some(name) => Ok((name.clone(), None, Some(name))),
+            None => Err(ReasonCode::NotAuthorized),
+        };
+    }
     Ok((id, assigned, user))
 }
 

@@ -89,6 +89,8 @@ pub struct LinkLimits {
     /// `persistent_client_expiration`, in seconds: how long a session that would be kept for
     /// ever outlives its connection.
     pub persistent_client_expiration: Option<u32>,
+    /// `use_username_as_clientid`, by listener index: the user name replaces the client id.
+    pub username_as_clientid: Vec<bool>,
 }
 
 /// Why a connection ends.
