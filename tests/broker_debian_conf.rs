@@ -163,7 +163,14 @@ fn debian_stock_config_with_its_paths_moved_logs_writes_its_pid_and_routes() {
     b.signal(libc::SIGTERM);
     assert_eq!(b.wait_timeout(PATIENCE).and_then(|s| s.code()), Some(0));
     assert!(read(&log).contains(" terminating"), "{}", read(&log));
-    assert!(root.join("var/lib/mosquitto/mq.db").is_file());
+    let store = root.join("var/lib/mosquitto/mq.db");
+    assert!(store.is_file());
+    if is_root() {
+        // The store belongs to the user the broker became, as mosquitto's own would.
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(&store).unwrap().uid();
+        assert_ne!(owner, 0, "the store stayed root's");
+    }
     if !is_root() {
         // As root the broker runs as `mosquitto` by now and may not remove it, as mosquitto.
         assert!(!pid_file.exists());

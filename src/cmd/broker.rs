@@ -83,8 +83,13 @@ impl Drop for PidFile {
 
 /// Started as root, becomes `user` (unless it is `root`). mosquitto's default user,
 /// `mosquitto`, falls back to `nobody` when it does not exist; any other missing user is an
-/// error.
-fn drop_privileges(user: &str, log: crate::broker::log::Log) -> Result<(), BrokerCmdError> {
+/// error. The store file, opened as root, is handed to that user first: it is reopened after a
+/// failed write, and mosquitto's own store belongs to that user too.
+fn drop_privileges(
+    user: &str,
+    store: Option<&std::path::Path>,
+    log: crate::broker::log::Log,
+) -> Result<(), BrokerCmdError> {
     use crate::account;
     if !account::is_root() || user == "root" {
         return Ok(());
@@ -107,6 +112,15 @@ fn drop_privileges(user: &str, log: crate::broker::log::Log) -> Result<(), Broke
         }
         None => return Err(fail("this user does not exist".into())),
     };
+    if let Some(path) = store {
+        if let Err(e) = std::os::unix::fs::chown(path, Some(target.uid), Some(target.gid)) {
+            log.info(format_args!(
+                "Warning: cannot give {} to user '{}': {e}.",
+                path.display(),
+                target.name
+            ));
+        }
+    }
     account::become_user(&target).map_err(|e| fail(e.to_string()))
 }
 
@@ -145,6 +159,7 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
     let mut terminated = crate::process::Terminated::new();
     let mut hup = crate::process::hangups().map_err(BrokerCmdError::Signal)?;
     let (pid_file, user) = (config.pid_file.clone(), config.user.clone());
+    let store = config.persistence.then(|| config.store_path());
     let broker = Broker::bind(config).await.map_err(BrokerCmdError::from)?;
     // Broker::bind opened the log destinations: lines from here on go there.
     let log = broker.log();
@@ -153,7 +168,7 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
         None => None,
     };
     // As mosquitto: sockets, log files, the store and the pid file are open; now give up root.
-    drop_privileges(&user, log)?;
+    drop_privileges(&user, store.as_deref(), log)?;
     notify_systemd();
     let reloader = broker.reloader();
     tokio::spawn(async move {
