@@ -6,6 +6,7 @@
 pub mod bridge;
 pub mod broker;
 pub mod clients;
+pub mod conf_file;
 pub mod lines;
 pub mod openssl;
 pub mod peers;
