@@ -83,10 +83,10 @@ impl Output {
         Ok(())
     }
 
-    /// Closes files and syslog; later lines go to stderr.
+    /// Closes files and syslog, and stops queueing `$SYS` lines; stdout and stderr stay.
     pub fn close(&self) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.sinks = vec![Sink::Stderr];
+        state.sinks.retain(|s| matches!(s, Sink::Stderr | Sink::Stdout));
     }
 
     /// Whether `log_dest topic` is on.
