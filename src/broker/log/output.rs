@@ -89,12 +89,6 @@ impl Output {
         state.sinks.retain(|s| matches!(s, Sink::Stderr | Sink::Stdout));
     }
 
-    /// Whether `log_dest topic` is on.
-    pub fn has_topic(&self) -> bool {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        state.sinks.iter().any(|s| matches!(s, Sink::Topic))
-    }
-
     /// Writes one line to every destination.
     pub fn write(&self, level: Level, args: std::fmt::Arguments<'_>) {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
