@@ -15,7 +15,8 @@
 #   MQ_BROKER=$MQ                the binary whose `broker -c CONF` is measured
 #   MOSQUITTO=/usr/sbin/mosquitto
 #   JSON_OUT=FILE     also write every measured figure as JSON lines to FILE
-#   SCENARIOS="idle fanin fanout qos1 latency"   the scenarios to run
+#   SLOW_RATE=1000000 bytes/s the slow subscriber of the "slow" scenario reads
+#   SCENARIOS="idle fanin fanout qos1 latency slow"   the scenarios to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,7 @@ ROUNDS=${ROUNDS:-1}
 MQ=${MQ:-target/release/mq}
 MQ_BROKER=${MQ_BROKER:-$MQ}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+SLOW_RATE=${SLOW_RATE:-1000000}
 
 # Both the generator and the brokers hold 10,000 sockets: take the hard limit for us and them.
 ulimit -n "$(ulimit -Hn)"
@@ -174,7 +176,24 @@ scenario_latency() {
   record "$1" qos1_p99_us "$(jget "$s" messages.latency_us.p99)"
 }
 
-read -r -a SCENARIOS <<< "${SCENARIOS:-idle fanin fanout qos1 latency}"
+# One broker, two runs: fan-in to one subscriber alone, then with a slow subscriber of the same
+# topics reading SLOW_RATE bytes/s. Records the fast subscriber's rate in both, the share it
+# kept, and what the slow one received.
+scenario_slow() {
+  local base with args=(pubsub -c 100 --subscribers 1 --sub-topic 'bench/#' -q 0 -s 64 -I 0 -d "$DURATION")
+  base=$(bench_json "${args[@]}")
+  with=$(bench_json "${args[@]}" --slow-subscribers 1 --slow-read-rate "$SLOW_RATE")
+  [ -n "$base" ] && [ -n "$with" ] || return 0
+  local b0 b1
+  b0=$(jget "$base" messages.received_per_s)
+  b1=$(jget "$with" messages.received_per_s)
+  record "$1" slow_fast_alone_msgs_per_s "$b0"
+  record "$1" slow_fast_msgs_per_s "$b1"
+  record "$1" slow_fast_kept_pct "$(python3 -c "print(100 * $b1 / $b0 if $b0 else 0)")"
+  record "$1" slow_sub_msgs_per_s "$(jget "$with" messages.slow.received_per_s)"
+}
+
+read -r -a SCENARIOS <<< "${SCENARIOS:-idle fanin fanout qos1 latency slow}"
 started=$(date +%s)
 for round in $(seq "$ROUNDS"); do
   i=0
@@ -214,6 +233,10 @@ metrics = [
     ("qos1_msgs_per_s", "QoS 1 point-to-point, 10 pairs (msg/s)", "higher"),
     ("qos1_p50_us", "QoS 1 latency p50 at 10,000 msg/s (us)", "lower"),
     ("qos1_p99_us", "QoS 1 latency p99 at 10,000 msg/s (us)", "lower"),
+    ("slow_fast_alone_msgs_per_s", "slow sub: fast sub alone, fan-in 100 -> 1 (msg/s)", "higher"),
+    ("slow_fast_msgs_per_s", "slow sub: fast sub beside a slow one (msg/s)", "higher"),
+    ("slow_fast_kept_pct", "slow sub: fast sub's rate kept (%)", "higher"),
+    ("slow_sub_msgs_per_s", "slow sub: what the slow one receives (msg/s)", "higher"),
 ]
 
 def med(broker, metric):

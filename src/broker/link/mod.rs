@@ -403,6 +403,14 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
     None
 }
 
+/// Tells publishers whether this link is waiting for its socket rather than the CPU (see
+/// [`SessionCell::write_bound`]); written only when it changes.
+fn mark_write_bound(cell: &SessionCell, bound: bool) {
+    if cell.write_bound.load(Ordering::Relaxed) != bound {
+        cell.write_bound.store(bound, Ordering::Relaxed);
+    }
+}
+
 /// Longest a publisher waits for one lagging subscriber before reading on.
 const DRAIN_WAIT: Duration = Duration::from_millis(20);
 
@@ -540,6 +548,7 @@ where
         if let Err(e) = io.encode(&mut out, &router) {
             return Close::Error(format!("disconnected due to encode error: {e}"), None);
         }
+        mark_write_bound(&cell, io.wbuf.len() >= HIGH_WATER);
         match poll_fn(|cx| io.poll_event(cx, wake.as_mut())).await {
             Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
             Event::Read(Err(e)) => {
