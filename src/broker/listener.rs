@@ -220,6 +220,7 @@ struct Accepted {
 /// One connection's task. Everything before CONNACK runs in a boxed future, so an idle
 /// connection's task holds only the established link.
 async fn connection(accepted: Box<Accepted>) {
+    // Unpacked in a block, so the box is freed now: an argument is kept for the whole call.
     let Accepted {
         stream,
         ctx,
@@ -229,7 +230,10 @@ async fn connection(accepted: Box<Accepted>) {
         done,
         protocol,
         web,
-    } = *accepted;
+    } = {
+        let accepted = accepted;
+        *accepted
+    };
     match (acceptor, &*protocol) {
         (Some(a), _) => {
             let tls = serve_tls(stream, a, identity, ctx, &protocol, &web);

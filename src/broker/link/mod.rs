@@ -291,12 +291,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
     /// future holds a pointer rather than a copy of the link.
     pub async fn serve(mut self: Box<Self>) {
         let close = run(&mut self.io, &mut self.link, self.generation).await;
+        // The box goes into the boxed ending: unpacked here, the link and its buffers would
+        // widen this future (every idle connection's) by their whole size.
+        Box::pin(self.finish(close)).await;
+    }
+
+    /// Ends the session's link once the connection closed.
+    async fn finish(self: Box<Self>, close: Close) {
         let Established {
             mut io,
             link,
             generation,
         } = *self;
-        Box::pin(link.finish(&mut io, close, generation)).await;
+        link.finish(&mut io, close, generation).await;
     }
 }
 
