@@ -14,8 +14,11 @@
 #   MQ=target/release/mq         the load generator
 #   MQ_BROKER=$MQ                the binary whose `broker -c CONF` is measured
 #   MOSQUITTO=/usr/sbin/mosquitto
+#   RUMQTTD=rumqttd   a second peer, run when found (on the PATH or in ~/.cargo/bin; `cargo install
+#                     rumqttd`); "none" leaves it out. It runs every scenario but "durable"
 #   JSON_OUT=FILE     also write every measured figure as JSON lines to FILE
-#   SCENARIOS="idle fanin fanout qos1 latency"   the scenarios to run
+#   SLOW_RATE=1000000 bytes/s the slow subscriber of the "slow" scenario reads
+#   SCENARIOS="idle fanin fanout qos1 latency slow"   the scenarios to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +28,9 @@ ROUNDS=${ROUNDS:-1}
 MQ=${MQ:-target/release/mq}
 MQ_BROKER=${MQ_BROKER:-$MQ}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+SLOW_RATE=${SLOW_RATE:-1000000}
+RUMQTTD=${RUMQTTD:-$(command -v rumqttd || ls ~/.cargo/bin/rumqttd 2>/dev/null || true)}
+[ "$RUMQTTD" = none ] && RUMQTTD=
 
 # Both the generator and the brokers hold 10,000 sockets: take the hard limit for us and them.
 ulimit -n "$(ulimit -Hn)"
@@ -62,9 +68,18 @@ start_broker() {
   PORT=$(free_port)
   local conf=$WORK/$1.conf
   printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\nlog_dest none\n' "$PORT" > "$conf"
+  if [ -n "${PERSIST:-}" ]; then
+    rm -rf "$WORK/store-$1"
+    mkdir -p "$WORK/store-$1"
+    printf 'persistence true\npersistence_location %s/\n' "$WORK/store-$1" >> "$conf"
+  fi
   WS_FLAG=()
   case $1 in
     mosquitto) "$MOSQUITTO" -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
+    rumqttd)
+      rumqttd_conf "$PORT" > "$WORK/rumqttd.toml"
+      "$RUMQTTD" -c "$WORK/rumqttd.toml" > "$WORK/$1.log" 2>&1 &
+      ;;
     mq) "$MQ_BROKER" broker -c "$conf" > "$WORK/$1.log" 2>&1 & ;;
     mq-ws)
       echo 'protocol websockets' >> "$conf"
@@ -85,6 +100,31 @@ start_broker() {
   echo "  $1 did not start: $(tail -n 2 "$WORK/$1.log" | tr '\n' ' ')" >&2
   stop_broker
   return 1
+}
+
+# rumqttd's TOML: one plain v4 listener, room for the idle scenario's connections, and the
+# queue and inflight limits of its shipped example.
+rumqttd_conf() {
+  cat <<TOML
+id = 0
+
+[router]
+id = 0
+max_connections = $((IDLE + 100))
+max_outgoing_packet_count = 200
+max_segment_size = 104857600
+max_segment_count = 10
+
+[v4.1]
+name = "v4-1"
+listen = "127.0.0.1:$1"
+next_connection_delay_ms = 0
+    [v4.1.connections]
+    connection_timeout_ms = 60000
+    max_payload_size = 20480
+    max_inflight_count = 100
+    dynamic_filters = true
+TOML
 }
 
 stop_broker() {
@@ -174,7 +214,33 @@ scenario_latency() {
   record "$1" qos1_p99_us "$(jget "$s" messages.latency_us.p99)"
 }
 
-read -r -a SCENARIOS <<< "${SCENARIOS:-idle fanin fanout qos1 latency}"
+# One broker, two runs: fan-in to one subscriber alone, then with a slow subscriber of the same
+# topics reading SLOW_RATE bytes/s. Records the fast subscriber's rate in both, the share it
+# kept, and what the slow one received.
+scenario_slow() {
+  local base with args=(pubsub -c 100 --subscribers 1 --sub-topic 'bench/#' -q 0 -s 64 -I 0 -d "$DURATION")
+  base=$(bench_json "${args[@]}")
+  with=$(bench_json "${args[@]}" --slow-subscribers 1 --slow-read-rate "$SLOW_RATE")
+  [ -n "$base" ] && [ -n "$with" ] || return 0
+  local b0 b1
+  b0=$(jget "$base" messages.received_per_s)
+  b1=$(jget "$with" messages.received_per_s)
+  record "$1" slow_fast_alone_msgs_per_s "$b0"
+  record "$1" slow_fast_msgs_per_s "$b1"
+  record "$1" slow_fast_kept_pct "$(python3 -c "print(100 * $b1 / $b0 if $b0 else 0)")"
+  record "$1" slow_sub_msgs_per_s "$(jget "$with" messages.slow.received_per_s)"
+}
+
+# QoS 1 with 100 publisher/subscriber pairs on persistent sessions, `persistence true`: every
+# delivery queued for a session that outlives its connection is written to the store (mq
+# broker commits it before the PUBACK; mosquitto saves its database every autosave_interval).
+scenario_durable() {
+  local s
+  s=$(bench_json pubsub -c 100 -q 1 -s 64 -I 0 --no-clean -d "$DURATION")
+  [ -n "$s" ] && record "$1" durable_qos1_msgs_per_s "$(jget "$s" messages.received_per_s)"
+}
+
+read -r -a SCENARIOS <<< "${SCENARIOS:-idle fanin fanout qos1 latency slow durable}"
 started=$(date +%s)
 for round in $(seq "$ROUNDS"); do
   i=0
@@ -182,8 +248,11 @@ for round in $(seq "$ROUNDS"); do
     # Alternate which broker goes first, so neither always runs on a warmer machine.
     if [ $(( (i + round) % 2 )) -eq 0 ]; then order=(mosquitto mq); else order=(mq mosquitto); fi
     case $sc in idle | fanin) order+=(mq-ws) ;; esac
+    if [ -n "$RUMQTTD" ] && [ "$sc" != durable ]; then order+=(rumqttd); fi
     for b in "${order[@]}"; do
       echo "round $round: $sc against $b" >&2
+      PERSIST=
+      [ "$sc" = durable ] && PERSIST=1
       if start_broker "$b"; then
         "scenario_$sc" "$b" || true
         stop_broker
@@ -214,6 +283,11 @@ metrics = [
     ("qos1_msgs_per_s", "QoS 1 point-to-point, 10 pairs (msg/s)", "higher"),
     ("qos1_p50_us", "QoS 1 latency p50 at 10,000 msg/s (us)", "lower"),
     ("qos1_p99_us", "QoS 1 latency p99 at 10,000 msg/s (us)", "lower"),
+    ("durable_qos1_msgs_per_s", "durable QoS 1, 100 pairs, persistence (msg/s)", "higher"),
+    ("slow_fast_alone_msgs_per_s", "slow sub: fast sub alone, fan-in 100 -> 1 (msg/s)", "higher"),
+    ("slow_fast_msgs_per_s", "slow sub: fast sub beside a slow one (msg/s)", "higher"),
+    ("slow_fast_kept_pct", "slow sub: fast sub's rate kept (%)", "higher"),
+    ("slow_sub_msgs_per_s", "slow sub: what the slow one receives (msg/s)", "higher"),
 ]
 
 def med(broker, metric):
@@ -238,5 +312,9 @@ ws_rows = [m for m in metrics if med("mq-ws", m[0]) is not None]
 if ws_rows:
     print()
     table("mq broker over WebSockets", "websockets", "tcp", "mq-ws", "mq", "ws / tcp", ws_rows)
+rq_rows = [m for m in metrics if med("rumqttd", m[0]) is not None]
+if rq_rows:
+    print()
+    table("mq broker against rumqttd", "mq broker", "rumqttd", "mq", "rumqttd", "mq / rumqttd", rq_rows)
 EOF
 echo "(took $(( $(date +%s) - started )) s)" >&2

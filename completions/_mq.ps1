@@ -367,6 +367,8 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Number of clients (publishers in pubsub)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Number of clients (publishers in pubsub)')
             [CompletionResult]::new('--subscribers', '--subscribers', [CompletionResultType]::ParameterName, 'Subscribers in pubsub (default: as many as publishers)')
+            [CompletionResult]::new('--slow-subscribers', '--slow-subscribers', [CompletionResultType]::ParameterName, 'Extra subscribers in pubsub that read their socket slowly (see --slow-read-rate); their deliveries are counted apart and never hold the publishers back')
+            [CompletionResult]::new('--slow-read-rate', '--slow-read-rate', [CompletionResultType]::ParameterName, 'Bytes per second each slow subscriber reads from its socket')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Connections started per second (0: as fast as the broker accepts them)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic template: %i is the client number, %c the client id')

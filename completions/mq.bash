@@ -97,7 +97,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h -p -u -P -V -c -t -s -m -q -I -L -d -k --host --port --username --pw --pw-file --ws --ws-path --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --rate --topic --sub-topic --size --message --payload-file --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --hdr-out --csv --help conn pub sub pubsub"
+            opts="-h -p -u -P -V -c -t -s -m -q -I -L -d -k --host --port --username --pw --pw-file --ws --ws-path --protocol-version --cafile --capath --cert --key --insecure --tls-version --tls-use-os-certs --ciphers --tls-alpn --tls-keylog --psk --psk-identity --count --subscribers --slow-subscribers --slow-read-rate --rate --topic --sub-topic --size --message --payload-file --qos --interval --msg-rate --limit --duration --inflight --keepalive --clean --no-clean --prefix --start-number --ifaddr --connect-timeout --json --json-every-second --quiet --hdr-out --csv --help conn pub sub pubsub"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +200,14 @@ _mq() {
                     return 0
                     ;;
                 --subscribers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slow-subscribers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slow-read-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

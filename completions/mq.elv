@@ -357,6 +357,8 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand -c 'Number of clients (publishers in pubsub)'
             cand --count 'Number of clients (publishers in pubsub)'
             cand --subscribers 'Subscribers in pubsub (default: as many as publishers)'
+            cand --slow-subscribers 'Extra subscribers in pubsub that read their socket slowly (see --slow-read-rate); their deliveries are counted apart and never hold the publishers back'
+            cand --slow-read-rate 'Bytes per second each slow subscriber reads from its socket'
             cand --rate 'Connections started per second (0: as fast as the broker accepts them)'
             cand -t 'Topic template: %i is the client number, %c the client id'
             cand --topic 'Topic template: %i is the client number, %c the client id'

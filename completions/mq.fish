@@ -276,6 +276,8 @@ complete -c mq -n "__fish_mq_using_subcommand bench" -l psk -d 'TLS-PSK key (ref
 complete -c mq -n "__fish_mq_using_subcommand bench" -l psk-identity -d 'TLS-PSK identity (refused: rustls has no pre-shared key support)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s c -l count -d 'Number of clients (publishers in pubsub)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l subscribers -d 'Subscribers in pubsub (default: as many as publishers)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l slow-subscribers -d 'Extra subscribers in pubsub that read their socket slowly (see --slow-read-rate); their deliveries are counted apart and never hold the publishers back' -r
+complete -c mq -n "__fish_mq_using_subcommand bench" -l slow-read-rate -d 'Bytes per second each slow subscriber reads from its socket' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l rate -d 'Connections started per second (0: as fast as the broker accepts them)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -s t -l topic -d 'Topic template: %i is the client number, %c the client id' -r
 complete -c mq -n "__fish_mq_using_subcommand bench" -l sub-topic -d 'Subscription filter template for subscribers (default: the -t template)' -r

@@ -108,7 +108,7 @@ impl Ctx {
     pub async fn connect(&self, role: Role, index: u32, seq: u64) -> Result<Wire, Cause> {
         let login = self.login(role, index);
         let subscribe = match role {
-            Role::Sub => {
+            Role::Sub | Role::Slow => {
                 let f = self
                     .plan
                     .sub_topic
@@ -133,7 +133,7 @@ impl Ctx {
         match &link {
             Ok(_) => {
                 self.stats.connect(started.elapsed());
-                if role == Role::Sub {
+                if matches!(role, Role::Sub | Role::Slow) {
                     self.stats.subscribed.fetch_add(1, Relaxed);
                 }
             }
@@ -153,6 +153,7 @@ pub async fn run_client(ctx: Arc<Ctx>, mut link: Wire, role: Role, index: u32) {
             ))
             .await
         }
+        Role::Slow => super::slow::serve_slow(&ctx, &mut link, &mut phase).await,
         _ => serve(&ctx, &mut link, &mut phase, |p| p == Phase::Stop).await,
     };
     match result {

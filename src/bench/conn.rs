@@ -299,6 +299,29 @@ impl Wire {
         }
     }
 
+    /// Reads at most `max` bytes of what a plain TCP socket has now into the packet buffer
+    /// (a slow reader's paced read); returns how many.
+    pub fn try_fill_at_most(&mut self, max: usize) -> Result<usize, Cause> {
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut total = 0;
+        while total < max {
+            let want = (max - total).min(READ_CHUNK);
+            match self.stream.try_read(&mut chunk[..want]) {
+                Ok(0) => return Err(Cause::Closed),
+                Ok(n) => {
+                    self.frames.rx_mut().extend_from_slice(&chunk[..n]);
+                    total += n;
+                    if n < want {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(Cause::of_io(&e)),
+            }
+        }
+        Ok(total)
+    }
+
     fn try_fill_plain(&mut self) -> Result<bool, Cause> {
         let mut chunk = [0u8; READ_CHUNK];
         let mut any = false;

@@ -7,7 +7,7 @@
 //! | [`stats`] | shared counters, failure causes, HDR latency histograms |
 //! | [`message`] | timestamped payloads and the pre-encoded PUBLISH template |
 //! | [`conn`], [`tls`], [`ws`] | a lean connection over a bare `TcpStream` and the codec, TLS through rustls sans-IO, WebSocket frames (`--ws`) |
-//! | [`client`], [`publisher`] | one task per client: idle, subscriber or publisher |
+//! | [`client`], [`publisher`], [`slow`] | one task per client: idle, subscriber, publisher, or a subscriber reading at a bounded rate |
 //! | [`run`](mod@run) | the phases of a run: probe, ramp, measure, drain, summary |
 //! | [`report`], [`progress`] | the summary (table or JSON) and the per-second output |
 //! | [`csv`], [`hgrm`] | `--csv` rows per second and `--hdr-out` percentile distributions, for plotting |
@@ -26,6 +26,7 @@ pub mod progress;
 pub mod publisher;
 pub mod report;
 pub mod run;
+pub mod slow;
 pub mod stats;
 pub mod tls;
 pub mod ws;

@@ -104,6 +104,8 @@ pub enum Role {
     Pub,
     /// Subscribes and counts what arrives.
     Sub,
+    /// Subscribes like `Sub` but reads its socket at a bounded rate, counted apart.
+    Slow,
 }
 
 /// The checked run.
@@ -127,6 +129,10 @@ pub struct Plan {
     pub subscribers: u32,
     /// Idle connections (`conn`).
     pub idle: u32,
+    /// Slow subscribers (pubsub), beside `subscribers`.
+    pub slow: u32,
+    /// Bytes per second each slow subscriber reads.
+    pub slow_read_rate: u64,
     /// Connections started per second; `None` is unlimited.
     pub conn_rate: Option<f64>,
     /// Topic template of publications.
@@ -170,7 +176,9 @@ impl Plan {
     pub fn from_args(args: &BenchArgs, fd_limit: (u64, u64)) -> Result<Plan, PlanError> {
         let (publishers, subscribers, idle) = role_counts(args)?;
         check_bounded(args)?;
-        let clients = u64::from(publishers) + u64::from(subscribers) + u64::from(idle);
+        let slow = slow_count(args)?;
+        let clients =
+            u64::from(publishers) + u64::from(subscribers) + u64::from(idle) + u64::from(slow);
         let needed = clients + FD_RESERVE;
         if needed > fd_limit.0 {
             return Err(PlanError::TooManyFiles {
@@ -200,6 +208,8 @@ impl Plan {
             publishers,
             subscribers,
             idle,
+            slow,
+            slow_read_rate: args.slow_read_rate,
             conn_rate: (args.rate > 0.0).then_some(args.rate),
             topic: Template::new(&args.topic),
             sub_topic: Template::new(args.sub_topic.as_deref().unwrap_or(&args.topic)),
@@ -233,20 +243,29 @@ impl Plan {
             tls,
         };
         plan.check_topics()?;
+        if plan.slow > 0 && (plan.tls.is_some() || plan.websocket.is_some()) {
+            return Err(PlanError::Invalid(
+                "--slow-subscribers works over plain TCP only".into(),
+            ));
+        }
         Ok(plan)
     }
 
     /// Every client in start order: subscribers first, so they are ready before anyone publishes.
     pub fn clients(&self) -> impl Iterator<Item = (Role, u32)> + '_ {
         let subs = (0..self.subscribers).map(|i| (Role::Sub, i));
+        let slow = (0..self.slow).map(|i| (Role::Slow, i));
         let pubs = (0..self.publishers).map(|i| (Role::Pub, i));
         let idle = (0..self.idle).map(|i| (Role::Idle, i));
-        subs.chain(pubs).chain(idle)
+        subs.chain(slow).chain(pubs).chain(idle)
     }
 
     /// Total number of clients.
     pub fn client_count(&self) -> u64 {
-        u64::from(self.publishers) + u64::from(self.subscribers) + u64::from(self.idle)
+        u64::from(self.publishers)
+            + u64::from(self.subscribers)
+            + u64::from(self.idle)
+            + u64::from(self.slow)
     }
 
     /// The client number (for `%i`) of the `index`th client of a role.
@@ -260,6 +279,7 @@ impl Plan {
             Role::Idle => "c",
             Role::Pub => "p",
             Role::Sub => "s",
+            Role::Slow => "w",
         };
         format!("{}{tag}{}", self.prefix, self.number(index))
     }
@@ -355,6 +375,23 @@ fn role_counts(args: &BenchArgs) -> Result<(u32, u32, u32), PlanError> {
         return Err(PlanError::ZeroCount("--subscribers"));
     }
     Ok(counts)
+}
+
+/// Slow subscribers: pubsub only (and plain TCP: the slow reader paces raw socket reads).
+fn slow_count(args: &BenchArgs) -> Result<u32, PlanError> {
+    let n = args.slow_subscribers;
+    if n == 0 {
+        return Ok(0);
+    }
+    if args.scenario != Scenario::Pubsub {
+        return Err(PlanError::Invalid(
+            "--slow-subscribers is for the pubsub scenario".into(),
+        ));
+    }
+    if args.slow_read_rate == 0 {
+        return Err(PlanError::ZeroCount("--slow-read-rate"));
+    }
+    Ok(n)
 }
 
 fn check_bounded(args: &BenchArgs) -> Result<(), PlanError> {

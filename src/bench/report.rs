@@ -115,6 +115,24 @@ pub struct Messages {
     pub ack_latency_us: Percentiles,
     /// Latency is meaningful only if the run held its target rate and samples exist.
     pub latency_valid: bool,
+    /// What the slow subscribers got (`--slow-subscribers`), apart from the figures above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow: Option<SlowSubscribers>,
+}
+
+/// The slow subscribers' share of a run: what they received while publishers ran.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SlowSubscribers {
+    /// Slow subscribers.
+    pub subscribers: u32,
+    /// Bytes per second each one reads.
+    pub read_rate: u64,
+    /// PUBLISH packets they received during the measured period.
+    pub received: u64,
+    /// Those per second, over all slow subscribers.
+    pub received_per_s: f64,
+    /// Bytes they read per second during the measured period, over all slow subscribers.
+    pub bytes_per_s: f64,
 }
 
 /// Memory of the generator itself (this process, not the broker).
@@ -224,6 +242,13 @@ impl Summary {
             "  received      {} ({:.1}/s)",
             m.received, m.received_per_s
         );
+        if let Some(w) = &m.slow {
+            let _ = writeln!(
+                s,
+                "  slow subs     {} at {} B/s: received {} ({:.1}/s, {:.0} B/s)",
+                w.subscribers, w.read_rate, w.received, w.received_per_s, w.bytes_per_s
+            );
+        }
         let note = if m.latency_valid {
             ""
         } else {

@@ -6,7 +6,7 @@ use super::csv::CsvLog;
 use super::pacing::{Schedule, held_rate};
 use super::plan::{Plan, Role};
 use super::progress::Progress;
-use super::report::{Connections, Memory, Messages, Summary, Tick};
+use super::report::{Connections, Memory, Messages, SlowSubscribers, Summary, Tick};
 use super::stats::{Cause, Interval, Rates, Snapshot, Stats};
 use crate::cli::bench::Scenario;
 use crate::protocol::ReasonCode;
@@ -257,6 +257,8 @@ struct Timeline {
     measured: Duration,
     drained: Duration,
     held: u64,
+    /// Slow subscribers' (messages, bytes) when publishers stopped.
+    slow: (u64, u64),
 }
 
 /// Runs `plan` to its end (or Ctrl-C) and summarises it.
@@ -302,6 +304,10 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         measure(&ctx, &mut driver, run_start).await;
     }
     let measured = run_start.elapsed();
+    let slow = (
+        ctx.stats.slow_received.load(Relaxed),
+        ctx.stats.slow_bytes.load(Relaxed),
+    );
     let drained = if driver.interrupted {
         measured
     } else {
@@ -328,6 +334,7 @@ pub async fn run(plan: Plan, output: Output) -> Result<Summary, BenchError> {
         measured,
         drained,
         held,
+        slow,
     };
     Ok(summarise(&ctx, broker, driver.interrupted, &timeline))
 }
@@ -360,7 +367,7 @@ fn summarise(ctx: &Ctx, broker: String, interrupted: bool, t: &Timeline) -> Summ
             drops: ctx.stats.drops(),
             latency_us: ctx.stats.connect_latency.percentiles(),
         },
-        messages: messages(ctx, t.measured, t.drained),
+        messages: messages(ctx, t),
         memory: Memory {
             rss_start: t.rss_start,
             rss_connected: t.rss_connected,
@@ -433,7 +440,8 @@ async fn drain(ctx: &Ctx) -> Instant {
     last_change
 }
 
-fn messages(ctx: &Ctx, measured: Duration, drained: Duration) -> Messages {
+fn messages(ctx: &Ctx, t: &Timeline) -> Messages {
+    let (measured, drained) = (t.measured, t.drained);
     let plan = &ctx.plan;
     let snap = ctx.stats.snapshot();
     let per_s = |n: u64, d: Duration| {
@@ -463,6 +471,13 @@ fn messages(ctx: &Ctx, measured: Duration, drained: Duration) -> Messages {
         latency_valid: latency.count > 0 && rate_held,
         latency_us: latency,
         ack_latency_us: ctx.stats.ack_latency.percentiles(),
+        slow: (plan.slow > 0).then(|| SlowSubscribers {
+            subscribers: plan.slow,
+            read_rate: plan.slow_read_rate,
+            received: t.slow.0,
+            received_per_s: per_s(t.slow.0, measured),
+            bytes_per_s: per_s(t.slow.1, measured),
+        }),
     }
 }
 

@@ -193,6 +193,10 @@ pub struct Stats {
     pub acked: AtomicU64,
     /// PUBLISH packets received by subscribers.
     pub received: AtomicU64,
+    /// PUBLISH packets received by slow subscribers (`--slow-subscribers`), not in `received`.
+    pub slow_received: AtomicU64,
+    /// Bytes slow subscribers read from their sockets.
+    pub slow_bytes: AtomicU64,
     /// Connect failures by cause.
     pub failures: Mutex<BTreeMap<String, u64>>,
     /// Drops by cause.

@@ -51,6 +51,10 @@ pub struct SessionCell {
     /// When this disconnected session ends, in router ms (0 = not scheduled). An atomic, so
     /// the periodic sweep reads it without taking every session's lock.
     pub expires_at: AtomicU64,
+    /// Set while the link holds its high-water mark of unwritten bytes: it waits for its
+    /// socket (a slow reader), not for the CPU, and no publisher waits for it. Its queue
+    /// fills and further deliveries are dropped and counted, as mosquitto does.
+    pub write_bound: AtomicBool,
     /// Set by a publisher waiting for this session's queue to drain.
     pub pressured: AtomicBool,
     /// Woken when the queue drained below half after `pressured` was set.
@@ -58,10 +62,14 @@ pub struct SessionCell {
 }
 
 impl SessionCell {
-    /// True when the queue is at least half full while the link is still writing: a
-    /// publisher should give this link time to catch up.
+    /// True when the queue is at least half full while the link is still writing and its
+    /// socket takes what it writes: a publisher should give this link CPU time to catch up.
+    /// A link bound by its socket is never waited for.
     pub fn is_behind(&self, now_ms: u64) -> bool {
         if now_ms.saturating_sub(self.last_progress.load(Ordering::Relaxed)) > STALL_MS {
+            return false;
+        }
+        if self.write_bound.load(Ordering::Relaxed) {
             return false;
         }
         let st = self.lock();
@@ -114,6 +122,7 @@ impl SessionCell {
             keepalive_ms: AtomicU64::new(0),
             last_progress: AtomicU64::new(0),
             expires_at: AtomicU64::new(0),
+            write_bound: AtomicBool::new(false),
             pressured: AtomicBool::new(false),
             drained: Notify::new(),
         }

@@ -223,9 +223,40 @@ struct Accepted {
     web: Arc<Web>,
 }
 
-/// One connection's task. Everything before CONNACK runs in a boxed future, so an idle
-/// connection's task holds only the established link.
+/// What the steps of an accepted connection up to CONNACK leave to serve.
+enum Opened {
+    /// An MQTT link over TCP.
+    Plain(Box<Established<TcpStream>>),
+    /// An MQTT link over WebSockets.
+    Ws(Box<Established<WsStream<TcpStream>>>),
+    /// Served to its end already (TLS, the HTTP API), or closed before CONNACK.
+    Done,
+}
+
+/// What lives exactly as long as the connection: its place in the listener's count and the
+/// sender whose drop tells shutdown this connection is over.
+struct Held(
+    #[allow(dead_code)] Slot,
+    #[allow(dead_code)] mpsc::Sender<()>,
+);
+
+/// One connection's task. Everything before CONNACK runs in a boxed future that is freed once
+/// done, so an idle connection's task holds only the established link's future and [`Held`]:
+/// an async fn keeps every local of its scope (moved-from ones too) for its whole life, and
+/// the accepted socket, context and TLS settings would otherwise widen every task.
 async fn connection(accepted: Box<Accepted>) {
+    let (opened, held) = Box::pin(open_accepted(accepted)).await;
+    match opened {
+        Opened::Plain(conn) => conn.serve().await,
+        Opened::Ws(conn) => conn.serve().await,
+        Opened::Done => {}
+    }
+    drop(held);
+}
+
+/// Runs an accepted connection up to its CONNACK (TLS and the HTTP API to their end).
+async fn open_accepted(accepted: Box<Accepted>) -> (Opened, Held) {
+    // Unpacked in a block, so the box is freed now: an argument is kept for the whole call.
     let Accepted {
         stream,
         ctx,
@@ -235,28 +266,29 @@ async fn connection(accepted: Box<Accepted>) {
         done,
         protocol,
         web,
-    } = *accepted;
-    match (acceptor, &*protocol) {
+    } = {
+        let accepted = accepted;
+        *accepted
+    };
+    let held = Held(slot, done);
+    let opened = match (acceptor, &*protocol) {
         (Some(a), _) => {
             let tls = serve_tls(stream, a, identity, ctx, &protocol, &web);
             Box::pin(tls).await;
+            Opened::Done
         }
-        (None, Protocol::Mqtt) => {
-            if let Some(conn) = Box::pin(open_plain(stream, ctx)).await {
-                conn.serve().await;
-            }
-        }
-        (None, Protocol::WebSockets { http_dir }) => {
-            if let Some(conn) = Box::pin(open_ws(stream, ctx, http_dir.as_deref())).await {
-                conn.serve().await;
-            }
-        }
+        (None, Protocol::Mqtt) => open_plain(stream, ctx)
+            .await
+            .map_or(Opened::Done, Opened::Plain),
+        (None, Protocol::WebSockets { http_dir }) => open_ws(stream, ctx, http_dir.as_deref())
+            .await
+            .map_or(Opened::Done, Opened::Ws),
         (None, Protocol::HttpApi { .. }) => {
             Box::pin(serve_stream(stream, ctx, &protocol, &web)).await;
+            Opened::Done
         }
-    }
-    drop(slot);
-    drop(done);
+    };
+    (opened, held)
 }
 
 /// Runs the TLS handshake, then what the listener speaks; a failed handshake is logged with

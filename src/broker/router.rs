@@ -586,9 +586,10 @@ impl Router {
     /// granted QoS, and stores it if retained. `from` is the publisher's session (for no-local).
     ///
     /// Says what became of the message, whether the store was written, and names a subscriber
-    /// (other than the publisher) whose queue is half full while it can still write: the
-    /// publisher's link gives it time to catch up before reading more, the backpressure a
-    /// single-threaded broker gets for free.
+    /// (other than the publisher) whose queue is half full while its socket still takes what
+    /// it writes: the publisher's link gives it CPU time to catch up before reading more, the
+    /// backpressure a single-threaded broker gets for free. A subscriber bound by its socket
+    /// (a slow reader) is never named: publishers never wait for it, its queue overflows.
     pub fn publish(&self, msg: Arc<Message>, from: Option<&Arc<SessionCell>>) -> Routed {
         let mut routed = Routed {
             fanout: Fanout::NoSubscribers,
@@ -622,7 +623,7 @@ impl Router {
                 }
                 Some(Queued::Full) => {
                     full = true;
-                    true
+                    !cell.write_bound.load(Ordering::Relaxed)
                 }
                 Some(Queued::Skipped) | None => {
                     taken = true;
@@ -709,7 +710,10 @@ impl Router {
                 }
                 let online = st.session.is_online();
                 let max = st.session.limits().max_queued;
-                let behind = online && max > 0 && st.session.queued() >= max / 2;
+                let behind = online
+                    && max > 0
+                    && st.session.queued() >= max / 2
+                    && !cell.write_bound.load(Ordering::Relaxed);
                 drop(st);
                 if online {
                     cell.wake.notify_one();

@@ -42,6 +42,17 @@ pub struct BenchArgs {
     /// Subscribers in pubsub (default: as many as publishers).
     #[arg(long = "subscribers", value_name = "N")]
     pub subscribers: Option<u32>,
+    /// Extra subscribers in pubsub that read their socket slowly (see --slow-read-rate); their
+    /// deliveries are counted apart and never hold the publishers back.
+    #[arg(long = "slow-subscribers", value_name = "N", default_value_t = 0)]
+    pub slow_subscribers: u32,
+    /// Bytes per second each slow subscriber reads from its socket.
+    #[arg(
+        long = "slow-read-rate",
+        value_name = "BYTES",
+        default_value_t = 1_000_000
+    )]
+    pub slow_read_rate: u64,
     /// Connections started per second (0: as fast as the broker accepts them).
     #[arg(long = "rate", default_value_t = 0.0)]
     pub rate: f64,

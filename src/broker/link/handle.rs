@@ -31,7 +31,8 @@ pub(super) struct Link {
     /// only once the store has committed (see `durable.rs`).
     pub(super) durable: Vec<(crate::protocol::PacketId, QoS)>,
     /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
-    pub(super) deferred: Option<Packet>,
+    /// Boxed: rare, and a packet inline would widen every idle link.
+    pub(super) deferred: Option<Box<Packet>>,
     /// Whether this client was told off for publishing to `$SYS` (logged once per client).
     sys_warned: bool,
     /// Whether routing the message at hand wrote to the store.

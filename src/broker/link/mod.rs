@@ -298,12 +298,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
     /// future holds a pointer rather than a copy of the link.
     pub async fn serve(mut self: Box<Self>) {
         let close = run(&mut self.io, &mut self.link, self.generation).await;
+        // The box goes into the boxed ending: unpacked here, the link and its buffers would
+        // widen this future (every idle connection's) by their whole size.
+        Box::pin(self.finish(close)).await;
+    }
+
+    /// Ends the session's link once the connection closed.
+    async fn finish(self: Box<Self>, close: Close) {
         let Established {
             mut io,
             link,
             generation,
         } = *self;
-        Box::pin(link.finish(&mut io, close, generation)).await;
+        link.finish(&mut io, close, generation).await;
     }
 }
 
@@ -408,6 +415,14 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
         ));
     }
     None
+}
+
+/// Tells publishers whether this link is waiting for its socket rather than the CPU (see
+/// [`SessionCell::write_bound`]); written only when it changes.
+fn mark_write_bound(cell: &SessionCell, bound: bool) {
+    if cell.write_bound.load(Ordering::Relaxed) != bound {
+        cell.write_bound.store(bound, Ordering::Relaxed);
+    }
 }
 
 /// Longest a publisher waits for one lagging subscriber before reading on.
@@ -547,6 +562,7 @@ where
         if let Err(e) = io.encode(&mut out, &router) {
             return Close::Error(format!("disconnected due to encode error: {e}"), None);
         }
+        mark_write_bound(&cell, io.wbuf.len() >= HIGH_WATER);
         match poll_fn(|cx| io.poll_event(cx, wake.as_mut())).await {
             Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
             Event::Read(Err(e)) => {

@@ -77,13 +77,13 @@ impl Link {
             false => ReasonCode::Success,
         };
         self.deferred = match (head.qos, head.packet_id) {
-            (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(resp(id, reason))),
+            (QoS::AtLeastOnce, Some(id)) => Some(Box::new(Packet::PubAck(resp(id, reason)))),
             (QoS::ExactlyOnce, Some(id)) => {
                 // 3.1.1: the exchange goes on to PUBREL, which must find the id.
                 if !v5 {
                     self.cell.lock().session.incoming_qos2(id);
                 }
-                Some(Packet::PubRec(resp(id, reason)))
+                Some(Box::new(Packet::PubRec(resp(id, reason))))
             }
             _ => None,
         };
@@ -92,7 +92,7 @@ impl Link {
     /// The acknowledgement of a skipped PUBLISH, once its last byte has gone by.
     pub(super) fn skipped(&mut self, out: &mut Vec<Outgoing>) {
         if let Some(p) = self.deferred.take() {
-            out.push(Outgoing::Packet(p));
+            out.push(Outgoing::Packet(*p));
         }
     }
 }
