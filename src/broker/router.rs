@@ -392,7 +392,9 @@ impl Router {
                 at == 0 || at > now
             })
             .cloned();
-        let clean_start = clean_start || existing.is_none();
+        // A session that lasts only as long as its connection (3.1.1 clean session 1; 5.0 with
+        // no expiry) ends with the connection this one takes over: nothing to resume.
+        let clean_start = clean_start || existing.as_ref().is_none_or(|c| c.lock().clean);
         let existing = existing.or_else(|| sessions.get(&id).cloned());
         let (cell, present) = match existing {
             Some(cell) if !clean_start => (cell, true),

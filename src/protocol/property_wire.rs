@@ -378,7 +378,7 @@ pub(crate) fn wire_len(props: &Props) -> usize {
     varint_len(n) + n
 }
 
-/// Writes the property length and the properties, in identifier order.
+/// Writes the property length and the properties (CONNACK limits first, then by identifier).
 pub(crate) fn encode(props: &Props, ctx: PropCtx, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let Some(p) = props.get() else {
         buf.put_u8(0);
@@ -420,6 +420,18 @@ fn write_values(p: &Properties, buf: &mut BytesMut) -> Result<(), EncodeError> {
             buf.put_u32(v);
         }
     }
+    // The CONNACK limits come first, in the order mosquitto sends them (Topic Alias Maximum ...
+    // Receive Maximum, Maximum QoS): the specification leaves the order open, and matching it
+    // keeps byte-for-byte comparisons against mosquitto meaningful. The rest follow by identifier.
+    n2(buf, 0x22, p.topic_alias_maximum);
+    n2(buf, 0x13, p.server_keep_alive);
+    s(buf, 0x12, &p.assigned_client_identifier)?;
+    s(buf, 0x15, &p.authentication_method)?;
+    b(buf, 0x16, &p.authentication_data)?;
+    n1(buf, 0x25, p.retain_available);
+    n4(buf, 0x27, p.maximum_packet_size);
+    n2(buf, 0x21, p.receive_maximum);
+    n1(buf, 0x24, p.maximum_qos);
     n1(buf, 0x01, p.payload_format_indicator);
     n4(buf, 0x02, p.message_expiry_interval);
     s(buf, 0x03, &p.content_type)?;
@@ -430,27 +442,18 @@ fn write_values(p: &Properties, buf: &mut BytesMut) -> Result<(), EncodeError> {
         put_varint(buf, *v as usize);
     }
     n4(buf, 0x11, p.session_expiry_interval);
-    s(buf, 0x12, &p.assigned_client_identifier)?;
-    n2(buf, 0x13, p.server_keep_alive);
-    s(buf, 0x15, &p.authentication_method)?;
-    b(buf, 0x16, &p.authentication_data)?;
     n1(buf, 0x17, p.request_problem_information);
     n4(buf, 0x18, p.will_delay_interval);
     n1(buf, 0x19, p.request_response_information);
     s(buf, 0x1A, &p.response_information)?;
     s(buf, 0x1C, &p.server_reference)?;
     s(buf, 0x1F, &p.reason_string)?;
-    n2(buf, 0x21, p.receive_maximum);
-    n2(buf, 0x22, p.topic_alias_maximum);
     n2(buf, 0x23, p.topic_alias);
-    n1(buf, 0x24, p.maximum_qos);
-    n1(buf, 0x25, p.retain_available);
     for (k, v) in &p.user_properties {
         buf.put_u8(0x26);
         put_str(buf, k)?;
         put_str(buf, v)?;
     }
-    n4(buf, 0x27, p.maximum_packet_size);
     n1(buf, 0x28, p.wildcard_subscription_available);
     n1(buf, 0x29, p.subscription_identifier_available);
     n1(buf, 0x2A, p.shared_subscription_available);

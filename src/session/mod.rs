@@ -412,6 +412,12 @@ impl Session {
         Some(d.seq)
     }
 
+    /// The QoS of the delivery in flight under `id`, if any: an acknowledgement of the
+    /// other QoS for it is a protocol error.
+    pub fn inflight_qos(&self, id: PacketId) -> Option<QoS> {
+        self.inflight.qos_of(id)
+    }
+
     /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).
     pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Outgoing>) {
         self.inflight.pubrec(id, false);

@@ -148,6 +148,11 @@ impl<T> Outbound<T> {
         self.entries.remove(pos).map(|e| e.value)
     }
 
+    /// The QoS of the publication in flight under `id`, if any.
+    pub fn qos_of(&self, id: PacketId) -> Option<QoS> {
+        self.position(id).map(|pos| self.entries[pos].qos)
+    }
+
     /// PUBACK: completes a QoS 1 publication. A PUBACK for anything else is ignored.
     pub fn puback(&mut self, id: PacketId) -> Option<T> {
         let pos = self.position(id)?;

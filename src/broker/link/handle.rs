@@ -74,7 +74,11 @@ fn client_identity(
         return Ok((c.client_id.clone(), None));
     }
     let v5 = c.version.is_v5();
-    if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+    // MQTT 3.1 requires an id of 1 to 23 characters: an empty one is "identifier rejected".
+    if !limits.allow_zero_length_clientid
+        || (!c.clean_start && !v5)
+        || c.version == crate::protocol::Version::V31
+    {
         return Err(ReasonCode::ClientIdentifierNotValid);
     }
     let id = generated_id(&limits.auto_id_prefix);
@@ -224,9 +228,19 @@ fn push(out: &mut Vec<Outgoing>, p: Packet) {
     out.push(Outgoing::Packet(p));
 }
 
+/// A generated client id: the prefix and a random UUID in its usual 8-4-4-4-12 form, as
+/// mosquitto 2.0 makes them (`auto-` and 36 characters by default).
 fn generated_id(prefix: &str) -> String {
     let n: u128 = rand::random();
-    format!("{prefix}{:032X}", n)
+    let h = format!("{n:032x}");
+    format!(
+        "{prefix}{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 impl Link {
@@ -260,15 +274,18 @@ impl Link {
         match p {
             Packet::Publish(p) => self.publish(p, out),
             Packet::PubAck(r) => {
+                self.check_ack(r.packet_id, QoS::AtLeastOnce, "PUBACK")?;
                 let seq = self.cell.lock().session.puback(r.packet_id, out);
                 self.forget(seq);
                 Ok(())
             }
             Packet::PubRec(r) => {
+                self.check_ack(r.packet_id, QoS::ExactlyOnce, "PUBREC")?;
                 self.cell.lock().session.pubrec(r.packet_id, out);
                 Ok(())
             }
             Packet::PubComp(r) => {
+                self.check_ack(r.packet_id, QoS::ExactlyOnce, "PUBCOMP")?;
                 let seq = self.cell.lock().session.pubcomp(r.packet_id, out);
                 self.forget(seq);
                 Ok(())
@@ -329,9 +346,10 @@ impl Link {
                     send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
                 })
             }
+            // [MQTT-3.1.0-2]: a protocol error; like mosquitto, closed without DISCONNECT.
             Packet::Connect(_) => Err(Close::Error(
                 "disconnected due to protocol error (second CONNECT)".into(),
-                Some(ReasonCode::ProtocolError),
+                None,
             )),
             other => Err(Close::Error(
                 format!(
@@ -340,6 +358,22 @@ impl Link {
                 ),
                 Some(ReasonCode::ProtocolError),
             )),
+        }
+    }
+
+    /// An acknowledgement of the wrong kind for a delivery in flight (PUBCOMP for a QoS 1
+    /// message, PUBACK for a QoS 2 one) is a protocol error ([MQTT-4.3.2], [MQTT-4.3.3]);
+    /// like mosquitto, the connection is closed without DISCONNECT. An unknown id is ignored.
+    fn check_ack(&self, id: crate::protocol::PacketId, qos: QoS, kind: &str) -> Result<(), Close> {
+        match self.cell.lock().session.inflight_qos(id) {
+            Some(q) if q != qos => Err(Close::Error(
+                format!(
+                    "disconnected due to protocol error ({kind} for a QoS {} message)",
+                    q as u8
+                ),
+                None,
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -422,7 +456,7 @@ impl Link {
             .fetch_add(1, Ordering::Relaxed);
         if !std::mem::replace(&mut self.sys_warned, true) {
             self.log.info(format_args!(
-                "Client {} published to '{}': dropped, only the broker publishes to $SYS \
+                "Client {} published to '{}': dropped, clients may not publish to $SYS or $share \
                  (further attempts are not logged).",
                 self.client_id, p.topic
             ));
@@ -519,7 +553,14 @@ impl Link {
     ) {
         let first = self.cell.lock().session.incoming_qos2(id);
         if first && route {
-            self.route_acked(p, &mut reason);
+            // Like mosquitto, a PUBREC says Success when nobody subscribes (0x10 is for PUBACK).
+            let why = self.route(message(p));
+            if why == Some(ReasonCode::QuotaExceeded)
+                && self.version.is_v5()
+                && reason == ReasonCode::Success
+            {
+                reason = ReasonCode::QuotaExceeded;
+            }
         }
         if self.version.is_v5() && reason.is_error() {
             // A refusing PUBREC ends the exchange: the id is free for the client's next

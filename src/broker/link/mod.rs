@@ -369,7 +369,15 @@ where
             Ok(Some(Packet::Connect(c))) => return Ok(c),
             Ok(Some(other)) => return Err(format!("{:?} before CONNECT", other.packet_type())),
             Ok(None) => {}
-            Err(e) => return Err(format!("malformed CONNECT {e}")),
+            Err(e) => {
+                if e.rule == "MQTT-3.1.2-2" {
+                    // [MQTT-3.1.2-2]: an unsupported level is answered with CONNACK 0x01
+                    // (3.1.1 form: the client's own version is the unknown).
+                    io.wbuf.extend_from_slice(b"\x20\x02\x00\x01");
+                    io.flush_all().await;
+                }
+                return Err(format!("malformed CONNECT {e}"));
+            }
         }
         let n = io.read_more().await.map_err(|e| e.to_string())?;
         if n == 0 {
@@ -463,7 +471,10 @@ where
                     router.stats.oversize.fetch_add(1, Ordering::Relaxed);
                 }
                 let why = format!("disconnected due to malformed packet {e}");
-                let close = Close::Error(why, Some(e.reason));
+                // A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP) tells
+                // of a peer that is no MQTT client: closed without a DISCONNECT, as mosquitto.
+                let server_only = matches!(io.rbuf.first().map(|b| b >> 4), Some(2 | 9 | 11 | 13));
+                let close = Close::Error(why, (!server_only).then_some(e.reason));
                 return Err(close_batch(io, link, out, close).await);
             }
         }

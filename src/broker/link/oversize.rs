@@ -73,7 +73,7 @@ impl Link {
         ));
         let v5 = self.version.is_v5();
         let reason = match v5 {
-            true => ReasonCode::QuotaExceeded,
+            true => ReasonCode::PacketTooLarge,
             false => ReasonCode::Success,
         };
         self.deferred = match (head.qos, head.packet_id) {
