@@ -412,10 +412,10 @@ impl Session {
         Some(d.seq)
     }
 
-    /// The QoS of the delivery in flight under `id`, if any: an acknowledgement of the
-    /// other QoS for it is a protocol error.
-    pub fn inflight_qos(&self, id: PacketId) -> Option<QoS> {
-        self.inflight.qos_of(id)
+    /// The QoS and stage of the delivery in flight under `id`, if any: an acknowledgement
+    /// of the other QoS, or out of turn, is a protocol error.
+    pub fn inflight_state(&self, id: PacketId) -> Option<(QoS, outbound::Stage)> {
+        self.inflight.state_of(id)
     }
 
     /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).

@@ -148,9 +148,10 @@ impl<T> Outbound<T> {
         self.entries.remove(pos).map(|e| e.value)
     }
 
-    /// The QoS of the publication in flight under `id`, if any.
-    pub fn qos_of(&self, id: PacketId) -> Option<QoS> {
-        self.position(id).map(|pos| self.entries[pos].qos)
+    /// The QoS and stage of the publication in flight under `id`, if any.
+    pub fn state_of(&self, id: PacketId) -> Option<(QoS, Stage)> {
+        self.position(id)
+            .map(|pos| (self.entries[pos].qos, self.entries[pos].stage))
     }
 
     /// PUBACK: completes a QoS 1 publication. A PUBACK for anything else is ignored.

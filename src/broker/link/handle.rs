@@ -11,6 +11,7 @@ use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
     UnsubAck, Version, Will,
 };
+use crate::session::Stage;
 use crate::session::{Message, Outgoing, Peer};
 use crate::topic::TopicName;
 use std::sync::Arc;
@@ -75,11 +76,15 @@ fn client_identity(
     }
     let v5 = c.version.is_v5();
     // MQTT 3.1 requires an id of 1 to 23 characters: an empty one is "identifier rejected".
-    if !limits.allow_zero_length_clientid
-        || (!c.clean_start && !v5)
-        || c.version == crate::protocol::Version::V31
-    {
+    if (!c.clean_start && !v5) || c.version == crate::protocol::Version::V31 {
         return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    if !limits.allow_zero_length_clientid {
+        // 5.0 leaves the code open ("MAY" use 0x85, [MQTT-3.1.3-8]); mosquitto says 0x80.
+        return Err(match v5 {
+            true => ReasonCode::UnspecifiedError,
+            false => ReasonCode::ClientIdentifierNotValid,
+        });
     }
     let id = generated_id(&limits.auto_id_prefix);
     Ok((id.clone(), v5.then_some(id)))
@@ -96,6 +101,15 @@ async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode
         .is_some_and(|w| w.qos as u8 > ctx.limits.max_qos)
     {
         return Err(ReasonCode::QoSNotSupported);
+    }
+    // A will over message_size_limit could never be published: refused as mosquitto does
+    // (0x95 in 5.0; "not authorized" in 3.1.1, which has no better code).
+    let limit = ctx.limits.message_size_limit as usize;
+    if limit > 0 && c.will.as_ref().is_some_and(|w| w.payload.len() > limit) {
+        return Err(match c.version.is_v5() {
+            true => ReasonCode::PacketTooLarge,
+            false => ReasonCode::NotAuthorized,
+        });
     }
     let info = ConnectInfo {
         listener: ctx.listener,
@@ -223,6 +237,15 @@ pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> 
     }
 }
 
+/// Most `/` separators in a topic or filter, as mosquitto: deeper ones close the connection
+/// (5.0: DISCONNECT 0x82 for a PUBLISH, 0x81 for a SUBSCRIBE), which bounds the work and the
+/// subscription tree depth one packet can ask for.
+const MAX_LEVELS: usize = 200;
+
+fn too_deep(topic: &str) -> bool {
+    topic.bytes().filter(|&b| b == b'/').count() > MAX_LEVELS
+}
+
 /// Queues a packet for sending.
 fn push(out: &mut Vec<Outgoing>, p: Packet) {
     out.push(Outgoing::Packet(p));
@@ -299,6 +322,12 @@ impl Link {
                 Ok(())
             }
             Packet::Subscribe(s) => {
+                if s.subscriptions.iter().any(|x| too_deep(&x.filter)) {
+                    return Err(Close::Error(
+                        format!("disconnected due to a topic filter of over {MAX_LEVELS} levels"),
+                        Some(ReasonCode::MalformedPacket),
+                    ));
+                }
                 self.subscribe(s, out);
                 Ok(())
             }
@@ -365,8 +394,11 @@ impl Link {
     /// message, PUBACK for a QoS 2 one) is a protocol error ([MQTT-4.3.2], [MQTT-4.3.3]);
     /// like mosquitto, the connection is closed without DISCONNECT. An unknown id is ignored.
     fn check_ack(&self, id: crate::protocol::PacketId, qos: QoS, kind: &str) -> Result<(), Close> {
-        match self.cell.lock().session.inflight_qos(id) {
-            Some(q) if q != qos => Err(Close::Error(
+        let state = self.cell.lock().session.inflight_state(id);
+        // PUBCOMP before PUBREC skips a step of the QoS 2 exchange.
+        let early = kind == "PUBCOMP" && state.is_some_and(|(_, s)| s == Stage::Published);
+        match state.map(|(q, _)| q) {
+            Some(q) if q != qos || early => Err(Close::Error(
                 format!(
                     "disconnected due to protocol error ({kind} for a QoS {} message)",
                     q as u8
@@ -502,6 +534,12 @@ impl Link {
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
+        if too_deep(&p.topic) {
+            return Err(Close::Error(
+                format!("disconnected due to a topic of over {MAX_LEVELS} levels"),
+                Some(ReasonCode::ProtocolError),
+            ));
+        }
         self.log_publish(&p);
         let (route, reason) = self.admit(&p)?;
         self.check_receive_max(&p)?;
