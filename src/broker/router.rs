@@ -555,7 +555,12 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matching(filter.pattern());
         let ids = SubIds::new(if sub_id == 0 { vec![] } else { vec![sub_id] });
-        for msg in msgs {
+        let now = std::time::Instant::now();
+        // An expired retained message is gone ([MQTT-3.3.2-5]) even before the sweep removes it.
+        for msg in msgs
+            .into_iter()
+            .filter(|m| m.remaining_secs(now) != Some(0))
+        {
             self.deliver(cell, msg, opts.qos, true, ids.clone());
         }
     }

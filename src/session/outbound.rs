@@ -193,6 +193,22 @@ impl<T> Outbound<T> {
         self.remove(pos)
     }
 
+    /// Removes and returns the publications for which `drop` says so (for example those
+    /// whose message expired before a resend).
+    pub fn remove_where(&mut self, drop: impl Fn(Stage, &T) -> bool) -> Vec<T> {
+        let mut gone = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.entries.len());
+        for e in self.entries.drain(..) {
+            if drop(e.stage, &e.value) {
+                gone.push(e.value);
+            } else {
+                kept.push_back(e);
+            }
+        }
+        self.entries = kept;
+        gone
+    }
+
     /// Every publication in flight, oldest first, for a resend on a new connection.
     pub fn iter(&self) -> impl Iterator<Item = (PacketId, Stage, &T)> + '_ {
         self.entries.iter().map(|e| (e.id, e.stage, &e.value))

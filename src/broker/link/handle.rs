@@ -304,6 +304,11 @@ impl Link {
             }
             Packet::PubRec(r) => {
                 self.check_ack(r.packet_id, QoS::ExactlyOnce, "PUBREC")?;
+                if self.version.is_v5() && r.reason.is_error() {
+                    let seq = self.cell.lock().session.pubrec_refused(r.packet_id, out);
+                    self.forget(seq);
+                    return Ok(());
+                }
                 self.cell.lock().session.pubrec(r.packet_id, out);
                 Ok(())
             }
