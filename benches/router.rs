@@ -62,6 +62,7 @@ fn fan_out(c: &mut Criterion) {
                 ..Limits::default()
             },
             log: Log(LogConfig::default()),
+            upgrade_outgoing_qos: false,
         };
         let router = Router::new(settings, Arc::new(AllowAll), None);
         let filter = TopicFilter::new("bench/+").unwrap();

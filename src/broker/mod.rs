@@ -84,6 +84,7 @@ pub fn settings(config: &Config) -> Settings {
             queue_qos0: config.queue_qos0_messages,
         },
         log: log::Log(config.log),
+        upgrade_outgoing_qos: config.upgrade_outgoing_qos,
     }
 }
 

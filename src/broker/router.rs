@@ -55,6 +55,9 @@ pub struct Settings {
     pub limits: Limits,
     /// Logging.
     pub log: Log,
+    /// `upgrade_outgoing_qos`: deliver with the subscription's QoS even when the message was
+    /// published with a lower one (mosquitto's option; the specification says the minimum).
+    pub upgrade_outgoing_qos: bool,
 }
 
 /// The shared broker state.
@@ -69,6 +72,8 @@ pub struct Router {
     next_gen: AtomicU64,
     started: std::time::Instant,
     closing: AtomicBool,
+    /// [`Settings::upgrade_outgoing_qos`], read on every delivery without the settings lock.
+    upgrade_qos: AtomicBool,
     wills: PendingWills,
     /// Counters.
     pub stats: Counters,
@@ -142,6 +147,7 @@ impl Router {
             next_gen: AtomicU64::new(1),
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
+            upgrade_qos: AtomicBool::new(settings.upgrade_outgoing_qos),
             wills: PendingWills::default(),
             stats: Counters::default(),
         }
@@ -155,6 +161,8 @@ impl Router {
     /// Replaces the settings (SIGHUP); existing sessions get the new limits.
     pub fn reload(&self, settings: Settings) {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
+        self.upgrade_qos
+            .store(settings.upgrade_outgoing_qos, Ordering::Relaxed);
         for cell in lock(&self.sessions).values() {
             cell.lock().session.set_limits(settings.limits);
         }
@@ -677,7 +685,10 @@ impl Router {
         retain: bool,
         sub_ids: SubIds,
     ) -> Queued {
-        let qos = msg.qos.min(granted);
+        let qos = match self.upgrade_qos.load(Ordering::Relaxed) {
+            true => granted,
+            false => msg.qos.min(granted),
+        };
         let mut st = cell.lock();
         if !self.access.allows_everything()
             && !self

@@ -640,6 +640,20 @@ impl Link {
                 sub.options.no_local = true;
                 sub.options.retain_as_published = true;
             }
+            // A filter the ACL never lets this client read is refused (0x87; 0x80 in 3.1.1).
+            let pattern = sub.filter.pattern();
+            if !self.router.access().may_subscribe(
+                &self.client_id,
+                self.username.as_deref(),
+                pattern,
+            ) {
+                self.log.subscribe(format_args!(
+                    "{} {} {} (denied by the ACL)",
+                    self.client_id, sub.options.qos as u8, sub.filter
+                ));
+                reasons.push(ReasonCode::NotAuthorized);
+                continue;
+            }
             let new = self
                 .router
                 .subscribe(&self.cell, &sub.filter, sub.options, sub_id);

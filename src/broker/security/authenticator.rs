@@ -203,6 +203,15 @@ impl Authenticator {
         }
     }
 
+    /// True when some topic matching `filter` is one the client may read (checked on
+    /// SUBSCRIBE; without an ACL file, every filter).
+    pub fn may_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        match &self.current().acl {
+            Some(acl) => acl.may_read_some(client_id, username, filter),
+            None => true,
+        }
+    }
+
     /// True when the client may publish to `topic` (checked on PUBLISH, and for a will when it
     /// is sent). Like mosquitto, nobody publishes into `$SYS` (except a bridge's
     /// `$SYS/broker/connection/+/state`) or to a `$share/` name, ACL file or not.
