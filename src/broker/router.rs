@@ -376,6 +376,14 @@ impl Router {
         ))
     }
 
+    /// The session of `client_id` if a connection is attached to it.
+    pub fn attached_session(&self, client_id: &str) -> Option<Arc<SessionCell>> {
+        lock(&self.sessions)
+            .get(client_id)
+            .filter(|c| c.lock().link.is_some())
+            .cloned()
+    }
+
     /// Attaches a connection to `client_id`'s session, kicking out any connection holding it.
     /// With `clean_start`, an existing session is discarded first; with `keep`, the session
     /// outlives the connection (3.1.1: clean session 0; 5.0: a session expiry interval).

@@ -90,6 +90,32 @@ fn client_identity(
     Ok((id.clone(), v5.then_some(id)))
 }
 
+/// Before a new connection takes over a client id, the connection attached to it handles
+/// what its client had already sent: a client that sends DISCONNECT, closes and reconnects at
+/// once must find its DISCONNECT (and its session expiry) applied, as with a broker that reads
+/// sockets in the order their bytes came. Bounded, so a stuck old link cannot hold this one.
+async fn let_old_link_catch_up(router: &Router, client_id: &str) {
+    let Some(old) = router.attached_session(client_id) else {
+        return;
+    };
+    let wait = async {
+        // Registered before asking, so the answer cannot come in between.
+        let caught_up = old.caught_up.notified();
+        tokio::pin!(caught_up);
+        caught_up.as_mut().enable();
+        old.catch_up.store(true, Ordering::Relaxed);
+        old.wake.notify_waiters();
+        if old.lock().link.is_some() {
+            caught_up.await;
+        }
+    };
+    let _ = tokio::time::timeout(CATCH_UP_BOUND, wait).await;
+    old.catch_up.store(false, Ordering::Relaxed);
+}
+
+/// Longest a new connection waits for the one it replaces to catch up.
+const CATCH_UP_BOUND: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
 /// CONNACK reason of a refusal.
 type Identity = (String, Option<String>, Option<String>);
@@ -178,6 +204,7 @@ where
     } else {
         u32::MAX
     };
+    let_old_link_catch_up(router, &client_id).await;
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
     let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
@@ -729,6 +756,7 @@ impl Link {
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
+        self.cell.signal_caught_up();
         if let Some(will) = will {
             v5::send_will(
                 &self.router,

@@ -506,6 +506,32 @@ where
     close
 }
 
+/// Handles whatever the client has sent that can be read now without waiting (a new
+/// connection for the same client id is about to take over).
+async fn catch_up<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), Close>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        let r = poll_fn(|cx| Poll::Ready(io.poll_read_more(cx))).await;
+        match r {
+            Poll::Pending => return Ok(()),
+            Poll::Ready(Ok(0)) => return Err(Close::Error("closed its connection".into(), None)),
+            Poll::Ready(Err(e)) => {
+                return Err(Close::Error(
+                    format!("disconnected due to socket error: {e}"),
+                    None,
+                ));
+            }
+            Poll::Ready(Ok(n)) => Box::pin(on_read(io, link, out, n)).await?,
+        }
+    }
+}
+
 /// The main loop after CONNACK.
 async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
@@ -528,6 +554,12 @@ where
         wake.set(cell.wake.notified());
         if let Some(close) = must_close(&router, &cell, generation) {
             return close;
+        }
+        if cell.catch_up.load(Ordering::Relaxed) {
+            if let Err(close) = Box::pin(catch_up(io, link, &mut out)).await {
+                return close;
+            }
+            cell.signal_caught_up();
         }
         if io.wbuf.is_empty() {
             cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
