@@ -9,6 +9,7 @@ use common::pki::Pki;
 use common::{
     ChildGuard, Conf, PATIENCE, Peer, TestBroker, free_port, mq_process, require, wait_until,
 };
+use mq::protocol::{Packet, QoS, ReasonCode, Version};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -277,6 +278,59 @@ fn retained_messages_and_wills_are_checked() {
     broker.wait_log("Client w2 ");
     settle(port, Some("writer"), "wills/end", &monitor);
     assert!(!monitor.has("news/will gone"), "{:?}", monitor.messages());
+}
+
+#[test]
+fn subscribe_to_a_filter_the_acl_never_allows_is_refused() {
+    if !require(&[Peer::MosquittoClients]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let broker = acl_broker(dir.path(), ACL);
+    let port = broker.port().to_string();
+    // mosquitto_sub, 3.1.1 and 5.0, as alice: news/# is hers to read, bob's inbox is not.
+    for version in ["mqttv311", "mqttv5"] {
+        let sub = |topic: &str| {
+            run_bounded(
+                Command::new("mosquitto_sub")
+                    .args(["-h", "127.0.0.1", "-p", &port, "-V", version, "-t", topic])
+                    .args(["-u", "alice", "-P", "alice-pw", "-C", "1", "-W", "3"]),
+            )
+        };
+        let (_, err) = sub("inbox/#");
+        assert!(
+            err.contains("All subscription requests were denied"),
+            "{version}: {err}"
+        );
+        // Granted: it waits for a message and gives up after -W, not because of a refusal.
+        let (_, err) = sub("news/#");
+        assert!(!err.contains("denied"), "{version}: {err}");
+    }
+    // The codes themselves: 0x80 in 3.1.1; "#" overlaps what alice may read, so it is granted.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let addr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut connect = common::raw::connect_packet("acl-sub", true, 60, Version::V311);
+        if let Packet::Connect(c) = &mut connect {
+            c.username = Some("alice".into());
+            c.password = Some(bytes::Bytes::from_static(b"alice-pw"));
+        }
+        let (mut c, ack) = common::raw::RawClient::connect_with(addr, connect).await;
+        assert_eq!(ack.reason, ReasonCode::Success);
+        assert_eq!(
+            c.subscribe("inbox/+", QoS::AtMostOnce).await,
+            [ReasonCode::UnspecifiedError]
+        );
+        assert_eq!(
+            c.subscribe("#", QoS::AtMostOnce).await,
+            [ReasonCode::Success]
+        );
+        assert_eq!(
+            c.subscribe("alice/secret", QoS::AtMostOnce).await,
+            [ReasonCode::UnspecifiedError],
+            "a deny rule covers it"
+        );
+    });
 }
 
 #[test]

@@ -534,6 +534,33 @@ async fn session_expiry_interval_is_enforced() {
     assert_eq!(expect_disconnect(&mut c).await, ReasonCode::ProtocolError);
 }
 
+/// A client that sends DISCONNECT (session expiry 0), hangs up and reconnects at once finds
+/// its DISCONNECT applied: the new connection waits for the old one to handle what it had
+/// sent, whichever worker thread reads first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_sent_before_reconnecting_is_applied_first() {
+    let b = TestBroker::in_process(test_config()).await;
+    let expiry = |s: u32| Properties {
+        session_expiry_interval: Some(s),
+        ..Properties::default()
+    };
+    for i in 0..30 {
+        let id = format!("quick-{i}");
+        let (mut c, _) = v5(b.addr, &id, true, expiry(60)).await;
+        c.send(&Packet::Disconnect(Disconnect {
+            reason: ReasonCode::Success,
+            properties: Props::new(expiry(0)),
+        }))
+        .await;
+        drop(c);
+        let (_c, ack) = v5(b.addr, &id, false, expiry(60)).await;
+        assert!(
+            !ack.session_present,
+            "round {i}: the DISCONNECT ended the session"
+        );
+    }
+}
+
 /// A v5 CONNECT with a will delayed by `delay` seconds and the given session expiry.
 fn with_will(id: &str, delay: u32, expiry: u32) -> Packet {
     let mut p = connect5(
