@@ -58,6 +58,9 @@ pub struct Settings {
     /// `upgrade_outgoing_qos`: deliver with the subscription's QoS even when the message was
     /// published with a lower one (mosquitto's option; the specification says the minimum).
     pub upgrade_outgoing_qos: bool,
+    /// `check_retain_source`: a retained message goes to a new subscriber only while its
+    /// publisher may still write its topic (the ACL may have changed since).
+    pub check_retain_source: bool,
 }
 
 /// The shared broker state.
@@ -74,6 +77,8 @@ pub struct Router {
     closing: AtomicBool,
     /// [`Settings::upgrade_outgoing_qos`], read on every delivery without the settings lock.
     upgrade_qos: AtomicBool,
+    /// [`Settings::check_retain_source`].
+    check_retain_source: AtomicBool,
     wills: PendingWills,
     /// Counters.
     pub stats: Counters,
@@ -148,6 +153,7 @@ impl Router {
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
             upgrade_qos: AtomicBool::new(settings.upgrade_outgoing_qos),
+            check_retain_source: AtomicBool::new(settings.check_retain_source),
             wills: PendingWills::default(),
             stats: Counters::default(),
         }
@@ -163,6 +169,8 @@ impl Router {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
         self.upgrade_qos
             .store(settings.upgrade_outgoing_qos, Ordering::Relaxed);
+        self.check_retain_source
+            .store(settings.check_retain_source, Ordering::Relaxed);
         for cell in lock(&self.sessions).values() {
             cell.lock().session.set_limits(settings.limits);
         }
@@ -573,9 +581,16 @@ impl Router {
         let ids = SubIds::new(if sub_id == 0 { vec![] } else { vec![sub_id] });
         let now = std::time::Instant::now();
         // An expired retained message is gone ([MQTT-3.3.2-5]) even before the sweep removes it.
+        let check_source = self.check_retain_source.load(Ordering::Relaxed);
+        let source_may_write = |m: &Message| match (&m.origin, check_source) {
+            (Some(o), true) => self
+                .access
+                .can_write(&o.client_id, o.username.as_deref(), &m.topic),
+            _ => true,
+        };
         for msg in msgs
             .into_iter()
-            .filter(|m| m.remaining_secs(now) != Some(0))
+            .filter(|m| m.remaining_secs(now) != Some(0) && source_may_write(m))
         {
             self.deliver(cell, msg, opts.qos, true, ids.clone());
         }

@@ -51,6 +51,17 @@ pub struct Message {
     pub wire: [OnceLock<Bytes>; 2],
     /// When the v5 message expiry interval runs out, counted from arrival.
     pub expires: Option<Instant>,
+    /// Who published a retained message (for `check_retain_source`); `None` otherwise.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// The client a retained message came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Its client identifier.
+    pub client_id: Arc<str>,
+    /// The user name it acted as, if any.
+    pub username: Option<Arc<str>>,
 }
 
 impl Message {
@@ -73,6 +84,7 @@ impl Message {
             properties,
             wire: Default::default(),
             expires,
+            origin: None,
         }
     }
 

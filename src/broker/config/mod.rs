@@ -204,6 +204,9 @@ pub struct Config {
     pub queue_qos0_messages: bool,
     /// `upgrade_outgoing_qos`: deliver at the subscription's QoS, not the message's.
     pub upgrade_outgoing_qos: bool,
+    /// `check_retain_source`: retained messages are sent only while their publisher may
+    /// still write their topic.
+    pub check_retain_source: bool,
     /// Largest accepted PUBLISH payload; larger ones are dropped (0 = no limit).
     pub message_size_limit: u32,
     /// Largest accepted packet; larger ones close the connection.
@@ -247,6 +250,7 @@ impl Default for Config {
             max_queued_bytes: 0,
             queue_qos0_messages: false,
             upgrade_outgoing_qos: false,
+            check_retain_source: false,
             message_size_limit: 0,
             max_packet_size: crate::protocol::MAX_REMAINING_LENGTH + 5,
             retain_available: true,
@@ -301,7 +305,6 @@ const IGNORED: &[&str] = &[
     "set_tcp_nodelay",
     "log_timestamp",
     "log_timestamp_format",
-    "check_retain_source",
     "autosave_on_changes",
     "persistent_client_expiration",
     "max_inflight_bytes",
@@ -472,6 +475,7 @@ impl Parser<'_> {
             "max_queued_bytes" => c.max_queued_bytes = num(name, value)?,
             "queue_qos0_messages" => c.queue_qos0_messages = boolean(name, value)?,
             "upgrade_outgoing_qos" => c.upgrade_outgoing_qos = boolean(name, value)?,
+            "check_retain_source" => c.check_retain_source = boolean(name, value)?,
             "message_size_limit" => c.message_size_limit = num(name, value)?,
             "max_packet_size" => {
                 let n: u32 = num(name, value)?;

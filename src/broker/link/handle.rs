@@ -255,6 +255,20 @@ fn message(p: &Publish) -> Message {
     Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
 }
 
+impl Link {
+    /// The message a PUBLISH of this client carries; a retained one remembers its publisher.
+    fn message(&self, p: &Publish) -> Message {
+        let mut m = message(p);
+        if p.retain {
+            m.origin = Some(Arc::new(crate::session::Origin {
+                client_id: self.client_id.clone(),
+                username: self.username.as_deref().map(Arc::from),
+            }));
+        }
+        m
+    }
+}
+
 /// A PUBACK, PUBREC, PUBREL or PUBCOMP body.
 pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> PubResp {
     PubResp {
@@ -580,7 +594,8 @@ impl Link {
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.route(message(&p));
+                    let m = self.message(&p);
+                    self.route(m);
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
@@ -606,7 +621,8 @@ impl Link {
 
     /// Routes an acknowledged message; a v5 success turns into the reason it went nowhere.
     fn route_acked(&mut self, p: &Publish, reason: &mut ReasonCode) {
-        let why = self.route(message(p));
+        let m = self.message(p);
+        let why = self.route(m);
         if let (Some(why), true) = (why, self.version.is_v5() && *reason == ReasonCode::Success) {
             *reason = why;
         }
@@ -624,7 +640,8 @@ impl Link {
         let first = self.cell.lock().session.incoming_qos2(id);
         if first && route {
             // Like mosquitto, a PUBREC says Success when nobody subscribes (0x10 is for PUBACK).
-            let why = self.route(message(p));
+            let m = self.message(p);
+            let why = self.route(m);
             if why == Some(ReasonCode::QuotaExceeded)
                 && self.version.is_v5()
                 && reason == ReasonCode::Success
