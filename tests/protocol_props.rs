@@ -125,6 +125,7 @@ fn any_props() -> impl Strategy<Value = Properties> {
         wildcard_subscription_available: c.4,
         subscription_identifier_available: c.5,
         shared_subscription_available: c.6,
+        order: Default::default(),
     })
 }
 
