@@ -10,7 +10,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The count reached; fewer passing tests is a regression.
-const MIN_PASSED: usize = 93;
+const MIN_PASSED: usize = 97;
+
+/// Tests whose outcome depends on thread timing (docs/compatibility.md says why): one of these
+/// failing does not count against `MIN_PASSED`, but is still reported.
+const TIMING_DEPENDENT: &[&str] = &["02-subpub-qos1-message-expiry"];
+
+/// The tests that fail where mosquitto and the specification disagree (docs/compatibility.md).
+const SPEC_OVER_MOSQUITTO: &[&str] = &[
+    "02-subpub-qos1-oversize-payload",
+    "07-will-delay",
+    "07-will-delay-reconnect",
+    "07-will-delay-recover",
+    "07-will-takeover",
+];
 
 /// The folder with `run-mosquitto-suite.sh` and `mosquitto-2.0.11/`: `MQ_CONFORMANCE_DIR`, or
 /// `shared/conformance` beside the checkout (or beside its parent, for a worktree).
@@ -81,11 +94,22 @@ fn mosquitto_broker_suite_passes_against_mq_broker() {
         .expect("run the suite");
     let report = String::from_utf8_lossy(&out.stdout);
     let passed = report.lines().filter(|l| l.starts_with("PASS ")).count();
-    let failures: Vec<String> = report
+    let failed: Vec<&str> = report
         .lines()
         .filter_map(|l| l.strip_prefix("FAIL "))
         .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let failures: Vec<String> = failed
+        .iter()
         .map(|t| format!("{t}\n    {}", log_head(&logs, t)))
+        .collect();
+    let timing = failed
+        .iter()
+        .filter(|t| TIMING_DEPENDENT.contains(t))
+        .count();
+    let unexpected: Vec<&&str> = failed
+        .iter()
+        .filter(|t| !SPEC_OVER_MOSQUITTO.contains(t) && !TIMING_DEPENDENT.contains(t))
         .collect();
     eprintln!("{report}");
     assert!(
@@ -94,8 +118,8 @@ fn mosquitto_broker_suite_passes_against_mq_broker() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        passed >= MIN_PASSED,
-        "{passed} of mosquitto's tests pass, fewer than {MIN_PASSED}; failing:\n{}",
+        passed + timing >= MIN_PASSED && unexpected.is_empty(),
+        "{passed} of mosquitto's tests pass (at least {MIN_PASSED} expected); failing:\n{}",
         failures.join("\n")
     );
 }
