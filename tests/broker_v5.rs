@@ -453,6 +453,36 @@ async fn our_receive_maximum_is_enforced_with_disconnect_0x93() {
     );
 }
 
+/// The DISCONNECT reaches a client that kept sending after the PUBLISH over the limit: the
+/// broker reads what was sent before closing, so the connection is not reset under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_receive_maximum_the_disconnect_arrives_despite_what_followed() {
+    let mut config = test_config();
+    config.max_inflight_messages = 2;
+    let b = TestBroker::in_process(config).await;
+    let (mut p, _) = v5(b.addr, "rm-more", true, Properties::default()).await;
+    let mut wire = bytes::BytesMut::new();
+    for i in 1..=3 {
+        let q2 = publish5("x", b"q2", QoS::ExactlyOnce, i, Properties::default());
+        mq::protocol::encode(&q2, Version::V5, &mut wire).unwrap();
+    }
+    let filler = publish5(
+        "x",
+        &[b'f'; 1024],
+        QoS::AtMostOnce,
+        0,
+        Properties::default(),
+    );
+    for _ in 0..300 {
+        mq::protocol::encode(&filler, Version::V5, &mut wire).unwrap();
+    }
+    p.send_raw(&wire).await;
+    assert_eq!(
+        expect_disconnect(&mut p).await,
+        ReasonCode::ReceiveMaximumExceeded
+    );
+}
+
 #[tokio::test]
 async fn packets_over_the_client_maximum_size_are_not_sent() {
     let b = TestBroker::in_process(test_config()).await;

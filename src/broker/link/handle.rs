@@ -770,6 +770,11 @@ impl Link {
             }
         };
         io.flush_all().await;
+        if matches!(&close, Close::Error(_, Some(_))) && self.version.is_v5() {
+            // The client is to read our DISCONNECT: what it had already sent is read first,
+            // or closing with unread bytes would reset the connection and could lose it.
+            io.drain_before_close().await;
+        }
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);

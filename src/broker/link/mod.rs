@@ -217,6 +217,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         self.wbuf = BytesMut::new();
     }
 
+    /// Half-closes the connection and reads and discards what the peer still sends, until it
+    /// closes too or [`DRAIN_BOUND`] passes: a close with unread bytes would send a reset,
+    /// which can make the peer lose the DISCONNECT just written.
+    async fn drain_before_close(&mut self) {
+        let _ = self.stream.shutdown().await;
+        let drain = async {
+            loop {
+                self.rbuf.clear();
+                match self.read_more().await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_BOUND, drain).await;
+        self.rbuf = BytesMut::new();
+    }
+
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
     fn poll_event(
         &mut self,
@@ -238,6 +256,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         wake.poll(cx).map(|()| Event::Wake)
     }
 }
+
+/// Longest a connection closed with a DISCONNECT reads what its client still sends.
+const DRAIN_BOUND: Duration = Duration::from_millis(500);
 
 /// Serves one connection until it closes.
 pub async fn serve<S>(stream: S, ctx: LinkContext)
