@@ -100,9 +100,10 @@ async fn connack_tells_v5_clients_the_broker_limits() {
     let (_c, ack) = v5(b.addr, "limits", true, Properties::default()).await;
     assert_eq!(ack.properties.topic_alias_maximum, Some(10));
     assert_eq!(ack.properties.receive_maximum, Some(20));
-    assert_eq!(ack.properties.wildcard_subscription_available, Some(1));
-    assert_eq!(ack.properties.shared_subscription_available, Some(1));
-    assert_eq!(ack.properties.subscription_identifier_available, Some(1));
+    // Absent means available ([MQTT-3.2.2.3.11..13]); mosquitto leaves them out too.
+    assert_eq!(ack.properties.wildcard_subscription_available, None);
+    assert_eq!(ack.properties.shared_subscription_available, None);
+    assert_eq!(ack.properties.subscription_identifier_available, None);
     assert_eq!(ack.properties.maximum_qos, None, "QoS 2 available");
     assert_eq!(
         ack.properties.server_keep_alive, None,
