@@ -63,6 +63,7 @@ fn fan_out(c: &mut Criterion) {
             },
             log: Log(LogConfig::default()),
             upgrade_outgoing_qos: false,
+            check_retain_source: false,
         };
         let router = Router::new(settings, Arc::new(AllowAll), None);
         let filter = TopicFilter::new("bench/+").unwrap();

@@ -9,6 +9,7 @@ use common::pki::Pki;
 use common::{
     ChildGuard, Conf, PATIENCE, Peer, TestBroker, free_port, mq_process, require, wait_until,
 };
+use mq::protocol::{Packet, QoS, ReasonCode, Version};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -258,9 +259,10 @@ fn retained_messages_and_wills_are_checked() {
     );
     // Wills: alice may write alice/#, not news/#. Killing the clients sends their wills.
     for (id, topic) in [("w1", "alice/will"), ("w2", "news/will")] {
+        // A filter alice may read: one she may never read is refused, and mosquitto_sub exits.
         let mut args = strings(&[
             "-t",
-            "never",
+            "alice/never",
             "--will-topic",
             topic,
             "--will-payload",
@@ -276,6 +278,59 @@ fn retained_messages_and_wills_are_checked() {
     broker.wait_log("Client w2 ");
     settle(port, Some("writer"), "wills/end", &monitor);
     assert!(!monitor.has("news/will gone"), "{:?}", monitor.messages());
+}
+
+#[test]
+fn subscribe_to_a_filter_the_acl_never_allows_is_refused() {
+    if !require(&[Peer::MosquittoClients]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let broker = acl_broker(dir.path(), ACL);
+    let port = broker.port().to_string();
+    // mosquitto_sub, 3.1.1 and 5.0, as alice: news/# is hers to read, bob's inbox is not.
+    for version in ["mqttv311", "mqttv5"] {
+        let sub = |topic: &str| {
+            run_bounded(
+                Command::new("mosquitto_sub")
+                    .args(["-h", "127.0.0.1", "-p", &port, "-V", version, "-t", topic])
+                    .args(["-u", "alice", "-P", "alice-pw", "-C", "1", "-W", "3"]),
+            )
+        };
+        let (_, err) = sub("inbox/#");
+        assert!(
+            err.contains("All subscription requests were denied"),
+            "{version}: {err}"
+        );
+        // Granted: it waits for a message and gives up after -W, not because of a refusal.
+        let (_, err) = sub("news/#");
+        assert!(!err.contains("denied"), "{version}: {err}");
+    }
+    // The codes themselves: 0x80 in 3.1.1; "#" overlaps what alice may read, so it is granted.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let addr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut connect = common::raw::connect_packet("acl-sub", true, 60, Version::V311);
+        if let Packet::Connect(c) = &mut connect {
+            c.username = Some("alice".into());
+            c.password = Some(bytes::Bytes::from_static(b"alice-pw"));
+        }
+        let (mut c, ack) = common::raw::RawClient::connect_with(addr, connect).await;
+        assert_eq!(ack.reason, ReasonCode::Success);
+        assert_eq!(
+            c.subscribe("inbox/+", QoS::AtMostOnce).await,
+            [ReasonCode::UnspecifiedError]
+        );
+        assert_eq!(
+            c.subscribe("#", QoS::AtMostOnce).await,
+            [ReasonCode::Success]
+        );
+        assert_eq!(
+            c.subscribe("alice/secret", QoS::AtMostOnce).await,
+            [ReasonCode::UnspecifiedError],
+            "a deny rule covers it"
+        );
+    });
 }
 
 #[test]
@@ -296,16 +351,17 @@ fn anonymous_and_wrong_passwords_are_refused_with_their_codes() {
     let (st, err) = sub(&[]);
     assert_eq!(st.code(), Some(5), "anonymous: {err}");
     assert!(err.contains("not authorised"), "{err}");
+    // mosquitto 2.0 refuses a wrong password or an unknown user as "not authorised" too.
     let (st, err) = sub(&["-u", "alice", "-P", "wrong"]);
-    assert_eq!(st.code(), Some(4), "wrong password: {err}");
+    assert_eq!(st.code(), Some(5), "wrong password: {err}");
     let (st, err) = sub(&["-u", "mallory", "-P", "alice-pw"]);
-    assert_eq!(st.code(), Some(4), "unknown user: {err}");
+    assert_eq!(st.code(), Some(5), "unknown user: {err}");
     let (st, _) = run_bounded(
         mq_process()
             .args(["pub", "-p", &port.to_string(), "-t", "t", "-m", "x"])
             .args(["-u", "alice", "-P", "bad"]),
     );
-    assert_eq!(st.code(), Some(4), "mq pub exits with the CONNACK code");
+    assert_eq!(st.code(), Some(5), "mq pub exits with the CONNACK code");
     // The right password gets through, from mq sub and mosquitto_pub.
     let s = ChildGuard::spawn(
         mq_process()
@@ -690,5 +746,5 @@ fn password_brute_force_does_not_stall_other_clients() {
         .flat_map(|a| a.join().unwrap())
         .collect();
     assert!(codes.len() >= 6, "every attacker tried");
-    assert!(codes.iter().all(|c| *c == Some(4)), "{codes:?}");
+    assert!(codes.iter().all(|c| *c == Some(5)), "{codes:?}");
 }

@@ -100,9 +100,10 @@ async fn connack_tells_v5_clients_the_broker_limits() {
     let (_c, ack) = v5(b.addr, "limits", true, Properties::default()).await;
     assert_eq!(ack.properties.topic_alias_maximum, Some(10));
     assert_eq!(ack.properties.receive_maximum, Some(20));
-    assert_eq!(ack.properties.wildcard_subscription_available, Some(1));
-    assert_eq!(ack.properties.shared_subscription_available, Some(1));
-    assert_eq!(ack.properties.subscription_identifier_available, Some(1));
+    // Absent means available ([MQTT-3.2.2.3.11..13]); mosquitto leaves them out too.
+    assert_eq!(ack.properties.wildcard_subscription_available, None);
+    assert_eq!(ack.properties.shared_subscription_available, None);
+    assert_eq!(ack.properties.subscription_identifier_available, None);
     assert_eq!(ack.properties.maximum_qos, None, "QoS 2 available");
     assert_eq!(
         ack.properties.server_keep_alive, None,
@@ -453,6 +454,36 @@ async fn our_receive_maximum_is_enforced_with_disconnect_0x93() {
     );
 }
 
+/// The DISCONNECT reaches a client that kept sending after the PUBLISH over the limit: the
+/// broker reads what was sent before closing, so the connection is not reset under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_receive_maximum_the_disconnect_arrives_despite_what_followed() {
+    let mut config = test_config();
+    config.max_inflight_messages = 2;
+    let b = TestBroker::in_process(config).await;
+    let (mut p, _) = v5(b.addr, "rm-more", true, Properties::default()).await;
+    let mut wire = bytes::BytesMut::new();
+    for i in 1..=3 {
+        let q2 = publish5("x", b"q2", QoS::ExactlyOnce, i, Properties::default());
+        mq::protocol::encode(&q2, Version::V5, &mut wire).unwrap();
+    }
+    let filler = publish5(
+        "x",
+        &[b'f'; 1024],
+        QoS::AtMostOnce,
+        0,
+        Properties::default(),
+    );
+    for _ in 0..300 {
+        mq::protocol::encode(&filler, Version::V5, &mut wire).unwrap();
+    }
+    p.send_raw(&wire).await;
+    assert_eq!(
+        expect_disconnect(&mut p).await,
+        ReasonCode::ReceiveMaximumExceeded
+    );
+}
+
 #[tokio::test]
 async fn packets_over_the_client_maximum_size_are_not_sent() {
     let b = TestBroker::in_process(test_config()).await;
@@ -532,6 +563,33 @@ async fn session_expiry_interval_is_enforced() {
     }))
     .await;
     assert_eq!(expect_disconnect(&mut c).await, ReasonCode::ProtocolError);
+}
+
+/// A client that sends DISCONNECT (session expiry 0), hangs up and reconnects at once finds
+/// its DISCONNECT applied: the new connection waits for the old one to handle what it had
+/// sent, whichever worker thread reads first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_sent_before_reconnecting_is_applied_first() {
+    let b = TestBroker::in_process(test_config()).await;
+    let expiry = |s: u32| Properties {
+        session_expiry_interval: Some(s),
+        ..Properties::default()
+    };
+    for i in 0..30 {
+        let id = format!("quick-{i}");
+        let (mut c, _) = v5(b.addr, &id, true, expiry(60)).await;
+        c.send(&Packet::Disconnect(Disconnect {
+            reason: ReasonCode::Success,
+            properties: Props::new(expiry(0)),
+        }))
+        .await;
+        drop(c);
+        let (_c, ack) = v5(b.addr, &id, false, expiry(60)).await;
+        assert!(
+            !ack.session_present,
+            "round {i}: the DISCONNECT ended the session"
+        );
+    }
 }
 
 /// A v5 CONNECT with a will delayed by `delay` seconds and the given session expiry.

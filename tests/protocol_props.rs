@@ -125,6 +125,7 @@ fn any_props() -> impl Strategy<Value = Properties> {
         wildcard_subscription_available: c.4,
         subscription_identifier_available: c.5,
         shared_subscription_available: c.6,
+        order: Default::default(),
     })
 }
 
@@ -307,9 +308,10 @@ fn connect(version: Version) -> impl Strategy<Value = Packet> {
 fn connack(version: Version) -> impl Strategy<Value = Packet> {
     let codes = if version.is_v5() { CONNACK } else { V3_CONNACK };
     let r = prop::sample::select(codes).prop_map(|c| ReasonCode::from_u8(c).unwrap());
-    (any::<bool>(), r, props(version, Ctx::ConnAck)).prop_map(|(sp, reason, p)| {
+    (any::<bool>(), r, props(version, Ctx::ConnAck)).prop_map(move |(sp, reason, p)| {
         Packet::ConnAck(ConnAck {
-            session_present: sp && reason == ReasonCode::Success,
+            // MQTT 3.1 has no session present flag.
+            session_present: sp && reason == ReasonCode::Success && version != Version::V31,
             reason,
             properties: p.into(),
         })

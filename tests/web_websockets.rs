@@ -126,7 +126,7 @@ fn passwords_and_listener_limits_apply_over_websockets() {
         .args(["pub", "-L", &url("web:nope@"), "-m", "no"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(4), "bad password is CONNACK 4");
+    assert_eq!(bad.status.code(), Some(5), "bad password is CONNACK 5");
     let anon = mq()
         .args(["pub", "-L", &url(""), "-m", "no"])
         .output()

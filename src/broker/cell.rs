@@ -59,6 +59,11 @@ pub struct SessionCell {
     pub pressured: AtomicBool,
     /// Woken when the queue drained below half after `pressured` was set.
     pub drained: Notify,
+    /// Set by a new connection for this client id: the attached link is to handle what its
+    /// client has already sent (a DISCONNECT, say) before the new connection takes over.
+    pub catch_up: AtomicBool,
+    /// Woken when the link has caught up (or ended).
+    pub caught_up: Notify,
 }
 
 impl SessionCell {
@@ -86,6 +91,12 @@ impl SessionCell {
 }
 
 impl SessionCell {
+    /// Says the link has handled what it had read, waking a connection waiting to take over.
+    pub fn signal_caught_up(&self) {
+        self.catch_up.store(false, Ordering::Relaxed);
+        self.caught_up.notify_waiters();
+    }
+
     /// Locks the state. A poisoned lock means a panic elsewhere; the state is still usable.
     pub fn lock(&self) -> MutexGuard<'_, SessionState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -125,6 +136,8 @@ impl SessionCell {
             write_bound: AtomicBool::new(false),
             pressured: AtomicBool::new(false),
             drained: Notify::new(),
+            catch_up: AtomicBool::new(false),
+            caught_up: Notify::new(),
         }
     }
 }

@@ -88,6 +88,7 @@ pub fn settings(config: &Config) -> Settings {
         },
         log: log::Log(config.log),
         upgrade_outgoing_qos: config.upgrade_outgoing_qos,
+        check_retain_source: config.check_retain_source,
     }
 }
 

@@ -55,8 +55,12 @@ pub struct Settings {
     pub limits: Limits,
     /// Logging.
     pub log: Log,
-    /// `upgrade_outgoing_qos`: deliver at the subscription's QoS, not the lower of the two.
+    /// `upgrade_outgoing_qos`: deliver with the subscription's QoS even when the message was
+    /// published with a lower one (mosquitto's option; the specification says the minimum).
     pub upgrade_outgoing_qos: bool,
+    /// `check_retain_source`: a retained message goes to a new subscriber only while its
+    /// publisher may still write its topic (the ACL may have changed since).
+    pub check_retain_source: bool,
 }
 
 /// The shared broker state.
@@ -71,8 +75,10 @@ pub struct Router {
     next_gen: AtomicU64,
     started: std::time::Instant,
     closing: AtomicBool,
-    /// `upgrade_outgoing_qos`, read on every delivery (so not behind the settings lock).
+    /// [`Settings::upgrade_outgoing_qos`], read on every delivery without the settings lock.
     upgrade_qos: AtomicBool,
+    /// [`Settings::check_retain_source`].
+    check_retain_source: AtomicBool,
     wills: PendingWills,
     /// Counters.
     pub stats: Counters,
@@ -147,6 +153,7 @@ impl Router {
             started: std::time::Instant::now(),
             closing: AtomicBool::new(false),
             upgrade_qos: AtomicBool::new(settings.upgrade_outgoing_qos),
+            check_retain_source: AtomicBool::new(settings.check_retain_source),
             wills: PendingWills::default(),
             stats: Counters::default(),
         }
@@ -160,7 +167,10 @@ impl Router {
     /// Replaces the settings (SIGHUP); existing sessions get the new limits.
     pub fn reload(&self, settings: Settings) {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
-        (self.upgrade_qos).store(settings.upgrade_outgoing_qos, Ordering::Relaxed);
+        self.upgrade_qos
+            .store(settings.upgrade_outgoing_qos, Ordering::Relaxed);
+        self.check_retain_source
+            .store(settings.check_retain_source, Ordering::Relaxed);
         for cell in lock(&self.sessions).values() {
             cell.lock().session.set_limits(settings.limits);
         }
@@ -374,6 +384,14 @@ impl Router {
         ))
     }
 
+    /// The session of `client_id` if a connection is attached to it.
+    pub fn attached_session(&self, client_id: &str) -> Option<Arc<SessionCell>> {
+        lock(&self.sessions)
+            .get(client_id)
+            .filter(|c| c.lock().link.is_some())
+            .cloned()
+    }
+
     /// Attaches a connection to `client_id`'s session, kicking out any connection holding it.
     /// With `clean_start`, an existing session is discarded first; with `keep`, the session
     /// outlives the connection (3.1.1: clean session 0; 5.0: a session expiry interval).
@@ -398,7 +416,9 @@ impl Router {
                 at == 0 || at > now
             })
             .cloned();
-        let clean_start = clean_start || existing.is_none();
+        // A session that lasts only as long as its connection (3.1.1 clean session 1; 5.0 with
+        // no expiry) ends with the connection this one takes over: nothing to resume.
+        let clean_start = clean_start || existing.as_ref().is_none_or(|c| c.lock().clean);
         let existing = existing.or_else(|| sessions.get(&id).cloned());
         let (cell, present) = match existing {
             Some(cell) if !clean_start => (cell, true),
@@ -559,7 +579,19 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .matching(filter.pattern());
         let ids = SubIds::new(if sub_id == 0 { vec![] } else { vec![sub_id] });
-        for msg in msgs {
+        let now = std::time::Instant::now();
+        // An expired retained message is gone ([MQTT-3.3.2-5]) even before the sweep removes it.
+        let check_source = self.check_retain_source.load(Ordering::Relaxed);
+        let source_may_write = |m: &Message| match (&m.origin, check_source) {
+            (Some(o), true) => self
+                .access
+                .can_write(&o.client_id, o.username.as_deref(), &m.topic),
+            _ => true,
+        };
+        for msg in msgs
+            .into_iter()
+            .filter(|m| m.remaining_secs(now) != Some(0) && source_may_write(m))
+        {
             self.deliver(cell, msg, opts.qos, true, ids.clone());
         }
     }

@@ -18,8 +18,12 @@ pub fn is_sys_topic(topic: &str) -> bool {
 }
 
 /// Whether a client may publish to `topic`: not to `$SYS`, except a bridge's connection state
-/// (`$SYS/broker/connection/<name>/state`), as mosquitto allows.
+/// (`$SYS/broker/connection/<name>/state`), as mosquitto allows; and not to `$share/...`,
+/// which names shared subscriptions and no message could ever match.
 pub fn client_may_publish(topic: &str) -> bool {
+    if topic == "$share" || topic.starts_with("$share/") {
+        return false;
+    }
     !is_sys_topic(topic) || crate::topic::matches("$SYS/broker/connection/+/state", topic)
 }
 

@@ -238,7 +238,8 @@ mod tests {
                 bridge: false,
             })),
             Packet::ConnAck(ConnAck {
-                session_present: true,
+                // MQTT 3.1 has no session present flag.
+                session_present: version != Version::V31,
                 reason: ReasonCode::Success,
                 properties: props(Properties {
                     maximum_qos: Some(1),

@@ -145,7 +145,12 @@ fn check_first_byte(first: u8, version: Version) -> Result<PacketType, DecodeErr
         Some(kind) => kind,
         None => return Err(DecodeError::malformed("2.2.1", "reserved packet type 0")),
     };
-    let flags = first & 0x0F;
+    let mut flags = first & 0x0F;
+    if version == Version::V31 {
+        // MQTT 3.1 defined DUP for every packet: a resent PUBREL, SUBSCRIBE or UNSUBSCRIBE
+        // may carry it.
+        flags &= !0x08;
+    }
     if kind != PacketType::Publish && flags != kind.fixed_flags() {
         return Err(match kind {
             PacketType::PubRel => {

@@ -46,7 +46,7 @@ pub use error::{DecodeError, EncodeError};
 pub use header::PacketType;
 pub use peek::{Peek, PublishHead, peek_publish};
 pub use primitives::ByteStr;
-pub use properties::{Properties, Props};
+pub use properties::{PropOrder, Properties, Props};
 pub use reason::ReasonCode;
 
 use bytes::Bytes;

@@ -64,7 +64,24 @@ pub struct Properties {
     pub subscription_identifier_available: Option<u8>,
     /// 0x2A Shared Subscription Available (CONNACK).
     pub shared_subscription_available: Option<u8>,
+    /// The order the properties were received in, when it differs from the one we write.
+    pub order: PropOrder,
 }
+
+/// Property identifiers in the order a peer sent them (one per occurrence), kept only when it
+/// differs from the encoder's own order, so that a forwarded message or will keeps its sender's
+/// order (the specification leaves it open; mosquitto keeps it). It is no part of what a
+/// property set means: any two orders compare equal.
+#[derive(Clone, Debug, Default)]
+pub struct PropOrder(pub Vec<u8>);
+
+impl PartialEq for PropOrder {
+    fn eq(&self, _: &PropOrder) -> bool {
+        true
+    }
+}
+
+impl Eq for PropOrder {}
 
 /// The empty property set every empty [`Props`] dereferences to.
 static EMPTY: Properties = Properties {
@@ -95,6 +112,7 @@ static EMPTY: Properties = Properties {
     wildcard_subscription_available: None,
     subscription_identifier_available: None,
     shared_subscription_available: None,
+    order: PropOrder(Vec::new()),
 };
 
 impl Properties {

@@ -13,6 +13,7 @@ use super::primitives::{
     TRUNCATED, put_binary, put_str, put_varint, read_binary, read_string, read_u8, read_u16,
     read_u32, read_varint, varint_len,
 };
+use super::properties::PropOrder;
 use super::{DecodeError, EncodeError, MAX_REMAINING_LENGTH, Properties, Props};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -122,8 +123,10 @@ fn decode_some(b: &mut Bytes, ctx: PropCtx) -> Result<Props, DecodeError> {
     let mut src = b.split_to(len);
     let mut p = Properties::default();
     let mut seen = 0u64;
+    let mut order: Vec<u8> = Vec::new();
     while !src.is_empty() {
         let id = read_varint(&mut src)?;
+        order.push(id as u8);
         let info = info(id).ok_or(DecodeError::malformed(
             "2.2.2.2",
             "unknown property identifier",
@@ -143,6 +146,9 @@ fn decode_some(b: &mut Bytes, ctx: PropCtx) -> Result<Props, DecodeError> {
             "3.1.2.11.10",
             "Authentication Data without an Authentication Method",
         ));
+    }
+    if !in_write_order(&order) {
+        p.order = PropOrder(order);
     }
     Ok(Props::new(p))
 }
@@ -378,7 +384,7 @@ pub(crate) fn wire_len(props: &Props) -> usize {
     varint_len(n) + n
 }
 
-/// Writes the property length and the properties, in identifier order.
+/// Writes the property length and the properties (CONNACK limits first, then by identifier).
 pub(crate) fn encode(props: &Props, ctx: PropCtx, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let Some(p) = props.get() else {
         buf.put_u8(0);
@@ -389,70 +395,164 @@ pub(crate) fn encode(props: &Props, ctx: PropCtx, buf: &mut BytesMut) -> Result<
     write_values(p, buf)
 }
 
+/// The order we write properties in: the CONNACK limits first, in the order mosquitto sends
+/// them (Topic Alias Maximum ... Receive Maximum, Maximum QoS), since the specification leaves
+/// the order open and matching it keeps byte comparisons with mosquitto meaningful; the rest by
+/// identifier.
+const WRITE_ORDER: [u8; 27] = [
+    0x22, 0x13, 0x12, 0x15, 0x16, 0x25, 0x27, 0x21, 0x24, 0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x11,
+    0x17, 0x18, 0x19, 0x1A, 0x1C, 0x1F, 0x23, 0x26, 0x28, 0x29, 0x2A,
+];
+
+/// True when `ids` come in [`WRITE_ORDER`] (so there is no order to remember).
+pub(crate) fn in_write_order(ids: &[u8]) -> bool {
+    let rank = |id: u8| {
+        WRITE_ORDER
+            .iter()
+            .position(|&w| w == id)
+            .unwrap_or(usize::MAX)
+    };
+    ids.windows(2).all(|w| rank(w[0]) <= rank(w[1]))
+}
+
+/// Progress through a property set while writing it: which single properties are out, and
+/// how many of the repeatable ones.
+#[derive(Default)]
+struct Written {
+    singles: u64,
+    user: usize,
+    sub_ids: usize,
+}
+
 fn write_values(p: &Properties, buf: &mut BytesMut) -> Result<(), EncodeError> {
-    fn s(buf: &mut BytesMut, id: u8, v: &Option<String>) -> Result<(), EncodeError> {
-        v.as_ref().map_or(Ok(()), |v| {
-            buf.put_u8(id);
-            put_str(buf, v)
-        })
+    let mut w = Written::default();
+    for &id in &p.order.0 {
+        write_one(p, id, buf, &mut w)?;
     }
-    fn b(buf: &mut BytesMut, id: u8, v: &Option<Bytes>) -> Result<(), EncodeError> {
-        v.as_ref().map_or(Ok(()), |v| {
-            buf.put_u8(id);
-            put_binary(buf, v)
-        })
+    for id in WRITE_ORDER {
+        while write_one(p, id, buf, &mut w)? {}
     }
-    fn n1(buf: &mut BytesMut, id: u8, v: Option<u8>) {
-        if let Some(v) = v {
-            buf.put_u8(id);
-            buf.put_u8(v);
-        }
-    }
-    fn n2(buf: &mut BytesMut, id: u8, v: Option<u16>) {
-        if let Some(v) = v {
-            buf.put_u8(id);
-            buf.put_u16(v);
-        }
-    }
-    fn n4(buf: &mut BytesMut, id: u8, v: Option<u32>) {
-        if let Some(v) = v {
-            buf.put_u8(id);
-            buf.put_u32(v);
-        }
-    }
-    n1(buf, 0x01, p.payload_format_indicator);
-    n4(buf, 0x02, p.message_expiry_interval);
-    s(buf, 0x03, &p.content_type)?;
-    s(buf, 0x08, &p.response_topic)?;
-    b(buf, 0x09, &p.correlation_data)?;
-    for v in &p.subscription_identifiers {
-        buf.put_u8(0x0B);
-        put_varint(buf, *v as usize);
-    }
-    n4(buf, 0x11, p.session_expiry_interval);
-    s(buf, 0x12, &p.assigned_client_identifier)?;
-    n2(buf, 0x13, p.server_keep_alive);
-    s(buf, 0x15, &p.authentication_method)?;
-    b(buf, 0x16, &p.authentication_data)?;
-    n1(buf, 0x17, p.request_problem_information);
-    n4(buf, 0x18, p.will_delay_interval);
-    n1(buf, 0x19, p.request_response_information);
-    s(buf, 0x1A, &p.response_information)?;
-    s(buf, 0x1C, &p.server_reference)?;
-    s(buf, 0x1F, &p.reason_string)?;
-    n2(buf, 0x21, p.receive_maximum);
-    n2(buf, 0x22, p.topic_alias_maximum);
-    n2(buf, 0x23, p.topic_alias);
-    n1(buf, 0x24, p.maximum_qos);
-    n1(buf, 0x25, p.retain_available);
-    for (k, v) in &p.user_properties {
-        buf.put_u8(0x26);
-        put_str(buf, k)?;
-        put_str(buf, v)?;
-    }
-    n4(buf, 0x27, p.maximum_packet_size);
-    n1(buf, 0x28, p.wildcard_subscription_available);
-    n1(buf, 0x29, p.subscription_identifier_available);
-    n1(buf, 0x2A, p.shared_subscription_available);
     Ok(())
+}
+
+/// Writes the next occurrence of property `id`, if there is one left; says whether it did.
+fn write_one(
+    p: &Properties,
+    id: u8,
+    buf: &mut BytesMut,
+    w: &mut Written,
+) -> Result<bool, EncodeError> {
+    match id {
+        0x26 => {
+            let Some((k, v)) = p.user_properties.get(w.user) else {
+                return Ok(false);
+            };
+            w.user += 1;
+            buf.put_u8(0x26);
+            put_str(buf, k)?;
+            put_str(buf, v)?;
+            return Ok(true);
+        }
+        0x0B => {
+            let Some(v) = p.subscription_identifiers.get(w.sub_ids) else {
+                return Ok(false);
+            };
+            w.sub_ids += 1;
+            buf.put_u8(0x0B);
+            put_varint(buf, *v as usize);
+            return Ok(true);
+        }
+        _ => {}
+    }
+    let mask = 1u64 << id;
+    if w.singles & mask != 0 {
+        return Ok(false);
+    }
+    let n = |v: Option<u32>, width: usize| v.map(|v| (v, width));
+    enum V<'a> {
+        Str(Option<&'a str>),
+        Bin(Option<&'a [u8]>),
+        Num(Option<(u32, usize)>),
+    }
+    fn s(v: &Option<String>) -> V<'_> {
+        V::Str(v.as_deref())
+    }
+    fn b(v: &Option<Bytes>) -> V<'_> {
+        V::Bin(v.as_deref())
+    }
+    let v = match id {
+        0x01 => V::Num(n(p.payload_format_indicator.map(u32::from), 1)),
+        0x02 => V::Num(n(p.message_expiry_interval, 4)),
+        0x03 => s(&p.content_type),
+        0x08 => s(&p.response_topic),
+        0x09 => b(&p.correlation_data),
+        0x11 => V::Num(n(p.session_expiry_interval, 4)),
+        0x12 => s(&p.assigned_client_identifier),
+        0x13 => V::Num(n(p.server_keep_alive.map(u32::from), 2)),
+        0x15 => s(&p.authentication_method),
+        0x16 => b(&p.authentication_data),
+        0x17 => V::Num(n(p.request_problem_information.map(u32::from), 1)),
+        0x18 => V::Num(n(p.will_delay_interval, 4)),
+        0x19 => V::Num(n(p.request_response_information.map(u32::from), 1)),
+        0x1A => s(&p.response_information),
+        0x1C => s(&p.server_reference),
+        0x1F => s(&p.reason_string),
+        0x21 => V::Num(n(p.receive_maximum.map(u32::from), 2)),
+        0x22 => V::Num(n(p.topic_alias_maximum.map(u32::from), 2)),
+        0x23 => V::Num(n(p.topic_alias.map(u32::from), 2)),
+        0x24 => V::Num(n(p.maximum_qos.map(u32::from), 1)),
+        0x25 => V::Num(n(p.retain_available.map(u32::from), 1)),
+        0x27 => V::Num(n(p.maximum_packet_size, 4)),
+        0x28 => V::Num(n(p.wildcard_subscription_available.map(u32::from), 1)),
+        0x29 => V::Num(n(p.subscription_identifier_available.map(u32::from), 1)),
+        0x2A => V::Num(n(p.shared_subscription_available.map(u32::from), 1)),
+        _ => return Ok(false),
+    };
+    w.singles |= mask;
+    match v {
+        V::Str(None) | V::Bin(None) | V::Num(None) => Ok(false),
+        V::Str(Some(v)) => {
+            buf.put_u8(id);
+            put_str(buf, v)?;
+            Ok(true)
+        }
+        V::Bin(Some(v)) => {
+            buf.put_u8(id);
+            put_binary(buf, v)?;
+            Ok(true)
+        }
+        V::Num(Some((v, width))) => {
+            buf.put_u8(id);
+            match width {
+                1 => buf.put_u8(v as u8),
+                2 => buf.put_u16(v as u16),
+                _ => buf.put_u32(v),
+            }
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_senders_property_order_is_kept_and_ours_is_not_remembered() {
+        // User property, Response Topic, Payload Format Indicator, user property: not our order.
+        let wire: &[u8] = b"\x14\x26\x00\x01k\x00\x01v\x08\x00\x01r\x01\x01\x26\x00\x01a\x00\x01b";
+        let mut b = Bytes::from_static(wire);
+        let props = decode(&mut b, PropCtx::Publish).unwrap();
+        assert_eq!(props.order.0, [0x26, 0x08, 0x01, 0x26]);
+        let mut out = BytesMut::new();
+        encode(&props, PropCtx::Publish, &mut out).unwrap();
+        assert_eq!(&out[..], wire);
+        // Already in our order: nothing to remember, same bytes.
+        let ours: &[u8] = b"\x06\x01\x01\x08\x00\x01r";
+        let props = decode(&mut Bytes::from_static(ours), PropCtx::Publish).unwrap();
+        assert!(props.order.0.is_empty());
+        let mut out = BytesMut::new();
+        encode(&props, PropCtx::Publish, &mut out).unwrap();
+        assert_eq!(&out[..], ours);
+    }
 }

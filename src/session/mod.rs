@@ -51,6 +51,17 @@ pub struct Message {
     pub wire: [OnceLock<Bytes>; 2],
     /// When the v5 message expiry interval runs out, counted from arrival.
     pub expires: Option<Instant>,
+    /// Who published a retained message (for `check_retain_source`); `None` otherwise.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// The client a retained message came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Its client identifier.
+    pub client_id: Arc<str>,
+    /// The user name it acted as, if any.
+    pub username: Option<Arc<str>>,
 }
 
 impl Message {
@@ -73,6 +84,7 @@ impl Message {
             properties,
             wire: Default::default(),
             expires,
+            origin: None,
         }
     }
 
@@ -333,6 +345,11 @@ impl Session {
             };
             self.queued_bytes -= d.cost();
             if d.msg.remaining_secs(now) == Some(0) {
+                if d.qos != QoS::AtMostOnce {
+                    // Its identifier is used up all the same, so the ids a client sees follow
+                    // the messages' arrival as mosquitto's do (it numbers them when queued).
+                    let _ = self.inflight.next_id(|_| false);
+                }
                 self.expired.push(d.seq);
                 continue;
             }
@@ -379,6 +396,12 @@ impl Session {
     pub fn connect(&mut self, out: &mut Vec<Outgoing>) {
         self.online = true;
         let now = Instant::now();
+        // A PUBLISH not yet acknowledged whose message expired meanwhile is not sent again
+        // ([MQTT-3.3.2-5]); a PUBREL still is, to finish the exchange.
+        let expired = self.inflight.remove_where(|stage, d| {
+            stage == Stage::Published && d.msg.remaining_secs(now) == Some(0)
+        });
+        self.expired.extend(expired.into_iter().map(|d| d.seq));
         for (id, stage, d) in self.inflight.iter() {
             out.push(match stage {
                 Stage::Published => d.publish(Some(id), true, now).into(),
@@ -412,10 +435,28 @@ impl Session {
         Some(d.seq)
     }
 
+    /// The QoS and stage of the delivery in flight under `id`, if any: an acknowledgement
+    /// of the other QoS, or out of turn, is a protocol error.
+    pub fn inflight_state(&self, id: PacketId) -> Option<(QoS, outbound::Stage)> {
+        self.inflight.state_of(id)
+    }
+
     /// PUBREC received: answers PUBREL (also for an unknown id, so the peer can finish).
     pub fn pubrec(&mut self, id: PacketId, out: &mut Vec<Outgoing>) {
         self.inflight.pubrec(id, false);
         out.push(Packet::PubRel(PubResp::new(id)).into());
+    }
+
+    /// A v5 PUBREC with an error reason: the delivery ends there, with no PUBREL
+    /// ([MQTT-4.3.3]); returns the store key of the ended delivery.
+    pub fn pubrec_refused(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
+        match self.inflight.pubrec(id, true) {
+            PubRec::Refused(d) => {
+                self.fill(out);
+                Some(d.seq)
+            }
+            _ => None,
+        }
     }
 
     /// PUBCOMP received: returns the store key of the completed delivery.

@@ -148,6 +148,12 @@ impl<T> Outbound<T> {
         self.entries.remove(pos).map(|e| e.value)
     }
 
+    /// The QoS and stage of the publication in flight under `id`, if any.
+    pub fn state_of(&self, id: PacketId) -> Option<(QoS, Stage)> {
+        self.position(id)
+            .map(|pos| (self.entries[pos].qos, self.entries[pos].stage))
+    }
+
     /// PUBACK: completes a QoS 1 publication. A PUBACK for anything else is ignored.
     pub fn puback(&mut self, id: PacketId) -> Option<T> {
         let pos = self.position(id)?;
@@ -185,6 +191,22 @@ impl<T> Outbound<T> {
             return None;
         }
         self.remove(pos)
+    }
+
+    /// Removes and returns the publications for which `drop` says so (for example those
+    /// whose message expired before a resend).
+    pub fn remove_where(&mut self, drop: impl Fn(Stage, &T) -> bool) -> Vec<T> {
+        let mut gone = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.entries.len());
+        for e in self.entries.drain(..) {
+            if drop(e.stage, &e.value) {
+                gone.push(e.value);
+            } else {
+                kept.push_back(e);
+            }
+        }
+        self.entries = kept;
+        gone
     }
 
     /// Every publication in flight, oldest first, for a resend on a new connection.

@@ -79,6 +79,9 @@ pub struct Config {
     pub persistent_client_expiration: Option<u32>,
     /// `upgrade_outgoing_qos`: messages go out at the subscription's QoS.
     pub upgrade_outgoing_qos: bool,
+    /// `check_retain_source`: a retained message goes to a new subscriber only while its
+    /// publisher may still write its topic (mosquitto's default, true).
+    pub check_retain_source: bool,
     /// Outgoing QoS 1/2 messages in flight per client (0 = no limit).
     pub max_inflight_messages: u16,
     /// Messages queued per client beyond the inflight window (0 = no limit).
@@ -138,6 +141,7 @@ impl Default for Config {
             autosave_interval: 1800,
             persistent_client_expiration: None,
             upgrade_outgoing_qos: false,
+            check_retain_source: true,
             max_inflight_messages: 20,
             max_queued_messages: 1000,
             max_queued_bytes: 0,

@@ -164,7 +164,6 @@ impl Parser<'_> {
             "autosave_interval"
             | "autosave_on_changes"
             | "set_tcp_nodelay"
-            | "check_retain_source"
             | "max_inflight_bytes"
             | "memory_limit" => {
                 if let Some(note) = self.no_effect(name, value)? {
@@ -186,6 +185,7 @@ impl Parser<'_> {
             "auto_id_prefix" => c.auto_id_prefix = word(name, value)?.into(),
             "clientid_prefixes" => c.clientid_prefixes = word(name, value)?.into(),
             "upgrade_outgoing_qos" => c.upgrade_outgoing_qos = boolean(name, value)?,
+            "check_retain_source" => c.check_retain_source = boolean(name, value)?,
             "persistent_client_expiration" => {
                 c.persistent_client_expiration = Some(expiration(value)?);
             }
@@ -240,15 +240,6 @@ impl Parser<'_> {
             "set_tcp_nodelay" => match boolean(name, value)? {
                 true => None,
                 false => Some("ignored: client sockets always have TCP_NODELAY set"),
-            },
-            "check_retain_source" => match boolean(name, value)? {
-                false => None,
-                true => {
-                    return refuse(
-                        "retained messages are not re-checked against their publisher's ACL; \
-                     set it to false",
-                    );
-                }
             },
             _ => match num::<u64>(name, value)? {
                 0 => None,

@@ -318,10 +318,6 @@ fn options_without_effect_are_noted_once_with_their_line() {
     assert!(c.notes[2].starts_with("test.conf:3: set_tcp_nodelay: ignored"));
     for (text, expected) in [
         (
-            "check_retain_source true",
-            "check_retain_source true: not supported",
-        ),
-        (
             "max_inflight_bytes 1000",
             "max_inflight_bytes 1000: not supported",
         ),

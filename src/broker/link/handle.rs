@@ -11,6 +11,7 @@ use crate::protocol::{
     ConnAck, Connect, Disconnect, Packet, Props, PubResp, Publish, QoS, ReasonCode, SubAck,
     UnsubAck, Version, Will,
 };
+use crate::session::Stage;
 use crate::session::{Message, Outgoing, Peer};
 use crate::topic::TopicName;
 use std::sync::Arc;
@@ -74,8 +75,15 @@ fn client_identity(
     let v5 = c.version.is_v5();
     let (id, assigned) = if !c.client_id.is_empty() {
         (c.client_id.clone(), None)
-    } else if !limits.allow_zero_length_clientid || (!c.clean_start && !v5) {
+    } else if (!c.clean_start && !v5) || c.version == crate::protocol::Version::V31 {
+        // MQTT 3.1 requires an id of 1 to 23 characters: an empty one is "identifier rejected".
         return Err(ReasonCode::ClientIdentifierNotValid);
+    } else if !limits.allow_zero_length_clientid {
+        // 5.0 leaves the code open ("MAY" use 0x85, [MQTT-3.1.3-8]); mosquitto says 0x80.
+        return Err(match v5 {
+            true => ReasonCode::UnspecifiedError,
+            false => ReasonCode::ClientIdentifierNotValid,
+        });
     } else {
         let id = generated_id(&limits.auto_id_prefix);
         (id.clone(), v5.then_some(id))
@@ -104,6 +112,32 @@ fn session_expiry(c: &Connect, persistent_client_expiration: Option<u32>) -> u32
     }
 }
 
+/// Before a new connection takes over a client id, the connection attached to it handles
+/// what its client had already sent: a client that sends DISCONNECT, closes and reconnects at
+/// once must find its DISCONNECT (and its session expiry) applied, as with a broker that reads
+/// sockets in the order their bytes came. Bounded, so a stuck old link cannot hold this one.
+async fn let_old_link_catch_up(router: &Router, client_id: &str) {
+    let Some(old) = router.attached_session(client_id) else {
+        return;
+    };
+    let wait = async {
+        // Registered before asking, so the answer cannot come in between.
+        let caught_up = old.caught_up.notified();
+        tokio::pin!(caught_up);
+        caught_up.as_mut().enable();
+        old.catch_up.store(true, Ordering::Relaxed);
+        old.wake.notify_waiters();
+        if old.lock().link.is_some() {
+            caught_up.await;
+        }
+    };
+    let _ = tokio::time::timeout(CATCH_UP_BOUND, wait).await;
+    old.catch_up.store(false, Ordering::Relaxed);
+}
+
+/// Longest a new connection waits for the one it replaces to catch up.
+const CATCH_UP_BOUND: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The client id, a generated id to tell a v5 client, and the user name to act as; or the
 /// CONNACK reason of a refusal.
 type Identity = (String, Option<String>, Option<String>);
@@ -115,6 +149,15 @@ async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode
         .is_some_and(|w| w.qos as u8 > ctx.limits.max_qos)
     {
         return Err(ReasonCode::QoSNotSupported);
+    }
+    // A will over message_size_limit could never be published: refused as mosquitto does
+    // (0x95 in 5.0; "not authorized" in 3.1.1, which has no better code).
+    let limit = ctx.limits.message_size_limit as usize;
+    if limit > 0 && c.will.as_ref().is_some_and(|w| w.payload.len() > limit) {
+        return Err(match c.version.is_v5() {
+            true => ReasonCode::PacketTooLarge,
+            false => ReasonCode::NotAuthorized,
+        });
     }
     let info = ConnectInfo {
         listener: ctx.listener,
@@ -183,6 +226,7 @@ where
     };
     let (keep_alive, props) = connack_properties(&c, &ctx.limits, assigned);
     let expiry = session_expiry(&c, ctx.limits.persistent_client_expiration);
+    let_old_link_catch_up(router, &client_id).await;
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
     let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
@@ -233,6 +277,20 @@ fn message(p: &Publish) -> Message {
     Message::new(p.topic.clone(), p.payload.clone(), p.qos, p.retain, props)
 }
 
+impl Link {
+    /// The message a PUBLISH of this client carries; a retained one remembers its publisher.
+    fn message(&self, p: &Publish) -> Message {
+        let mut m = message(p);
+        if p.retain {
+            m.origin = Some(Arc::new(crate::session::Origin {
+                client_id: self.client_id.clone(),
+                username: self.username.as_deref().map(Arc::from),
+            }));
+        }
+        m
+    }
+}
+
 /// A PUBACK, PUBREC, PUBREL or PUBCOMP body.
 pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> PubResp {
     PubResp {
@@ -242,14 +300,33 @@ pub(super) fn resp(packet_id: crate::protocol::PacketId, reason: ReasonCode) -> 
     }
 }
 
+/// Most `/` separators in a topic or filter, as mosquitto: deeper ones close the connection
+/// (5.0: DISCONNECT 0x82 for a PUBLISH, 0x81 for a SUBSCRIBE), which bounds the work and the
+/// subscription tree depth one packet can ask for.
+const MAX_LEVELS: usize = 200;
+
+fn too_deep(topic: &str) -> bool {
+    topic.bytes().filter(|&b| b == b'/').count() > MAX_LEVELS
+}
+
 /// Queues a packet for sending.
 fn push(out: &mut Vec<Outgoing>, p: Packet) {
     out.push(Outgoing::Packet(p));
 }
 
+/// A generated client id: the prefix and a random UUID in its usual 8-4-4-4-12 form, as
+/// mosquitto 2.0 makes them (`auto-` and 36 characters by default).
 fn generated_id(prefix: &str) -> String {
     let n: u128 = rand::random();
-    format!("{prefix}{:032X}", n)
+    let h = format!("{n:032x}");
+    format!(
+        "{prefix}{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 impl Link {
@@ -283,15 +360,23 @@ impl Link {
         match p {
             Packet::Publish(p) => self.publish(p, out),
             Packet::PubAck(r) => {
+                self.check_ack(r.packet_id, QoS::AtLeastOnce, "PUBACK")?;
                 let seq = self.cell.lock().session.puback(r.packet_id, out);
                 self.forget(seq);
                 Ok(())
             }
             Packet::PubRec(r) => {
+                self.check_ack(r.packet_id, QoS::ExactlyOnce, "PUBREC")?;
+                if self.version.is_v5() && r.reason.is_error() {
+                    let seq = self.cell.lock().session.pubrec_refused(r.packet_id, out);
+                    self.forget(seq);
+                    return Ok(());
+                }
                 self.cell.lock().session.pubrec(r.packet_id, out);
                 Ok(())
             }
             Packet::PubComp(r) => {
+                self.check_ack(r.packet_id, QoS::ExactlyOnce, "PUBCOMP")?;
                 let seq = self.cell.lock().session.pubcomp(r.packet_id, out);
                 self.forget(seq);
                 Ok(())
@@ -305,6 +390,12 @@ impl Link {
                 Ok(())
             }
             Packet::Subscribe(s) => {
+                if s.subscriptions.iter().any(|x| too_deep(&x.filter)) {
+                    return Err(Close::Error(
+                        format!("disconnected due to a topic filter of over {MAX_LEVELS} levels"),
+                        Some(ReasonCode::MalformedPacket),
+                    ));
+                }
                 self.subscribe(s, out);
                 Ok(())
             }
@@ -353,9 +444,10 @@ impl Link {
                     send_will: d.reason == ReasonCode::DisconnectWithWillMessage,
                 })
             }
+            // [MQTT-3.1.0-2]: a protocol error; like mosquitto, closed without DISCONNECT.
             Packet::Connect(_) => Err(Close::Error(
                 "disconnected due to protocol error (second CONNECT)".into(),
-                Some(ReasonCode::ProtocolError),
+                None,
             )),
             other => Err(Close::Error(
                 format!(
@@ -364,6 +456,25 @@ impl Link {
                 ),
                 Some(ReasonCode::ProtocolError),
             )),
+        }
+    }
+
+    /// An acknowledgement of the wrong kind for a delivery in flight (PUBCOMP for a QoS 1
+    /// message, PUBACK for a QoS 2 one) is a protocol error ([MQTT-4.3.2], [MQTT-4.3.3]);
+    /// like mosquitto, the connection is closed without DISCONNECT. An unknown id is ignored.
+    fn check_ack(&self, id: crate::protocol::PacketId, qos: QoS, kind: &str) -> Result<(), Close> {
+        let state = self.cell.lock().session.inflight_state(id);
+        // PUBCOMP before PUBREC skips a step of the QoS 2 exchange.
+        let early = kind == "PUBCOMP" && state.is_some_and(|(_, s)| s == Stage::Published);
+        match state.map(|(q, _)| q) {
+            Some(q) if q != qos || early => Err(Close::Error(
+                format!(
+                    "disconnected due to protocol error ({kind} for a QoS {} message)",
+                    q as u8
+                ),
+                None,
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -446,7 +557,7 @@ impl Link {
             .fetch_add(1, Ordering::Relaxed);
         if !std::mem::replace(&mut self.sys_warned, true) {
             self.log.info(format_args!(
-                "Client {} published to '{}': dropped, only the broker publishes to $SYS \
+                "Client {} published to '{}': dropped, clients may not publish to $SYS or $share \
                  (further attempts are not logged).",
                 self.client_id, p.topic
             ));
@@ -492,6 +603,12 @@ impl Link {
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
+        if too_deep(&p.topic) {
+            return Err(Close::Error(
+                format!("disconnected due to a topic of over {MAX_LEVELS} levels"),
+                Some(ReasonCode::ProtocolError),
+            ));
+        }
         self.log_publish(&p);
         let (route, reason) = self.admit(&p)?;
         self.check_receive_max(&p)?;
@@ -500,7 +617,8 @@ impl Link {
         match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => {
                 if route {
-                    self.route(message(&p));
+                    let m = self.message(&p);
+                    self.route(m);
                 }
             }
             (QoS::AtLeastOnce, Some(id)) => {
@@ -526,7 +644,8 @@ impl Link {
 
     /// Routes an acknowledged message; a v5 success turns into the reason it went nowhere.
     fn route_acked(&mut self, p: &Publish, reason: &mut ReasonCode) {
-        let why = self.route(message(p));
+        let m = self.message(p);
+        let why = self.route(m);
         if let (Some(why), true) = (why, self.version.is_v5() && *reason == ReasonCode::Success) {
             *reason = why;
         }
@@ -543,7 +662,15 @@ impl Link {
     ) {
         let first = self.cell.lock().session.incoming_qos2(id);
         if first && route {
-            self.route_acked(p, &mut reason);
+            // Like mosquitto, a PUBREC says Success when nobody subscribes (0x10 is for PUBACK).
+            let m = self.message(p);
+            let why = self.route(m);
+            if why == Some(ReasonCode::QuotaExceeded)
+                && self.version.is_v5()
+                && reason == ReasonCode::Success
+            {
+                reason = ReasonCode::QuotaExceeded;
+            }
         }
         if self.version.is_v5() && reason.is_error() {
             // A refusing PUBREC ends the exchange: the id is free for the client's next
@@ -579,6 +706,20 @@ impl Link {
                 // Loop prevention for 3.x bridges (mosquitto does the same).
                 sub.options.no_local = true;
                 sub.options.retain_as_published = true;
+            }
+            // A filter the ACL never lets this client read is refused (0x87; 0x80 in 3.1.1).
+            let pattern = sub.filter.pattern();
+            if !self.router.access().may_subscribe(
+                &self.client_id,
+                self.username.as_deref(),
+                pattern,
+            ) {
+                self.log.subscribe(format_args!(
+                    "{} {} {} (denied by the ACL)",
+                    self.client_id, sub.options.qos as u8, sub.filter
+                ));
+                reasons.push(ReasonCode::NotAuthorized);
+                continue;
             }
             let new = self
                 .router
@@ -652,9 +793,15 @@ impl Link {
             }
         };
         io.flush_all().await;
+        if matches!(&close, Close::Error(_, Some(_))) && self.version.is_v5() {
+            // The client is to read our DISCONNECT: what it had already sent is read first,
+            // or closing with unread bytes would reset the connection and could lose it.
+            io.drain_before_close().await;
+        }
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
+        self.cell.signal_caught_up();
         if let Some(will) = will {
             v5::send_will(
                 &self.router,

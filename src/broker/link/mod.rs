@@ -224,6 +224,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         self.wbuf = BytesMut::new();
     }
 
+    /// Half-closes the connection and reads and discards what the peer still sends, until it
+    /// closes too or [`DRAIN_BOUND`] passes: a close with unread bytes would send a reset,
+    /// which can make the peer lose the DISCONNECT just written.
+    async fn drain_before_close(&mut self) {
+        let _ = self.stream.shutdown().await;
+        let drain = async {
+            loop {
+                self.rbuf.clear();
+                match self.read_more().await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_BOUND, drain).await;
+        self.rbuf = BytesMut::new();
+    }
+
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
     fn poll_event(
         &mut self,
@@ -245,6 +263,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         wake.poll(cx).map(|()| Event::Wake)
     }
 }
+
+/// Longest a connection closed with a DISCONNECT reads what its client still sends.
+const DRAIN_BOUND: Duration = Duration::from_millis(500);
 
 /// Serves one connection until it closes.
 pub async fn serve<S>(stream: S, ctx: LinkContext)
@@ -383,7 +404,15 @@ where
             Ok(Some(Packet::Connect(c))) => return Ok(c),
             Ok(Some(other)) => return Err(format!("{:?} before CONNECT", other.packet_type())),
             Ok(None) => {}
-            Err(e) => return Err(format!("malformed CONNECT {e}")),
+            Err(e) => {
+                if e.rule == "MQTT-3.1.2-2" {
+                    // [MQTT-3.1.2-2]: an unsupported level is answered with CONNACK 0x01
+                    // (3.1.1 form: the client's own version is the unknown).
+                    io.wbuf.extend_from_slice(b"\x20\x02\x00\x01");
+                    io.flush_all().await;
+                }
+                return Err(format!("malformed CONNECT {e}"));
+            }
         }
         let n = io.read_more().await.map_err(|e| e.to_string())?;
         if n == 0 {
@@ -485,7 +514,10 @@ where
                     router.stats.oversize.fetch_add(1, Ordering::Relaxed);
                 }
                 let why = format!("disconnected due to malformed packet {e}");
-                let close = Close::Error(why, Some(e.reason));
+                // A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP) tells
+                // of a peer that is no MQTT client: closed without a DISCONNECT, as mosquitto.
+                let server_only = matches!(io.rbuf.first().map(|b| b >> 4), Some(2 | 9 | 11 | 13));
+                let close = Close::Error(why, (!server_only).then_some(e.reason));
                 return Err(close_batch(io, link, out, close).await);
             }
         }
@@ -517,6 +549,32 @@ where
     close
 }
 
+/// Handles whatever the client has sent that can be read now without waiting (a new
+/// connection for the same client id is about to take over).
+async fn catch_up<S>(
+    io: &mut Io<S>,
+    link: &mut handle::Link,
+    out: &mut Vec<Outgoing>,
+) -> Result<(), Close>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        let r = poll_fn(|cx| Poll::Ready(io.poll_read_more(cx))).await;
+        match r {
+            Poll::Pending => return Ok(()),
+            Poll::Ready(Ok(0)) => return Err(Close::Error("closed its connection".into(), None)),
+            Poll::Ready(Err(e)) => {
+                return Err(Close::Error(
+                    format!("disconnected due to socket error: {e}"),
+                    None,
+                ));
+            }
+            Poll::Ready(Ok(n)) => Box::pin(on_read(io, link, out, n)).await?,
+        }
+    }
+}
+
 /// The main loop after CONNACK.
 async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
 where
@@ -539,6 +597,12 @@ where
         wake.set(cell.wake.notified());
         if let Some(close) = must_close(&router, &cell, generation) {
             return close;
+        }
+        if cell.catch_up.load(Ordering::Relaxed) {
+            if let Err(close) = Box::pin(catch_up(io, link, &mut out)).await {
+                return close;
+            }
+            cell.signal_caught_up();
         }
         if io.wbuf.is_empty() {
             cell.last_progress.store(router.now_ms(), Ordering::Relaxed);

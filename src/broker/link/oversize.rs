@@ -73,6 +73,7 @@ impl Link {
         ));
         let v5 = self.version.is_v5();
         let reason = match v5 {
+            // mosquitto says 0x95, which a PUBACK may not carry ([MQTT-3.4.2-1]).
             true => ReasonCode::QuotaExceeded,
             false => ReasonCode::Success,
         };

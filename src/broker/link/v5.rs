@@ -34,9 +34,11 @@ pub(super) fn connack_properties(
         if limits.max_qos < 2 {
             props.maximum_qos = Some(limits.max_qos);
         }
-        props.wildcard_subscription_available = Some(1);
-        props.shared_subscription_available = Some(1);
-        props.subscription_identifier_available = Some(1);
+        // Wildcard, shared and subscription-identifier subscriptions default to available
+        // ([MQTT-3.2.2.3.11..13]), so like mosquitto we leave those properties out.
+        if limits.max_packet_size < crate::protocol::MAX_REMAINING_LENGTH + 5 {
+            props.maximum_packet_size = Some(limits.max_packet_size);
+        }
         let max = limits.max_keepalive;
         if keep_alive > max || (keep_alive == 0 && max > 0) {
             keep_alive = max;

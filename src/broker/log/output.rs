@@ -86,7 +86,9 @@ impl Output {
     /// Closes files and syslog, and stops queueing `$SYS` lines; stdout and stderr stay.
     pub fn close(&self) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.sinks.retain(|s| matches!(s, Sink::Stderr | Sink::Stdout));
+        state
+            .sinks
+            .retain(|s| matches!(s, Sink::Stderr | Sink::Stdout));
     }
 
     /// Writes one line to every destination.

@@ -91,6 +91,13 @@ pub trait Access: Send + Sync {
     /// May `client_id` receive a message published to `topic`?
     fn can_read(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool;
 
+    /// Could `client_id` ever receive a message through the filter `filter`? A SUBSCRIBE to a
+    /// filter that no rule lets it read is refused rather than granted and starved.
+    fn may_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        let _ = (client_id, username, filter);
+        true
+    }
+
     /// Re-reads whatever files the policy comes from (SIGHUP).
     fn reload(&self) -> Result<(), String> {
         Ok(())

@@ -210,6 +210,53 @@ impl Acl {
             .unwrap_or(false)
     }
 
+    /// True when some topic matching the subscription filter `filter` is readable: a rule
+    /// granting read overlaps it, and no deny rule covers all of it.
+    pub fn may_read_some(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        let dangerous = |s: &str| s.contains(['+', '#']);
+        let names_safe = !dangerous(client_id) && !username.is_some_and(dangerous);
+        let substitute = |rule: &Rule| -> Option<String> {
+            if rule.uses_username && username.is_none() {
+                return None;
+            }
+            let levels: Vec<&str> = rule
+                .filter
+                .split('/')
+                .map(|l| match l {
+                    "%c" => client_id,
+                    "%u" => username.unwrap_or(l),
+                    other => other,
+                })
+                .collect();
+            Some(levels.join("/"))
+        };
+        let own = match username {
+            Some(name) => self.users.get(name),
+            None => Some(&self.anonymous),
+        };
+        let rules = own.into_iter().flat_map(|l| l.0.iter().cloned()).chain(
+            self.patterns
+                .0
+                .iter()
+                .filter(|_| names_safe)
+                .filter_map(|r| {
+                    substitute(r).map(|filter| Rule {
+                        filter,
+                        ..r.clone()
+                    })
+                }),
+        );
+        let mut readable = false;
+        for rule in rules {
+            // A filter written as a topic: the deny rule matches every topic the filter does.
+            if rule.access == DENY && topic::matches(&rule.filter, filter) {
+                return false;
+            }
+            readable |= rule.access & READ != 0 && filters_overlap(&rule.filter, filter);
+        }
+        readable
+    }
+
     /// True when the file has pattern rules (which make `+`/`#` in names dangerous).
     pub fn has_patterns(&self) -> bool {
         !self.patterns.0.is_empty()
@@ -251,6 +298,26 @@ fn parse_rule(rest: Option<&str>) -> Result<Rule, String> {
         access,
         uses_username: filter.split('/').any(|l| l == "%u"),
     })
+}
+
+/// True when some topic name matches both filters (the `$` rule included: a filter starting
+/// with a wildcard matches no `$` topic).
+fn filters_overlap(a: &str, b: &str) -> bool {
+    let dollar = |f: &str| f.starts_with('$');
+    let wild = |f: &str| f.starts_with(['+', '#']);
+    if (dollar(a) && wild(b)) || (dollar(b) && wild(a)) {
+        return false;
+    }
+    let mut x = a.split('/');
+    let mut y = b.split('/');
+    loop {
+        match (x.next(), y.next()) {
+            (Some("#"), _) | (_, Some("#")) => return true,
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == "+" || q == "+" || p == q => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Topic matching where a whole `%c` level stands for the client id and a whole `%u` level for
@@ -513,6 +580,16 @@ mod tests {
                 "case {i}: {text:?} {id} {user:?} {topic} {access:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_filter_is_readable_when_a_read_rule_overlaps_it_and_no_deny_covers_it() {
+        let a = acl("topic read a/#\ntopic deny a/secret/#\npattern read c/%c/+\n");
+        let may = |filter: &str| a.may_read_some("me", None, filter);
+        assert!(may("#") && may("a/+") && may("+/x") && may("a/b/c"));
+        assert!(!may("b/#") && !may("a/secret/#") && !may("a/secret/x"));
+        assert!(may("c/me/x") && may("c/+/x") && !may("c/other/x"));
+        assert!(!may("$SYS/#"));
     }
 
     #[test]

@@ -125,9 +125,9 @@ impl Authenticator {
     /// username; `None` for an anonymous client.
     ///
     /// Refusals: [`ReasonCode::NotAuthorized`] (3.1.1 CONNACK 5) for an anonymous client when
-    /// `allow_anonymous` is false, or a username with no password file to check it against;
-    /// [`ReasonCode::BadUserNameOrPassword`] (3.1.1 CONNACK 4) for an unknown user, a wrong or
-    /// missing password, or a missing certificate identity.
+    /// `allow_anonymous` is false, a username with no password file to check it against, an
+    /// unknown user or a wrong or missing password (as mosquitto 2.0);
+    /// [`ReasonCode::BadUserNameOrPassword`] (3.1.1 CONNACK 4) for a missing certificate identity.
     ///
     /// This hashes the password (PBKDF2: up to hundreds of milliseconds for files written by
     /// mosquitto 2.1), so async callers run it on a blocking thread: see
@@ -158,10 +158,11 @@ impl Authenticator {
             Some(file) => {
                 // A missing password still costs a hash, like a missing user.
                 let ok = file.verify(user, password.unwrap_or(b"")) && password.is_some();
+                // mosquitto 2.0 answers a wrong or missing password "not authorized" (5).
                 if ok {
                     Ok(Some(user.to_string()))
                 } else {
-                    Err(ReasonCode::BadUserNameOrPassword)
+                    Err(ReasonCode::NotAuthorized)
                 }
             }
             // mosquitto 2.0: with no password file a username is taken at its word when
@@ -198,6 +199,15 @@ impl Authenticator {
     pub fn can_read(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
         match &self.current().acl {
             Some(acl) => acl.check(client_id, username, topic, Operation::Read),
+            None => true,
+        }
+    }
+
+    /// True when some topic matching `filter` is one the client may read (checked on
+    /// SUBSCRIBE; without an ACL file, every filter).
+    pub fn may_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        match &self.current().acl {
+            Some(acl) => acl.may_read_some(client_id, username, filter),
             None => true,
         }
     }
@@ -245,7 +255,7 @@ mod tests {
 
     #[test]
     fn connect_decisions_match_mosquitto() {
-        use ReasonCode::{BadUserNameOrPassword as Bad, NotAuthorized as NotAuth};
+        use ReasonCode::NotAuthorized as NotAuth;
         let pw = file(ALICE);
         let ok = |u: &str| -> Outcome { Ok(Some(u.to_string())) };
         type Case<'a> = (Authenticator, Option<&'a str>, Option<&'a [u8]>, Outcome);
@@ -261,21 +271,21 @@ mod tests {
                 auth(false, Some(&pw)),
                 Some("alice"),
                 Some(b"wrong"),
-                Err(Bad),
+                Err(NotAuth),
             ),
-            (auth(false, Some(&pw)), Some("alice"), None, Err(Bad)),
+            (auth(false, Some(&pw)), Some("alice"), None, Err(NotAuth)),
             (
                 auth(false, Some(&pw)),
                 Some("bob"),
                 Some(b"secret"),
-                Err(Bad),
+                Err(NotAuth),
             ),
             (auth(true, Some(&pw)), None, None, Ok(None)),
             (
                 auth(true, Some(&pw)),
                 Some("alice"),
                 Some(b"wrong"),
-                Err(Bad),
+                Err(NotAuth),
             ),
             (auth(true, None), Some("anyone"), Some(b"x"), ok("anyone")),
             (auth(false, None), Some("anyone"), Some(b"x"), Err(NotAuth)),
@@ -361,7 +371,7 @@ mod tests {
             "the valid line for alice comes last"
         );
         let denied = a.check_connect("c", Some("bob"), Some(b"plain"), None);
-        assert_eq!(denied, Err(ReasonCode::BadUserNameOrPassword));
+        assert_eq!(denied, Err(ReasonCode::NotAuthorized));
         let warnings = a.warnings();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[1].contains("line 3") && warnings[1].contains("'bob'"));

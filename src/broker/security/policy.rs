@@ -162,6 +162,11 @@ impl Access for Security {
             .is_some_and(|a| a.can_read(client_id, username, topic))
     }
 
+    fn may_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        self.for_client(client_id)
+            .is_some_and(|a| a.may_subscribe(client_id, username, filter))
+    }
+
     fn warnings(&self) -> Vec<String> {
         let mut all: Vec<String> = Vec::new();
         // Without per-listener settings every listener reads the same file: say it once.

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //!  retained  topic             -> message
+//!  retained_origin topic       -> its publisher (client id, user name)
 //!  sessions  client id         -> subscriptions, session expiry interval
 //!  queue     (client id, seq)  -> message + delivery QoS      one row per stored delivery
 //!  incoming  (client id, id)   -> ()                          QoS 2 awaiting PUBREL
@@ -19,7 +20,7 @@
 //! acknowledged message is on disk; a failed one turns the acknowledgement into a refusal.
 
 use crate::protocol::{self, Packet, Publish, QoS, RetainHandling, SubscriptionOptions, Version};
-use crate::session::Message;
+use crate::session::{Message, Origin};
 use crate::topic::{TopicFilter, TopicName};
 use bytes::{Bytes, BytesMut};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -33,6 +34,9 @@ pub use writer::{StoreFault, StoreTx, start};
 
 const RETAINED: TableDefinition<&str, &[u8]> = TableDefinition::new("retained");
 const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+/// Who published each retained message (for `check_retain_source` after a restart):
+/// client id, then the user name if any, each a 2-byte length and its bytes.
+const RETAINED_ORIGIN: TableDefinition<&str, &[u8]> = TableDefinition::new("retained_origin");
 const QUEUE: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("queue");
 const INCOMING: TableDefinition<(&str, u16), ()> = TableDefinition::new("incoming");
 
@@ -126,6 +130,7 @@ fn prepare(db: &Database) -> Result<u64, redb::Error> {
         !sys
     })?;
     tx.open_table(SESSIONS)?;
+    tx.open_table(RETAINED_ORIGIN)?;
     tx.open_table(QUEUE)?;
     tx.open_table(INCOMING)?;
     tx.commit()?;
@@ -135,10 +140,14 @@ fn prepare(db: &Database) -> Result<u64, redb::Error> {
 fn read_all(db: &Database) -> Result<Restored, redb::Error> {
     let tx = db.begin_read()?;
     let mut out = Restored::default();
+    let origins = tx.open_table(RETAINED_ORIGIN)?;
     for row in tx.open_table(RETAINED)?.iter()? {
-        let (_, v) = row?;
-        if let Some(m) = decode_message(v.value()) {
-            out.retained.push(m.0);
+        let (k, v) = row?;
+        if let Some((mut m, _)) = decode_message(v.value()) {
+            if let Some(o) = origins.get(k.value())? {
+                m.origin = decode_origin(o.value()).map(Arc::new);
+            }
+            out.retained.push(m);
         }
     }
     let queue = tx.open_table(QUEUE)?;
@@ -174,6 +183,7 @@ fn apply<'a>(db: &Database, ops: impl Iterator<Item = &'a StoreOp>) -> Result<()
     let tx = db.begin_write()?;
     {
         let mut retained = tx.open_table(RETAINED)?;
+        let mut origins = tx.open_table(RETAINED_ORIGIN)?;
         let mut sessions = tx.open_table(SESSIONS)?;
         let mut queue = tx.open_table(QUEUE)?;
         let mut incoming = tx.open_table(INCOMING)?;
@@ -181,9 +191,14 @@ fn apply<'a>(db: &Database, ops: impl Iterator<Item = &'a StoreOp>) -> Result<()
             match op {
                 StoreOp::Retain(m) if m.payload.is_empty() => {
                     retained.remove(m.topic.as_str())?;
+                    origins.remove(m.topic.as_str())?;
                 }
                 StoreOp::Retain(m) => {
                     retained.insert(m.topic.as_str(), encode_message(m, m.qos).as_slice())?;
+                    match &m.origin {
+                        Some(o) => origins.insert(m.topic.as_str(), encode_origin(o).as_slice())?,
+                        None => origins.remove(m.topic.as_str())?,
+                    };
                 }
                 StoreOp::Session(id, record) => {
                     sessions.insert(&**id, encode_subs(record).as_slice())?;
@@ -211,6 +226,38 @@ fn apply<'a>(db: &Database, ops: impl Iterator<Item = &'a StoreOp>) -> Result<()
     }
     tx.commit()?;
     Ok(())
+}
+
+fn encode_origin(o: &Origin) -> Vec<u8> {
+    let mut v = Vec::new();
+    let mut put = |s: &str| {
+        v.extend_from_slice(&(s.len().min(u16::MAX as usize) as u16).to_be_bytes());
+        v.extend_from_slice(&s.as_bytes()[..s.len().min(u16::MAX as usize)]);
+    };
+    put(&o.client_id);
+    if let Some(u) = &o.username {
+        put(u);
+    }
+    v
+}
+
+fn decode_origin(b: &[u8]) -> Option<Origin> {
+    let take = |b: &[u8]| -> Option<(String, usize)> {
+        let n = u16::from_be_bytes([*b.first()?, *b.get(1)?]) as usize;
+        let s = std::str::from_utf8(b.get(2..2 + n)?).ok()?;
+        Some((s.to_string(), 2 + n))
+    };
+    let (client_id, used) = take(b)?;
+    let rest = &b[used..];
+    let username = if rest.is_empty() {
+        None
+    } else {
+        Some(take(rest)?.0)
+    };
+    Some(Origin {
+        client_id: client_id.into(),
+        username: username.map(Arc::from),
+    })
 }
 
 /// Marks the message form carrying v5 properties.
@@ -357,6 +404,18 @@ fn decode_subs(mut b: &[u8]) -> SessionRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retained_message_keeps_its_publisher() {
+        for username in [None, Some(Arc::from("alice"))] {
+            let o = Origin {
+                client_id: "c1".into(),
+                username,
+            };
+            assert_eq!(decode_origin(&encode_origin(&o)), Some(o));
+        }
+        assert_eq!(decode_origin(b"\x00\x05ab"), None, "truncated");
+    }
 
     fn msg(topic: &str, payload: &'static [u8]) -> Arc<Message> {
         Arc::new(Message::new(

@@ -61,7 +61,8 @@ pub(crate) fn encode(c: &ConnAck, version: Version, buf: &mut BytesMut) -> Resul
             "session present on a refused connection",
         ));
     }
-    buf.put_u8(u8::from(c.session_present));
+    // MQTT 3.1 has no session present flag: its byte is reserved.
+    buf.put_u8(u8::from(c.session_present && version != Version::V31));
     if version.is_v5() {
         check_reason(c.reason, PacketType::ConnAck)?;
         buf.put_u8(c.reason.as_u8());
