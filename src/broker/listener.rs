@@ -181,6 +181,7 @@ pub async fn accept_loop(
         }
         count.fetch_add(1, Ordering::Relaxed);
         l.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        router.stats.sockets.fetch_add(1, Ordering::Relaxed);
         let slot = Slot(l.stats.clone());
         // Batched writes already coalesce; Nagle would only add latency to acks.
         let _ = stream.set_nodelay(true);

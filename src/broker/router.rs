@@ -30,6 +30,21 @@ pub struct Counters {
     pub msgs_received: AtomicU64,
     /// PUBLISH packets sent.
     pub msgs_sent: AtomicU64,
+    /// Packets of every type received.
+    pub packets_received: AtomicU64,
+    /// Packets of every type sent.
+    pub packets_sent: AtomicU64,
+    /// Payload bytes of the PUBLISH packets received.
+    pub pub_bytes_received: AtomicU64,
+    /// Payload bytes of the PUBLISH packets sent.
+    pub pub_bytes_sent: AtomicU64,
+    /// Connections accepted by the listeners (sockets opened).
+    pub sockets: AtomicU64,
+    /// CONNECT packets accepted.
+    pub connects: AtomicU64,
+    /// Sessions removed because their expiry interval (or `persistent_client_expiration`)
+    /// ran out while disconnected.
+    pub clients_expired: AtomicU64,
     /// Bytes read from sockets.
     pub bytes_received: AtomicU64,
     /// Bytes written to sockets.
@@ -271,6 +286,10 @@ impl Router {
         for cell in &gone {
             sessions.remove(&cell.client_id);
         }
+        let expired = gone.len() as u64;
+        self.stats
+            .clients_expired
+            .fetch_add(expired, Ordering::Relaxed);
         drop(sessions);
         for cell in &gone {
             self.discard(cell);
@@ -342,6 +361,20 @@ impl Router {
     /// Number of subscriptions.
     pub fn subscription_count(&self) -> usize {
         self.subs.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Number of shared subscriptions.
+    pub fn shared_subscription_count(&self) -> usize {
+        self.subs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .shared_len()
+    }
+
+    /// Payload bytes of the retained messages. Visits each: for `$SYS`, not for hot paths.
+    pub fn retained_bytes(&self) -> usize {
+        let retained = self.retained.read().unwrap_or_else(|e| e.into_inner());
+        retained.all().map(|m| m.payload.len()).sum()
     }
 
     /// Number of retained messages.

@@ -48,6 +48,7 @@ impl<S> Node<S> {
 pub struct SubscriptionTree<S> {
     root: Node<S>,
     count: usize,
+    shared: usize,
 }
 
 impl<S> Default for SubscriptionTree<S> {
@@ -55,6 +56,7 @@ impl<S> Default for SubscriptionTree<S> {
         SubscriptionTree {
             root: Node::default(),
             count: 0,
+            shared: 0,
         }
     }
 }
@@ -68,6 +70,11 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
     /// Number of subscriptions (shared members included).
     pub fn len(&self) -> usize {
         self.count
+    }
+
+    /// Number of shared subscriptions (members of `$share/...` groups).
+    pub fn shared_len(&self) -> usize {
+        self.shared
     }
 
     /// True without subscriptions.
@@ -86,6 +93,7 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
         for level in filter.pattern().split('/') {
             node = node.children.entry(level.into()).or_default();
         }
+        let shared = filter.share().is_some();
         let list = match filter.share() {
             Some((group, _)) => {
                 let idx = match node.groups.iter().position(|g| &*g.name == group) {
@@ -111,6 +119,7 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
             None => {
                 list.push((subscriber, opts));
                 self.count += 1;
+                self.shared += shared as usize;
                 true
             }
         }
@@ -127,6 +136,7 @@ impl<S: Clone + PartialEq> SubscriptionTree<S> {
         );
         if removed {
             self.count -= 1;
+            self.shared -= filter.share().is_some() as usize;
         }
         removed
     }

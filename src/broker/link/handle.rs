@@ -229,6 +229,11 @@ where
     let_old_link_catch_up(router, &client_id).await;
     let attached = router.connect(&client_id, c.clean_start, expiry > 0, username.clone());
     router.set_expiry(&attached.cell, expiry);
+    router.stats.connects.fetch_add(1, Ordering::Relaxed);
+    router
+        .stats
+        .packets_received
+        .fetch_add(1, Ordering::Relaxed);
     let now = router.stats.connected.fetch_add(1, Ordering::Relaxed) + 1;
     router.stats.connected_max.fetch_max(now, Ordering::Relaxed);
     log_connected(log, ctx.peer, &c, &client_id);
@@ -357,6 +362,12 @@ impl Link {
 
     /// Handles one packet after CONNECT, pushing replies to `out`.
     pub(super) fn handle(&mut self, p: Packet, out: &mut Vec<Outgoing>) -> Result<(), Close> {
+        let stats = &self.router.stats;
+        stats.packets_received.fetch_add(1, Ordering::Relaxed);
+        if let Packet::Publish(p) = &p {
+            let n = p.payload.len() as u64;
+            stats.pub_bytes_received.fetch_add(n, Ordering::Relaxed);
+        }
         match p {
             Packet::Publish(p) => self.publish(p, out),
             Packet::PubAck(r) => {

@@ -190,23 +190,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     }
 
     fn encode(&mut self, packets: &mut Vec<Outgoing>, router: &Router) -> Result<(), String> {
-        let mut sent = 0;
+        let (mut sent, mut payload) = (0, 0);
+        let packets_sent = packets.len() as u64;
         for p in packets.drain(..) {
             match p {
                 Outgoing::Packet(p) => {
-                    sent += matches!(p, Packet::Publish(_)) as u64;
+                    if let Packet::Publish(p) = &p {
+                        sent += 1;
+                        payload += p.payload.len() as u64;
+                    }
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
                 }
                 Outgoing::Shared(msg) => {
                     sent += 1;
+                    payload += msg.payload.len() as u64;
                     let wire = shared_wire(&msg, self.version).map_err(|e| e.to_string())?;
                     self.wbuf.extend_from_slice(wire);
                 }
             }
         }
+        let stats = &router.stats;
+        stats
+            .packets_sent
+            .fetch_add(packets_sent, Ordering::Relaxed);
         if sent > 0 {
-            router.stats.msgs_sent.fetch_add(sent, Ordering::Relaxed);
+            stats.msgs_sent.fetch_add(sent, Ordering::Relaxed);
+            stats.pub_bytes_sent.fetch_add(payload, Ordering::Relaxed);
         }
         Ok(())
     }
