@@ -138,7 +138,7 @@ fn sys_topics_are_published_every_sys_interval() {
         uptime.lines().all(|l| l.ends_with(" seconds")),
         "{uptime:?}"
     );
-    let all = sub(port, &["-t", "$SYS/#", "-C", "16", "-W", "5", "-v"]);
+    let all = sub(port, &["-t", "$SYS/#", "-C", "120", "-W", "5", "-v"]);
     for t in [
         "clients/connected",
         "messages/received",

@@ -302,6 +302,7 @@ mod tests {
         t.subscribe(&f("$share/g/a/#"), 2, opts(0));
         t.subscribe(&f("$share/h/a/#"), 3, opts(0));
         t.subscribe(&f("a/#"), 4, opts(0));
+        assert_eq!((t.len(), t.shared_len()), (4, 3));
         let mut seen = Vec::new();
         for _ in 0..4 {
             let m = matched(&t, "a/x");
@@ -313,5 +314,6 @@ mod tests {
         assert!(t.unsubscribe(&f("$share/g/a/#"), &1));
         assert!(!t.unsubscribe(&f("$share/zz/a/#"), &2));
         assert_eq!(matched(&t, "a/x"), vec![2, 3, 4]);
+        assert_eq!((t.len(), t.shared_len()), (3, 2));
     }
 }

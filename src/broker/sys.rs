@@ -243,3 +243,36 @@ pub async fn run(router: Arc<Router>, interval: u64, mut shutdown: broadcast::Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_is_a_per_minute_rate_decaying_over_each_window() {
+        let mut load = Load::new();
+        let t0 = Instant::now();
+        let mut counts = [0; LOADS.len()];
+        load.update(counts, t0);
+        assert_eq!(load.avg[0], [0.0; 3], "the first update only records");
+        // One packet in one minute: a rate of 1 per minute, weighted 1 - e^(-60/window).
+        counts[0] = 1;
+        load.update(counts, t0 + Duration::from_secs(60));
+        let want = WINDOWS.map(|(w, _)| 1.0 - (-60.0 / w).exp());
+        for (got, want) in load.avg[0].iter().zip(want) {
+            assert!((got - want).abs() < 1e-9, "{got} {want}");
+        }
+        assert_eq!(load.avg[1], [0.0; 3], "other counters did not move");
+        // Nothing more: the averages decay towards zero.
+        let before = load.avg[0];
+        load.update(counts, t0 + Duration::from_secs(120));
+        assert!(load.avg[0].iter().zip(before).all(|(a, b)| *a < b));
+    }
+
+    #[test]
+    fn heap_in_use_is_known_on_glibc() {
+        if cfg!(all(target_os = "linux", target_env = "gnu")) {
+            assert!(heap_in_use().is_some_and(|n| n > 0));
+        }
+    }
+}
