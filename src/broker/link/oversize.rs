@@ -65,6 +65,7 @@ impl Link {
     fn too_large(&mut self, head: &PublishHead) {
         let stats = &self.router.stats;
         stats.msgs_received.fetch_add(1, Ordering::Relaxed);
+        stats.packets_received.fetch_add(1, Ordering::Relaxed);
         stats.oversize.fetch_add(1, Ordering::Relaxed);
         self.log.info(format_args!(
             "Client {} sent a PUBLISH to '{}' with {} bytes of payload, over message_size_limit \
