@@ -56,6 +56,14 @@ pub fn hangups() -> std::io::Result<Signal> {
     signal(SignalKind::hangup())
 }
 
+/// Runs `count` inside the SIGHUP handler itself, at the moment the signal arrives (so it must
+/// be async-signal-safe: an atomic increment). [`hangups`] wakes a task later; this records the
+/// order of the signal against what the broker handles next.
+pub fn count_hangups(count: impl Fn() + Send + Sync + 'static) -> std::io::Result<()> {
+    // SAFETY: the closure only increments an atomic counter, which is async-signal-safe.
+    unsafe { signal_hook_registry::register(libc::SIGHUP, count) }.map(|_| ())
+}
+
 /// Raises the soft limit on open files to the hard limit and returns `(soft, hard)` afterwards:
 /// every connection is a descriptor, and the usual soft default of 1024 would cap a broker or a
 /// load generator far below what it can serve.

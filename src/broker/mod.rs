@@ -18,6 +18,7 @@ pub mod config;
 pub mod link;
 pub mod listener;
 pub mod log;
+pub mod reloads;
 pub mod retained;
 pub mod router;
 pub mod security;

@@ -97,6 +97,8 @@ pub struct Router {
     wills: PendingWills,
     /// Counters.
     pub stats: Counters,
+    /// Config reloads asked for (SIGHUP) and applied: a CONNECT waits for those before it.
+    pub reloads: super::reloads::Reloads,
 }
 
 /// What became of a published message.
@@ -171,6 +173,7 @@ impl Router {
             check_retain_source: AtomicBool::new(settings.check_retain_source),
             wills: PendingWills::default(),
             stats: Counters::default(),
+            reloads: Default::default(),
         }
     }
 

@@ -171,8 +171,15 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
     drop_privileges(&user, store.as_deref(), log)?;
     notify_systemd();
     let reloader = broker.reloader();
+    let router = broker.router();
+    crate::process::count_hangups({
+        let router = router.clone();
+        move || router.reloads.requested()
+    })
+    .map_err(BrokerCmdError::Signal)?;
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
+            let upto = router.reloads.pending();
             match plan(&args) {
                 Ok(c) => {
                     log.info(format_args!("Reloading config."));
@@ -180,6 +187,7 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
                 }
                 Err(e) => log.info(format_args!("Error: reloading config: {e}")),
             }
+            router.reloads.applied(upto);
         }
     });
     broker

@@ -241,6 +241,12 @@ impl Parser<'_> {
                 true => None,
                 false => Some("ignored: client sockets always have TCP_NODELAY set"),
             },
+            "max_inflight_bytes" => match num::<u64>(name, value)? {
+                0 => None,
+                _ => Some(
+                    "not enforced: max_inflight_messages bounds each client's messages in flight",
+                ),
+            },
             _ => match num::<u64>(name, value)? {
                 0 => None,
                 _ if name == "memory_limit" => {

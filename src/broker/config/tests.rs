@@ -309,18 +309,15 @@ fn options_without_effect_are_noted_once_with_their_line() {
     let c = parse(
         "autosave_interval 60\nautosave_on_changes false\nset_tcp_nodelay false\n\
          set_tcp_nodelay true\nupgrade_outgoing_qos false\ncheck_retain_source false\n\
-         max_inflight_bytes 0\nmemory_limit 0\n",
+         max_inflight_bytes 0\nmemory_limit 0\nmax_inflight_bytes 1000\n",
     )
     .unwrap();
     assert_eq!(c.autosave_interval, 60);
-    assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
+    assert_eq!(c.notes.len(), 4, "{:?}", c.notes);
+    assert!(c.notes[3].starts_with("test.conf:9: max_inflight_bytes: not enforced"));
     assert!(c.notes[0].starts_with("test.conf:1: autosave_interval: ignored"));
     assert!(c.notes[2].starts_with("test.conf:3: set_tcp_nodelay: ignored"));
     for (text, expected) in [
-        (
-            "max_inflight_bytes 1000",
-            "max_inflight_bytes 1000: not supported",
-        ),
         ("memory_limit 1", "memory_limit 1: not supported"),
         ("mount_point site/", "mount_point: not supported yet"),
         (

@@ -143,6 +143,8 @@ const CATCH_UP_BOUND: std::time::Duration = std::time::Duration::from_millis(200
 type Identity = (String, Option<String>, Option<String>);
 
 async fn identify(ctx: &LinkContext, c: &Connect) -> Result<Identity, ReasonCode> {
+    // A client that connects after a SIGHUP is judged by the files that SIGHUP re-read.
+    ctx.router.reloads.settled().await;
     let (id, assigned) = client_identity(c, &ctx.limits)?;
     if c.will
         .as_ref()

@@ -1,0 +1,86 @@
+//! Orders a configuration reload (SIGHUP) before the connections that come after it.
+//!
+//! mosquitto notes a SIGHUP in its signal handler and re-reads its files before it handles any
+//! more packets, so a client that connects after `kill -HUP` is judged by the new password and
+//! ACL files. Here the reload runs on a task that the signal wakes, and a connection could
+//! overtake it on another thread. So the signal handler counts hangups as they arrive
+//! ([`Reloads::requested`]), the reload task says which ones it has applied, and a CONNECT waits
+//! (briefly, bounded) until every hangup seen before it is applied.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Longest a CONNECT waits for a reload that was asked for before it.
+const BOUND: Duration = Duration::from_secs(2);
+
+/// Hangups asked for and applied.
+#[derive(Debug, Default)]
+pub struct Reloads {
+    requested: AtomicU64,
+    applied: AtomicU64,
+    done: Notify,
+}
+
+impl Reloads {
+    /// Counts a hangup. Async-signal-safe: called from the signal handler itself.
+    pub fn requested(&self) {
+        self.requested.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The hangups counted so far: what a reload that starts now will have applied.
+    pub fn pending(&self) -> u64 {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Marks the hangups up to `upto` (a [`Reloads::pending`] value) as applied.
+    pub fn applied(&self, upto: u64) {
+        self.applied.fetch_max(upto, Ordering::SeqCst);
+        self.done.notify_waiters();
+    }
+
+    /// Waits until every hangup counted before this call is applied (at most two seconds).
+    pub async fn settled(&self) {
+        let target = self.requested.load(Ordering::SeqCst);
+        if self.applied.load(Ordering::SeqCst) >= target {
+            return;
+        }
+        let wait = async {
+            loop {
+                let done = self.done.notified();
+                tokio::pin!(done);
+                done.as_mut().enable();
+                if self.applied.load(Ordering::SeqCst) >= target {
+                    return;
+                }
+                done.await;
+            }
+        };
+        let _ = tokio::time::timeout(BOUND, wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_connect_waits_for_the_reload_asked_before_it() {
+        let r = Arc::new(Reloads::default());
+        r.settled().await; // nothing asked: returns at once
+        r.requested();
+        let target = r.pending();
+        let waiter = tokio::spawn({
+            let r = r.clone();
+            async move { r.settled().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        r.applied(target);
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("settled once applied")
+            .unwrap();
+    }
+}
