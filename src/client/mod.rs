@@ -40,6 +40,7 @@
 //! # Ok(()) }
 //! ```
 
+mod aliases;
 mod debug;
 mod error;
 mod task;

@@ -37,6 +37,8 @@ pub(super) struct Task {
     /// makes room (see [`Task::reading`]).
     overflow: VecDeque<Publish>,
     disconnect_reply: Option<Reply<()>>,
+    /// Topic aliases the broker defined on this connection.
+    aliases: super::aliases::InAliases,
 }
 
 fn lost(e: ConnectionError) -> ClientError {
@@ -181,6 +183,10 @@ pub(super) async fn open(opts: ClientOptions) -> Result<(Task, ConnAck), ClientE
         incoming_qos2: Inbound::default(),
         overflow: VecDeque::new(),
         disconnect_reply: None,
+        aliases: super::aliases::InAliases::new(match opts.version.is_v5() {
+            true => opts.properties.topic_alias_maximum,
+            false => None,
+        }),
     };
     Ok((task, connack))
 }
@@ -467,9 +473,10 @@ impl Task {
 
     async fn incoming_publish(
         &mut self,
-        p: Publish,
+        mut p: Publish,
         messages: &mpsc::Sender<Publish>,
     ) -> Result<(), ClientError> {
+        self.aliases.resolve(&mut p)?;
         let ack = match (p.qos, p.packet_id) {
             (QoS::AtMostOnce, _) => None,
             (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(PubResp::new(id))),

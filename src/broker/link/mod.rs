@@ -28,6 +28,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
+mod alias_out;
 mod durable;
 mod handle;
 mod oversize;
@@ -112,14 +113,9 @@ enum Event {
     Wake,
 }
 
-/// The bytes of `msg` as a QoS 0 PUBLISH for `version`, encoded by the first subscriber link
-/// that needs them and shared by all the others.
-fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::EncodeError> {
-    let slot = &msg.wire[version.is_v5() as usize];
-    if let Some(b) = slot.get() {
-        return Ok(b);
-    }
-    let packet = Packet::Publish(protocol::Publish {
+/// `msg` as the QoS 0 PUBLISH every subscriber of [`Outgoing::Shared`] gets.
+fn shared_packet(msg: &Message) -> Packet {
+    Packet::Publish(protocol::Publish {
         dup: false,
         qos: QoS::AtMostOnce,
         retain: false,
@@ -127,7 +123,17 @@ fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::Enco
         packet_id: None,
         properties: msg.properties.clone(),
         payload: msg.payload.clone(),
-    });
+    })
+}
+
+/// The bytes of `msg` as a QoS 0 PUBLISH for `version`, encoded by the first subscriber link
+/// that needs them and shared by all the others.
+fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::EncodeError> {
+    let slot = &msg.wire[version.is_v5() as usize];
+    if let Some(b) = slot.get() {
+        return Ok(b);
+    }
+    let packet = shared_packet(msg);
     let mut buf = BytesMut::new();
     protocol::encode(&packet, version, &mut buf)?;
     Ok(slot.get_or_init(|| buf.freeze()))
@@ -143,6 +149,8 @@ struct Io<S> {
     version: Version,
     /// Bytes of an oversize PUBLISH still to discard as they arrive.
     skip: usize,
+    /// Topic aliases of what this connection sends (v5 clients that accept them).
+    aliases: Option<Box<alias_out::OutAliases>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
@@ -194,10 +202,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         let packets_sent = packets.len() as u64;
         for p in packets.drain(..) {
             match p {
-                Outgoing::Packet(p) => {
+                Outgoing::Packet(mut p) => {
                     if let Packet::Publish(p) = &p {
                         sent += 1;
                         payload += p.payload.len() as u64;
+                    }
+                    if let Some(aliases) = &mut self.aliases {
+                        aliases.apply(&mut p);
+                    }
+                    protocol::encode(&p, self.version, &mut self.wbuf)
+                        .map_err(|e| e.to_string())?;
+                }
+                Outgoing::Shared(msg) if self.aliases.is_some() => {
+                    // Its bytes differ from one connection to the next: encoded here.
+                    sent += 1;
+                    payload += msg.payload.len() as u64;
+                    let mut p = shared_packet(&msg);
+                    if let Some(aliases) = &mut self.aliases {
+                        aliases.apply(&mut p);
                     }
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
@@ -310,6 +332,7 @@ where
         unflushed: false,
         version: Version::V311,
         skip: 0,
+        aliases: None,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
