@@ -58,7 +58,8 @@ pub fn hangups() -> std::io::Result<Signal> {
 
 /// Runs `count` inside the SIGHUP handler itself, at the moment the signal arrives (so it must
 /// be async-signal-safe: an atomic increment). [`hangups`] wakes a task later; this records the
-/// order of the signal against what the broker handles next.
+/// order of the signal against what the broker handles next. Handlers run in the order they
+/// were registered: call this before [`hangups`].
 pub fn count_hangups(count: impl Fn() + Send + Sync + 'static) -> std::io::Result<()> {
     // SAFETY: the closure only increments an atomic counter, which is async-signal-safe.
     unsafe { signal_hook_registry::register(libc::SIGHUP, count) }.map(|_| ())

@@ -4,7 +4,7 @@
 //! more packets, so a client that connects after `kill -HUP` is judged by the new password and
 //! ACL files. Here the reload runs on a task that the signal wakes, and a connection could
 //! overtake it on another thread. So the signal handler counts hangups as they arrive
-//! ([`Reloads::requested`]), the reload task says which ones it has applied, and a CONNECT waits
+//! ([`count_hangup`]), the reload task says which ones it has applied, and a CONNECT waits
 //! (briefly, bounded) until every hangup seen before it is applied.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,23 +14,36 @@ use tokio::sync::Notify;
 /// Longest a CONNECT waits for a reload that was asked for before it.
 const BOUND: Duration = Duration::from_secs(2);
 
-/// Hangups asked for and applied.
-#[derive(Debug, Default)]
+/// Hangups counted by the signal handler, process-wide (the signal is too).
+static HANGUPS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a hangup. Async-signal-safe: called from the SIGHUP handler itself, which must be
+/// registered before the one that wakes the reload task, so the count is there when it runs.
+pub fn count_hangup() {
+    HANGUPS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The hangups applied by this broker's reloads.
+#[derive(Debug)]
 pub struct Reloads {
-    requested: AtomicU64,
     applied: AtomicU64,
     done: Notify,
 }
 
-impl Reloads {
-    /// Counts a hangup. Async-signal-safe: called from the signal handler itself.
-    pub fn requested(&self) {
-        self.requested.fetch_add(1, Ordering::SeqCst);
+impl Default for Reloads {
+    fn default() -> Self {
+        Reloads {
+            // Hangups before this broker existed are not its to apply.
+            applied: AtomicU64::new(HANGUPS.load(Ordering::SeqCst)),
+            done: Notify::new(),
+        }
     }
+}
 
+impl Reloads {
     /// The hangups counted so far: what a reload that starts now will have applied.
     pub fn pending(&self) -> u64 {
-        self.requested.load(Ordering::SeqCst)
+        HANGUPS.load(Ordering::SeqCst)
     }
 
     /// Marks the hangups up to `upto` (a [`Reloads::pending`] value) as applied.
@@ -41,7 +54,11 @@ impl Reloads {
 
     /// Waits until every hangup counted before this call is applied (at most two seconds).
     pub async fn settled(&self) {
-        let target = self.requested.load(Ordering::SeqCst);
+        self.settled_up_to(HANGUPS.load(Ordering::SeqCst)).await
+    }
+
+    /// Waits until the hangups up to `target` are applied (at most two seconds).
+    async fn settled_up_to(&self, target: u64) {
         if self.applied.load(Ordering::SeqCst) >= target {
             return;
         }
@@ -67,13 +84,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_connect_waits_for_the_reload_asked_before_it() {
+        // The process-wide count is left alone: other tests' brokers read it.
         let r = Arc::new(Reloads::default());
-        r.settled().await; // nothing asked: returns at once
-        r.requested();
-        let target = r.pending();
+        let target = r.applied.load(Ordering::SeqCst) + 1;
         let waiter = tokio::spawn({
             let r = r.clone();
-            async move { r.settled().await }
+            async move { r.settled_up_to(target).await }
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());

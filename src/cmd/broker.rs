@@ -157,6 +157,9 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
     }
     crate::process::raise_nofile_limit();
     let mut terminated = crate::process::Terminated::new();
+    // Counted first, so the count is there when the reload task wakes (see broker::reloads).
+    crate::process::count_hangups(crate::broker::reloads::count_hangup)
+        .map_err(BrokerCmdError::Signal)?;
     let mut hup = crate::process::hangups().map_err(BrokerCmdError::Signal)?;
     let (pid_file, user) = (config.pid_file.clone(), config.user.clone());
     let store = config.persistence.then(|| config.store_path());
@@ -172,11 +175,6 @@ pub async fn run(args: BrokerArgs) -> Result<(), super::Error> {
     notify_systemd();
     let reloader = broker.reloader();
     let router = broker.router();
-    crate::process::count_hangups({
-        let router = router.clone();
-        move || router.reloads.requested()
-    })
-    .map_err(BrokerCmdError::Signal)?;
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
             let upto = router.reloads.pending();
