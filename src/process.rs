@@ -65,6 +65,19 @@ pub fn count_hangups(count: impl Fn() + Send + Sync + 'static) -> std::io::Resul
     unsafe { signal_hook_registry::register(libc::SIGHUP, count) }.map(|_| ())
 }
 
+/// Blocks SIGHUP in the calling thread (the runtime's worker and blocking threads): the main
+/// thread takes it, and meanwhile other threads see it as pending (`sigpending`).
+pub fn block_hangups_in_this_thread() {
+    // SAFETY: the set is initialised by sigemptyset before use; pthread_sigmask only changes
+    // this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGHUP);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Raises the soft limit on open files to the hard limit and returns `(soft, hard)` afterwards:
 /// every connection is a descriptor, and the usual soft default of 1024 would cap a broker or a
 /// load generator far below what it can serve.

@@ -54,7 +54,12 @@ fn runtime(multi_threaded: bool) -> std::io::Result<tokio::runtime::Runtime> {
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
-    builder.enable_all().build()
+    // SIGHUP is taken by the main thread only, so a worker that reads a CONNECT can see one
+    // still waiting for its handler (mq::broker::reloads).
+    builder
+        .on_thread_start(mq::process::block_hangups_in_this_thread)
+        .enable_all()
+        .build()
 }
 
 /// Argument errors exit 1, as mosquitto's tools do; `--help` and `--version` exit 0, except

@@ -54,7 +54,11 @@ impl Reloads {
 
     /// Waits until every hangup counted before this call is applied (at most two seconds).
     pub async fn settled(&self) {
-        self.settled_up_to(HANGUPS.load(Ordering::SeqCst)).await
+        // A SIGHUP sent before this CONNECT arrived may still wait for a thread to run its
+        // handler (mosquitto, with one thread, always runs it first): then wait for one more.
+        let counted = HANGUPS.load(Ordering::SeqCst);
+        let target = counted + u64::from(hangup_pending());
+        self.settled_up_to(target).await
     }
 
     /// Waits until the hangups up to `target` are applied (at most two seconds).
@@ -74,6 +78,18 @@ impl Reloads {
             }
         };
         let _ = tokio::time::timeout(BOUND, wait).await;
+    }
+}
+
+/// Whether a SIGHUP is pending for the process: sent, its handler not run yet. `sigpending`
+/// shows it only in a thread that blocks it, as `mq`'s runtime threads do
+/// (`process::block_hangups_in_this_thread`); elsewhere this is false and only the count holds.
+fn hangup_pending() -> bool {
+    // SAFETY: sigpending fills the set we pass; sigismember only reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigpending(&mut set) == 0 && libc::sigismember(&set, libc::SIGHUP) == 1
     }
 }
 
