@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The tests that must pass: every one but TLS-PSK (rustls has no PSK).
@@ -23,61 +23,24 @@ const MUST_PASS: &[&str] = &[
     "08-ssl-hup-disconnect",
 ];
 
-/// The folder with `run-mosquitto-suite.sh` and `mosquitto-2.0.11/`: `MQ_CONFORMANCE_DIR`, or
-/// `shared/conformance` beside the checkout (or beside its parent, for a worktree).
-fn suite_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("MQ_CONFORMANCE_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["../shared/conformance", "../../shared/conformance"]
-        .iter()
-        .map(|p| root.join(p))
-        .find(|p| p.join("run-mosquitto-suite.sh").is_file())
-}
-
-/// A first port with the two after it free too (the suite's tests take up to three).
-fn three_free_ports() -> u16 {
-    for _ in 0..50 {
-        let base = common::free_port();
-        let held: Vec<_> = (0..3)
-            .filter_map(|i| std::net::TcpListener::bind(("127.0.0.1", base.checked_add(i)?)).ok())
-            .collect();
-        if held.len() == 3 {
-            return base;
-        }
-    }
-    panic!("no three consecutive free ports");
-}
-
 #[test]
 fn mosquitto_tls_tests_pass_against_mq_broker() {
     if !common::require(&[common::Peer::Openssl, common::Peer::Python3]) {
         return;
     }
-    let Some(suite) = suite_dir() else {
+    let Some(suite) = common::suite::dir() else {
         common::peers::host_lacks(
             "mosquitto's test suite (shared/conformance beside the checkout, or MQ_CONFORMANCE_DIR)",
         );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let wrapper = dir.path().join("mq-broker");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec '{}' broker \"$@\"\n",
-            common::mq_path().display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let wrapper = common::suite::wrapper(dir.path());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/mosquitto-tls-suite.sh");
     let out = Command::new(script)
         .arg(&suite)
         .arg(&wrapper)
-        .arg(three_free_ports().to_string())
+        .arg(common::suite::three_free_ports().to_string())
         .env("MOSQ_SUITE_LOGDIR", dir.path().join("logs"))
         .stdin(Stdio::null())
         .output()

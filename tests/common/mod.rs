@@ -12,6 +12,7 @@ pub mod openssl;
 pub mod peers;
 pub mod pki;
 pub mod raw;
+pub mod suite;
 pub mod web;
 
 #[allow(unused_imports)]
