@@ -19,7 +19,8 @@ pub(crate) fn decode(mut b: Bytes, version: Version) -> Result<ConnAck, DecodeEr
             "reserved CONNACK acknowledge flags must be 0",
         ));
     }
-    let session_present = flags & 1 != 0;
+    // In 3.1 the byte is reserved: no session present there (the encoder never sets it).
+    let session_present = flags & 1 != 0 && version != Version::V31;
     let (reason, properties) = if version.is_v5() {
         let r = read_reason(&mut b, PacketType::ConnAck)?;
         (r, property_wire::decode(&mut b, PropCtx::ConnAck)?)
