@@ -8,7 +8,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use mq::protocol::{Connect, Packet, Properties, Props, PubResp, Publish, QoS, Version};
+use mq::protocol::{Packet, Properties, Props, PubResp, Publish, QoS};
 use std::collections::HashMap;
 
 const TOPICS: [&str; 3] = ["ta/one", "ta/two", "ta/three"];
@@ -20,17 +20,7 @@ fn connect5(id: &str, clean: bool, alias_max: u16, expiry: u32) -> Packet {
         session_expiry_interval: (expiry > 0).then_some(expiry),
         ..Properties::default()
     };
-    Packet::Connect(Box::new(Connect {
-        version: Version::V5,
-        client_id: id.into(),
-        clean_start: clean,
-        keep_alive: 60,
-        username: None,
-        password: None,
-        will: None,
-        properties: Props::new(props),
-        bridge: false,
-    }))
+    common::raw::connect_v5(id, clean, props)
 }
 
 async fn v5(addr: std::net::SocketAddr, id: &str, clean: bool, max: u16, exp: u32) -> RawClient {
@@ -245,18 +235,5 @@ fn paho_v5_subscriber_gets_every_topic_through_its_aliases() {
         return;
     }
     let b = TestBroker::mq(Conf::new());
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/scripts/paho_topic_alias.py"
-    );
-    let out = std::process::Command::new("timeout")
-        .args(["30", "python3", script, &b.port().to_string()])
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("OK"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_paho_script("paho_topic_alias.py", 30, &[b.port().to_string()], "");
 }

@@ -6,26 +6,10 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use mq::protocol::{
-    Connect, Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode,
-    RetainHandling, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Version,
-    Will,
+    Disconnect, Packet, Properties, Props, PubResp, Publish, QoS, ReasonCode, RetainHandling,
+    Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Version, Will,
 };
 use std::time::{Duration, Instant};
-
-/// A v5 CONNECT with the given properties.
-fn connect5(id: &str, clean: bool, props: Properties) -> Packet {
-    Packet::Connect(Box::new(Connect {
-        version: Version::V5,
-        client_id: id.into(),
-        clean_start: clean,
-        keep_alive: 60,
-        username: None,
-        password: None,
-        will: None,
-        properties: Props::new(props),
-        bridge: false,
-    }))
-}
 
 /// Connects a v5 client; returns it with its CONNACK.
 async fn v5(
@@ -34,7 +18,7 @@ async fn v5(
     clean: bool,
     props: Properties,
 ) -> (RawClient, mq::protocol::ConnAck) {
-    let (c, ack) = RawClient::connect_with(addr, connect5(id, clean, props)).await;
+    let (c, ack) = RawClient::connect_with(addr, common::raw::connect_v5(id, clean, props)).await;
     assert_eq!(ack.reason, ReasonCode::Success);
     (c, ack)
 }
@@ -594,7 +578,7 @@ async fn a_disconnect_sent_before_reconnecting_is_applied_first() {
 
 /// A v5 CONNECT with a will delayed by `delay` seconds and the given session expiry.
 fn with_will(id: &str, delay: u32, expiry: u32) -> Packet {
-    let mut p = connect5(
+    let mut p = common::raw::connect_v5(
         id,
         true,
         Properties {
@@ -683,7 +667,7 @@ async fn server_disconnect_reasons_takeover_keepalive_shutdown() {
         expect_disconnect(&mut first).await,
         ReasonCode::SessionTakenOver
     );
-    let mut quiet = connect5("quiet", true, Properties::default());
+    let mut quiet = common::raw::connect_v5("quiet", true, Properties::default());
     if let Packet::Connect(c) = &mut quiet {
         c.keep_alive = 1;
     }
@@ -827,17 +811,7 @@ fn paho_v5_session_expiry_and_will_delay() {
     }
     let b = TestBroker::mq(Conf::new());
     let port = b.port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/paho_v5.py");
-    let out = std::process::Command::new("timeout")
-        .args(["30", "python3", script, &port.to_string()])
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("OK"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_paho_script("paho_v5.py", 30, &[port.to_string()], "");
 }
 
 #[tokio::test]

@@ -15,7 +15,6 @@ use common::web::{
 use common::{ChildGuard, mq, mq_process, publish_packet};
 use common::{Peer, require};
 use mq::protocol::{Packet, QoS};
-use std::process::Command;
 use std::time::Duration;
 
 const MQTT: &str = "";
@@ -151,23 +150,12 @@ fn paho_mqtt_websockets_transport_talks_to_mq_broker() {
         return;
     }
     let b = web_broker(&[MQTT, WS], "allow_anonymous true\n");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/scripts/paho_websockets.py"
-    );
-    let mq_bin = common::mq_path().display().to_string();
-    let out = Command::new("timeout")
-        .args(["60", "python3", script, &b.ports()[1].to_string()])
-        .args([&b.ports()[0].to_string(), &mq_bin])
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("OK"),
-        "{stdout}\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        b.log()
-    );
+    let args = [
+        b.ports()[1].to_string(),
+        b.ports()[0].to_string(),
+        common::mq_path().display().to_string(),
+    ];
+    common::run_paho_script("paho_websockets.py", 60, &args, &b.log());
 }
 
 #[test]

@@ -156,6 +156,27 @@ impl Drop for ChildGuard {
     }
 }
 
+/// Runs `tests/scripts/NAME` with python3 (at most `seconds`) and the given arguments, and
+/// asserts that it exited 0 and printed OK; `context` is added to the failure message.
+pub fn run_paho_script(name: &str, seconds: u32, args: &[String], context: &str) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts")
+        .join(name);
+    let out = Command::new("timeout")
+        .arg(seconds.to_string())
+        .arg("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("OK"),
+        "{stdout}\n{}\n{context}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Waits until something accepts connections on 127.0.0.1:`port` (at most [`PATIENCE`]).
 pub fn wait_for_port(port: u16) {
     if !wait_until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {

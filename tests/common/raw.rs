@@ -37,6 +37,15 @@ pub fn connect_packet(id: &str, clean: bool, keep_alive: u16, version: Version) 
     }))
 }
 
+/// An MQTT 5 CONNECT (keepalive 60) with the given properties.
+pub fn connect_v5(id: &str, clean: bool, props: protocol::Properties) -> Packet {
+    let mut packet = connect_packet(id, clean, 60, Version::V5);
+    if let Packet::Connect(c) = &mut packet {
+        c.properties = Props::new(props);
+    }
+    packet
+}
+
 impl RawClient {
     /// Opens a TCP connection without sending anything.
     pub async fn open(addr: SocketAddr, version: Version) -> RawClient {
