@@ -18,6 +18,7 @@ pub mod config;
 pub mod link;
 pub mod listener;
 pub mod log;
+pub mod order;
 pub mod reloads;
 pub mod retained;
 pub mod router;

@@ -99,6 +99,8 @@ pub struct Router {
     pub stats: Counters,
     /// Config reloads asked for (SIGHUP) and applied: a CONNECT waits for those before it.
     pub reloads: super::reloads::Reloads,
+    /// The order connections became readable in (a PUBLISH goes after the SUBSCRIBE read before it).
+    pub order: Arc<super::order::Order>,
 }
 
 /// What became of a published message.
@@ -174,6 +176,7 @@ impl Router {
             wills: PendingWills::default(),
             stats: Counters::default(),
             reloads: Default::default(),
+            order: Default::default(),
         }
     }
 

@@ -775,6 +775,10 @@ impl Link {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let id = self.client_id.clone();
+        if !matches!(close, Close::Clean { .. }) {
+            // Only a DISCONNECT is ordered: nothing else read before waits for the close.
+            io.reader.close();
+        }
         let send_will = match &close {
             Close::Clean { send_will } => {
                 self.log.conn(format_args!("Client {id} disconnected."));
@@ -820,6 +824,8 @@ impl Link {
         let will = self.will.take().filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
+        // A PUBLISH read after the DISCONNECT finds the session detached.
+        io.reader.close();
         self.cell.signal_caught_up();
         if let Some(will) = will {
             v5::send_will(

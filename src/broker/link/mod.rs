@@ -14,6 +14,7 @@
 //! shutdown arrive as a state change plus a wake-up on the session, so a connection carries no
 //! timer and no extra channel.
 
+use super::order::Reader;
 use super::router::{Router, SessionCell};
 use crate::protocol::{self, Packet, QoS, ReasonCode, Version};
 use crate::session::{Message, Outgoing};
@@ -151,11 +152,24 @@ struct Io<S> {
     skip: usize,
     /// Topic aliases of what this connection sends (v5 clients that accept them).
     aliases: Option<Box<alias_out::OutAliases>>,
+    /// Where this connection's reads stand in the broker's reading order.
+    reader: Reader,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
-    /// Polls for more bytes; `Ready(Ok(0))` means the peer closed.
+    /// Polls for more bytes; `Ready(Ok(0))` means the peer closed. The socket is polled with
+    /// the connection's [`Reader`] waker, so what it reads takes its place in the reading order.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let waker = self.reader.waker(cx);
+        let r = self.poll_read_with(&mut Context::from_waker(&waker));
+        match r {
+            Poll::Ready(_) => self.reader.read(),
+            Poll::Pending => self.reader.idle(),
+        }
+        r
+    }
+
+    fn poll_read_with(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
         if self.skip > 0 || self.busy || !self.rbuf.is_empty() {
             let chunk = if self.skip > 0 {
                 SKIP_CHUNK
@@ -280,6 +294,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         cx: &mut Context<'_>,
         wake: Pin<&mut tokio::sync::futures::Notified<'_>>,
     ) -> Poll<Event> {
+        // Woken to read: read first, others' PUBLISH may be waiting for this connection.
+        if self.reader.woken()
+            && let Poll::Ready(r) = self.poll_read_more(cx)
+        {
+            return Poll::Ready(Event::Read(r));
+        }
         if !self.wbuf.is_empty() {
             if let Poll::Ready(r) = Pin::new(&mut self.stream).poll_write(cx, &self.wbuf) {
                 return Poll::Ready(Event::Wrote(r));
@@ -333,6 +353,7 @@ where
         version: Version::V311,
         skip: 0,
         aliases: None,
+        reader: Reader::new(ctx.router.order.clone()),
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
@@ -341,6 +362,7 @@ where
             generation,
         })),
         None => {
+            io.reader.close();
             io.flush_all().await;
             None
         }
@@ -402,6 +424,8 @@ where
     if io.rbuf.is_empty() {
         // Let go of the CONNECT's receive buffer now rather than at the next read.
         io.rbuf = BytesMut::new();
+        // Nothing came behind the CONNECT that others could have to wait for.
+        io.reader.release();
     }
     let (link, attached) = handle::accept(io, &ctx, connect, log).await?;
     Some((link, attached.generation))
@@ -518,6 +542,12 @@ where
     link.cell
         .last_seen
         .store(router.now_ms(), Ordering::Relaxed);
+    // Others' PUBLISH wait for this read only while it still holds a packet that changes who
+    // receives them (see `order`).
+    let mut ordered = ordered_packets(&io.rbuf);
+    if ordered == 0 {
+        io.reader.release();
+    }
     loop {
         if !io.skip_oversize() {
             break;
@@ -532,8 +562,23 @@ where
         }
         match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
             Ok(Some(p)) => {
+                let orders = match &p {
+                    Packet::Publish(_) => {
+                        io.reader.wait_turn().await;
+                        false
+                    }
+                    // A DISCONNECT's ticket is released once its session is detached.
+                    Packet::Subscribe(_) | Packet::Unsubscribe(_) => true,
+                    _ => false,
+                };
                 if let Err(close) = link.handle(p, out) {
                     return Err(close_batch(io, link, out, close).await);
+                }
+                if orders {
+                    ordered = ordered.saturating_sub(1);
+                    if ordered == 0 {
+                        io.reader.release();
+                    }
                 }
                 // A subscriber is falling behind: give it time before routing more, the
                 // backpressure a single-threaded broker gets for free.
@@ -555,12 +600,46 @@ where
             }
         }
     }
+    io.reader.release();
     io.settle_read(n);
     link.sync_store(out).await?;
     // Let the links this batch woke drain their queues before reading more, as a
-    // single-threaded broker would: a burst then fills sockets, not bounded queues.
+    // single-threaded broker would: a burst then fills sockets, not bounded queues. What
+    // arrives meanwhile is read without a wake-up: it is ordered from here.
+    io.reader.arm();
     tokio::task::yield_now().await;
     Ok(())
+}
+
+/// How many of the whole packets at the start of `buf` are SUBSCRIBE, UNSUBSCRIBE or
+/// DISCONNECT: the ones a PUBLISH read later on another connection must go after.
+fn ordered_packets(buf: &[u8]) -> usize {
+    let (mut at, mut n) = (0, 0);
+    while at + 1 < buf.len() {
+        let kind = buf[at] >> 4;
+        let (mut len, mut shift, mut i) = (0usize, 0, at + 1);
+        loop {
+            let Some(&b) = buf.get(i) else { return n };
+            len |= ((b & 0x7f) as usize) << shift;
+            i += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 21 {
+                // Malformed: decoding will say so.
+                return n;
+            }
+        }
+        let Some(end) = i.checked_add(len).filter(|&e| e <= buf.len()) else {
+            return n;
+        };
+        if matches!(kind, 8 | 10 | 14) {
+            n += 1;
+        }
+        at = end;
+    }
+    n
 }
 
 /// Ends a batch cut short by `close`: its acknowledgements still wait for the store (and
