@@ -18,6 +18,7 @@ use super::router::{Router, SessionCell};
 use crate::protocol::{self, Packet, QoS, ReasonCode, Version};
 use crate::session::{Message, Outgoing};
 use bytes::{Buf, Bytes, BytesMut};
+pub use mount::MountPoint;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -31,6 +32,7 @@ use tokio::sync::broadcast;
 mod alias_out;
 mod durable;
 mod handle;
+mod mount;
 mod oversize;
 mod v5;
 
@@ -92,6 +94,8 @@ pub struct LinkLimits {
     pub persistent_client_expiration: Option<u32>,
     /// `use_username_as_clientid`, by listener index: the user name replaces the client id.
     pub username_as_clientid: Vec<bool>,
+    /// `mount_point`, by listener index: the topic prefix of the listener's clients.
+    pub mount_points: Vec<Option<Arc<MountPoint>>>,
 }
 
 /// Why a connection ends.
@@ -151,6 +155,8 @@ struct Io<S> {
     skip: usize,
     /// Topic aliases of what this connection sends (v5 clients that accept them).
     aliases: Option<Box<alias_out::OutAliases>>,
+    /// The listener's `mount_point`, stripped from what this connection sends.
+    mount: Option<Arc<MountPoint>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
@@ -203,6 +209,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         for p in packets.drain(..) {
             match p {
                 Outgoing::Packet(mut p) => {
+                    if let Some(mount) = &self.mount
+                        && !mount.outgoing(&mut p)
+                    {
+                        continue;
+                    }
                     if let Packet::Publish(p) = &p {
                         sent += 1;
                         payload += p.payload.len() as u64;
@@ -213,11 +224,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
                 }
-                Outgoing::Shared(msg) if self.aliases.is_some() => {
+                Outgoing::Shared(msg) if self.aliases.is_some() || self.mount.is_some() => {
                     // Its bytes differ from one connection to the next: encoded here.
+                    let mut p = shared_packet(&msg);
+                    if let Some(mount) = &self.mount
+                        && !mount.outgoing(&mut p)
+                    {
+                        continue;
+                    }
                     sent += 1;
                     payload += msg.payload.len() as u64;
-                    let mut p = shared_packet(&msg);
                     if let Some(aliases) = &mut self.aliases {
                         aliases.apply(&mut p);
                     }
@@ -333,6 +349,7 @@ where
         version: Version::V311,
         skip: 0,
         aliases: None,
+        mount: None,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
