@@ -188,6 +188,11 @@ impl Delivery {
     }
 }
 
+/// A delivery's payload length (at most 256 MiB, the largest MQTT packet).
+fn payload_u32(d: &Delivery) -> u32 {
+    u32::try_from(d.msg.payload.len()).unwrap_or(u32::MAX)
+}
+
 /// What the connected client told us about itself (v5 CONNECT properties).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Peer {
@@ -242,8 +247,10 @@ pub struct Session {
     queue: VecDeque<Delivery>,
     queued_bytes: usize,
     inflight: Outbound<Delivery>,
-    /// Payload bytes in `inflight`, kept for `max_inflight_bytes`.
-    inflight_bytes: usize,
+    /// Payload bytes in `inflight`, kept for `max_inflight_bytes`. Four bytes, beside `online`
+    /// in what would be padding: with a limit set, at most the limit or one message is in
+    /// flight, which fits; only without a limit could it saturate, where it is not looked at.
+    inflight_bytes: u32,
     incoming: Inbound,
     peer: Peer,
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
@@ -389,7 +396,7 @@ impl Session {
                 continue;
             }
             out.push(p.into());
-            self.inflight_bytes += d.msg.payload.len();
+            self.inflight_bytes = self.inflight_bytes.saturating_add(payload_u32(&d));
             self.inflight.push(id, d.qos, d);
         }
     }
@@ -399,12 +406,12 @@ impl Session {
     /// still allowed, but only a single message can be in flight at once").
     fn bytes_allow(&self, len: usize) -> bool {
         let max = self.limits.max_inflight_bytes as usize;
-        max == 0 || self.inflight.is_empty() || self.inflight_bytes + len <= max
+        max == 0 || self.inflight.is_empty() || self.inflight_bytes as usize + len <= max
     }
 
     /// A delivery left the inflight window: its bytes no longer count.
     fn landed(&mut self, d: &Delivery) {
-        self.inflight_bytes -= d.msg.payload.len();
+        self.inflight_bytes = self.inflight_bytes.saturating_sub(payload_u32(d));
     }
 
     /// Store keys (non-zero) of deliveries dropped unsent since the last call.
