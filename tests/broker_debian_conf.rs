@@ -258,8 +258,8 @@ fn bad_input_names_the_file_the_line_and_the_option() {
             "bad.conf:3: cannot read include_dir /nonexistent/mq.d",
         ),
         (
-            "mount_point site/\n",
-            "bad.conf:3: mount_point: not supported yet",
+            "mount_point site/#\n",
+            "bad.conf:3: invalid mount_point 'site/#': wildcard in topic name",
         ),
         (
             "memory_limit 100\n",

@@ -87,6 +87,7 @@ pub fn settings(config: &Config) -> Settings {
             max_queued: config.max_queued_messages,
             max_queued_bytes: config.max_queued_bytes,
             queue_qos0: config.queue_qos0_messages,
+            max_inflight_bytes: config.max_inflight_bytes,
         },
         log: log::Log(config.log),
         upgrade_outgoing_qos: config.upgrade_outgoing_qos,
@@ -110,6 +111,13 @@ pub(crate) fn link_limits(config: &Config) -> LinkLimits {
         persistent_client_expiration: config.persistent_client_expiration,
         username_as_clientid: (config.effective_listeners(&[]).iter())
             .map(|l| l.use_username_as_clientid)
+            .collect(),
+        mount_points: (config.effective_listeners(&[]).iter())
+            .map(|l| {
+                l.mount_point
+                    .as_deref()
+                    .map(|p| Arc::new(link::MountPoint::new(p)))
+            })
             .collect(),
     }
 }

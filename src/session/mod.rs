@@ -188,6 +188,11 @@ impl Delivery {
     }
 }
 
+/// A delivery's payload length (at most 256 MiB, the largest MQTT packet).
+fn payload_u32(d: &Delivery) -> u32 {
+    u32::try_from(d.msg.payload.len()).unwrap_or(u32::MAX)
+}
+
 /// What the connected client told us about itself (v5 CONNECT properties).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Peer {
@@ -208,6 +213,9 @@ pub struct Limits {
     pub max_queued_bytes: usize,
     /// Queue QoS 0 messages while the client is offline.
     pub queue_qos0: bool,
+    /// Payload bytes of outgoing QoS 1/2 messages awaiting acknowledgement (0 = no limit): a
+    /// message starts only if it keeps the total within this, or if nothing is in flight.
+    pub max_inflight_bytes: u32,
 }
 
 impl Default for Limits {
@@ -217,6 +225,7 @@ impl Default for Limits {
             max_queued: 1000,
             max_queued_bytes: 0,
             queue_qos0: false,
+            max_inflight_bytes: 0,
         }
     }
 }
@@ -238,6 +247,10 @@ pub struct Session {
     queue: VecDeque<Delivery>,
     queued_bytes: usize,
     inflight: Outbound<Delivery>,
+    /// Payload bytes in `inflight`, kept for `max_inflight_bytes`. Four bytes, beside `online`
+    /// in what would be padding: with a limit set, at most the limit or one message is in
+    /// flight, which fits; only without a limit could it saturate, where it is not looked at.
+    inflight_bytes: u32,
     incoming: Inbound,
     peer: Peer,
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
@@ -256,6 +269,7 @@ impl Session {
             queue: VecDeque::new(),
             queued_bytes: 0,
             inflight: Outbound::new(limits.max_inflight),
+            inflight_bytes: 0,
             incoming: Inbound::default(),
             peer: Peer::default(),
             expired: Vec::new(),
@@ -337,7 +351,9 @@ impl Session {
             let Some(front) = self.queue.front() else {
                 break;
             };
-            if front.qos != QoS::AtMostOnce && !self.inflight.has_room() {
+            if front.qos != QoS::AtMostOnce
+                && !(self.inflight.has_room() && self.bytes_allow(front.msg.payload.len()))
+            {
                 break;
             }
             let Some(d) = self.queue.pop_front() else {
@@ -380,8 +396,22 @@ impl Session {
                 continue;
             }
             out.push(p.into());
+            self.inflight_bytes = self.inflight_bytes.saturating_add(payload_u32(&d));
             self.inflight.push(id, d.qos, d);
         }
+    }
+
+    /// Whether `max_inflight_bytes` lets a message of `len` payload bytes start now: within
+    /// the limit with what is in flight, or alone (man page: "messages of over 100 bytes are
+    /// still allowed, but only a single message can be in flight at once").
+    fn bytes_allow(&self, len: usize) -> bool {
+        let max = self.limits.max_inflight_bytes as usize;
+        max == 0 || self.inflight.is_empty() || self.inflight_bytes as usize + len <= max
+    }
+
+    /// A delivery left the inflight window: its bytes no longer count.
+    fn landed(&mut self, d: &Delivery) {
+        self.inflight_bytes = self.inflight_bytes.saturating_sub(payload_u32(d));
     }
 
     /// Store keys (non-zero) of deliveries dropped unsent since the last call.
@@ -401,6 +431,9 @@ impl Session {
         let expired = self.inflight.remove_where(|stage, d| {
             stage == Stage::Published && d.msg.remaining_secs(now) == Some(0)
         });
+        for d in &expired {
+            self.landed(d);
+        }
         self.expired.extend(expired.into_iter().map(|d| d.seq));
         for (id, stage, d) in self.inflight.iter() {
             out.push(match stage {
@@ -431,6 +464,7 @@ impl Session {
     /// PUBACK received: returns the store key of the completed delivery.
     pub fn puback(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
         let d = self.inflight.puback(id)?;
+        self.landed(&d);
         self.fill(out);
         Some(d.seq)
     }
@@ -452,6 +486,7 @@ impl Session {
     pub fn pubrec_refused(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
         match self.inflight.pubrec(id, true) {
             PubRec::Refused(d) => {
+                self.landed(&d);
                 self.fill(out);
                 Some(d.seq)
             }
@@ -462,6 +497,7 @@ impl Session {
     /// PUBCOMP received: returns the store key of the completed delivery.
     pub fn pubcomp(&mut self, id: PacketId, out: &mut Vec<Outgoing>) -> Option<u64> {
         let d = self.inflight.pubcomp(id)?;
+        self.landed(&d);
         self.fill(out);
         Some(d.seq)
     }
@@ -560,6 +596,47 @@ mod tests {
             "third QoS 1 then the QoS 0 behind it (order kept)"
         );
         assert!(matches!(&more[1], Outgoing::Shared(m) if m.qos == QoS::AtMostOnce));
+    }
+
+    #[test]
+    fn inflight_bytes_hold_back_qos1_and_qos2_until_acknowledged() {
+        let mut s = online(Limits {
+            max_inflight_bytes: 2,
+            ..Limits::default()
+        });
+        s.enqueue(msg("a", QoS::AtLeastOnce)).unwrap();
+        s.enqueue(msg("b", QoS::ExactlyOnce)).unwrap();
+        s.enqueue(msg("c", QoS::AtLeastOnce)).unwrap();
+        let mut out = Vec::new();
+        s.fill(&mut out);
+        assert_eq!(out.len(), 2, "two 1-byte payloads fit in 2 bytes");
+        let (a, b) = (pid(&out[0]), pid(&out[1]));
+        let mut more = Vec::new();
+        s.pubrec(b, &mut more);
+        assert_eq!(
+            more.len(),
+            1,
+            "PUBREL only: a released QoS 2 message still counts"
+        );
+        assert_eq!(s.puback(a, &mut more), Some(7));
+        assert_eq!(more.len(), 2, "the third message now fits");
+        assert_eq!(s.pubcomp(b, &mut more), Some(7));
+        assert_eq!(s.inflight_bytes, 1);
+        let mut big = online(Limits {
+            max_inflight_bytes: 0,
+            ..Limits::default()
+        });
+        big.set_limits(Limits {
+            max_inflight_bytes: 1,
+            ..Limits::default()
+        });
+        let mut two = msg("a", QoS::AtLeastOnce);
+        Arc::get_mut(&mut two.msg).unwrap().payload = Bytes::from_static(b"xx");
+        big.enqueue(two.clone()).unwrap();
+        big.enqueue(two).unwrap();
+        let mut out = Vec::new();
+        big.fill(&mut out);
+        assert_eq!(out.len(), 1, "over the limit: alone");
     }
 
     #[test]

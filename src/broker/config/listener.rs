@@ -1,6 +1,6 @@
 //! Listeners: the `ListenerConfig` a `listener` line starts, the options that set it up
-//! (`port`, `bind_address`, `socket_domain`, `bind_interface`, `max_connections`), and the
-//! parsing of ports and addresses.
+//! (`port`, `bind_address`, `socket_domain`, `bind_interface`, `max_connections`,
+//! `mount_point`), and the parsing of ports and addresses.
 
 use super::{DEFAULT_PORT, Parser, Protocol, SecurityConfig, boolean, num, word};
 use crate::broker::security::tls::ListenerTls;
@@ -33,6 +33,8 @@ pub struct ListenerConfig {
     pub security: SecurityConfig,
     /// What the listener speaks (`protocol`), with the options of that kind.
     pub protocol: Protocol,
+    /// `mount_point`: the topic prefix of this listener's clients (see `link/mount.rs`).
+    pub mount_point: Option<String>,
 }
 
 /// `socket_domain`.
@@ -79,6 +81,7 @@ impl ListenerConfig {
             use_subject_as_username: false,
             security: SecurityConfig::default(),
             protocol: Protocol::Mqtt,
+            mount_point: None,
         }
     }
 
@@ -105,7 +108,7 @@ impl ListenerConfig {
 
 impl Parser<'_> {
     /// `listener`, `port`, `bind_address`, `socket_domain`, `bind_interface`,
-    /// `max_connections`, `use_username_as_clientid`.
+    /// `max_connections`, `use_username_as_clientid`, `mount_point`.
     pub(super) fn listener_option(&mut self, name: &str, value: &str) -> Result<(), String> {
         match name {
             "listener" => return self.listener(value),
@@ -133,6 +136,7 @@ impl Parser<'_> {
                 }
                 self.listener_or_default().bind_interface = Some(value.into());
             }
+            "mount_point" => self.listener_mut(name)?.mount_point = Some(mount_point(value)?),
             _ => {
                 let n: i64 = num(name, value)?;
                 self.listener_or_default().max_connections = (n >= 0).then_some(n as usize);
@@ -179,6 +183,20 @@ impl Parser<'_> {
             Some(i) => Ok(&mut self.config.listeners[i]),
             None => Err(format!("{name} must follow a listener line")),
         }
+    }
+}
+
+/// A `mount_point` prefix: a topic name, so without wildcards (mosquitto's checks and words).
+fn mount_point(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err("empty mount_point value".into());
+    }
+    match crate::topic::validate_name(value) {
+        Ok(()) => Ok(value.to_string()),
+        Err(e) => Err(format!(
+            "invalid mount_point '{value}': {} (does it contain a wildcard character?)",
+            e.message()
+        )),
     }
 }
 

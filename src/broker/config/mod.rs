@@ -88,6 +88,8 @@ pub struct Config {
     pub max_queued_messages: usize,
     /// Bytes of payload queued per client (0 = no limit).
     pub max_queued_bytes: usize,
+    /// Payload bytes of QoS 1/2 messages in flight to one client (0 = no limit).
+    pub max_inflight_bytes: u32,
     /// Also queue QoS 0 messages for offline persistent sessions.
     pub queue_qos0_messages: bool,
     /// Largest accepted PUBLISH payload; larger ones are dropped (0 = no limit).
@@ -145,6 +147,7 @@ impl Default for Config {
             max_inflight_messages: 20,
             max_queued_messages: 1000,
             max_queued_bytes: 0,
+            max_inflight_bytes: 0,
             queue_qos0_messages: false,
             message_size_limit: 0,
             max_packet_size: crate::protocol::MAX_REMAINING_LENGTH + 5,

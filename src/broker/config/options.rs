@@ -10,7 +10,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("tls_keyform", "not supported yet"),
     ("plugin", "not supported yet"),
     ("auth_plugin", "not supported yet"),
-    ("mount_point", "not supported yet"),
 ];
 
 /// Every option name outside bridge blocks that a line may start with, for "did you mean".
@@ -22,6 +21,7 @@ const KNOWN: &[&str] = &[
     "bind_interface",
     "max_connections",
     "use_username_as_clientid",
+    "mount_point",
     "allow_anonymous",
     "password_file",
     "acl_file",
@@ -133,7 +133,8 @@ impl Parser<'_> {
             | "socket_domain"
             | "bind_interface"
             | "max_connections"
-            | "use_username_as_clientid" => self.listener_option(name, value),
+            | "use_username_as_clientid"
+            | "mount_point" => self.listener_option(name, value),
             "allow_anonymous" | "password_file" | "acl_file" | "per_listener_settings" => {
                 self.security(name, value)
             }
@@ -161,11 +162,7 @@ impl Parser<'_> {
                 self.web(name, value)
             }
             "include_dir" => self.include_dir(value, file),
-            "autosave_interval"
-            | "autosave_on_changes"
-            | "set_tcp_nodelay"
-            | "max_inflight_bytes"
-            | "memory_limit" => {
+            "autosave_interval" | "autosave_on_changes" | "set_tcp_nodelay" | "memory_limit" => {
                 if let Some(note) = self.no_effect(name, value)? {
                     let note = format!("{}:{line}: {name}: {note}", file.display());
                     self.config.notes.push(note);
@@ -195,6 +192,10 @@ impl Parser<'_> {
             "max_inflight_messages" => c.max_inflight_messages = num(name, value)?,
             "max_queued_messages" => c.max_queued_messages = num(name, value)?,
             "max_queued_bytes" => c.max_queued_bytes = num(name, value)?,
+            "max_inflight_bytes" => {
+                // Beyond 4 GiB no window of messages (256 MiB each at most) is held back.
+                c.max_inflight_bytes = num::<u64>(name, value)?.min(u32::MAX.into()) as u32;
+            }
             "queue_qos0_messages" => c.queue_qos0_messages = boolean(name, value)?,
             "message_size_limit" => c.message_size_limit = num(name, value)?,
             "max_packet_size" => {
@@ -241,21 +242,15 @@ impl Parser<'_> {
                 true => None,
                 false => Some("ignored: client sockets always have TCP_NODELAY set"),
             },
-            "max_inflight_bytes" => match num::<u64>(name, value)? {
-                0 => None,
-                _ => Some(
-                    "not enforced: max_inflight_messages bounds each client's messages in flight",
-                ),
-            },
+            // memory_limit
             _ => match num::<u64>(name, value)? {
                 0 => None,
-                _ if name == "memory_limit" => {
+                _ => {
                     return refuse(
                         "only 0, no limit, is supported; \
                     max_queued_messages and max_queued_bytes bound each client",
                     );
                 }
-                _ => return refuse("only 0, no limit, is supported; use max_inflight_messages"),
             },
         })
     }

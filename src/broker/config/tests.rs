@@ -313,13 +313,12 @@ fn options_without_effect_are_noted_once_with_their_line() {
     )
     .unwrap();
     assert_eq!(c.autosave_interval, 60);
-    assert_eq!(c.notes.len(), 4, "{:?}", c.notes);
-    assert!(c.notes[3].starts_with("test.conf:9: max_inflight_bytes: not enforced"));
+    assert_eq!(c.notes.len(), 3, "{:?}", c.notes);
     assert!(c.notes[0].starts_with("test.conf:1: autosave_interval: ignored"));
     assert!(c.notes[2].starts_with("test.conf:3: set_tcp_nodelay: ignored"));
     for (text, expected) in [
         ("memory_limit 1", "memory_limit 1: not supported"),
-        ("mount_point site/", "mount_point: not supported yet"),
+        ("plugin /x.so", "plugin: not supported yet"),
         (
             "autosave_interval often",
             "invalid autosave_interval value 'often'",
@@ -339,4 +338,49 @@ fn a_missing_include_dir_is_an_error() {
             .starts_with("cannot read include_dir /nonexistent/mq-conf.d"),
         "{e}"
     );
+}
+
+#[test]
+fn max_inflight_bytes_is_a_limit() {
+    assert_eq!(Config::default().max_inflight_bytes, 0);
+    assert_eq!(
+        parse("max_inflight_bytes 1000\n")
+            .unwrap()
+            .max_inflight_bytes,
+        1000
+    );
+    let huge = parse("max_inflight_bytes 99999999999\n").unwrap();
+    assert_eq!(huge.max_inflight_bytes, u32::MAX);
+    assert!(huge.notes.is_empty(), "{:?}", huge.notes);
+    let e = parse("max_inflight_bytes -1\n").unwrap_err().to_string();
+    assert!(
+        e.starts_with("test.conf:1: max_inflight_bytes -1 is out of range"),
+        "{e}"
+    );
+}
+
+#[test]
+fn mount_point_belongs_to_its_listener() {
+    let c = parse("listener 1884\nlistener 1885\nmount_point site/a b/\nlistener 1886\n").unwrap();
+    let mounts: Vec<_> = (c.listeners.iter())
+        .map(|l| l.mount_point.as_deref())
+        .collect();
+    assert_eq!(mounts, [None, Some("site/a b/"), None]);
+    for (text, expected) in [
+        (
+            "mount_point site/\n",
+            "test.conf:1: mount_point must follow a listener line",
+        ),
+        (
+            "listener 1884\nmount_point site/#\n",
+            "test.conf:2: invalid mount_point 'site/#': wildcard in topic name \
+             (does it contain a wildcard character?)",
+        ),
+        (
+            "listener 1884\nmount_point\n",
+            "test.conf:2: empty mount_point value",
+        ),
+    ] {
+        assert_eq!(parse(text).unwrap_err().to_string(), expected);
+    }
 }

@@ -47,6 +47,8 @@ pub(super) struct Link {
     /// A 3.x bridge (protocol level + 0x80): its subscriptions never get its own messages
     /// back and keep retain flags as published, as 5.0 bridges ask with subscription options.
     bridge: bool,
+    /// The listener's `mount_point`, put before the topics and filters this client sends.
+    mount: Option<Arc<super::MountPoint>>,
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -208,8 +210,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let router = &ctx.router;
-    let c = *connect;
-    let identity = identify(ctx, &c).await;
+    let mut c = *connect;
+    let mount = ctx.limits.mount_points.get(ctx.listener).cloned().flatten();
+    let identity = match super::mount::mount_will(mount.as_deref(), &mut c) {
+        Ok(()) => identify(ctx, &c).await,
+        Err(reason) => Err(reason),
+    };
     let (client_id, assigned, username) = match identity {
         Ok(x) => x,
         Err(reason) => {
@@ -262,6 +268,7 @@ where
         c.properties.topic_alias_maximum,
         c.properties.maximum_packet_size,
     );
+    io.mount = mount.clone();
     let _ = io.encode(&mut out, router);
     let link = Link {
         cell: attached.cell.clone(),
@@ -280,6 +287,7 @@ where
         aliases: Vec::new(),
         connect_expiry: expiry,
         bridge: c.bridge,
+        mount,
     };
     Some((link, attached))
 }
@@ -421,6 +429,16 @@ impl Link {
             Packet::Unsubscribe(u) => {
                 let mut reasons = Vec::new();
                 for f in &u.filters {
+                    let mounted = self.mount.as_ref().map(|m| m.filter_in(f));
+                    let f = match &mounted {
+                        None => f,
+                        Some(Some(full)) => full,
+                        // No filter of this client can be that one.
+                        Some(None) => {
+                            reasons.push(ReasonCode::NoSubscriptionExisted);
+                            continue;
+                        }
+                    };
                     let existed = self.router.unsubscribe(&self.cell, f);
                     self.log
                         .unsubscribe(format_args!("{} {}", self.client_id, f));
@@ -622,6 +640,15 @@ impl Link {
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
         v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
+        if let Some(mount) = &self.mount {
+            // Judged (ACL, $SYS) and routed by its full topic, as mosquitto does.
+            p.topic = mount.topic_in(&p.topic).ok_or_else(|| {
+                Close::Error(
+                    "disconnected due to a topic too long under the mount point".into(),
+                    Some(ReasonCode::TopicNameInvalid),
+                )
+            })?;
+        }
         if too_deep(&p.topic) {
             return Err(Close::Error(
                 format!("disconnected due to a topic of over {MAX_LEVELS} levels"),
@@ -720,6 +747,13 @@ impl Link {
         let max_qos = QoS::from_u8(self.limits.max_qos).unwrap_or(QoS::ExactlyOnce);
         for sub in &s.subscriptions {
             let mut sub = sub.clone();
+            if let Some(mount) = &self.mount {
+                let Some(filter) = mount.filter_in(&sub.filter) else {
+                    reasons.push(ReasonCode::TopicFilterInvalid);
+                    continue;
+                };
+                sub.filter = filter;
+            }
             sub.options.qos = sub.options.qos.min(max_qos);
             if self.bridge {
                 // Loop prevention for 3.x bridges (mosquitto does the same).

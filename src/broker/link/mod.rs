@@ -19,6 +19,7 @@ use super::router::{Router, SessionCell};
 use crate::protocol::{self, Packet, QoS, ReasonCode, Version};
 use crate::session::{Message, Outgoing};
 use bytes::{Buf, Bytes, BytesMut};
+pub use mount::MountPoint;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -32,6 +33,7 @@ use tokio::sync::broadcast;
 mod alias_out;
 mod durable;
 mod handle;
+mod mount;
 mod oversize;
 mod v5;
 
@@ -93,6 +95,8 @@ pub struct LinkLimits {
     pub persistent_client_expiration: Option<u32>,
     /// `use_username_as_clientid`, by listener index: the user name replaces the client id.
     pub username_as_clientid: Vec<bool>,
+    /// `mount_point`, by listener index: the topic prefix of the listener's clients.
+    pub mount_points: Vec<Option<Arc<MountPoint>>>,
 }
 
 /// Why a connection ends.
@@ -154,6 +158,8 @@ struct Io<S> {
     aliases: Option<Box<alias_out::OutAliases>>,
     /// Where this connection's reads stand in the broker's reading order.
     reader: Reader,
+    /// The listener's `mount_point`, stripped from what this connection sends.
+    mount: Option<Arc<MountPoint>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
@@ -217,6 +223,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         for p in packets.drain(..) {
             match p {
                 Outgoing::Packet(mut p) => {
+                    if let Some(mount) = &self.mount
+                        && !mount.outgoing(&mut p)
+                    {
+                        continue;
+                    }
                     if let Packet::Publish(p) = &p {
                         sent += 1;
                         payload += p.payload.len() as u64;
@@ -227,11 +238,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
                 }
-                Outgoing::Shared(msg) if self.aliases.is_some() => {
+                Outgoing::Shared(msg) if self.aliases.is_some() || self.mount.is_some() => {
                     // Its bytes differ from one connection to the next: encoded here.
+                    let mut p = shared_packet(&msg);
+                    if let Some(mount) = &self.mount
+                        && !mount.outgoing(&mut p)
+                    {
+                        continue;
+                    }
                     sent += 1;
                     payload += msg.payload.len() as u64;
-                    let mut p = shared_packet(&msg);
                     if let Some(aliases) = &mut self.aliases {
                         aliases.apply(&mut p);
                     }
@@ -354,6 +370,7 @@ where
         skip: 0,
         aliases: None,
         reader: Reader::new(ctx.router.order.clone()),
+        mount: None,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
