@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 /// there are any: most sessions never receive QoS 2 and each would carry an empty set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Inbound {
+    #[allow(clippy::box_collection)] // One pointer wide, where a set is three.
     awaiting_release: Option<Box<BTreeSet<PacketId>>>,
 }
 

@@ -243,6 +243,7 @@ pub struct Session {
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
     /// forget them; see [`Session::take_dropped_keys`]. Boxed: rarely any, and every
     /// session would otherwise carry an empty `Vec`.
+    #[allow(clippy::box_collection)] // One pointer wide, where a `Vec` is three.
     expired: Option<Box<Vec<u64>>>,
     /// Messages dropped because the queue was full.
     pub dropped: u64,

@@ -43,6 +43,7 @@ impl DerefMut for Buffer {
 }
 
 /// A `Vec` allocated on first mutable use.
+#[allow(clippy::box_collection)] // One pointer wide, where a `Vec` is three.
 pub(super) struct LazyVec<T>(Option<Box<Vec<T>>>);
 
 impl<T> Default for LazyVec<T> {

@@ -41,6 +41,7 @@ pub(super) struct Link {
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
+    #[allow(clippy::box_collection)] // One pointer wide: most clients never use aliases.
     aliases: Option<Box<Vec<Option<TopicName>>>>,
     /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
     connect_expiry: u32,

@@ -352,6 +352,7 @@ where
 impl<S> Established<S> {
     /// The link out of its box, the box freed now (moved out in place, it would be freed
     /// only when the caller's scope ends, after the connection).
+    #[allow(clippy::boxed_local)] // Taking the box is the point: it is freed here.
     pub fn unbox(self: Box<Self>) -> Self {
         *self
     }
@@ -362,6 +363,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
     /// a task that awaits this holds the link in its own allocation, not in a second one.
     /// Not an `async fn`: that would move `self` into a local beside the captured argument
     /// and hold the link twice; the block uses the captured one in place.
+    #[allow(clippy::manual_async_fn)] // See above: the async fn form holds the link twice.
     pub fn serve(mut self) -> impl std::future::Future<Output = ()> {
         async move {
             let close = run(&mut self.io, &mut self.link, self.generation).await;

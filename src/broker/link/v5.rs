@@ -53,6 +53,7 @@ pub(super) fn connack_properties(
 
 /// Resolves a v5 topic alias ([MQTT-3.3.2-7..12]): an alias with a topic is (re)defined, an
 /// alias alone stands for its topic. The alias is per connection and not forwarded.
+#[allow(clippy::box_collection)] // The link's lazily boxed alias list.
 pub(super) fn resolve_alias(
     aliases: &mut Option<Box<Vec<Option<TopicName>>>>,
     limits: &LinkLimits,
