@@ -4,9 +4,12 @@
 use crate::protocol::SubscriptionOptions;
 use crate::session::{Limits, Session};
 use crate::topic::TopicFilter;
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 
 /// A subscriber that could not write for this long is stuck, not slow: publishers stop
@@ -28,19 +31,28 @@ pub struct SessionState {
     /// Generation of a link found silent for 1.5 times its keepalive.
     pub expired: Option<u64>,
     /// User name of the attached connection (for access checks on delivery).
-    pub username: Option<String>,
+    pub username: Option<Box<str>>,
     /// Session expiry interval in seconds once disconnected (`u32::MAX`: never).
     pub expiry: u32,
+    /// Set by [`SessionCell::wake`], taken by the attached link's next poll.
+    woken: bool,
+    /// The attached link's task while it waits (see [`SessionCell::poll_wake`]).
+    waker: Option<Waker>,
 }
+
+/// Woken when a queue drained below half after its session's `pressured` was set. One for
+/// all sessions: few publishers ever wait, and each re-checks its own subscriber.
+static DRAINED: Notify = Notify::const_new();
+
+/// Woken when a link has caught up (or ended) for a connection taking over its client id.
+/// One for all sessions, as [`DRAINED`]: takeovers are rare and re-check their own session.
+static CAUGHT_UP: Notify = Notify::const_new();
 
 /// One session, shared by the router (deliveries) and its link.
 pub struct SessionCell {
     /// Client identifier.
     pub client_id: Arc<str>,
     state: Mutex<SessionState>,
-    /// Woken when deliveries are queued (`notify_one`) or the link must re-check its state
-    /// (`notify_waiters`: takeover, keepalive expiry, shutdown).
-    pub wake: Notify,
     /// When the attached link last received bytes, in router milliseconds.
     pub last_seen: AtomicU64,
     /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none.
@@ -57,13 +69,9 @@ pub struct SessionCell {
     pub write_bound: AtomicBool,
     /// Set by a publisher waiting for this session's queue to drain.
     pub pressured: AtomicBool,
-    /// Woken when the queue drained below half after `pressured` was set.
-    pub drained: Notify,
     /// Set by a new connection for this client id: the attached link is to handle what its
     /// client has already sent (a DISCONNECT, say) before the new connection takes over.
     pub catch_up: AtomicBool,
-    /// Woken when the link has caught up (or ended).
-    pub caught_up: Notify,
 }
 
 impl SessionCell {
@@ -85,7 +93,7 @@ impl SessionCell {
     /// Called by the link after filling: wakes publishers once the queue is below half.
     pub fn signal_drained(&self, queued: usize, max_queued: usize) {
         if queued < max_queued / 2 && self.pressured.swap(false, Ordering::Relaxed) {
-            self.drained.notify_waiters();
+            DRAINED.notify_waiters();
         }
     }
 }
@@ -94,7 +102,67 @@ impl SessionCell {
     /// Says the link has handled what it had read, waking a connection waiting to take over.
     pub fn signal_caught_up(&self) {
         self.catch_up.store(false, Ordering::Relaxed);
-        self.caught_up.notify_waiters();
+        CAUGHT_UP.notify_waiters();
+    }
+
+    /// Woken (for every session) when a queue drained below half after `pressured` was set;
+    /// a waiter re-checks its own subscriber.
+    pub fn drained(&self) -> &'static Notify {
+        &DRAINED
+    }
+
+    /// Woken (for every session) when a link has caught up; a waiter re-checks `catch_up`.
+    pub fn caught_up(&self) -> &'static Notify {
+        &CAUGHT_UP
+    }
+
+    /// Wakes the attached link: deliveries were queued, or it must re-check its state
+    /// (takeover, keepalive expiry, shutdown). Remembered until the link next polls, so a
+    /// wake-up while it is busy is not lost.
+    pub fn wake(&self) {
+        let waker = {
+            let mut st = self.lock();
+            st.woken = true;
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Polled by the link of `generation` while it waits: ready once woken, or at once when
+    /// the session is no longer its own (taken over or detached), without taking a wake-up
+    /// meant for the link that replaced it. One waker per session instead of a `Notify` and
+    /// its waiter in every idle connection.
+    pub fn poll_wake(&self, cx: &mut Context<'_>, generation: u64) -> Poll<()> {
+        let mut st = self.lock();
+        if st.link != Some(generation) {
+            return Poll::Ready(());
+        }
+        if std::mem::take(&mut st.woken) {
+            return Poll::Ready(());
+        }
+        match &mut st.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => {
+                // A waker left by a link that was replaced is woken on its way out.
+                if let Some(old) = slot.replace(cx.waker().clone()) {
+                    drop(st);
+                    old.wake();
+                }
+            }
+        }
+        Poll::Pending
+    }
+
+    /// [`SessionCell::poll_wake`] as a future.
+    pub async fn woken(&self, generation: u64) {
+        std::future::poll_fn(|cx| self.poll_wake(cx, generation)).await
+    }
+
+    /// Forgets the waker of a link that ended, so the session does not keep its task alive.
+    pub fn clear_waker(st: &mut SessionState) {
+        st.waker = None;
     }
 
     /// Locks the state. A poisoned lock means a panic elsewhere; the state is still usable.
@@ -127,17 +195,77 @@ impl SessionCell {
                 expired: None,
                 username: None,
                 expiry: u32::MAX,
+                woken: false,
+                waker: None,
             }),
-            wake: Notify::new(),
             last_seen: AtomicU64::new(0),
             keepalive_ms: AtomicU64::new(0),
             last_progress: AtomicU64::new(0),
             expires_at: AtomicU64::new(0),
             write_bound: AtomicBool::new(false),
             pressured: AtomicBool::new(false),
-            drained: Notify::new(),
             catch_up: AtomicBool::new(false),
-            caught_up: Notify::new(),
         }
+    }
+}
+
+/// The router's sessions by client id: a set of cells keyed by their own `client_id`, so a
+/// session costs one pointer in the table rather than a copy of its key beside it.
+#[derive(Default)]
+pub struct SessionTable(HashSet<ById>);
+
+/// A session hashed and compared by its client id.
+struct ById(Arc<SessionCell>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &ById) -> bool {
+        self.0.client_id == other.0.client_id
+    }
+}
+
+impl Eq for ById {}
+
+impl Hash for ById {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that lookups by `&str` find it (see `Borrow`).
+        (*self.0.client_id).hash(state);
+    }
+}
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.client_id
+    }
+}
+
+impl SessionTable {
+    /// The session of `client_id`.
+    pub fn get(&self, client_id: &str) -> Option<&Arc<SessionCell>> {
+        self.0.get(client_id).map(|c| &c.0)
+    }
+
+    /// Adds `cell`, replacing any session with its client id.
+    pub fn insert(&mut self, cell: Arc<SessionCell>) {
+        self.0.replace(ById(cell));
+    }
+
+    /// Removes the session of `client_id`.
+    pub fn remove(&mut self, client_id: &str) {
+        self.0.remove(client_id);
+    }
+
+    /// Every session.
+    pub fn values(&self) -> impl Iterator<Item = &Arc<SessionCell>> {
+        self.0.iter().map(|c| &c.0)
+    }
+
+    /// Number of sessions.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True without sessions.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }

@@ -197,7 +197,7 @@ pub async fn accept_loop(
             .tls
             .as_ref()
             .map(|t| t.read().unwrap_or_else(|e| e.into_inner()).clone());
-        let task = connection(Box::new(Accepted {
+        let accepted = Box::new(Accepted {
             stream,
             ctx,
             acceptor,
@@ -206,8 +206,12 @@ pub async fn accept_loop(
             done: done.clone(),
             protocol: l.protocol.clone(),
             web: web.clone(),
-        }));
-        tokio::spawn(task);
+        });
+        if l.tls.is_none() && matches!(*l.protocol, Protocol::Mqtt) {
+            tokio::spawn(connection(accepted));
+        } else {
+            tokio::spawn(other_connection(accepted));
+        }
     }
 }
 
@@ -245,11 +249,24 @@ struct Held(
 /// done, so an idle connection's task holds only the established link's future and [`Held`]:
 /// an async fn keeps every local of its scope (moved-from ones too) for its whole life, and
 /// the accepted socket, context and TLS settings would otherwise widen every task.
+/// A plain MQTT link lives in the task itself: one allocation for both.
 async fn connection(accepted: Box<Accepted>) {
     let (opened, held) = Box::pin(open_accepted(accepted)).await;
     match opened {
-        Opened::Plain(conn) => conn.serve().await,
-        Opened::Ws(conn) => conn.serve().await,
+        Opened::Plain(conn) => conn.unbox().serve().await,
+        Opened::Ws(conn) => Box::pin(conn.unbox().serve()).await,
+        Opened::Done => {}
+    }
+    drop(held);
+}
+
+/// [`connection`] for the other listeners (TLS, WebSockets, the HTTP API): their link is
+/// boxed with its future, so its larger state does not widen the plain connections' tasks.
+async fn other_connection(accepted: Box<Accepted>) {
+    let (opened, held) = Box::pin(open_accepted(accepted)).await;
+    match opened {
+        Opened::Plain(conn) => Box::pin(conn.unbox().serve()).await,
+        Opened::Ws(conn) => Box::pin(conn.unbox().serve()).await,
         Opened::Done => {}
     }
     drop(held);
@@ -323,7 +340,7 @@ where
         Protocol::Mqtt => serve(stream, ctx).await,
         Protocol::WebSockets { http_dir } => {
             if let Some(conn) = Box::pin(open_ws(stream, ctx, http_dir.as_deref())).await {
-                conn.serve().await;
+                conn.unbox().serve().await;
             }
         }
         Protocol::HttpApi { credentials } => {
@@ -396,4 +413,24 @@ async fn open_plain(stream: TcpStream, ctx: LinkContext) -> Option<Box<Establish
         }
     }
     open(stream, ctx).await
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// The size of the futures `f` returns.
+    fn future_size<A, Fut, F: Fn(A) -> Fut>(_: F) -> usize {
+        std::mem::size_of::<Fut>()
+    }
+
+    #[test]
+    fn plain_connection_task_stays_within_512_bytes() {
+        // tokio allocates a task as one cache-line aligned cell: its header, scheduler and id,
+        // the future and a trailer, 104 bytes besides the future. Every idle plain connection
+        // is one such cell, its link included: at most 408 bytes of future keep it at 512.
+        let size = future_size(super::connection);
+        assert!(size <= 408, "plain connection future is {size} bytes");
+        // The other kinds box their link: their task stays smaller still.
+        let size = future_size(super::other_connection);
+        assert!(size <= 152, "boxed connection future is {size} bytes");
+    }
 }

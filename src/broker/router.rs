@@ -13,9 +13,8 @@ use super::wills::PendingWills;
 use crate::protocol::{QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{Delivery, Limits, Message, Refused, SubIds};
 
-pub use super::cell::{STALL_MS, SessionCell, SessionState, Sub};
+pub use super::cell::{STALL_MS, SessionCell, SessionState, SessionTable, Sub};
 use crate::topic::{TopicFilter, TopicName};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -82,7 +81,7 @@ pub struct Settings {
 pub struct Router {
     subs: RwLock<SubscriptionTree<Sub>>,
     retained: RwLock<RetainedStore>,
-    sessions: Mutex<HashMap<Arc<str>, Arc<SessionCell>>>,
+    sessions: Mutex<SessionTable>,
     settings: RwLock<Settings>,
     access: Arc<dyn Access>,
     store: Option<StoreTx>,
@@ -163,7 +162,7 @@ impl Router {
         Router {
             subs: RwLock::new(SubscriptionTree::new()),
             retained: RwLock::new(RetainedStore::new()),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(SessionTable::default()),
             settings: RwLock::new(settings),
             access,
             store,
@@ -217,7 +216,7 @@ impl Router {
     pub fn close_all(&self) {
         self.closing.store(true, Ordering::Relaxed);
         for cell in lock(&self.sessions).values() {
-            cell.wake.notify_waiters();
+            cell.wake();
         }
     }
 
@@ -234,7 +233,7 @@ impl Router {
             if st.link.is_some() && st.expired != st.link {
                 st.expired = st.link;
                 drop(st);
-                cell.wake.notify_waiters();
+                cell.wake();
             }
         }
     }
@@ -465,11 +464,11 @@ impl Router {
                 if let Some(old) = other {
                     // The old connection, if any, is kicked out of the session it loses.
                     old.lock().link = None;
-                    old.wake.notify_waiters();
+                    old.wake();
                     self.discard(&old);
                 }
                 let cell = self.new_cell(&id, clean);
-                sessions.insert(id, cell.clone());
+                sessions.insert(cell.clone());
                 (cell, false)
             }
         };
@@ -478,11 +477,11 @@ impl Router {
         let replaced = st.link.replace(generation).is_some();
         let was_stored = !st.clean;
         st.clean = clean;
-        st.username = username;
+        st.username = username.map(String::into_boxed_str);
         cell.expires_at.store(0, Ordering::Relaxed);
         drop(st);
         if replaced {
-            cell.wake.notify_waiters();
+            cell.wake();
         }
         match (!clean, &self.store) {
             (true, _) => self.save_session(&cell),
@@ -510,10 +509,11 @@ impl Router {
         if st.link != Some(generation) {
             // Taken over: a delivery wake-up this link may have taken belongs to the new one.
             drop(st);
-            cell.wake.notify_one();
+            cell.wake();
             return;
         }
         st.link = None;
+        SessionCell::clear_waker(&mut st);
         cell.keepalive_ms.store(0, Ordering::Relaxed);
         st.session.disconnect();
         if !st.clean && st.expiry != u32::MAX {
@@ -787,7 +787,7 @@ impl Router {
                     && !cell.write_bound.load(Ordering::Relaxed);
                 drop(st);
                 if online {
-                    cell.wake.notify_one();
+                    cell.wake();
                 }
                 Queued::Yes { behind, stored }
             }
@@ -854,7 +854,7 @@ impl Router {
                     st.session.incoming_qos2(pid);
                 }
             }
-            lock(&self.sessions).insert(id, cell);
+            lock(&self.sessions).insert(cell);
         }
     }
 }

@@ -23,14 +23,14 @@ pub(super) struct Link {
     pub(super) cell: Arc<SessionCell>,
     pub(super) client_id: Arc<str>,
     pub(super) version: Version,
-    username: Option<String>,
+    username: Option<Box<str>>,
     will: Option<Box<Will>>,
     pub(super) router: Arc<Router>,
     pub(super) log: Log,
     pub(super) limits: Arc<LinkLimits>,
     /// Acknowledgements of the current batch that promise the message is stored: they go out
     /// only once the store has committed (see `durable.rs`).
-    pub(super) durable: Vec<(crate::protocol::PacketId, QoS)>,
+    pub(super) durable: super::buf::LazyVec<(crate::protocol::PacketId, QoS)>,
     /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
     /// Boxed: rare, and a packet inline would widen every idle link.
     pub(super) deferred: Option<Box<Packet>>,
@@ -41,7 +41,8 @@ pub(super) struct Link {
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
-    aliases: Vec<Option<TopicName>>,
+    #[allow(clippy::box_collection)] // One pointer wide: most clients never use aliases.
+    aliases: Option<Box<Vec<Option<TopicName>>>>,
     /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
     connect_expiry: u32,
     /// A 3.x bridge (protocol level + 0x80): its subscriptions never get its own messages
@@ -123,13 +124,17 @@ async fn let_old_link_catch_up(router: &Router, client_id: &str) {
         return;
     };
     let wait = async {
-        // Registered before asking, so the answer cannot come in between.
-        let caught_up = old.caught_up.notified();
-        tokio::pin!(caught_up);
-        caught_up.as_mut().enable();
         old.catch_up.store(true, Ordering::Relaxed);
-        old.wake.notify_waiters();
-        if old.lock().link.is_some() {
+        old.wake();
+        // One `Notify` serves every session: woken, check this one again.
+        loop {
+            // Registered before the check, so the answer cannot come in between.
+            let caught_up = old.caught_up().notified();
+            tokio::pin!(caught_up);
+            caught_up.as_mut().enable();
+            if !old.catch_up.load(Ordering::Relaxed) || old.lock().link.is_none() {
+                break;
+            }
             caught_up.await;
         }
     };
@@ -274,17 +279,17 @@ where
         cell: attached.cell.clone(),
         client_id: attached.cell.client_id.clone(),
         version: c.version,
-        username,
+        username: username.map(String::into_boxed_str),
         will: c.will.map(Box::new),
         router: router.clone(),
         log,
         limits: ctx.limits.clone(),
-        durable: Vec::new(),
+        durable: Default::default(),
         deferred: None,
         sys_warned: false,
         routed_to_store: false,
         behind: None,
-        aliases: Vec::new(),
+        aliases: None,
         connect_expiry: expiry,
         bridge: c.bridge,
         mount,

@@ -31,6 +31,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
 mod alias_out;
+mod buf;
 mod durable;
 mod handle;
 mod mount;
@@ -147,8 +148,8 @@ fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::Enco
 /// The socket and its buffers.
 struct Io<S> {
     stream: S,
-    rbuf: BytesMut,
-    wbuf: BytesMut,
+    rbuf: buf::Buffer,
+    wbuf: buf::Buffer,
     busy: bool,
     unflushed: bool,
     version: Version,
@@ -210,7 +211,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Drops the read buffer when everything in it was decoded.
     fn settle_read(&mut self, n: usize) {
         if self.rbuf.is_empty() {
-            self.rbuf = BytesMut::new();
+            self.rbuf = buf::Buffer::new();
             if n < READ_CHUNK / 2 {
                 self.busy = false;
             }
@@ -283,7 +284,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
             let _ = self.stream.flush().await;
         };
         let _ = tokio::time::timeout(FLUSH_BOUND, write).await;
-        self.wbuf = BytesMut::new();
+        self.wbuf = buf::Buffer::new();
     }
 
     /// Half-closes the connection and reads and discards what the peer still sends, until it
@@ -301,14 +302,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
             }
         };
         let _ = tokio::time::timeout(DRAIN_BOUND, drain).await;
-        self.rbuf = BytesMut::new();
+        self.rbuf = buf::Buffer::new();
     }
 
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
     fn poll_event(
         &mut self,
         cx: &mut Context<'_>,
-        wake: Pin<&mut tokio::sync::futures::Notified<'_>>,
+        cell: &SessionCell,
+        generation: u64,
     ) -> Poll<Event> {
         // Woken to read: read first, others' PUBLISH may be waiting for this connection.
         if self.reader.woken()
@@ -328,7 +330,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         if let Poll::Ready(r) = self.poll_read_more(cx) {
             return Poll::Ready(Event::Read(r));
         }
-        wake.poll(cx).map(|()| Event::Wake)
+        cell.poll_wake(cx, generation).map(|()| Event::Wake)
     }
 }
 
@@ -341,7 +343,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     if let Some(conn) = Box::pin(open(stream, ctx)).await {
-        conn.serve().await;
+        conn.unbox().serve().await;
     }
 }
 
@@ -362,8 +364,8 @@ where
 {
     let mut io = Io {
         stream,
-        rbuf: BytesMut::new(),
-        wbuf: BytesMut::new(),
+        rbuf: buf::Buffer::new(),
+        wbuf: buf::Buffer::new(),
         busy: false,
         unflushed: false,
         version: Version::V311,
@@ -386,23 +388,37 @@ where
     }
 }
 
+impl<S> Established<S> {
+    /// The link out of its box, the box freed now (moved out in place, it would be freed
+    /// only when the caller's scope ends, after the connection).
+    #[allow(clippy::boxed_local)] // Taking the box is the point: it is freed here.
+    pub fn unbox(self: Box<Self>) -> Self {
+        *self
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
-    /// Runs the connection until it closes, then ends the session's link. Boxed, so the
-    /// future holds a pointer rather than a copy of the link.
-    pub async fn serve(mut self: Box<Self>) {
-        let close = run(&mut self.io, &mut self.link, self.generation).await;
-        // The box goes into the boxed ending: unpacked here, the link and its buffers would
-        // widen this future (every idle connection's) by their whole size.
-        Box::pin(self.finish(close)).await;
+    /// Runs the connection until it closes, then ends the session's link. Taken by value, so
+    /// a task that awaits this holds the link in its own allocation, not in a second one.
+    /// Not an `async fn`: that would move `self` into a local beside the captured argument
+    /// and hold the link twice; the block uses the captured one in place.
+    #[allow(clippy::manual_async_fn)] // See above: the async fn form holds the link twice.
+    pub fn serve(mut self) -> impl std::future::Future<Output = ()> {
+        async move {
+            let close = run(&mut self.io, &mut self.link, self.generation).await;
+            // The ending is boxed: unpacked here, its state would widen this future (every
+            // idle connection's) by its whole size.
+            Box::pin(self.finish(close)).await;
+        }
     }
 
     /// Ends the session's link once the connection closed.
-    async fn finish(self: Box<Self>, close: Close) {
+    async fn finish(self, close: Close) {
         let Established {
             mut io,
             link,
             generation,
-        } = *self;
+        } = self;
         link.finish(&mut io, close, generation).await;
     }
 }
@@ -440,7 +456,7 @@ where
     io.version = connect.version;
     if io.rbuf.is_empty() {
         // Let go of the CONNECT's receive buffer now rather than at the next read.
-        io.rbuf = BytesMut::new();
+        io.rbuf = buf::Buffer::new();
         // Nothing came behind the CONNECT that others could have to wait for.
         io.reader.release();
     }
@@ -533,12 +549,19 @@ const DRAIN_WAIT: Duration = Duration::from_millis(20);
 
 /// Waits (bounded) until `sub` has drained its queue below half.
 pub(crate) async fn wait_for_drain(router: &Router, sub: &SessionCell) {
-    // Created before the flag and the check, so a wake-up in between is not lost.
-    let drained = sub.drained.notified();
-    sub.pressured.store(true, Ordering::Relaxed);
-    if sub.is_behind(router.now_ms()) {
-        let _ = tokio::time::timeout(DRAIN_WAIT, drained).await;
-    }
+    let wait = async {
+        // One `Notify` serves every session: woken, check this one again.
+        loop {
+            // Created before the flag and the check, so a wake-up in between is not lost.
+            let drained = sub.drained().notified();
+            sub.pressured.store(true, Ordering::Relaxed);
+            if !sub.is_behind(router.now_ms()) {
+                return;
+            }
+            drained.await;
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_WAIT, wait).await;
 }
 
 /// Handles the packets that `n` newly read bytes completed.
@@ -719,11 +742,8 @@ where
     {
         return close;
     }
-    let wake = cell.wake.notified();
-    tokio::pin!(wake);
     loop {
-        // Created before the state check, so a notify_waiters() in between is not lost.
-        wake.set(cell.wake.notified());
+        // A wake-up after the state check is remembered by the session (`poll_wake`).
         if let Some(close) = must_close(&router, &cell, generation) {
             return close;
         }
@@ -756,7 +776,7 @@ where
             return Close::Error(format!("disconnected due to encode error: {e}"), None);
         }
         mark_write_bound(&cell, io.wbuf.len() >= HIGH_WATER);
-        match poll_fn(|cx| io.poll_event(cx, wake.as_mut())).await {
+        match poll_fn(|cx| io.poll_event(cx, &cell, generation)).await {
             Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
             Event::Read(Err(e)) => {
                 return Close::Error(format!("disconnected due to socket error: {e}"), None);
@@ -778,7 +798,7 @@ where
                     .fetch_add(n as u64, Ordering::Relaxed);
                 io.wbuf.advance(n);
                 if io.wbuf.is_empty() {
-                    io.wbuf = BytesMut::new();
+                    io.wbuf = buf::Buffer::new();
                     io.unflushed = true;
                 }
             }
@@ -832,11 +852,11 @@ mod size_tests {
         .unwrap();
         let (ctx, _shutdown) = context();
         let conn = super::open(a, ctx).await.expect("connection accepted");
-        // The handshake's state is gone: what an idle connection's task holds is this future
-        // (the link itself is one boxed allocation next to it).
-        let f = conn.serve();
+        // The handshake's state is gone: what an idle connection's task holds is this future,
+        // the link included.
+        let f = conn.unbox().serve();
         let size = std::mem::size_of_val(&f);
-        assert!(size <= 400, "established link future is {size} bytes");
+        assert!(size <= 360, "established link future is {size} bytes");
         // It still serves: CONNACK goes out, and the peer's close ends it.
         let serving = tokio::spawn(f);
         let mut connack = [0u8; 4];

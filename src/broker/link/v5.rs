@@ -53,8 +53,9 @@ pub(super) fn connack_properties(
 
 /// Resolves a v5 topic alias ([MQTT-3.3.2-7..12]): an alias with a topic is (re)defined, an
 /// alias alone stands for its topic. The alias is per connection and not forwarded.
+#[allow(clippy::box_collection)] // The link's lazily boxed alias list.
 pub(super) fn resolve_alias(
-    aliases: &mut Vec<Option<TopicName>>,
+    aliases: &mut Option<Box<Vec<Option<TopicName>>>>,
     limits: &LinkLimits,
     version: Version,
     p: &mut Publish,
@@ -68,6 +69,8 @@ pub(super) fn resolve_alias(
             Some(ReasonCode::TopicAliasInvalid),
         ));
     }
+    // Allocated once the client uses an alias: most never do.
+    let aliases = aliases.get_or_insert_with(Box::default);
     let slot = alias as usize - 1;
     if aliases.len() <= slot {
         aliases.resize(slot + 1, None);

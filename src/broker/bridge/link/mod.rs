@@ -220,11 +220,8 @@ impl<'a> Link<'a> {
         mut primary: Option<oneshot::Receiver<()>>,
     ) -> End {
         let cell = self.cell.clone();
-        let wake = cell.wake.notified();
-        tokio::pin!(wake);
+        let generation = self.generation;
         loop {
-            // Created before the checks, so that a wake-up in between is not lost.
-            wake.set(cell.wake.notified());
             if let Some(end) = self.must_end(stop) {
                 return end;
             }
@@ -245,7 +242,8 @@ impl<'a> Link<'a> {
                         return end;
                     }
                 }
-                _ = &mut wake => {}
+                // A wake-up in between the checks and here is remembered by the session.
+                _ = cell.woken(generation) => {}
                 _ = sleep_until(ping), if ping.is_some() => {
                     match self.keepalive.due(Instant::now()) {
                         Due::Ping => {
