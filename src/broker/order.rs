@@ -174,6 +174,17 @@ pub struct Turn {
     /// Whether the connection found its socket empty and waits for the reactor.
     parked: AtomicBool,
     task: Mutex<Option<Waker>>,
+    // The connection's own state, kept here rather than in its task to keep every idle
+    // connection's task small; only the connection (through `&mut Reader`) touches it.
+    /// Ticket for the next read.
+    armed: AtomicU64,
+    /// Whether `armed` was taken by a wake-up from the reactor (rather than by [`Reader::arm`]).
+    armed_by_wake: AtomicBool,
+    /// Ticket of the read being handled, until released.
+    held: AtomicU64,
+    /// Ticket of the read being handled, released or not: what its PUBLISH waits behind
+    /// ([`NONE`] once it has waited, or when the read had no ticket).
+    stamp: AtomicU64,
 }
 
 impl Wake for Turn {
@@ -202,15 +213,6 @@ impl Wake for Turn {
 /// A connection's side of the order: its tickets and its [`Turn`].
 pub struct Reader {
     turn: Arc<Turn>,
-    /// Ticket for the next read.
-    armed: u64,
-    /// Whether `armed` was taken by a wake-up from the reactor (rather than by [`Reader::arm`]).
-    armed_by_wake: bool,
-    /// Ticket of the read being handled, until released.
-    held: u64,
-    /// Ticket of the read being handled, released or not: what its PUBLISH waits behind
-    /// ([`NONE`] once it has waited, or when the read had no ticket).
-    stamp: u64,
 }
 
 impl Reader {
@@ -222,11 +224,11 @@ impl Reader {
                 slot: AtomicU64::new(NONE),
                 parked: AtomicBool::new(false),
                 task: Mutex::new(None),
+                armed: AtomicU64::new(NONE),
+                armed_by_wake: AtomicBool::new(false),
+                held: AtomicU64::new(NONE),
+                stamp: AtomicU64::new(NONE),
             }),
-            armed: NONE,
-            armed_by_wake: false,
-            held: NONE,
-            stamp: NONE,
         }
     }
 
@@ -255,8 +257,8 @@ impl Reader {
         }
         let t = self.turn.slot.swap(NONE, Ordering::AcqRel);
         if t != NONE && t != CLOSED {
-            let old = std::mem::replace(&mut self.armed, t);
-            self.armed_by_wake = true;
+            let old = self.turn.armed.swap(t, Ordering::Relaxed);
+            self.turn.armed_by_wake.store(true, Ordering::Relaxed);
             self.order().release(old);
         }
     }
@@ -272,8 +274,8 @@ impl Reader {
         // From here a wake-up takes no ticket; one that ran before left it in the slot.
         self.turn.parked.store(false, Ordering::Release);
         self.pick_up();
-        let by_wake = std::mem::take(&mut self.armed_by_wake);
-        let mut t = std::mem::replace(&mut self.armed, NONE);
+        let by_wake = self.turn.armed_by_wake.swap(false, Ordering::Relaxed);
+        let mut t = self.turn.armed.swap(NONE, Ordering::Relaxed);
         let stamp = if t == NONE {
             // Read before the reactor's wake-up ran (it found the connection no longer
             // parked), or with no wake-up at all: the bytes are ordered from now.
@@ -287,17 +289,16 @@ impl Reader {
             // everything reported so far.
             self.order().horizon()
         };
-        let old = std::mem::replace(&mut self.held, t);
+        let old = self.turn.held.swap(t, Ordering::Relaxed);
         self.order().release(old);
-        self.stamp = stamp;
+        self.turn.stamp.store(stamp, Ordering::Relaxed);
     }
 
     /// The socket was empty: nothing is held while the connection waits.
     pub fn idle(&mut self) {
-        let (held, armed) = (self.held, self.armed);
-        self.held = NONE;
-        self.armed = NONE;
-        self.armed_by_wake = false;
+        let held = self.turn.held.swap(NONE, Ordering::Relaxed);
+        let armed = self.turn.armed.swap(NONE, Ordering::Relaxed);
+        self.turn.armed_by_wake.store(false, Ordering::Relaxed);
         self.order().release(held);
         self.order().release(armed);
     }
@@ -306,14 +307,14 @@ impl Reader {
     /// yield, busy; anything that arrived meanwhile is ordered from now).
     pub fn arm(&mut self) {
         let t = self.order().issue();
-        let old = std::mem::replace(&mut self.armed, t);
-        self.armed_by_wake = false;
+        let old = self.turn.armed.swap(t, Ordering::Relaxed);
+        self.turn.armed_by_wake.store(false, Ordering::Relaxed);
         self.order().release(old);
     }
 
     /// The read's ordered packets are applied: others need not wait for it any more.
     pub fn release(&mut self) {
-        let t = std::mem::replace(&mut self.held, NONE);
+        let t = self.turn.held.swap(NONE, Ordering::Relaxed);
         self.order().release(t);
     }
 
@@ -321,7 +322,7 @@ impl Reader {
     /// are applied. The read's own ticket is released first: a wait must never hold up an
     /// older one, or two connections could wait for each other.
     pub async fn wait_turn(&mut self) {
-        let t = std::mem::replace(&mut self.stamp, NONE);
+        let t = self.turn.stamp.swap(NONE, Ordering::Relaxed);
         if t != NONE && !self.turn.order.is_turn(t) {
             self.release();
             self.turn.order.wait_turn(t).await;
@@ -334,8 +335,7 @@ impl Reader {
         let t = self.turn.slot.swap(CLOSED, Ordering::AcqRel);
         self.order().release(t);
         self.idle();
-        self.stamp = NONE;
-        self.armed_by_wake = false;
+        self.turn.stamp.store(NONE, Ordering::Relaxed);
     }
 }
 

@@ -268,12 +268,14 @@ where
         st.session.connect(&mut out);
     }
     // Aliases start afresh with each connection ([MQTT-3.3.2-7]).
-    io.aliases = super::alias_out::OutAliases::for_client(
-        c.version,
-        c.properties.topic_alias_maximum,
-        c.properties.maximum_packet_size,
+    io.rewrite = super::Rewrite::new(
+        super::alias_out::OutAliases::for_client(
+            c.version,
+            c.properties.topic_alias_maximum,
+            c.properties.maximum_packet_size,
+        ),
+        mount.clone(),
     );
-    io.mount = mount.clone();
     let _ = io.encode(&mut out, router);
     let link = Link {
         cell: attached.cell.clone(),

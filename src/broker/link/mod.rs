@@ -153,14 +153,44 @@ struct Io<S> {
     busy: bool,
     unflushed: bool,
     version: Version,
-    /// Bytes of an oversize PUBLISH still to discard as they arrive.
-    skip: usize,
-    /// Topic aliases of what this connection sends (v5 clients that accept them).
-    aliases: Option<Box<alias_out::OutAliases>>,
+    /// Bytes of an oversize PUBLISH still to discard as they arrive (a packet is at most
+    /// 268,435,460 bytes long, which fits).
+    skip: u32,
+    /// What this connection's packets need beyond the shared encoding (most need nothing).
+    rewrite: Option<Box<Rewrite>>,
     /// Where this connection's reads stand in the broker's reading order.
     reader: Reader,
+}
+
+/// How a connection's outgoing packets differ from the bytes every subscriber shares.
+struct Rewrite {
+    /// Topic aliases of what this connection sends (v5 clients that accept them).
+    aliases: Option<Box<alias_out::OutAliases>>,
     /// The listener's `mount_point`, stripped from what this connection sends.
     mount: Option<Arc<MountPoint>>,
+}
+
+impl Rewrite {
+    fn new(
+        aliases: Option<Box<alias_out::OutAliases>>,
+        mount: Option<Arc<MountPoint>>,
+    ) -> Option<Box<Rewrite>> {
+        (aliases.is_some() || mount.is_some()).then(|| Box::new(Rewrite { aliases, mount }))
+    }
+
+    /// Rewrites `p` for this connection; false when it is not to be sent (outside the mount
+    /// point).
+    fn apply(&mut self, p: &mut Packet) -> bool {
+        if let Some(mount) = &self.mount
+            && !mount.outgoing(p)
+        {
+            return false;
+        }
+        if let Some(aliases) = &mut self.aliases {
+            aliases.apply(p);
+        }
+        true
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
@@ -224,8 +254,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         for p in packets.drain(..) {
             match p {
                 Outgoing::Packet(mut p) => {
-                    if let Some(mount) = &self.mount
-                        && !mount.outgoing(&mut p)
+                    if let Some(rewrite) = &mut self.rewrite
+                        && !rewrite.apply(&mut p)
                     {
                         continue;
                     }
@@ -233,25 +263,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
                         sent += 1;
                         payload += p.payload.len() as u64;
                     }
-                    if let Some(aliases) = &mut self.aliases {
-                        aliases.apply(&mut p);
-                    }
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
                 }
-                Outgoing::Shared(msg) if self.aliases.is_some() || self.mount.is_some() => {
+                Outgoing::Shared(msg) if self.rewrite.is_some() => {
                     // Its bytes differ from one connection to the next: encoded here.
                     let mut p = shared_packet(&msg);
-                    if let Some(mount) = &self.mount
-                        && !mount.outgoing(&mut p)
+                    if let Some(rewrite) = &mut self.rewrite
+                        && !rewrite.apply(&mut p)
                     {
                         continue;
                     }
                     sent += 1;
                     payload += msg.payload.len() as u64;
-                    if let Some(aliases) = &mut self.aliases {
-                        aliases.apply(&mut p);
-                    }
                     protocol::encode(&p, self.version, &mut self.wbuf)
                         .map_err(|e| e.to_string())?;
                 }
@@ -370,9 +394,8 @@ where
         unflushed: false,
         version: Version::V311,
         skip: 0,
-        aliases: None,
+        rewrite: None,
         reader: Reader::new(ctx.router.order.clone()),
-        mount: None,
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {

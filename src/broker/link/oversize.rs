@@ -29,9 +29,9 @@ impl<S> Io<S> {
     /// Discards what remains of a skipped PUBLISH from the read buffer; true when it is all
     /// gone (or nothing was being skipped).
     pub(super) fn skip_oversize(&mut self) -> bool {
-        let n = self.skip.min(self.rbuf.len());
+        let n = (self.skip as usize).min(self.rbuf.len());
         self.rbuf.advance(n);
-        self.skip -= n;
+        self.skip -= n as u32;
         self.skip == 0
     }
 }
@@ -49,7 +49,7 @@ pub(super) fn check<S>(io: &mut Io<S>, link: &mut Link) -> Result<Step, Close> {
         Ok(Peek::TooLarge(head)) => {
             let now = head.total.min(io.rbuf.len());
             io.rbuf.advance(now);
-            io.skip = head.total - now;
+            io.skip = u32::try_from(head.total - now).unwrap_or(u32::MAX);
             link.too_large(&head);
             Ok(Step::Skipping)
         }
