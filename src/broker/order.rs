@@ -43,6 +43,11 @@ const NONE: u64 = 0;
 /// A closed connection's slot: a late wake-up gives its ticket back at once.
 const CLOSED: u64 = u64::MAX;
 
+/// Whether `t` is a ticket rather than [`NONE`] or [`CLOSED`].
+fn is_ticket(t: u64) -> bool {
+    !matches!(t, NONE | CLOSED)
+}
+
 /// The broker's ticket counter and the tickets not yet released.
 pub struct Order {
     state: Mutex<State>,
@@ -91,7 +96,7 @@ impl Order {
 
     /// Gives `ticket` back; waiters it was holding up go on.
     pub fn release(&self, ticket: u64) {
-        if ticket == NONE || ticket == CLOSED {
+        if !is_ticket(ticket) {
             return;
         }
         let mut ready = Vec::new();
@@ -109,14 +114,12 @@ impl Order {
             }
             let oldest = st.live.front().map_or(CLOSED, |&(t, _)| t);
             self.oldest.store(oldest, Ordering::Release);
-            if !st.waiters.is_empty() {
-                let mut i = 0;
-                while i < st.waiters.len() {
-                    if st.waiters[i].0 <= oldest {
-                        ready.push(st.waiters.swap_remove(i).1);
-                    } else {
-                        i += 1;
-                    }
+            let mut i = 0;
+            while i < st.waiters.len() {
+                if st.waiters[i].0 <= oldest {
+                    ready.push(st.waiters.swap_remove(i).1);
+                } else {
+                    i += 1;
                 }
             }
         }
@@ -251,22 +254,22 @@ impl Reader {
 
     /// Moves a ticket a wake-up took into `armed`.
     fn pick_up(&mut self) {
-        let t = self.turn.slot.load(Ordering::Acquire);
-        if t == NONE || t == CLOSED {
+        // Read first, so the common case (no ticket) writes nothing. Only `close` (which
+        // takes `&mut self`) empties or closes the slot; a wake-up meanwhile only replaces
+        // one ticket with another, so what the swap returns is a ticket.
+        if !self.woken() {
             return;
         }
         let t = self.turn.slot.swap(NONE, Ordering::AcqRel);
-        if t != NONE && t != CLOSED {
-            let old = self.turn.armed.swap(t, Ordering::Relaxed);
-            self.turn.armed_by_wake.store(true, Ordering::Relaxed);
-            self.order().release(old);
-        }
+        let old = self.turn.armed.swap(t, Ordering::Relaxed);
+        self.turn.armed_by_wake.store(true, Ordering::Relaxed);
+        self.order().release(old);
     }
 
     /// Whether a wake-up took a ticket the connection has not picked up: its socket is to be
     /// read before anything else, or others wait for it.
     pub fn woken(&self) -> bool {
-        !matches!(self.turn.slot.load(Ordering::Relaxed), NONE | CLOSED)
+        is_ticket(self.turn.slot.load(Ordering::Acquire))
     }
 
     /// Bytes were read: they are handled under the armed ticket.
@@ -323,9 +326,9 @@ impl Reader {
     /// older one, or two connections could wait for each other.
     pub async fn wait_turn(&mut self) {
         let t = self.turn.stamp.swap(NONE, Ordering::Relaxed);
-        if t != NONE && !self.turn.order.is_turn(t) {
+        if t != NONE && !self.order().is_turn(t) {
             self.release();
-            self.turn.order.wait_turn(t).await;
+            self.order().wait_turn(t).await;
         }
     }
 
@@ -352,6 +355,13 @@ mod tests {
 
     fn cx() -> Context<'static> {
         Context::from_waker(Waker::noop())
+    }
+
+    /// The reactor wakes the parked connection, which then reads.
+    fn read_after_wake_up(r: &mut Reader) {
+        r.waker(&cx()).wake_by_ref();
+        let _ = r.waker(&cx());
+        r.read();
     }
 
     #[test]
@@ -416,9 +426,7 @@ mod tests {
     fn an_empty_socket_releases_everything() {
         let o = Arc::new(Order::default());
         let mut r = Reader::new(o.clone());
-        r.waker(&cx()).wake_by_ref();
-        let _ = r.waker(&cx());
-        r.read();
+        read_after_wake_up(&mut r);
         r.arm();
         assert_eq!(o.outstanding(), 2);
         let _ = r.waker(&cx());
@@ -456,9 +464,7 @@ mod tests {
         let o = Arc::new(Order::default());
         let older = o.issue();
         let mut r = Reader::new(o.clone());
-        r.waker(&cx()).wake_by_ref();
-        let _ = r.waker(&cx());
-        r.read();
+        read_after_wake_up(&mut r);
         let o2 = o.clone();
         let release = tokio::spawn(async move {
             tokio::task::yield_now().await;

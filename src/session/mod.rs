@@ -19,6 +19,7 @@
 pub mod ids;
 pub mod inbound;
 pub mod keepalive;
+pub mod lazy;
 pub mod outbound;
 
 pub use ids::PacketIds;
@@ -254,10 +255,8 @@ pub struct Session {
     incoming: Inbound,
     peer: Peer,
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
-    /// forget them; see [`Session::take_dropped_keys`]. Boxed: rarely any, and every
-    /// session would otherwise carry an empty `Vec`.
-    #[allow(clippy::box_collection)] // One pointer wide, where a `Vec` is three.
-    expired: Option<Box<Vec<u64>>>,
+    /// forget them; see [`Session::take_dropped_keys`]. Rarely any.
+    expired: lazy::LazyVec<u64>,
     /// Messages dropped because the queue was full.
     pub dropped: u64,
 }
@@ -274,7 +273,7 @@ impl Session {
             inflight_bytes: 0,
             incoming: Inbound::default(),
             peer: Peer::default(),
-            expired: None,
+            expired: Default::default(),
             dropped: 0,
         }
     }
@@ -368,7 +367,7 @@ impl Session {
                     // the messages' arrival as mosquitto's do (it numbers them when queued).
                     let _ = self.inflight.next_id(|_| false);
                 }
-                self.dropped_key(d.seq);
+                self.expired.push(d.seq);
                 continue;
             }
             if d.shareable() && self.peer.max_packet == 0 {
@@ -394,7 +393,7 @@ impl Session {
             let p = d.publish(Some(id), false, now);
             if self.too_large(&p) {
                 // [MQTT-3.1.2-25]: discarded as if it had been sent and completed.
-                self.dropped_key(d.seq);
+                self.expired.push(d.seq);
                 continue;
             }
             out.push(p.into());
@@ -416,14 +415,9 @@ impl Session {
         self.inflight_bytes = self.inflight_bytes.saturating_sub(payload_u32(d));
     }
 
-    /// Remembers the store key of a delivery dropped unsent.
-    fn dropped_key(&mut self, seq: u64) {
-        self.expired.get_or_insert_with(Box::default).push(seq);
-    }
-
     /// Store keys (non-zero) of deliveries dropped unsent since the last call.
     pub fn take_dropped_keys(&mut self) -> Vec<u64> {
-        let mut keys = self.expired.take().map(|k| *k).unwrap_or_default();
+        let mut keys = self.expired.take();
         keys.retain(|k| *k != 0);
         keys
     }
@@ -440,7 +434,7 @@ impl Session {
         });
         for d in expired {
             self.landed(&d);
-            self.dropped_key(d.seq);
+            self.expired.push(d.seq);
         }
         for (id, stage, d) in self.inflight.iter() {
             out.push(match stage {

@@ -12,6 +12,7 @@ use crate::protocol::{
     UnsubAck, Version, Will,
 };
 use crate::session::Stage;
+use crate::session::lazy::LazyVec;
 use crate::session::{Message, Outgoing, Peer};
 use crate::topic::TopicName;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub(super) struct Link {
     pub(super) limits: Arc<LinkLimits>,
     /// Acknowledgements of the current batch that promise the message is stored: they go out
     /// only once the store has committed (see `durable.rs`).
-    pub(super) durable: super::buf::LazyVec<(crate::protocol::PacketId, QoS)>,
+    pub(super) durable: LazyVec<(crate::protocol::PacketId, QoS)>,
     /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
     /// Boxed: rare, and a packet inline would widen every idle link.
     pub(super) deferred: Option<Box<Packet>>,
@@ -41,8 +42,8 @@ pub(super) struct Link {
     /// A subscriber whose queue the last batch filled past half.
     behind: Option<Arc<SessionCell>>,
     /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
-    #[allow(clippy::box_collection)] // One pointer wide: most clients never use aliases.
-    aliases: Option<Box<Vec<Option<TopicName>>>>,
+    /// Most clients never use one.
+    aliases: LazyVec<Option<TopicName>>,
     /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
     connect_expiry: u32,
     /// A 3.x bridge (protocol level + 0x80): its subscriptions never get its own messages
@@ -291,7 +292,7 @@ where
         sys_warned: false,
         routed_to_store: false,
         behind: None,
-        aliases: None,
+        aliases: Default::default(),
         connect_expiry: expiry,
         bridge: c.bridge,
         mount,

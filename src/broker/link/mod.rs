@@ -607,7 +607,7 @@ where
         .store(router.now_ms(), Ordering::Relaxed);
     // Others' PUBLISH wait for this read only while it still holds a packet that changes who
     // receives them (see `order`).
-    let mut ordered = ordered_packets(&io.rbuf);
+    let mut ordered = ordered_packets(&io.rbuf, io.version);
     if ordered == 0 {
         io.reader.release();
     }
@@ -625,15 +625,11 @@ where
         }
         match protocol::decode(&mut io.rbuf, io.version, link.max_packet_size()) {
             Ok(Some(p)) => {
-                let orders = match &p {
-                    Packet::Publish(_) => {
-                        io.reader.wait_turn().await;
-                        false
-                    }
-                    // A DISCONNECT's ticket is released once its session is detached.
-                    Packet::Subscribe(_) | Packet::Unsubscribe(_) => true,
-                    _ => false,
-                };
+                if matches!(p, Packet::Publish(_)) {
+                    io.reader.wait_turn().await;
+                }
+                // A DISCONNECT's ticket is released once its session is detached.
+                let orders = matches!(p, Packet::Subscribe(_) | Packet::Unsubscribe(_));
                 if let Err(close) = link.handle(p, out) {
                     return Err(close_batch(io, link, out, close).await);
                 }
@@ -675,32 +671,17 @@ where
 }
 
 /// How many of the whole packets at the start of `buf` are SUBSCRIBE, UNSUBSCRIBE or
-/// DISCONNECT: the ones a PUBLISH read later on another connection must go after.
-fn ordered_packets(buf: &[u8]) -> usize {
-    let (mut at, mut n) = (0, 0);
-    while at + 1 < buf.len() {
-        let kind = buf[at] >> 4;
-        let (mut len, mut shift, mut i) = (0usize, 0, at + 1);
-        loop {
-            let Some(&b) = buf.get(i) else { return n };
-            len |= ((b & 0x7f) as usize) << shift;
-            i += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-            if shift > 21 {
-                // Malformed: decoding will say so.
-                return n;
-            }
-        }
-        let Some(end) = i.checked_add(len).filter(|&e| e <= buf.len()) else {
-            return n;
+/// DISCONNECT: the ones a PUBLISH read later on another connection must go after. Counting
+/// stops at a malformed or incomplete header: decoding will deal with it.
+fn ordered_packets(mut buf: &[u8], version: Version) -> usize {
+    use protocol::PacketType::{Disconnect, Subscribe, Unsubscribe};
+    let mut n = 0;
+    while let Ok(Some((kind, header, remaining))) = protocol::peek_header(buf, version) {
+        let Some(rest) = buf.get(header + remaining..) else {
+            break;
         };
-        if matches!(kind, 8 | 10 | 14) {
-            n += 1;
-        }
-        at = end;
+        n += usize::from(matches!(kind, Subscribe | Unsubscribe | Disconnect));
+        buf = rest;
     }
     n
 }

@@ -4,6 +4,7 @@ use super::{Close, LinkLimits};
 use crate::broker::router::{Router, SessionCell};
 use crate::protocol::{Connect, Properties, Props, Publish, ReasonCode, Version, Will};
 use crate::session::Message;
+use crate::session::lazy::LazyVec;
 use crate::topic::TopicName;
 use std::sync::Arc;
 
@@ -53,9 +54,8 @@ pub(super) fn connack_properties(
 
 /// Resolves a v5 topic alias ([MQTT-3.3.2-7..12]): an alias with a topic is (re)defined, an
 /// alias alone stands for its topic. The alias is per connection and not forwarded.
-#[allow(clippy::box_collection)] // The link's lazily boxed alias list.
 pub(super) fn resolve_alias(
-    aliases: &mut Option<Box<Vec<Option<TopicName>>>>,
+    aliases: &mut LazyVec<Option<TopicName>>,
     limits: &LinkLimits,
     version: Version,
     p: &mut Publish,
@@ -70,7 +70,7 @@ pub(super) fn resolve_alias(
         ));
     }
     // Allocated once the client uses an alias: most never do.
-    let aliases = aliases.get_or_insert_with(Box::default);
+    let aliases: &mut Vec<_> = aliases;
     let slot = alias as usize - 1;
     if aliases.len() <= slot {
         aliases.resize(slot + 1, None);
