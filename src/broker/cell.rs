@@ -7,7 +7,7 @@ use crate::topic::TopicFilter;
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
@@ -22,22 +22,65 @@ pub struct SessionState {
     pub session: Session,
     /// Clean session / clean start of the current or last connection.
     pub clean: bool,
-    /// Subscriptions by filter text (with their v5 subscription identifiers), mirrored in
-    /// the trie.
-    pub subs: BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions, u32)>,
+    /// Subscriptions and user name, boxed once the session has either.
+    cold: Option<Box<Cold>>,
     /// Generation of the attached link; a link whose generation is no longer here was taken
     /// over and closes.
     pub link: Option<u64>,
-    /// Generation of a link found silent for 1.5 times its keepalive.
-    pub expired: Option<u64>,
-    /// User name of the attached connection (for access checks on delivery).
-    pub username: Option<Box<str>>,
+    /// Whether the attached link was found silent for 1.5 times its keepalive.
+    pub link_expired: bool,
     /// Session expiry interval in seconds once disconnected (`u32::MAX`: never).
     pub expiry: u32,
     /// Set by [`SessionCell::wake`], taken by the attached link's next poll.
     woken: bool,
     /// The attached link's task while it waits (see [`SessionCell::poll_wake`]).
     waker: Option<Waker>,
+}
+
+/// Subscriptions by filter text (with their v5 subscription identifiers), mirrored in the trie.
+pub type SessionSubs = BTreeMap<Box<str>, (TopicFilter, SubscriptionOptions, u32)>;
+
+/// What a session has only once its client subscribes or authenticates: one pointer in the
+/// many sessions without.
+#[derive(Default)]
+struct Cold {
+    subs: SessionSubs,
+    username: Option<Box<str>>,
+}
+
+impl SessionState {
+    /// The session's subscriptions.
+    pub fn subs(&self) -> &SessionSubs {
+        match &self.cold {
+            Some(c) => &c.subs,
+            None => const { &BTreeMap::new() },
+        }
+    }
+
+    /// The session's subscriptions, to change.
+    pub fn subs_mut(&mut self) -> &mut SessionSubs {
+        &mut self.cold.get_or_insert_with(Box::default).subs
+    }
+
+    /// Takes every subscription out of the session.
+    pub fn take_subs(&mut self) -> SessionSubs {
+        self.cold
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.subs))
+            .unwrap_or_default()
+    }
+
+    /// User name of the attached connection (for access checks on delivery).
+    pub fn username(&self) -> Option<&str> {
+        self.cold.as_ref()?.username.as_deref()
+    }
+
+    /// Sets the user name of the connection attaching now.
+    pub fn set_username(&mut self, username: Option<Box<str>>) {
+        if username.is_some() || self.cold.is_some() {
+            self.cold.get_or_insert_with(Box::default).username = username;
+        }
+    }
 }
 
 /// Woken when a queue drained below half after its session's `pressured` was set. One for
@@ -55,8 +98,9 @@ pub struct SessionCell {
     state: Mutex<SessionState>,
     /// When the attached link last received bytes, in router milliseconds.
     pub last_seen: AtomicU64,
-    /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none.
-    pub keepalive_ms: AtomicU64,
+    /// The attached link's keepalive deadline span (1.5 x keepalive) in ms; 0 = none. At most
+    /// 1.5 x 65,535 s, which fits.
+    pub keepalive_ms: AtomicU32,
     /// When the link last had nothing to write or wrote something, in router ms. A link
     /// stalled longer than [`STALL_MS`] is not waited for: its queue just overflows.
     pub last_progress: AtomicU64,
@@ -184,22 +228,21 @@ impl PartialEq for Sub {
 
 impl SessionCell {
     /// A new, offline session.
-    pub fn new(client_id: Arc<str>, clean: bool, limits: Limits) -> SessionCell {
+    pub fn new(client_id: Arc<str>, clean: bool, limits: impl Into<Arc<Limits>>) -> SessionCell {
         SessionCell {
             client_id,
             state: Mutex::new(SessionState {
                 session: Session::new(limits),
                 clean,
-                subs: BTreeMap::new(),
+                cold: None,
                 link: None,
-                expired: None,
-                username: None,
+                link_expired: false,
                 expiry: u32::MAX,
                 woken: false,
                 waker: None,
             }),
             last_seen: AtomicU64::new(0),
-            keepalive_ms: AtomicU64::new(0),
+            keepalive_ms: AtomicU32::new(0),
             last_progress: AtomicU64::new(0),
             expires_at: AtomicU64::new(0),
             write_bound: AtomicBool::new(false),
@@ -267,5 +310,17 @@ impl SessionTable {
     /// True without sessions.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_session_cell_fits_a_192_byte_allocation() {
+        // Every session is one `Arc` of this, 16 bytes of counts besides: at most 176 bytes
+        // keep it in the allocator's 192-byte class (an idle connection's largest share after
+        // its task and its socket's registration).
+        let size = std::mem::size_of::<super::SessionCell>();
+        assert!(size <= 176, "SessionCell is {size} bytes");
     }
 }

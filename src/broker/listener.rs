@@ -117,12 +117,22 @@ fn listen(addr: SocketAddr, interface: Option<&str>) -> std::io::Result<TcpListe
     socket.listen(4096)
 }
 
-/// Decrements the connection count when a link ends.
-struct Slot(Arc<ListenerStats>);
+/// What a listener's connections share: its counters, and a clone of the broker's `done`
+/// sender, dropped with the last of them (and the accept loop), so the broker knows when the
+/// last connection ended.
+struct Live {
+    stats: Arc<ListenerStats>,
+    #[allow(dead_code)] // Held for its drop.
+    done: mpsc::Sender<()>,
+}
+
+/// A connection's place in its listener: lives exactly as long as the connection, and
+/// decrements the connection count when it ends.
+struct Slot(Arc<Live>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+        self.0.stats.connections.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -152,6 +162,10 @@ pub async fn accept_loop(
     } = shared;
     let mut stop = shutdown.subscribe();
     let count = &l.stats.connections;
+    let live = Arc::new(Live {
+        stats: l.stats.clone(),
+        done,
+    });
     loop {
         let accepted = tokio::select! {
             r = l.socket.accept() => r,
@@ -182,7 +196,7 @@ pub async fn accept_loop(
         count.fetch_add(1, Ordering::Relaxed);
         l.stats.accepted.fetch_add(1, Ordering::Relaxed);
         router.stats.sockets.fetch_add(1, Ordering::Relaxed);
-        let slot = Slot(l.stats.clone());
+        let slot = Slot(live.clone());
         // Batched writes already coalesce; Nagle would only add latency to acks.
         let _ = stream.set_nodelay(true);
         let ctx = LinkContext {
@@ -203,7 +217,6 @@ pub async fn accept_loop(
             acceptor,
             identity: l.identity,
             slot,
-            done: done.clone(),
             protocol: l.protocol.clone(),
             web: web.clone(),
         });
@@ -223,7 +236,6 @@ struct Accepted {
     acceptor: Option<TlsAcceptor>,
     identity: CertIdentity,
     slot: Slot,
-    done: mpsc::Sender<()>,
     protocol: Arc<Protocol>,
     web: Arc<Web>,
 }
@@ -238,42 +250,42 @@ enum Opened {
     Done,
 }
 
-/// What lives exactly as long as the connection: its place in the listener's count and the
-/// sender whose drop tells shutdown this connection is over.
-struct Held(
-    #[allow(dead_code)] Slot,
-    #[allow(dead_code)] mpsc::Sender<()>,
-);
-
 /// One connection's task. Everything before CONNACK runs in a boxed future that is freed once
-/// done, so an idle connection's task holds only the established link's future and [`Held`]:
-/// an async fn keeps every local of its scope (moved-from ones too) for its whole life, and
-/// the accepted socket, context and TLS settings would otherwise widen every task.
+/// done, so an idle connection's task holds only the established link's future and its
+/// [`Slot`]: an async fn keeps every local of its scope (moved-from ones too) for its whole
+/// life, and the accepted socket, context and TLS settings would otherwise widen every task.
 /// A plain MQTT link lives in the task itself: one allocation for both.
 async fn connection(accepted: Box<Accepted>) {
-    let (opened, held) = Box::pin(open_accepted(accepted)).await;
-    match opened {
-        Opened::Plain(conn) => conn.unbox().serve().await,
-        Opened::Ws(conn) => Box::pin(conn.unbox().serve()).await,
-        Opened::Done => {}
-    }
-    drop(held);
+    let (conn, slot) = match Box::pin(open_accepted(accepted)).await {
+        (Opened::Plain(conn), slot) => (conn.unbox(), slot),
+        (other, slot) => {
+            Box::pin(serve_boxed(other)).await;
+            drop(slot);
+            return;
+        }
+    };
+    conn.serve_holding(slot).await;
 }
 
 /// [`connection`] for the other listeners (TLS, WebSockets, the HTTP API): their link is
 /// boxed with its future, so its larger state does not widen the plain connections' tasks.
 async fn other_connection(accepted: Box<Accepted>) {
-    let (opened, held) = Box::pin(open_accepted(accepted)).await;
+    let (opened, slot) = Box::pin(open_accepted(accepted)).await;
+    Box::pin(serve_boxed(opened)).await;
+    drop(slot);
+}
+
+/// Serves an opened link in a future of its own.
+async fn serve_boxed(opened: Opened) {
     match opened {
-        Opened::Plain(conn) => Box::pin(conn.unbox().serve()).await,
-        Opened::Ws(conn) => Box::pin(conn.unbox().serve()).await,
+        Opened::Plain(conn) => conn.unbox().serve().await,
+        Opened::Ws(conn) => conn.unbox().serve().await,
         Opened::Done => {}
     }
-    drop(held);
 }
 
 /// Runs an accepted connection up to its CONNACK (TLS and the HTTP API to their end).
-async fn open_accepted(accepted: Box<Accepted>) -> (Opened, Held) {
+async fn open_accepted(accepted: Box<Accepted>) -> (Opened, Slot) {
     // Unpacked in a block, so the box is freed now: an argument is kept for the whole call.
     let Accepted {
         stream,
@@ -281,14 +293,12 @@ async fn open_accepted(accepted: Box<Accepted>) -> (Opened, Held) {
         acceptor,
         identity,
         slot,
-        done,
         protocol,
         web,
     } = {
         let accepted = accepted;
         *accepted
     };
-    let held = Held(slot, done);
     let opened = match (acceptor, &*protocol) {
         (Some(a), _) => {
             let tls = serve_tls(stream, a, identity, ctx, &protocol, &web);
@@ -306,7 +316,7 @@ async fn open_accepted(accepted: Box<Accepted>) -> (Opened, Held) {
             Opened::Done
         }
     };
-    (opened, held)
+    (opened, slot)
 }
 
 /// Runs the TLS handshake, then what the listener speaks; a failed handshake is logged with
@@ -423,13 +433,13 @@ mod size_tests {
     }
 
     #[test]
-    fn plain_connection_task_stays_within_512_bytes() {
+    fn plain_connection_task_stays_within_384_bytes() {
         // tokio allocates a task as one cache-line aligned cell: its header, scheduler and id,
         // the future and a trailer, 104 bytes besides the future. Every idle plain connection
-        // is one such cell, its link included: at most 408 bytes of future keep it at 512.
+        // is one such cell, its link included: at most 280 bytes of future keep it at 384.
         // A debug build lays the future out a little wider; the bound that counts is the
         // optimized one, which is what runs.
-        let bound = if cfg!(debug_assertions) { 424 } else { 408 };
+        let bound = if cfg!(debug_assertions) { 312 } else { 280 };
         let size = future_size(super::connection);
         assert!(size <= bound, "plain connection future is {size} bytes");
         // The other kinds box their link: their task stays smaller still.

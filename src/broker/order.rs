@@ -26,11 +26,13 @@
 //!
 //! The order is the kernel's: bytes that reach a socket while the broker is writing to it are
 //! reported when that write returns, possibly after bytes sent later to another socket. No broker
-//! sees those in the order they were sent (mosquitto neither).
+//! sees those in the order they were sent (mosquitto neither). The kernel has one order for
+//! all of a process's sockets, and so does this module: one counter ([`Global`]) serves every
+//! broker of the process, and a connection's [`Turn`] needs no pointer to it.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -40,12 +42,39 @@ pub const TURN_BOUND: Duration = Duration::from_millis(500);
 
 /// No ticket.
 const NONE: u64 = 0;
-/// A closed connection's slot: a late wake-up gives its ticket back at once.
-const CLOSED: u64 = u64::MAX;
+/// A closed connection's slot: a late wake-up gives its ticket back at once. Above every
+/// ticket (at a billion a second, tickets reach it in 146 years).
+const CLOSED: u64 = 1 << 62;
+/// Set in a [`Turn`]'s slot while the connection waits for the reactor.
+const PARKED: u64 = 1 << 63;
+/// [`Order::oldest`] when every ticket was released.
+const ALL_RELEASED: u64 = u64::MAX;
 
 /// Whether `t` is a ticket rather than [`NONE`] or [`CLOSED`].
 fn is_ticket(t: u64) -> bool {
     !matches!(t, NONE | CLOSED)
+}
+
+/// The reading order of the process. The kernel reports every socket of the process in one
+/// order, so every broker in it shares this one (there is one, but for tests).
+static ORDER: Order = Order::new();
+
+/// Where a connection's [`Reader`] finds its order: [`Global`] (zero bytes) for a broker,
+/// a shared [`Order`] of their own for tests.
+pub trait Source: std::ops::Deref<Target = Order> + Send + Sync + 'static {}
+
+impl<T: std::ops::Deref<Target = Order> + Send + Sync + 'static> Source for T {}
+
+/// The process's order.
+#[derive(Clone, Copy, Default)]
+pub struct Global;
+
+impl std::ops::Deref for Global {
+    type Target = Order;
+
+    fn deref(&self) -> &Order {
+        &ORDER
+    }
 }
 
 /// The broker's ticket counter and the tickets not yet released.
@@ -53,8 +82,8 @@ pub struct Order {
     state: Mutex<State>,
     /// The next ticket (changed under the lock, read without it).
     next: AtomicU64,
-    /// The oldest ticket not yet released, [`CLOSED`] when there is none: read without the
-    /// lock on every PUBLISH.
+    /// The oldest ticket not yet released, [`ALL_RELEASED`] when there is none: read without
+    /// the lock on every PUBLISH.
     oldest: AtomicU64,
 }
 
@@ -67,18 +96,23 @@ struct State {
 
 impl Default for Order {
     fn default() -> Self {
+        Order::new()
+    }
+}
+
+impl Order {
+    /// An order with no ticket given.
+    pub const fn new() -> Order {
         Order {
             next: AtomicU64::new(1),
             state: Mutex::new(State {
                 live: VecDeque::new(),
                 waiters: Vec::new(),
             }),
-            oldest: AtomicU64::new(CLOSED),
+            oldest: AtomicU64::new(ALL_RELEASED),
         }
     }
-}
 
-impl Order {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -112,7 +146,7 @@ impl Order {
             while st.live.front().is_some_and(|&(_, released)| released) {
                 st.live.pop_front();
             }
-            let oldest = st.live.front().map_or(CLOSED, |&(t, _)| t);
+            let oldest = st.live.front().map_or(ALL_RELEASED, |&(t, _)| t);
             self.oldest.store(oldest, Ordering::Release);
             let mut i = 0;
             while i < st.waiters.len() {
@@ -169,41 +203,34 @@ impl Order {
 }
 
 /// The waker a connection reads its socket with: a wake-up from the reactor while the
-/// connection was parked on its socket takes a ticket, then wakes the task.
-pub struct Turn {
-    order: Arc<Order>,
-    /// The ticket taken by the last wake-up, not yet picked up by the connection.
+/// connection was parked on its socket takes a ticket, then wakes the task. Only what the
+/// wake-up shares with the connection is here (one 48-byte allocation per connection); the
+/// connection's own tickets are in its [`Reader`].
+pub struct Turn<O = Global> {
+    order: O,
+    /// The ticket taken by the last wake-up, not yet picked up by the connection, with
+    /// [`PARKED`] while the connection waits for the reactor.
     slot: AtomicU64,
-    /// Whether the connection found its socket empty and waits for the reactor.
-    parked: AtomicBool,
     task: Mutex<Option<Waker>>,
-    // The connection's own state, kept here rather than in its task to keep every idle
-    // connection's task small; only the connection (through `&mut Reader`) touches it.
-    /// Ticket for the next read.
-    armed: AtomicU64,
-    /// Whether `armed` was taken by a wake-up from the reactor (rather than by [`Reader::arm`]).
-    armed_by_wake: AtomicBool,
-    /// Ticket of the read being handled, until released.
-    held: AtomicU64,
-    /// Ticket of the read being handled, released or not: what its PUBLISH waits behind
-    /// ([`NONE`] once it has waited, or when the read had no ticket).
-    stamp: AtomicU64,
 }
 
-impl Wake for Turn {
+impl<O: Source> Wake for Turn<O> {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.parked.swap(false, Ordering::AcqRel) {
+        if self.slot.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0 {
             let t = self.order.issue();
-            match self.slot.swap(t, Ordering::AcqRel) {
-                CLOSED => {
-                    self.slot.store(CLOSED, Ordering::Release);
-                    self.order.release(t);
-                }
-                old => self.order.release(old),
+            // The connection may have parked again meanwhile: its flag stays.
+            let put = self
+                .slot
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                    (cur & !PARKED != CLOSED).then_some((cur & PARKED) | t)
+                });
+            match put {
+                Ok(old) => self.order.release(old & !PARKED),
+                Err(_) => self.order.release(t),
             }
         }
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
@@ -213,25 +240,34 @@ impl Wake for Turn {
     }
 }
 
+/// Set in [`Reader::armed`] when a wake-up from the reactor took the ticket (rather than
+/// [`Reader::arm`]); tickets never come near it.
+const BY_WAKE: u64 = 1 << 63;
+
 /// A connection's side of the order: its tickets and its [`Turn`].
-pub struct Reader {
-    turn: Arc<Turn>,
+pub struct Reader<O: Source = Global> {
+    turn: Arc<Turn<O>>,
+    /// Ticket for the next read, with [`BY_WAKE`] when the reactor's wake-up took it.
+    armed: u64,
+    /// Ticket of the read being handled, until released.
+    held: u64,
+    /// Ticket of the read being handled, released or not: what its PUBLISH waits behind
+    /// ([`NONE`] once it has waited, or when the read had no ticket).
+    stamp: u64,
 }
 
-impl Reader {
+impl<O: Source> Reader<O> {
     /// A connection's reader.
-    pub fn new(order: Arc<Order>) -> Reader {
+    pub fn new(order: O) -> Reader<O> {
         Reader {
             turn: Arc::new(Turn {
                 order,
                 slot: AtomicU64::new(NONE),
-                parked: AtomicBool::new(false),
                 task: Mutex::new(None),
-                armed: AtomicU64::new(NONE),
-                armed_by_wake: AtomicBool::new(false),
-                held: AtomicU64::new(NONE),
-                stamp: AtomicU64::new(NONE),
             }),
+            armed: NONE,
+            held: NONE,
+            stamp: NONE,
         }
     }
 
@@ -248,7 +284,7 @@ impl Reader {
             }
         }
         self.pick_up();
-        self.turn.parked.store(true, Ordering::Release);
+        self.turn.slot.fetch_or(PARKED, Ordering::AcqRel);
         Waker::from(self.turn.clone())
     }
 
@@ -260,31 +296,30 @@ impl Reader {
         if !self.woken() {
             return;
         }
-        let t = self.turn.slot.swap(NONE, Ordering::AcqRel);
-        let old = self.turn.armed.swap(t, Ordering::Relaxed);
-        self.turn.armed_by_wake.store(true, Ordering::Relaxed);
-        self.order().release(old);
+        let t = self.turn.slot.fetch_and(PARKED, Ordering::AcqRel) & !PARKED;
+        let old = std::mem::replace(&mut self.armed, t | BY_WAKE);
+        self.turn.order.release(old & !BY_WAKE);
     }
 
     /// Whether a wake-up took a ticket the connection has not picked up: its socket is to be
     /// read before anything else, or others wait for it.
     pub fn woken(&self) -> bool {
-        is_ticket(self.turn.slot.load(Ordering::Acquire))
+        is_ticket(self.turn.slot.load(Ordering::Acquire) & !PARKED)
     }
 
     /// Bytes were read: they are handled under the armed ticket.
     pub fn read(&mut self) {
         // From here a wake-up takes no ticket; one that ran before left it in the slot.
-        self.turn.parked.store(false, Ordering::Release);
+        self.turn.slot.fetch_and(!PARKED, Ordering::AcqRel);
         self.pick_up();
-        let by_wake = self.turn.armed_by_wake.swap(false, Ordering::Relaxed);
-        let mut t = self.turn.armed.swap(NONE, Ordering::Relaxed);
+        let armed = std::mem::replace(&mut self.armed, NONE);
+        let mut t = armed & !BY_WAKE;
         let stamp = if t == NONE {
             // Read before the reactor's wake-up ran (it found the connection no longer
             // parked), or with no wake-up at all: the bytes are ordered from now.
             t = self.order().issue();
             t
-        } else if by_wake {
+        } else if armed & BY_WAKE != 0 {
             // Ordered by the reactor's report.
             t
         } else {
@@ -292,40 +327,38 @@ impl Reader {
             // everything reported so far.
             self.order().horizon()
         };
-        let old = self.turn.held.swap(t, Ordering::Relaxed);
-        self.order().release(old);
-        self.turn.stamp.store(stamp, Ordering::Relaxed);
+        let old = std::mem::replace(&mut self.held, t);
+        self.turn.order.release(old);
+        self.stamp = stamp;
     }
 
     /// The socket was empty: nothing is held while the connection waits.
     pub fn idle(&mut self) {
-        let held = self.turn.held.swap(NONE, Ordering::Relaxed);
-        let armed = self.turn.armed.swap(NONE, Ordering::Relaxed);
-        self.turn.armed_by_wake.store(false, Ordering::Relaxed);
-        self.order().release(held);
-        self.order().release(armed);
+        let held = std::mem::replace(&mut self.held, NONE);
+        let armed = std::mem::replace(&mut self.armed, NONE);
+        self.turn.order.release(held);
+        self.turn.order.release(armed & !BY_WAKE);
     }
 
     /// Takes a ticket for bytes the connection will read without parking (it is about to
     /// yield, busy; anything that arrived meanwhile is ordered from now).
     pub fn arm(&mut self) {
         let t = self.order().issue();
-        let old = self.turn.armed.swap(t, Ordering::Relaxed);
-        self.turn.armed_by_wake.store(false, Ordering::Relaxed);
-        self.order().release(old);
+        let old = std::mem::replace(&mut self.armed, t);
+        self.turn.order.release(old & !BY_WAKE);
     }
 
     /// The read's ordered packets are applied: others need not wait for it any more.
     pub fn release(&mut self) {
-        let t = self.turn.held.swap(NONE, Ordering::Relaxed);
-        self.order().release(t);
+        let t = std::mem::replace(&mut self.held, NONE);
+        self.turn.order.release(t);
     }
 
     /// Waits until the ordered packets read before this read's bytes on other connections
     /// are applied. The read's own ticket is released first: a wait must never hold up an
     /// older one, or two connections could wait for each other.
     pub async fn wait_turn(&mut self) {
-        let t = self.turn.stamp.swap(NONE, Ordering::Relaxed);
+        let t = std::mem::replace(&mut self.stamp, NONE);
         if t != NONE && !self.order().is_turn(t) {
             self.release();
             self.order().wait_turn(t).await;
@@ -334,15 +367,14 @@ impl Reader {
 
     /// The connection ends: every ticket it holds, or a later wake-up takes, is released.
     pub fn close(&mut self) {
-        self.turn.parked.store(false, Ordering::Release);
-        let t = self.turn.slot.swap(CLOSED, Ordering::AcqRel);
-        self.order().release(t);
+        let t = self.turn.slot.swap(CLOSED, Ordering::AcqRel) & !PARKED;
+        self.turn.order.release(t);
         self.idle();
-        self.turn.stamp.store(NONE, Ordering::Relaxed);
+        self.stamp = NONE;
     }
 }
 
-impl Drop for Reader {
+impl<O: Source> Drop for Reader<O> {
     fn drop(&mut self) {
         self.close();
     }
@@ -358,10 +390,17 @@ mod tests {
     }
 
     /// The reactor wakes the parked connection, which then reads.
-    fn read_after_wake_up(r: &mut Reader) {
+    fn read_after_wake_up(r: &mut Reader<Arc<Order>>) {
         r.waker(&cx()).wake_by_ref();
         let _ = r.waker(&cx());
         r.read();
+    }
+
+    #[test]
+    fn a_turn_fits_a_48_byte_allocation() {
+        // One per connection, in an `Arc` (16 bytes of counts besides).
+        let size = std::mem::size_of::<Turn>();
+        assert!(size <= 32, "Turn is {size} bytes");
     }
 
     #[test]

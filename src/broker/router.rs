@@ -83,6 +83,8 @@ pub struct Router {
     retained: RwLock<RetainedStore>,
     sessions: Mutex<SessionTable>,
     settings: RwLock<Settings>,
+    /// The settings' session limits, shared by every session.
+    limits: RwLock<Arc<crate::session::Limits>>,
     access: Arc<dyn Access>,
     store: Option<StoreTx>,
     next_seq: AtomicU64,
@@ -98,8 +100,6 @@ pub struct Router {
     pub stats: Counters,
     /// Config reloads asked for (SIGHUP) and applied: a CONNECT waits for those before it.
     pub reloads: super::reloads::Reloads,
-    /// The order connections became readable in (a PUBLISH goes after the SUBSCRIBE read before it).
-    pub order: Arc<super::order::Order>,
 }
 
 /// What became of a published message.
@@ -164,6 +164,7 @@ impl Router {
             retained: RwLock::new(RetainedStore::new()),
             sessions: Mutex::new(SessionTable::default()),
             settings: RwLock::new(settings),
+            limits: RwLock::new(Arc::new(settings.limits)),
             access,
             store,
             next_seq: AtomicU64::new(1),
@@ -175,7 +176,6 @@ impl Router {
             wills: PendingWills::default(),
             stats: Counters::default(),
             reloads: Default::default(),
-            order: Default::default(),
         }
     }
 
@@ -191,8 +191,10 @@ impl Router {
             .store(settings.upgrade_outgoing_qos, Ordering::Relaxed);
         self.check_retain_source
             .store(settings.check_retain_source, Ordering::Relaxed);
+        let limits = Arc::new(settings.limits);
+        *self.limits.write().unwrap_or_else(|e| e.into_inner()) = limits.clone();
         for cell in lock(&self.sessions).values() {
-            cell.lock().session.set_limits(settings.limits);
+            cell.lock().session.set_limits(limits.clone());
         }
         match self.access.reload() {
             Ok(()) => log_access_warnings(&*self.access, settings.log),
@@ -225,13 +227,13 @@ impl Router {
     pub fn sweep_keepalive(&self) {
         let now = self.now_ms();
         for cell in lock(&self.sessions).values() {
-            let span = cell.keepalive_ms.load(Ordering::Relaxed);
+            let span = u64::from(cell.keepalive_ms.load(Ordering::Relaxed));
             if span == 0 || now.saturating_sub(cell.last_seen.load(Ordering::Relaxed)) <= span {
                 continue;
             }
             let mut st = cell.lock();
-            if st.link.is_some() && st.expired != st.link {
-                st.expired = st.link;
+            if st.link.is_some() && !st.link_expired {
+                st.link_expired = true;
                 drop(st);
                 cell.wake();
             }
@@ -418,7 +420,10 @@ impl Router {
         Arc::new(SessionCell::new(
             client_id.clone(),
             clean,
-            self.settings().limits,
+            self.limits
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         ))
     }
 
@@ -475,9 +480,10 @@ impl Router {
         drop(sessions);
         let mut st = cell.lock();
         let replaced = st.link.replace(generation).is_some();
+        st.link_expired = false;
         let was_stored = !st.clean;
         st.clean = clean;
-        st.username = username.map(String::into_boxed_str);
+        st.set_username(username.map(String::into_boxed_str));
         cell.expires_at.store(0, Ordering::Relaxed);
         drop(st);
         if replaced {
@@ -539,7 +545,7 @@ impl Router {
     fn discard(&self, cell: &Arc<SessionCell>) {
         let (subs, was_stored) = {
             let mut st = cell.lock();
-            (std::mem::take(&mut st.subs), !st.clean)
+            (st.take_subs(), !st.clean)
         };
         let mut tree = self.subs.write().unwrap_or_else(|e| e.into_inner());
         for (filter, _, _) in subs.values() {
@@ -556,7 +562,7 @@ impl Router {
             let st = cell.lock();
             if !st.clean {
                 let record = SessionRecord {
-                    subs: st.subs.values().cloned().collect(),
+                    subs: st.subs().values().cloned().collect(),
                     expiry: st.expiry,
                 };
                 store.send(StoreOp::Session(cell.client_id.clone(), record));
@@ -579,7 +585,7 @@ impl Router {
             .unwrap_or_else(|e| e.into_inner())
             .subscribe(filter, Sub(cell.clone(), sub_id), opts);
         cell.lock()
-            .subs
+            .subs_mut()
             .insert(filter.as_str().into(), (filter.clone(), opts, sub_id));
         self.save_session(cell);
         new
@@ -592,7 +598,7 @@ impl Router {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .unsubscribe(filter, &Sub(cell.clone(), 0));
-        cell.lock().subs.remove(filter.as_str());
+        cell.lock().subs_mut().remove(filter.as_str());
         self.save_session(cell);
         existed
     }
@@ -756,7 +762,7 @@ impl Router {
         if !self.access.allows_everything()
             && !self
                 .access
-                .can_read(&cell.client_id, st.username.as_deref(), &msg.topic)
+                .can_read(&cell.client_id, st.username(), &msg.topic)
         {
             return Queued::Skipped;
         }
@@ -817,7 +823,7 @@ impl Router {
                 let mut st = cell.lock();
                 for (filter, opts, sub_id) in s.subscriptions {
                     tree.subscribe(&filter, Sub(cell.clone(), sub_id), opts);
-                    st.subs
+                    st.subs_mut()
                         .insert(filter.as_str().into(), (filter, opts, sub_id));
                 }
                 // Disconnected since the restart: the expiry interval runs from now.
@@ -831,7 +837,7 @@ impl Router {
                     // Identifiers are not stored per delivery: those of the matching
                     // subscriptions are the ones it was queued with.
                     let sub_ids = st
-                        .subs
+                        .subs()
                         .values()
                         .filter(|(f, _, id)| *id != 0 && f.matches(&m.topic))
                         .map(|(_, _, id)| *id)

@@ -1,27 +1,39 @@
-//! A list one pointer wide that holds no memory while empty, for state most sessions and
-//! links never use: as a `Vec` it would take 24 bytes of every idle connection for nothing.
+//! Collections one pointer wide that hold no memory while empty, for state most sessions and
+//! links never use: as a `Vec` it would take 24 bytes of every idle connection for nothing,
+//! as a `VecDeque` 32, as a `BTreeMap` 24.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::{Deref, DerefMut};
 
-/// A `Vec` allocated on first mutable use.
+/// A collection allocated on first mutable use. Reading an empty one allocates nothing, so
+/// callers check emptiness (through `Deref`) before a mutable call that has nothing to do.
 #[derive(Debug)]
-#[allow(clippy::box_collection)] // One pointer wide, where a `Vec` is three.
-pub struct LazyVec<T>(Option<Box<Vec<T>>>);
+#[allow(clippy::box_collection)] // One pointer wide, where the collection is three or four.
+pub struct Lazy<C>(Option<Box<C>>);
 
-impl<T> Default for LazyVec<T> {
+/// A `Vec` allocated on first mutable use.
+pub type LazyVec<T> = Lazy<Vec<T>>;
+
+impl<C> Default for Lazy<C> {
     fn default() -> Self {
-        LazyVec(None)
+        Lazy(None)
     }
 }
 
-impl<T> LazyVec<T> {
+impl<C: Default> Lazy<C> {
     /// Its items, leaving it empty and holding no memory.
-    pub fn take(&mut self) -> Vec<T> {
+    pub fn take(&mut self) -> C {
         self.0.take().map(|v| *v).unwrap_or_default()
     }
 }
 
-impl<T> Deref for LazyVec<T> {
+impl<C> From<C> for Lazy<C> {
+    fn from(c: C) -> Self {
+        Lazy(Some(Box::new(c)))
+    }
+}
+
+impl<T> Deref for Lazy<Vec<T>> {
     type Target = Vec<T>;
 
     fn deref(&self) -> &Vec<T> {
@@ -32,8 +44,33 @@ impl<T> Deref for LazyVec<T> {
     }
 }
 
-impl<T> DerefMut for LazyVec<T> {
-    fn deref_mut(&mut self) -> &mut Vec<T> {
+impl<T> Deref for Lazy<VecDeque<T>> {
+    type Target = VecDeque<T>;
+
+    fn deref(&self) -> &VecDeque<T> {
+        match &self.0 {
+            Some(v) => v,
+            None => const { &VecDeque::new() },
+        }
+    }
+}
+
+impl<K, V> Deref for Lazy<BTreeMap<K, V>> {
+    type Target = BTreeMap<K, V>;
+
+    fn deref(&self) -> &BTreeMap<K, V> {
+        match &self.0 {
+            Some(v) => v,
+            None => const { &BTreeMap::new() },
+        }
+    }
+}
+
+impl<C: Default> DerefMut for Lazy<C>
+where
+    Lazy<C>: Deref<Target = C>,
+{
+    fn deref_mut(&mut self) -> &mut C {
         self.0.get_or_insert_with(Box::default)
     }
 }
@@ -54,5 +91,16 @@ mod tests {
         v.push(8);
         assert_eq!(v.take(), [8]);
         assert!(v.0.is_none());
+    }
+
+    #[test]
+    fn queues_and_maps_read_empty_without_allocating() {
+        let mut q: super::Lazy<std::collections::VecDeque<u8>> = Default::default();
+        assert_eq!(std::mem::size_of_val(&q), 8);
+        assert!(q.front().is_none() && q.0.is_none());
+        q.push_back(1);
+        assert_eq!(q.pop_front(), Some(1));
+        let m: super::Lazy<std::collections::BTreeMap<u8, u8>> = Default::default();
+        assert!(m.get(&1).is_none() && m.0.is_none());
     }
 }

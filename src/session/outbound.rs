@@ -10,6 +10,7 @@
 //! ```
 
 use super::ids::PacketIds;
+use super::lazy::Lazy;
 use crate::protocol::{PacketId, QoS};
 use std::collections::VecDeque;
 
@@ -47,7 +48,8 @@ pub enum PubRec<T> {
 /// The inflight window of one connection or session.
 #[derive(Debug)]
 pub struct Outbound<T> {
-    entries: VecDeque<Entry<T>>,
+    /// Held only once something was in flight: an idle session's window takes one pointer.
+    entries: Lazy<VecDeque<Entry<T>>>,
     ids: PacketIds,
     /// Most entries at once; 0 is no limit.
     window: u16,
@@ -63,7 +65,7 @@ impl<T> Outbound<T> {
     /// An empty window of `window` entries (0: unlimited).
     pub fn new(window: u16) -> Outbound<T> {
         Outbound {
-            entries: VecDeque::new(),
+            entries: Lazy::default(),
             ids: PacketIds::default(),
             window,
         }
@@ -197,6 +199,9 @@ impl<T> Outbound<T> {
     /// whose message expired before a resend).
     pub fn remove_where(&mut self, drop: impl Fn(Stage, &T) -> bool) -> Vec<T> {
         let mut gone = Vec::new();
+        if self.entries.is_empty() {
+            return gone;
+        }
         let mut kept = VecDeque::with_capacity(self.entries.len());
         for e in self.entries.drain(..) {
             if drop(e.stage, &e.value) {
@@ -205,7 +210,7 @@ impl<T> Outbound<T> {
                 kept.push_back(e);
             }
         }
-        self.entries = kept;
+        self.entries = kept.into();
         gone
     }
 
@@ -216,7 +221,7 @@ impl<T> Outbound<T> {
 
     /// Empties the window, oldest first (the connection ended for good).
     pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
-        self.entries.drain(..).map(|e| e.value)
+        self.entries.take().into_iter().map(|e| e.value)
     }
 }
 

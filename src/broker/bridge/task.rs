@@ -381,7 +381,7 @@ impl Task {
         let stale: Vec<_> = a
             .cell
             .lock()
-            .subs
+            .subs()
             .values()
             .map(|(f, _, _)| f.clone())
             .filter(|f| !wanted.iter().any(|(w, _)| w == f))

@@ -59,7 +59,7 @@ impl Link {
         // A refusing PUBREC ends the exchange: forget the ids, the client may reuse them.
         for (id, _) in acks.iter().filter(|(_, q)| *q == QoS::ExactlyOnce) {
             let _ = self.cell.lock().session.pubrel(*id);
-            self.store(StoreOp::IncomingDel(self.client_id.clone(), id.get()));
+            self.store(StoreOp::IncomingDel(self.client_id().clone(), id.get()));
         }
         Ok(())
     }

@@ -19,38 +19,66 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// A connected client's link state.
+/// A connected client's link state: what an idle connection holds besides its socket, so
+/// kept narrow (64 bytes); its client id is the session's.
 pub(super) struct Link {
     pub(super) cell: Arc<SessionCell>,
-    pub(super) client_id: Arc<str>,
-    pub(super) version: Version,
-    username: Option<Box<str>>,
-    will: Option<Box<Will>>,
     pub(super) router: Arc<Router>,
-    pub(super) log: Log,
     pub(super) limits: Arc<LinkLimits>,
+    pub(super) log: Log,
     /// Acknowledgements of the current batch that promise the message is stored: they go out
     /// only once the store has committed (see `durable.rs`).
     pub(super) durable: LazyVec<(crate::protocol::PacketId, QoS)>,
-    /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
-    /// Boxed: rare, and a packet inline would widen every idle link.
-    pub(super) deferred: Option<Box<Packet>>,
+    /// What few links use, boxed on first use.
+    pub(super) rare: Option<Box<Rare>>,
+    /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
+    connect_expiry: u32,
+    pub(super) version: Version,
     /// Whether this client was told off for publishing to `$SYS` (logged once per client).
     sys_warned: bool,
     /// Whether routing the message at hand wrote to the store.
     routed_to_store: bool,
-    /// A subscriber whose queue the last batch filled past half.
-    behind: Option<Arc<SessionCell>>,
-    /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
-    /// Most clients never use one.
-    aliases: LazyVec<Option<TopicName>>,
-    /// Session expiry interval of the CONNECT (v5), to refuse raising it from 0 at DISCONNECT.
-    connect_expiry: u32,
     /// A 3.x bridge (protocol level + 0x80): its subscriptions never get its own messages
     /// back and keep retain flags as published, as 5.0 bridges ask with subscription options.
     bridge: bool,
+}
+
+/// A link's state that most connections never have: one pointer in every link, allocated for
+/// a client with a user name, a will or a mount point, or once it needs the rest.
+#[derive(Default)]
+pub(super) struct Rare {
+    username: Option<Box<str>>,
+    will: Option<Box<Will>>,
+    /// The acknowledgement of an oversize PUBLISH, sent once its body has been skipped.
+    pub(super) deferred: Option<Box<Packet>>,
+    /// A subscriber whose queue the last batch filled past half.
+    behind: Option<Arc<SessionCell>>,
+    /// Topics of the client's topic aliases (index = alias - 1), up to the configured maximum.
+    aliases: LazyVec<Option<TopicName>>,
     /// The listener's `mount_point`, put before the topics and filters this client sends.
     mount: Option<Arc<super::MountPoint>>,
+}
+
+impl Link {
+    /// The client id (the session's).
+    pub(super) fn client_id(&self) -> &Arc<str> {
+        &self.cell.client_id
+    }
+
+    /// The user name the client acts as.
+    fn username(&self) -> Option<&str> {
+        self.rare.as_ref()?.username.as_deref()
+    }
+
+    /// The listener's mount point.
+    fn mount(&self) -> Option<&super::MountPoint> {
+        self.rare.as_ref()?.mount.as_deref()
+    }
+
+    /// The rarely used state, allocated now if it was not.
+    pub(super) fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
 }
 
 fn proto_tag(v: Version) -> u8 {
@@ -259,7 +287,7 @@ where
     let cell = &attached.cell;
     cell.last_seen.store(router.now_ms(), Ordering::Relaxed);
     cell.keepalive_ms
-        .store(keep_alive as u64 * 1500, Ordering::Relaxed);
+        .store(u32::from(keep_alive) * 1500, Ordering::Relaxed);
     {
         let mut st = cell.lock();
         st.session.set_peer(Peer {
@@ -278,24 +306,27 @@ where
         mount.clone(),
     );
     let _ = io.encode(&mut out, router);
+    let username = username.map(String::into_boxed_str);
+    let rare = (username.is_some() || c.will.is_some() || mount.is_some()).then(|| {
+        Box::new(Rare {
+            username,
+            will: c.will.map(Box::new),
+            mount,
+            ..Rare::default()
+        })
+    });
     let link = Link {
         cell: attached.cell.clone(),
-        client_id: attached.cell.client_id.clone(),
-        version: c.version,
-        username: username.map(String::into_boxed_str),
-        will: c.will.map(Box::new),
         router: router.clone(),
-        log,
         limits: ctx.limits.clone(),
+        log,
         durable: Default::default(),
-        deferred: None,
+        rare,
+        connect_expiry: expiry,
+        version: c.version,
         sys_warned: false,
         routed_to_store: false,
-        behind: None,
-        aliases: Default::default(),
-        connect_expiry: expiry,
         bridge: c.bridge,
-        mount,
     };
     Some((link, attached))
 }
@@ -312,8 +343,8 @@ impl Link {
         let mut m = message(p);
         if p.retain {
             m.origin = Some(Arc::new(crate::session::Origin {
-                client_id: self.client_id.clone(),
-                username: self.username.as_deref().map(Arc::from),
+                client_id: self.client_id().clone(),
+                username: self.username().map(Arc::from),
             }));
         }
         m
@@ -364,7 +395,7 @@ impl Link {
     fn route(&mut self, msg: Message) -> Option<ReasonCode> {
         let routed = self.router.publish(Arc::new(msg), Some(&self.cell));
         if let Some(cell) = routed.behind {
-            self.behind.get_or_insert(cell);
+            self.rare().behind.get_or_insert(cell);
         }
         self.routed_to_store |= routed.stored;
         match routed.fanout {
@@ -376,7 +407,7 @@ impl Link {
 
     /// A subscriber this link's last batch found falling behind, to wait for.
     pub(super) fn take_behind(&mut self) -> Option<Arc<SessionCell>> {
-        self.behind.take()
+        self.rare.as_mut()?.behind.take()
     }
 
     /// Largest packet accepted from this client.
@@ -419,7 +450,7 @@ impl Link {
             Packet::PubRel(r) => {
                 push(out, self.cell.lock().session.pubrel(r.packet_id));
                 self.store(StoreOp::IncomingDel(
-                    self.client_id.clone(),
+                    self.client_id().clone(),
                     r.packet_id.get(),
                 ));
                 Ok(())
@@ -437,7 +468,7 @@ impl Link {
             Packet::Unsubscribe(u) => {
                 let mut reasons = Vec::new();
                 for f in &u.filters {
-                    let mounted = self.mount.as_ref().map(|m| m.filter_in(f));
+                    let mounted = self.mount().map(|m| m.filter_in(f));
                     let f = match &mounted {
                         None => f,
                         Some(Some(full)) => full,
@@ -449,7 +480,7 @@ impl Link {
                     };
                     let existed = self.router.unsubscribe(&self.cell, f);
                     self.log
-                        .unsubscribe(format_args!("{} {}", self.client_id, f));
+                        .unsubscribe(format_args!("{} {}", self.client_id(), f));
                     reasons.push(if existed {
                         ReasonCode::Success
                     } else {
@@ -537,7 +568,7 @@ impl Link {
 
     fn forget(&mut self, seq: Option<u64>) {
         if let (Some(seq @ 1..), Some(store)) = (seq, self.router.store()) {
-            store.send(StoreOp::Dequeue(self.client_id.clone(), seq));
+            store.send(StoreOp::Dequeue(self.client_id().clone(), seq));
         }
     }
 
@@ -573,11 +604,11 @@ impl Link {
         let reason = if !sys::client_may_publish(&p.topic) {
             self.refuse_sys(p);
             ReasonCode::NotAuthorized
-        } else if !self.router.access().can_write(
-            &self.client_id,
-            self.username.as_deref(),
-            &p.topic,
-        ) {
+        } else if !self
+            .router
+            .access()
+            .can_write(self.client_id(), self.username(), &p.topic)
+        {
             ReasonCode::NotAuthorized
         } else {
             ReasonCode::Success
@@ -604,7 +635,8 @@ impl Link {
             self.log.info(format_args!(
                 "Client {} published to '{}': dropped, clients may not publish to $SYS or $share \
                  (further attempts are not logged).",
-                self.client_id, p.topic
+                self.client_id(),
+                p.topic
             ));
         }
     }
@@ -613,7 +645,7 @@ impl Link {
         if self.log.debug_on() {
             self.log.debug(format_args!(
                 "Received PUBLISH from {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                self.client_id,
+                self.client_id(),
                 p.dup as u8,
                 p.qos as u8,
                 p.retain as u8,
@@ -647,8 +679,11 @@ impl Link {
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
-        v5::resolve_alias(&mut self.aliases, &self.limits, self.version, &mut p)?;
-        if let Some(mount) = &self.mount {
+        if p.properties.topic_alias.is_some() {
+            let (limits, version) = (self.limits.clone(), self.version);
+            v5::resolve_alias(&mut self.rare().aliases, &limits, version, &mut p)?;
+        }
+        if let Some(mount) = self.mount() {
             // Judged (ACL, $SYS) and routed by its full topic, as mosquitto does.
             p.topic = mount.topic_in(&p.topic).ok_or_else(|| {
                 Close::Error(
@@ -733,7 +768,8 @@ impl Link {
                 let _ = self.cell.lock().session.pubrel(id);
             }
         } else {
-            let kept = first && self.store(StoreOp::IncomingAdd(self.client_id.clone(), id.get()));
+            let kept =
+                first && self.store(StoreOp::IncomingAdd(self.client_id().clone(), id.get()));
             // PUBREC promises the message and its id are held. A resend's first delivery is
             // past knowing: it waits for the store too.
             if kept || self.routed_to_store || !first {
@@ -755,7 +791,7 @@ impl Link {
         let max_qos = QoS::from_u8(self.limits.max_qos).unwrap_or(QoS::ExactlyOnce);
         for sub in &s.subscriptions {
             let mut sub = sub.clone();
-            if let Some(mount) = &self.mount {
+            if let Some(mount) = self.mount() {
                 let Some(filter) = mount.filter_in(&sub.filter) else {
                     reasons.push(ReasonCode::TopicFilterInvalid);
                     continue;
@@ -770,14 +806,16 @@ impl Link {
             }
             // A filter the ACL never lets this client read is refused (0x87; 0x80 in 3.1.1).
             let pattern = sub.filter.pattern();
-            if !self.router.access().may_subscribe(
-                &self.client_id,
-                self.username.as_deref(),
-                pattern,
-            ) {
+            if !self
+                .router
+                .access()
+                .may_subscribe(self.client_id(), self.username(), pattern)
+            {
                 self.log.subscribe(format_args!(
                     "{} {} {} (denied by the ACL)",
-                    self.client_id, sub.options.qos as u8, sub.filter
+                    self.client_id(),
+                    sub.options.qos as u8,
+                    sub.filter
                 ));
                 reasons.push(ReasonCode::NotAuthorized);
                 continue;
@@ -787,7 +825,9 @@ impl Link {
                 .subscribe(&self.cell, &sub.filter, sub.options, sub_id);
             self.log.subscribe(format_args!(
                 "{} {} {}",
-                self.client_id, sub.options.qos as u8, sub.filter
+                self.client_id(),
+                sub.options.qos as u8,
+                sub.filter
             ));
             reasons.push(match sub.options.qos {
                 QoS::AtMostOnce => ReasonCode::Success,
@@ -816,7 +856,7 @@ impl Link {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let id = self.client_id.clone();
+        let id = self.client_id().clone();
         if !matches!(close, Close::Clean { .. }) {
             // Only a DISCONNECT is ordered: nothing else read before waits for the close.
             io.reader.close();
@@ -863,7 +903,8 @@ impl Link {
             // or closing with unread bytes would reset the connection and could lose it.
             io.drain_before_close().await;
         }
-        let will = self.will.take().filter(|_| send_will);
+        let will = self.rare.as_mut().and_then(|r| r.will.take());
+        let will = will.filter(|_| send_will);
         self.router.stats.connected.fetch_sub(1, Ordering::Relaxed);
         self.router.disconnect(&self.cell, generation);
         // A PUBLISH read after the DISCONNECT finds the session detached.
@@ -873,7 +914,7 @@ impl Link {
             v5::send_will(
                 &self.router,
                 &self.cell,
-                self.username.as_deref(),
+                self.username(),
                 *will,
                 self.limits.retain_available,
             );

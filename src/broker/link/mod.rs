@@ -373,6 +373,11 @@ where
 
 /// A connection past CONNACK: all that an idle connection holds between packets, apart from
 /// its session. Kept apart from the handshake so the task's future is only as wide as this.
+///
+/// An idle plain connection is five allocations: its task (this, its serving loop and
+/// tokio's header: a 384-byte cell, tested in `listener.rs`), tokio's registration of its
+/// socket (256 bytes), its session cell (192, tested in `cell.rs`), the waker its reads are
+/// ordered by (48, tested in `order.rs`) and its client id.
 pub struct Established<S> {
     io: Io<S>,
     link: handle::Link,
@@ -395,7 +400,7 @@ where
         version: Version::V311,
         skip: 0,
         rewrite: None,
-        reader: Reader::new(ctx.router.order.clone()),
+        reader: Reader::new(super::order::Global),
     };
     match handshake(&mut io, ctx).await {
         Some((link, generation)) => Some(Box::new(Established {
@@ -426,12 +431,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
     /// Not an `async fn`: that would move `self` into a local beside the captured argument
     /// and hold the link twice; the block uses the captured one in place.
     #[allow(clippy::manual_async_fn)] // See above: the async fn form holds the link twice.
-    pub fn serve(mut self) -> impl std::future::Future<Output = ()> {
+    pub fn serve(self) -> impl std::future::Future<Output = ()> {
+        self.serve_holding(())
+    }
+
+    /// [`Established::serve`], keeping `guard` until the connection has ended.
+    #[allow(clippy::manual_async_fn)] // As `serve`.
+    pub fn serve_holding<G>(mut self, guard: G) -> impl std::future::Future<Output = ()> {
         async move {
-            let close = run(&mut self.io, &mut self.link, self.generation).await;
+            let close = run(&mut self).await;
             // The ending is boxed: unpacked here, its state would widen this future (every
             // idle connection's) by its whole size.
             Box::pin(self.finish(close)).await;
+            drop(guard);
         }
     }
 
@@ -550,7 +562,7 @@ fn must_close(router: &Router, cell: &SessionCell, generation: u64) -> Option<Cl
             Some(ReasonCode::SessionTakenOver),
         ));
     }
-    if st.expired == Some(generation) {
+    if st.link_expired {
         return Some(Close::Error(
             "has exceeded timeout, disconnecting".into(),
             Some(ReasonCode::KeepAliveTimeout),
@@ -587,17 +599,14 @@ pub(crate) async fn wait_for_drain(router: &Router, sub: &SessionCell) {
     let _ = tokio::time::timeout(DRAIN_WAIT, wait).await;
 }
 
-/// Handles the packets that `n` newly read bytes completed.
-async fn on_read<S>(
-    io: &mut Io<S>,
-    link: &mut handle::Link,
-    out: &mut Vec<Outgoing>,
-    n: usize,
-) -> Result<(), Close>
+/// Handles the packets that `n` newly read bytes completed, and encodes the replies.
+async fn on_read<S>(io: &mut Io<S>, link: &mut handle::Link, n: usize) -> Result<(), Close>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let router = link.router.clone();
+    let mut out = Vec::new();
+    let out = &mut out;
     router
         .stats
         .bytes_received
@@ -662,6 +671,7 @@ where
     io.reader.release();
     io.settle_read(n);
     link.sync_store(out).await?;
+    io.encode(out, &router).map_err(encode_failed)?;
     // Let the links this batch woke drain their queues before reading more, as a
     // single-threaded broker would: a burst then fills sockets, not bounded queues. What
     // arrives meanwhile is read without a wake-up: it is ordered from here.
@@ -707,11 +717,7 @@ where
 
 /// Handles whatever the client has sent that can be read now without waiting (a new
 /// connection for the same client id is about to take over).
-async fn catch_up<S>(
-    io: &mut Io<S>,
-    link: &mut handle::Link,
-    out: &mut Vec<Outgoing>,
-) -> Result<(), Close>
+async fn catch_up<S>(io: &mut Io<S>, link: &mut handle::Link) -> Result<(), Close>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -726,41 +732,35 @@ where
                     None,
                 ));
             }
-            Poll::Ready(Ok(n)) => Box::pin(on_read(io, link, out, n)).await?,
+            Poll::Ready(Ok(n)) => Box::pin(on_read(io, link, n)).await?,
         }
     }
 }
 
-/// The main loop after CONNACK.
-async fn run<S>(io: &mut Io<S>, link: &mut handle::Link, generation: u64) -> Close
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let router = link.router.clone();
-    let cell: Arc<SessionCell> = link.cell.clone();
-    let mut out = Vec::new();
-    // Clients may send packets right behind CONNECT without waiting for CONNACK; whatever
-    // arrived with it is still buffered and must be handled now, not at the next read.
-    if !io.rbuf.is_empty()
-        && let Err(close) = Box::pin(on_read(io, link, &mut out, 0)).await
-    {
-        return close;
-    }
-    loop {
-        // A wake-up after the state check is remembered by the session (`poll_wake`).
-        if let Some(close) = must_close(&router, &cell, generation) {
-            return close;
-        }
-        if cell.catch_up.load(Ordering::Relaxed) {
-            if let Err(close) = Box::pin(catch_up(io, link, &mut out)).await {
-                return close;
-            }
-            cell.signal_caught_up();
-        }
-        if io.wbuf.is_empty() {
+/// Why a connection ends when its packets cannot be encoded.
+fn encode_failed(e: String) -> Close {
+    Close::Error(format!("disconnected due to encode error: {e}"), None)
+}
+
+thread_local! {
+    /// What a link takes from its session queue, encoded at once: one list per thread, not
+    /// one per connection, as no link keeps anything in it between two polls.
+    static FILLED: std::cell::Cell<Vec<Outgoing>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Most entries the per-thread list keeps room for once a link is done with it.
+const FILLED_KEPT: usize = 4096;
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
+    /// Takes what the session has queued for the client (below the write buffer's high-water
+    /// mark) and encodes it.
+    fn deliver(&mut self, link: &handle::Link) -> Result<(), Close> {
+        let (router, cell) = (&*link.router, &*link.cell);
+        if self.wbuf.is_empty() {
             cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
         }
-        if io.wbuf.len() < HIGH_WATER {
+        if self.wbuf.len() < HIGH_WATER {
+            let mut out = FILLED.take();
             let mut st = cell.lock();
             st.session.fill(&mut out);
             let (queued, max) = (st.session.queued(), st.session.limits().max_queued);
@@ -775,39 +775,92 @@ where
                 }
             }
             cell.signal_drained(queued, max);
+            let encoded = self.encode(&mut out, router);
+            out.clear();
+            if out.capacity() <= FILLED_KEPT {
+                FILLED.set(out);
+            }
+            encoded.map_err(encode_failed)?;
         }
-        if let Err(e) = io.encode(&mut out, &router) {
-            return Close::Error(format!("disconnected due to encode error: {e}"), None);
+        mark_write_bound(cell, self.wbuf.len() >= HIGH_WATER);
+        Ok(())
+    }
+}
+
+/// The main loop after CONNACK. Its state is part of every idle connection's task: across its
+/// waits it keeps one reference (and what it awaits).
+async fn run<S>(conn: &mut Established<S>) -> Close
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // Clients may send packets right behind CONNECT without waiting for CONNACK; whatever
+    // arrived with it is still buffered and must be handled now, not at the next read.
+    if !conn.io.rbuf.is_empty()
+        && let Err(close) = Box::pin(on_read(&mut conn.io, &mut conn.link, 0)).await
+    {
+        return close;
+    }
+    loop {
+        // A wake-up after the state check is remembered by the session (`poll_wake`).
+        if let Some(close) = must_close(&conn.link.router, &conn.link.cell, conn.generation) {
+            return close;
         }
-        mark_write_bound(&cell, io.wbuf.len() >= HIGH_WATER);
-        match poll_fn(|cx| io.poll_event(cx, &cell, generation)).await {
+        if conn.link.cell.catch_up.load(Ordering::Relaxed) {
+            if let Err(close) = Box::pin(catch_up(&mut conn.io, &mut conn.link)).await {
+                return close;
+            }
+            conn.link.cell.signal_caught_up();
+        }
+        if let Err(close) = conn.io.deliver(&conn.link) {
+            return close;
+        }
+        let n = match poll_fn(|cx| conn.poll_event(cx)).await {
             Event::Read(Ok(0)) => return Close::Error("closed its connection".into(), None),
             Event::Read(Err(e)) => {
                 return Close::Error(format!("disconnected due to socket error: {e}"), None);
             }
-            Event::Read(Ok(n)) => {
-                // Boxed: decoding and routing state would otherwise widen every idle link.
-                if let Err(close) = Box::pin(on_read(io, link, &mut out, n)).await {
-                    return close;
-                }
-            }
+            Event::Read(Ok(n)) => n,
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Flushed(Err(_)) => {
                 return Close::Error("disconnected due to socket error on write".into(), None);
             }
             Event::Wrote(Ok(n)) => {
-                cell.last_progress.store(router.now_ms(), Ordering::Relaxed);
-                router
-                    .stats
-                    .bytes_sent
-                    .fetch_add(n as u64, Ordering::Relaxed);
-                io.wbuf.advance(n);
-                if io.wbuf.is_empty() {
-                    io.wbuf = buf::Buffer::new();
-                    io.unflushed = true;
-                }
+                conn.wrote(n);
+                continue;
             }
-            Event::Flushed(Ok(())) => io.unflushed = false,
-            Event::Wake => {}
+            Event::Flushed(Ok(())) => {
+                conn.io.unflushed = false;
+                continue;
+            }
+            Event::Wake => continue,
+        };
+        // Boxed: decoding and routing state would otherwise widen every idle link.
+        if let Err(close) = Box::pin(on_read(&mut conn.io, &mut conn.link, n)).await {
+            return close;
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
+    /// [`Io::poll_event`] for this link.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Event> {
+        self.io.poll_event(cx, &self.link.cell, self.generation)
+    }
+
+    /// `n` bytes of the write buffer went out.
+    fn wrote(&mut self, n: usize) {
+        let router = &self.link.router;
+        self.link
+            .cell
+            .last_progress
+            .store(router.now_ms(), Ordering::Relaxed);
+        router
+            .stats
+            .bytes_sent
+            .fetch_add(n as u64, Ordering::Relaxed);
+        self.io.wbuf.advance(n);
+        if self.io.wbuf.is_empty() {
+            self.io.wbuf = buf::Buffer::new();
+            self.io.unflushed = true;
         }
     }
 }
@@ -860,7 +913,7 @@ mod size_tests {
         // the link included.
         let f = conn.unbox().serve();
         let size = std::mem::size_of_val(&f);
-        assert!(size <= 360, "established link future is {size} bytes");
+        assert!(size <= 256, "established link future is {size} bytes");
         // It still serves: CONNACK goes out, and the peer's close ends it.
         let serving = tokio::spawn(f);
         let mut connack = [0u8; 4];

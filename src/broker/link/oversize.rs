@@ -70,7 +70,10 @@ impl Link {
         self.log.info(format_args!(
             "Client {} sent a PUBLISH to '{}' with {} bytes of payload, over message_size_limit \
              {}: dropped unread.",
-            self.client_id, head.topic, head.payload_len, self.limits.message_size_limit
+            self.client_id(),
+            head.topic,
+            head.payload_len,
+            self.limits.message_size_limit
         ));
         let v5 = self.version.is_v5();
         let reason = match v5 {
@@ -78,7 +81,7 @@ impl Link {
             true => ReasonCode::QuotaExceeded,
             false => ReasonCode::Success,
         };
-        self.deferred = match (head.qos, head.packet_id) {
+        let deferred = match (head.qos, head.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => Some(Box::new(Packet::PubAck(resp(id, reason)))),
             (QoS::ExactlyOnce, Some(id)) => {
                 // 3.1.1: the exchange goes on to PUBREL, which must find the id.
@@ -89,11 +92,14 @@ impl Link {
             }
             _ => None,
         };
+        if deferred.is_some() {
+            self.rare().deferred = deferred;
+        }
     }
 
     /// The acknowledgement of a skipped PUBLISH, once its last byte has gone by.
     pub(super) fn skipped(&mut self, out: &mut Vec<Outgoing>) {
-        if let Some(p) = self.deferred.take() {
+        if let Some(p) = self.rare.as_mut().and_then(|r| r.deferred.take()) {
             out.push(Outgoing::Packet(*p));
         }
     }
