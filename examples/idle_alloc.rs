@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example idle_alloc -- 9000          # 9,000 connections, MQTT 3.1.1
 //! cargo run --release --example idle_alloc -- 9000 v5       # MQTT 5.0
+//! cargo run --release --example idle_alloc -- 9000 ws       # MQTT 3.1.1 over WebSockets
 //! IDLE_ALLOC_TRACE=48 cargo run --release --example idle_alloc -- 100   # who allocates 48 B blocks
 //! ```
 //!
@@ -106,8 +107,21 @@ fn rss() -> i64 {
 }
 
 /// An idle client: CONNECT (clean, keepalive 60, an id like `mq bench`'s), CONNACK read.
-fn connect(addr: SocketAddr, i: usize, v5: bool) -> std::io::Result<TcpStream> {
+fn connect(addr: SocketAddr, i: usize, v5: bool, ws: bool) -> std::io::Result<TcpStream> {
     let mut s = TcpStream::connect(addr)?;
+    if ws {
+        s.write_all(
+            b"GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
+        )?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte)?;
+            head.push(byte[0]);
+        }
+    }
     let id = format!("mqbench-12345-c{i}");
     let mut body = vec![0u8, 4, b'M', b'Q', b'T', b'T'];
     body.extend_from_slice(if v5 {
@@ -119,8 +133,18 @@ fn connect(addr: SocketAddr, i: usize, v5: bool) -> std::io::Result<TcpStream> {
     body.extend_from_slice(id.as_bytes());
     let mut packet = vec![0x10, body.len() as u8];
     packet.extend_from_slice(&body);
+    if ws {
+        // One binary frame, masked with a zero key (the bytes go as they are).
+        let mut frame = vec![0x82, 0x80 | packet.len() as u8, 0, 0, 0, 0];
+        frame.extend_from_slice(&packet);
+        packet = frame;
+    }
     s.write_all(&packet)?;
     let mut head = [0u8; 2];
+    if ws {
+        // The CONNACK's frame header.
+        s.read_exact(&mut head)?;
+    }
     s.read_exact(&mut head)?;
     let mut rest = vec![0u8; head[1] as usize];
     s.read_exact(&mut rest)?;
@@ -130,7 +154,8 @@ fn connect(addr: SocketAddr, i: usize, v5: bool) -> std::io::Result<TcpStream> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(Ok(2000), |s| s.parse())?;
-    let v5 = args.next().is_some_and(|s| s == "v5");
+    let mode = args.next().unwrap_or_default();
+    let (v5, ws) = (mode == "v5", mode == "ws");
     UNCOUNTED.with(|u| u.set(true));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -139,7 +164,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let text = format!("listener {port} 127.0.0.1\nallow_anonymous true\n");
+    let protocol = if ws { "protocol websockets\n" } else { "" };
+    let text = format!("listener {port} 127.0.0.1\n{protocol}allow_anonymous true\n");
     let config =
         mq::broker::config::Config::parse_str(&text, std::path::Path::new("idle_alloc.conf"))?;
     let broker = rt.block_on(mq::broker::Broker::bind(config))?;
@@ -149,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let warm = 200;
     let mut clients = Vec::with_capacity(warm + n);
     for i in 0..warm {
-        clients.push(connect(addr, i, v5)?);
+        clients.push(connect(addr, i, v5, ws)?);
     }
     std::thread::sleep(Duration::from_millis(500));
     let (before, rss_before) = (live(), rss());
@@ -157,7 +183,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         TRACE.store(size.parse()?, Ordering::Relaxed);
     }
     for i in warm..warm + n {
-        clients.push(connect(addr, i, v5)?);
+        clients.push(connect(addr, i, v5, ws)?);
     }
     std::thread::sleep(Duration::from_secs(1));
     TRACE.store(0, Ordering::Relaxed);

@@ -28,7 +28,7 @@ pub const SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
 
 /// Bytes tungstenite keeps for reading frames. Small, because every idle connection holds
 /// it; a frame larger than this is still read whole (tungstenite reserves its length).
-const READ_BUFFER: usize = 512;
+const READ_BUFFER: usize = 256;
 
 /// Limits for one WebSocket connection: frames and messages up to `max_size` bytes (the
 /// broker's packet limit), written at once (MQTT batches its own writes).

@@ -220,11 +220,13 @@ pub async fn accept_loop(
             protocol: l.protocol.clone(),
             web: web.clone(),
         });
-        if l.tls.is_none() && matches!(*l.protocol, Protocol::Mqtt) {
-            tokio::spawn(connection(accepted));
-        } else {
-            tokio::spawn(other_connection(accepted));
-        }
+        match (&l.tls, &*l.protocol) {
+            (None, Protocol::Mqtt) => tokio::spawn(connection(accepted, Opened::plain)),
+            (None, Protocol::WebSockets { .. }) => {
+                tokio::spawn(connection(accepted, Opened::websocket))
+            }
+            _ => tokio::spawn(other_connection(accepted)),
+        };
     }
 }
 
@@ -250,15 +252,38 @@ enum Opened {
     Done,
 }
 
-/// One connection's task. Everything before CONNACK runs in a boxed future that is freed once
-/// done, so an idle connection's task holds only the established link's future and its
-/// [`Slot`]: an async fn keeps every local of its scope (moved-from ones too) for its whole
-/// life, and the accepted socket, context and TLS settings would otherwise widen every task.
-/// A plain MQTT link lives in the task itself: one allocation for both.
-async fn connection(accepted: Box<Accepted>) {
-    let (conn, slot) = match Box::pin(open_accepted(accepted)).await {
-        (Opened::Plain(conn), slot) => (conn.unbox(), slot),
-        (other, slot) => {
+impl Opened {
+    /// The plain MQTT link, if that is what this is.
+    fn plain(self) -> Result<Established<TcpStream>, Opened> {
+        match self {
+            Opened::Plain(conn) => Ok(conn.unbox()),
+            other => Err(other),
+        }
+    }
+
+    /// The MQTT over WebSockets link, if that is what this is.
+    fn websocket(self) -> Result<Established<WsStream<TcpStream>>, Opened> {
+        match self {
+            Opened::Ws(conn) => Ok(conn.unbox()),
+            other => Err(other),
+        }
+    }
+}
+
+/// One connection's task on a plain MQTT or WebSockets listener, whose link `pick` takes out
+/// of what the steps up to CONNACK opened. Everything before CONNACK runs in a boxed future
+/// that is freed once done, so an idle connection's task holds only the established link's
+/// future and its [`Slot`]: an async fn keeps every local of its scope (moved-from ones too)
+/// for its whole life, and the accepted socket, context and TLS settings would otherwise widen
+/// every task. The link lives in the task itself: one allocation for both.
+async fn connection<S>(accepted: Box<Accepted>, pick: fn(Opened) -> Result<Established<S>, Opened>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (opened, slot) = Box::pin(open_accepted(accepted)).await;
+    let conn = match pick(opened) {
+        Ok(conn) => conn,
+        Err(other) => {
             Box::pin(serve_boxed(other)).await;
             drop(slot);
             return;
@@ -267,8 +292,8 @@ async fn connection(accepted: Box<Accepted>) {
     conn.serve_holding(slot).await;
 }
 
-/// [`connection`] for the other listeners (TLS, WebSockets, the HTTP API): their link is
-/// boxed with its future, so its larger state does not widen the plain connections' tasks.
+/// [`connection`] for the other listeners (TLS, the HTTP API): a TLS link is boxed with its
+/// future.
 async fn other_connection(accepted: Box<Accepted>) {
     let (opened, slot) = Box::pin(open_accepted(accepted)).await;
     Box::pin(serve_boxed(opened)).await;
@@ -440,8 +465,12 @@ mod size_tests {
         // A debug build lays the future out a little wider; the bound that counts is the
         // optimized one, which is what runs.
         let bound = if cfg!(debug_assertions) { 312 } else { 280 };
-        let size = future_size(super::connection);
+        let size = future_size(|a| super::connection(a, super::Opened::plain));
         assert!(size <= bound, "plain connection future is {size} bytes");
+        // A WebSocket link lives in its task too, in a 768-byte cell (tungstenite's state is
+        // most of it).
+        let size = future_size(|a| super::connection(a, super::Opened::websocket));
+        assert!(size <= 664, "websocket connection future is {size} bytes");
         // The other kinds box their link: their task stays smaller still.
         let size = future_size(super::other_connection);
         assert!(size <= 152, "boxed connection future is {size} bytes");
