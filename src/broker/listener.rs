@@ -242,7 +242,9 @@ struct Accepted {
     web: Arc<Web>,
 }
 
-/// What the steps of an accepted connection up to CONNACK leave to serve.
+/// What the steps of an accepted connection up to CONNACK leave to serve: a plain listener's
+/// connection opens `Plain`, a WebSockets listener's `Ws`, the others are served to their end
+/// in those steps.
 enum Opened {
     /// An MQTT link over TCP.
     Plain(Box<Established<TcpStream>>),
@@ -254,59 +256,45 @@ enum Opened {
 
 impl Opened {
     /// The plain MQTT link, if that is what this is.
-    fn plain(self) -> Result<Established<TcpStream>, Opened> {
+    fn plain(self) -> Option<Established<TcpStream>> {
         match self {
-            Opened::Plain(conn) => Ok(conn.unbox()),
-            other => Err(other),
+            Opened::Plain(conn) => Some(conn.unbox()),
+            _ => None,
         }
     }
 
     /// The MQTT over WebSockets link, if that is what this is.
-    fn websocket(self) -> Result<Established<WsStream<TcpStream>>, Opened> {
+    fn websocket(self) -> Option<Established<WsStream<TcpStream>>> {
         match self {
-            Opened::Ws(conn) => Ok(conn.unbox()),
-            other => Err(other),
+            Opened::Ws(conn) => Some(conn.unbox()),
+            _ => None,
         }
     }
 }
 
 /// One connection's task on a plain MQTT or WebSockets listener, whose link `pick` takes out
-/// of what the steps up to CONNACK opened. Everything before CONNACK runs in a boxed future
-/// that is freed once done, so an idle connection's task holds only the established link's
-/// future and its [`Slot`]: an async fn keeps every local of its scope (moved-from ones too)
-/// for its whole life, and the accepted socket, context and TLS settings would otherwise widen
-/// every task. The link lives in the task itself: one allocation for both.
-async fn connection<S>(accepted: Box<Accepted>, pick: fn(Opened) -> Result<Established<S>, Opened>)
+/// of what the steps up to CONNACK opened (nothing when the connection closed before).
+/// Everything before CONNACK runs in a boxed future that is freed once done, so an idle
+/// connection's task holds only the established link's future and its [`Slot`]: an async fn
+/// keeps every local of its scope (moved-from ones too) for its whole life, and the accepted
+/// socket, context and TLS settings would otherwise widen every task. The link lives in the
+/// task itself: one allocation for both.
+async fn connection<S>(accepted: Box<Accepted>, pick: fn(Opened) -> Option<Established<S>>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (opened, slot) = Box::pin(open_accepted(accepted)).await;
-    let conn = match pick(opened) {
-        Ok(conn) => conn,
-        Err(other) => {
-            Box::pin(serve_boxed(other)).await;
-            drop(slot);
-            return;
-        }
+    // Not `if let`: its scrutinee would stay in the future beside the link it moved into it.
+    let Some(conn) = pick(opened) else {
+        return;
     };
     conn.serve_holding(slot).await;
 }
 
-/// [`connection`] for the other listeners (TLS, the HTTP API): a TLS link is boxed with its
-/// future.
+/// [`connection`] for the other listeners (TLS, the HTTP API): they are served to their end
+/// in the steps [`open_accepted`] runs, a TLS link boxed with its future.
 async fn other_connection(accepted: Box<Accepted>) {
-    let (opened, slot) = Box::pin(open_accepted(accepted)).await;
-    Box::pin(serve_boxed(opened)).await;
-    drop(slot);
-}
-
-/// Serves an opened link in a future of its own.
-async fn serve_boxed(opened: Opened) {
-    match opened {
-        Opened::Plain(conn) => conn.unbox().serve().await,
-        Opened::Ws(conn) => conn.unbox().serve().await,
-        Opened::Done => {}
-    }
+    let _served = Box::pin(open_accepted(accepted)).await;
 }
 
 /// Runs an accepted connection up to its CONNACK (TLS and the HTTP API to their end).

@@ -77,7 +77,7 @@ impl std::ops::Deref for Global {
     }
 }
 
-/// The broker's ticket counter and the tickets not yet released.
+/// A ticket counter and the tickets not yet released.
 pub struct Order {
     state: Mutex<State>,
     /// The next ticket (changed under the lock, read without it).
@@ -240,15 +240,13 @@ impl<O: Source> Wake for Turn<O> {
     }
 }
 
-/// Set in [`Reader::armed`] when a wake-up from the reactor took the ticket (rather than
-/// [`Reader::arm`]); tickets never come near it.
-const BY_WAKE: u64 = 1 << 63;
-
 /// A connection's side of the order: its tickets and its [`Turn`].
 pub struct Reader<O: Source = Global> {
     turn: Arc<Turn<O>>,
-    /// Ticket for the next read, with [`BY_WAKE`] when the reactor's wake-up took it.
+    /// Ticket for the next read.
     armed: u64,
+    /// Whether `armed` was taken by a wake-up from the reactor (rather than by [`Reader::arm`]).
+    armed_by_wake: bool,
     /// Ticket of the read being handled, until released.
     held: u64,
     /// Ticket of the read being handled, released or not: what its PUBLISH waits behind
@@ -266,6 +264,7 @@ impl<O: Source> Reader<O> {
                 task: Mutex::new(None),
             }),
             armed: NONE,
+            armed_by_wake: false,
             held: NONE,
             stamp: NONE,
         }
@@ -297,8 +296,7 @@ impl<O: Source> Reader<O> {
             return;
         }
         let t = self.turn.slot.fetch_and(PARKED, Ordering::AcqRel) & !PARKED;
-        let old = std::mem::replace(&mut self.armed, t | BY_WAKE);
-        self.turn.order.release(old & !BY_WAKE);
+        self.rearm(t, true);
     }
 
     /// Whether a wake-up took a ticket the connection has not picked up: its socket is to be
@@ -312,14 +310,14 @@ impl<O: Source> Reader<O> {
         // From here a wake-up takes no ticket; one that ran before left it in the slot.
         self.turn.slot.fetch_and(!PARKED, Ordering::AcqRel);
         self.pick_up();
-        let armed = std::mem::replace(&mut self.armed, NONE);
-        let mut t = armed & !BY_WAKE;
+        let mut t = std::mem::replace(&mut self.armed, NONE);
+        let by_wake = std::mem::take(&mut self.armed_by_wake);
         let stamp = if t == NONE {
             // Read before the reactor's wake-up ran (it found the connection no longer
             // parked), or with no wake-up at all: the bytes are ordered from now.
             t = self.order().issue();
             t
-        } else if armed & BY_WAKE != 0 {
+        } else if by_wake {
             // Ordered by the reactor's report.
             t
         } else {
@@ -328,30 +326,34 @@ impl<O: Source> Reader<O> {
             self.order().horizon()
         };
         let old = std::mem::replace(&mut self.held, t);
-        self.turn.order.release(old);
+        self.order().release(old);
         self.stamp = stamp;
     }
 
     /// The socket was empty: nothing is held while the connection waits.
     pub fn idle(&mut self) {
-        let held = std::mem::replace(&mut self.held, NONE);
-        let armed = std::mem::replace(&mut self.armed, NONE);
-        self.turn.order.release(held);
-        self.turn.order.release(armed & !BY_WAKE);
+        self.release();
+        self.rearm(NONE, false);
     }
 
     /// Takes a ticket for bytes the connection will read without parking (it is about to
     /// yield, busy; anything that arrived meanwhile is ordered from now).
     pub fn arm(&mut self) {
         let t = self.order().issue();
+        self.rearm(t, false);
+    }
+
+    /// Arms `t` for the next read, giving back the ticket armed before.
+    fn rearm(&mut self, t: u64, by_wake: bool) {
         let old = std::mem::replace(&mut self.armed, t);
-        self.turn.order.release(old & !BY_WAKE);
+        self.armed_by_wake = by_wake;
+        self.order().release(old);
     }
 
     /// The read's ordered packets are applied: others need not wait for it any more.
     pub fn release(&mut self) {
         let t = std::mem::replace(&mut self.held, NONE);
-        self.turn.order.release(t);
+        self.order().release(t);
     }
 
     /// Waits until the ordered packets read before this read's bytes on other connections
@@ -368,7 +370,7 @@ impl<O: Source> Reader<O> {
     /// The connection ends: every ticket it holds, or a later wake-up takes, is released.
     pub fn close(&mut self) {
         let t = self.turn.slot.swap(CLOSED, Ordering::AcqRel) & !PARKED;
-        self.turn.order.release(t);
+        self.order().release(t);
         self.idle();
         self.stamp = NONE;
     }

@@ -1,9 +1,12 @@
 //! Collections one pointer wide that hold no memory while empty, for state most sessions and
 //! links never use: as a `Vec` it would take 24 bytes of every idle connection for nothing,
-//! as a `VecDeque` 32, as a `BTreeMap` 24.
+//! as a `VecDeque` 32, as a `BTreeMap` 24, as a `BytesMut` (a link's read and write buffers,
+//! allocated by the first write and let go of, by assigning a new one, once drained) 32.
 
+use bytes::BytesMut;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 /// A collection allocated on first mutable use. Reading an empty one allocates nothing, so
 /// callers check emptiness (through `Deref`) before a mutable call that has nothing to do.
@@ -16,6 +19,13 @@ pub type LazyVec<T> = Lazy<Vec<T>>;
 
 impl<C> Default for Lazy<C> {
     fn default() -> Self {
+        Lazy::new()
+    }
+}
+
+impl<C> Lazy<C> {
+    /// An empty one, holding no memory.
+    pub const fn new() -> Lazy<C> {
         Lazy(None)
     }
 }
@@ -33,43 +43,61 @@ impl<C> From<C> for Lazy<C> {
     }
 }
 
-impl<T> Deref for Lazy<Vec<T>> {
-    type Target = Vec<T>;
+/// A collection that an unallocated [`Lazy`] reads as.
+pub trait Empty: Default {
+    /// An empty one, shared.
+    fn empty<'a>() -> &'a Self
+    where
+        Self: 'a;
+}
 
-    fn deref(&self) -> &Vec<T> {
+impl<T> Empty for Vec<T> {
+    fn empty<'a>() -> &'a Self
+    where
+        Self: 'a,
+    {
+        const { &Vec::new() }
+    }
+}
+
+impl<T> Empty for VecDeque<T> {
+    fn empty<'a>() -> &'a Self
+    where
+        Self: 'a,
+    {
+        const { &VecDeque::new() }
+    }
+}
+
+impl<K, V> Empty for BTreeMap<K, V> {
+    fn empty<'a>() -> &'a Self
+    where
+        Self: 'a,
+    {
+        const { &BTreeMap::new() }
+    }
+}
+
+impl Empty for BytesMut {
+    fn empty<'a>() -> &'a Self {
+        // `BytesMut::new` is not a `const fn`.
+        static EMPTY: OnceLock<BytesMut> = OnceLock::new();
+        EMPTY.get_or_init(BytesMut::new)
+    }
+}
+
+impl<C: Empty> Deref for Lazy<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
         match &self.0 {
-            Some(v) => v,
-            None => const { &Vec::new() },
+            Some(c) => c,
+            None => C::empty(),
         }
     }
 }
 
-impl<T> Deref for Lazy<VecDeque<T>> {
-    type Target = VecDeque<T>;
-
-    fn deref(&self) -> &VecDeque<T> {
-        match &self.0 {
-            Some(v) => v,
-            None => const { &VecDeque::new() },
-        }
-    }
-}
-
-impl<K, V> Deref for Lazy<BTreeMap<K, V>> {
-    type Target = BTreeMap<K, V>;
-
-    fn deref(&self) -> &BTreeMap<K, V> {
-        match &self.0 {
-            Some(v) => v,
-            None => const { &BTreeMap::new() },
-        }
-    }
-}
-
-impl<C: Default> DerefMut for Lazy<C>
-where
-    Lazy<C>: Deref<Target = C>,
-{
+impl<C: Empty> DerefMut for Lazy<C> {
     fn deref_mut(&mut self) -> &mut C {
         self.0.get_or_insert_with(Box::default)
     }
@@ -102,5 +130,20 @@ mod tests {
         assert_eq!(q.pop_front(), Some(1));
         let m: super::Lazy<std::collections::BTreeMap<u8, u8>> = Default::default();
         assert!(m.get(&1).is_none() && m.0.is_none());
+    }
+
+    #[test]
+    fn empty_buffer_holds_no_memory_until_written() {
+        use bytes::Buf;
+        let mut b: super::Lazy<bytes::BytesMut> = super::Lazy::new();
+        assert_eq!(std::mem::size_of_val(&b), 8);
+        assert!(b.is_empty());
+        assert!(b.0.is_none(), "reading allocates nothing");
+        b.extend_from_slice(b"abc");
+        assert_eq!(&b[..], b"abc");
+        b.advance(2);
+        assert_eq!(&b[..], b"c");
+        b = super::Lazy::new();
+        assert!(b.is_empty() && b.0.is_none());
     }
 }

@@ -258,7 +258,7 @@ pub struct Session {
     peer: Peer,
     /// Store keys of deliveries dropped by [`Session::fill`] (expired or too large), to
     /// forget them; see [`Session::take_dropped_keys`]. Rarely any.
-    expired: lazy::LazyVec<u64>,
+    dropped_keys: lazy::LazyVec<u64>,
 }
 
 impl Session {
@@ -274,7 +274,7 @@ impl Session {
             inflight_bytes: 0,
             incoming: Inbound::default(),
             peer: Peer::default(),
-            expired: Default::default(),
+            dropped_keys: Default::default(),
         }
     }
 
@@ -366,7 +366,7 @@ impl Session {
                     // the messages' arrival as mosquitto's do (it numbers them when queued).
                     let _ = self.inflight.next_id(|_| false);
                 }
-                self.expired.push(d.seq);
+                self.dropped_keys.push(d.seq);
                 continue;
             }
             if d.shareable() && self.peer.max_packet == 0 {
@@ -392,7 +392,7 @@ impl Session {
             let p = d.publish(Some(id), false, now);
             if self.too_large(&p) {
                 // [MQTT-3.1.2-25]: discarded as if it had been sent and completed.
-                self.expired.push(d.seq);
+                self.dropped_keys.push(d.seq);
                 continue;
             }
             out.push(p.into());
@@ -416,7 +416,7 @@ impl Session {
 
     /// Store keys (non-zero) of deliveries dropped unsent since the last call.
     pub fn take_dropped_keys(&mut self) -> Vec<u64> {
-        let mut keys = self.expired.take();
+        let mut keys = self.dropped_keys.take();
         keys.retain(|k| *k != 0);
         keys
     }
@@ -433,7 +433,7 @@ impl Session {
         });
         for d in expired {
             self.landed(&d);
-            self.expired.push(d.seq);
+            self.dropped_keys.push(d.seq);
         }
         for (id, stage, d) in self.inflight.iter() {
             out.push(match stage {

@@ -679,9 +679,10 @@ impl Link {
             .stats
             .msgs_received
             .fetch_add(1, Ordering::Relaxed);
+        // Only a PUBLISH that uses an alias needs the aliases (allocated then).
         if p.properties.topic_alias.is_some() {
-            let (limits, version) = (self.limits.clone(), self.version);
-            v5::resolve_alias(&mut self.rare().aliases, &limits, version, &mut p)?;
+            let rare = self.rare.get_or_insert_with(Box::default);
+            v5::resolve_alias(&mut rare.aliases, &self.limits, self.version, &mut p)?;
         }
         if let Some(mount) = self.mount() {
             // Judged (ACL, $SYS) and routed by its full topic, as mosquitto does.

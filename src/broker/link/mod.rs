@@ -31,7 +31,6 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::broadcast;
 
 mod alias_out;
-mod buf;
 mod durable;
 mod handle;
 mod mount;
@@ -145,11 +144,16 @@ fn shared_wire(msg: &Message, version: Version) -> Result<&Bytes, protocol::Enco
     Ok(slot.get_or_init(|| buf.freeze()))
 }
 
+/// A link's read or write buffer: nothing on the heap while empty (an idle connection holds
+/// two), allocated by the first write into it and let go of, by assigning a new one, once
+/// drained.
+type Buffer = crate::session::lazy::Lazy<BytesMut>;
+
 /// The socket and its buffers.
 struct Io<S> {
     stream: S,
-    rbuf: buf::Buffer,
-    wbuf: buf::Buffer,
+    rbuf: Buffer,
+    wbuf: Buffer,
     busy: bool,
     unflushed: bool,
     version: Version,
@@ -241,7 +245,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
     /// Drops the read buffer when everything in it was decoded.
     fn settle_read(&mut self, n: usize) {
         if self.rbuf.is_empty() {
-            self.rbuf = buf::Buffer::new();
+            self.rbuf = Buffer::new();
             if n < READ_CHUNK / 2 {
                 self.busy = false;
             }
@@ -252,40 +256,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
         let (mut sent, mut payload) = (0, 0);
         let packets_sent = packets.len() as u64;
         for p in packets.drain(..) {
-            match p {
-                Outgoing::Packet(mut p) => {
-                    if let Some(rewrite) = &mut self.rewrite
-                        && !rewrite.apply(&mut p)
-                    {
-                        continue;
-                    }
-                    if let Packet::Publish(p) = &p {
-                        sent += 1;
-                        payload += p.payload.len() as u64;
-                    }
-                    protocol::encode(&p, self.version, &mut self.wbuf)
-                        .map_err(|e| e.to_string())?;
-                }
-                Outgoing::Shared(msg) if self.rewrite.is_some() => {
-                    // Its bytes differ from one connection to the next: encoded here.
-                    let mut p = shared_packet(&msg);
-                    if let Some(rewrite) = &mut self.rewrite
-                        && !rewrite.apply(&mut p)
-                    {
-                        continue;
-                    }
-                    sent += 1;
-                    payload += msg.payload.len() as u64;
-                    protocol::encode(&p, self.version, &mut self.wbuf)
-                        .map_err(|e| e.to_string())?;
-                }
-                Outgoing::Shared(msg) => {
+            let mut p = match p {
+                Outgoing::Shared(msg) if self.rewrite.is_none() => {
                     sent += 1;
                     payload += msg.payload.len() as u64;
                     let wire = shared_wire(&msg, self.version).map_err(|e| e.to_string())?;
                     self.wbuf.extend_from_slice(wire);
+                    continue;
                 }
+                // Its bytes differ from one connection to the next: encoded here.
+                Outgoing::Shared(msg) => shared_packet(&msg),
+                Outgoing::Packet(p) => p,
+            };
+            if let Some(rewrite) = &mut self.rewrite
+                && !rewrite.apply(&mut p)
+            {
+                continue;
             }
+            if let Packet::Publish(p) = &p {
+                sent += 1;
+                payload += p.payload.len() as u64;
+            }
+            protocol::encode(&p, self.version, &mut self.wbuf).map_err(|e| e.to_string())?;
         }
         let stats = &router.stats;
         stats
@@ -308,7 +300,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
             let _ = self.stream.flush().await;
         };
         let _ = tokio::time::timeout(FLUSH_BOUND, write).await;
-        self.wbuf = buf::Buffer::new();
+        self.wbuf = Buffer::new();
     }
 
     /// Half-closes the connection and reads and discards what the peer still sends, until it
@@ -326,7 +318,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
             }
         };
         let _ = tokio::time::timeout(DRAIN_BOUND, drain).await;
-        self.rbuf = buf::Buffer::new();
+        self.rbuf = Buffer::new();
     }
 
     /// Waits for the first of: bytes to read, write progress, a wake-up of the session.
@@ -393,8 +385,8 @@ where
 {
     let mut io = Io {
         stream,
-        rbuf: buf::Buffer::new(),
-        wbuf: buf::Buffer::new(),
+        rbuf: Buffer::new(),
+        wbuf: Buffer::new(),
         busy: false,
         unflushed: false,
         version: Version::V311,
@@ -491,7 +483,7 @@ where
     io.version = connect.version;
     if io.rbuf.is_empty() {
         // Let go of the CONNECT's receive buffer now rather than at the next read.
-        io.rbuf = buf::Buffer::new();
+        io.rbuf = Buffer::new();
         // Nothing came behind the CONNECT that others could have to wait for.
         io.reader.release();
     }
@@ -859,7 +851,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Established<S> {
             .fetch_add(n as u64, Ordering::Relaxed);
         self.io.wbuf.advance(n);
         if self.io.wbuf.is_empty() {
-            self.io.wbuf = buf::Buffer::new();
+            self.io.wbuf = Buffer::new();
             self.io.unflushed = true;
         }
     }
